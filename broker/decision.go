@@ -1,0 +1,196 @@
+package broker
+
+import "context"
+
+// Actions the broker asks the policy about. The policy bundle names the same
+// strings; adding an action means adding rules and tests for it in rego/.
+const (
+	ActionHouseholdOverview = "household.overview" // which partners serve this household
+	ActionPersonOverview    = "person.overview"    // which partners serve this person
+	ActionHouseholdWrite    = "household.write"    // register or change a household
+	ActionInvolvementWrite  = "involvement.write"  // register, change or end an involvement
+	ActionConsentRecord     = "consent.record"
+	ActionConsentRead       = "consent.read"
+	ActionConsentWithdraw   = "consent.withdraw"
+	ActionMatchSignal       = "match.signal" // may this partner receive a match signal
+	ActionAssignmentGive    = "assignment.give"
+	ActionAssignmentReceive = "assignment.receive"
+	ActionPlanRead          = "plan.read"
+	ActionPlanWrite         = "plan.write"
+)
+
+// Stable reason codes of a denial. The policy returns them; clients and the
+// audit trail rely on them, so they never change meaning.
+const (
+	ReasonNoConsent         = "no_consent"
+	ReasonPurposeNotAllowed = "purpose_not_allowed"
+	ReasonPurposeMissing    = "purpose_missing"
+	ReasonLevelTooLow       = "level_too_low"
+	ReasonCovenantNotSigned = "covenant_not_signed"
+	ReasonOtherMunicipality = "other_municipality"
+	ReasonOtherArea         = "other_area"
+	ReasonRoleNotAllowed    = "role_not_allowed"
+	ReasonSectorNotAllowed  = "sector_not_allowed"
+	ReasonActionUnknown     = "action_unknown"
+	ReasonPolicyError       = "policy_error"
+)
+
+// DecisionInput is the input document of the one policy question per request,
+// data.ketenbrug.decision. It holds facts the broker owns; rules and policy
+// data live in the bundle. Persons appear only as pseudonyms. The schema is
+// documented for policy authors in rego/README.md.
+type DecisionInput struct {
+	Action  string `json:"action"`
+	Purpose string `json:"purpose,omitempty"`
+	// Now is RFC 3339 UTC, so that rules on validity periods are testable.
+	Now          string                      `json:"now"`
+	Caller       CallerFacts                 `json:"caller"`
+	Municipality *MunicipalityFacts          `json:"municipality,omitempty"`
+	Household    *HouseholdFacts             `json:"household,omitempty"`
+	Subjects     map[Pseudonym]*SubjectFacts `json:"subjects,omitempty"`
+	Candidates   []Candidate                 `json:"candidates,omitempty"`
+	// Target is the other partner of a partner-to-partner action
+	// (assignments, match signals).
+	Target *PartnerFacts `json:"target,omitempty"`
+}
+
+// CallerFacts describes the verified caller.
+type CallerFacts struct {
+	Partner  string `json:"partner"`
+	Sector   Sector `json:"sector"`
+	Role     Role   `json:"role"`
+	Sub      string `json:"sub"`
+	Level    int    `json:"level"`
+	Covenant string `json:"covenant"`
+	// Municipalities the caller's partner serves.
+	Municipalities []string `json:"municipalities"`
+	// Area is the caller's area within its municipality, when known.
+	Area string `json:"area,omitempty"`
+}
+
+// MunicipalityFacts describes the municipality a request is about.
+type MunicipalityFacts struct {
+	ID    string `json:"id"`
+	Level int    `json:"level"`
+}
+
+// HouseholdFacts describes the household a request is about.
+type HouseholdFacts struct {
+	ID           string `json:"id"`
+	Municipality string `json:"municipality"`
+	Area         string `json:"area,omitempty"`
+	// Coordinator is the partner and person who direct the household's
+	// support (regisseur).
+	CoordinatorPartner string `json:"coordinator_partner,omitempty"`
+	CoordinatorSub     string `json:"coordinator_sub,omitempty"`
+}
+
+// SubjectFacts describes one person a request is about.
+type SubjectFacts struct {
+	Label     string         `json:"label,omitempty"`
+	Role      string         `json:"role,omitempty"` // parent, child, other
+	BirthYear int            `json:"birth_year,omitempty"`
+	Shielded  bool           `json:"shielded"`
+	Consents  []ConsentFacts `json:"consents"`
+}
+
+// ConsentFacts is one consent as the policy sees it. Withdrawn consents are
+// passed too (marked), so the rule that ignores them is visible in Rego.
+type ConsentFacts struct {
+	ID         string   `json:"id"`
+	Purpose    string   `json:"purpose"`
+	AllSectors bool     `json:"all,omitempty"`
+	Sectors    []Sector `json:"sectors,omitempty"`
+	Partners   []string `json:"partners,omitempty"`
+	GivenBy    string   `json:"given_by"`
+	ValidFrom  string   `json:"valid_from,omitempty"`  // YYYY-MM-DD
+	ValidUntil string   `json:"valid_until,omitempty"` // YYYY-MM-DD, inclusive
+	Withdrawn  bool     `json:"withdrawn"`
+}
+
+// PartnerFacts describes a partner other than the caller.
+type PartnerFacts struct {
+	ID       string `json:"id"`
+	Sector   Sector `json:"sector"`
+	Level    int    `json:"level"`
+	Covenant string `json:"covenant"`
+}
+
+// Candidate is an involvement the broker could show; the policy chooses.
+type Candidate struct {
+	ID      string       `json:"id"`
+	Subject Pseudonym    `json:"subject"`
+	Service string       `json:"service"`
+	Status  string       `json:"status"`
+	Partner PartnerFacts `json:"partner"`
+}
+
+// Decision is the policy's answer.
+type Decision struct {
+	Allow   bool     `json:"allow"`
+	Reasons []string `json:"reasons"`
+	// Bases are the legal bases (grondslagen) the decision relied on, taken
+	// from the METADATA annotations of the rules that fired.
+	Bases []string `json:"bases"`
+	// Show maps candidate ids to the fields that may be shown of each;
+	// candidates not named are withheld.
+	Show map[string][]string `json:"show,omitempty"`
+	// Version is the content hash of the policy version that decided.
+	Version string `json:"version"`
+}
+
+// Err returns nil when the decision allows, and a *DeniedError otherwise.
+func (d Decision) Err() error {
+	if d.Allow {
+		return nil
+	}
+	reasons := d.Reasons
+	if len(reasons) == 0 {
+		reasons = []string{ReasonPolicyError}
+	}
+	return &DeniedError{Reasons: reasons}
+}
+
+// Decider answers policy questions. Implementations fail closed: an error,
+// a timeout or an undefined answer comes back as a denial with reason
+// ReasonPolicyError (and the error, for the log), never as an allow.
+type Decider interface {
+	Decide(ctx context.Context, in *DecisionInput) (Decision, error)
+}
+
+// PolicyReport is the result of compiling a policy bundle and running its
+// tests.
+type PolicyReport struct {
+	Passed  int          `json:"passed"`
+	Failed  int          `json:"failed"`
+	Errored int          `json:"errored"`
+	Tests   []PolicyTest `json:"tests"`
+	Notes   []string     `json:"notes,omitempty"`
+}
+
+// PolicyTest is the outcome of one Rego test.
+type PolicyTest struct {
+	Package string  `json:"package"`
+	Name    string  `json:"name"`
+	Pass    bool    `json:"pass"`
+	Error   string  `json:"error,omitempty"`
+	Millis  float64 `json:"ms"`
+}
+
+// PolicyEngine is what the broker needs from the policy engine beyond
+// deciding: checking uploaded bundles, deciding under a stored version for
+// dry-runs and explanations, and switching the active version.
+type PolicyEngine interface {
+	Decider
+	// Check compiles a bundle (an OPA bundle as tar.gz) strictly, checks its
+	// entrypoint and runs its tests. A bundle that does not compile, has no
+	// tests or fails one is refused with an error matching ErrInvalid; the
+	// report says why.
+	Check(ctx context.Context, bundle []byte) (PolicyReport, error)
+	// DecideWith evaluates under the given version without activating it.
+	DecideWith(ctx context.Context, version string, bundle []byte, in *DecisionInput) (Decision, error)
+	// Activate makes version the one Decide uses, without dropping a request.
+	Activate(ctx context.Context, version string, bundle []byte) error
+	// Active returns the active version's hash.
+	Active() string
+}

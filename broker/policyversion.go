@@ -1,0 +1,35 @@
+package broker
+
+import "time"
+
+// Policy version statuses.
+const (
+	PolicyPending  = "pending"  // uploaded, compiled and tested, awaiting approval
+	PolicyApproved = "approved" // approved by a second privacy officer, not active
+	PolicyActive   = "active"
+	PolicyRetired  = "retired" // was active, superseded
+)
+
+// PolicyVersion is one uploaded policy bundle.
+type PolicyVersion struct {
+	// ID is the hex SHA-256 of the bundle bytes.
+	ID          string       `json:"id"`
+	Bundle      []byte       `json:"bundle,omitempty"` // OPA bundle, tar.gz
+	Note        string       `json:"note,omitempty"`
+	Status      string       `json:"status"`
+	UploadedBy  Actor        `json:"uploaded_by"`
+	UploadedAt  time.Time    `json:"uploaded_at"`
+	Report      PolicyReport `json:"report"`
+	ApprovedBy  *Actor       `json:"approved_by,omitempty"`
+	ApprovedAt  *time.Time   `json:"approved_at,omitempty"`
+	ActivatedAt *time.Time   `json:"activated_at,omitempty"`
+}
+
+// DecisionRecord is a past policy question kept for dry-runs of a new
+// version: the input (pseudonymised) and the answer given.
+type DecisionRecord struct {
+	Seq      uint64         `json:"seq"`
+	Time     time.Time      `json:"time"`
+	Input    *DecisionInput `json:"input"`
+	Decision Decision       `json:"decision"`
+}
