@@ -1,0 +1,172 @@
+package broker
+
+import (
+	"context"
+	"fmt"
+)
+
+// ConsentList is a person's consents, the withdrawn and expired ones
+// included and marked.
+type ConsentList struct {
+	Consents []ConsentView `json:"consents"`
+}
+
+// ConsentView is a consent as shown to a professional: without the
+// pseudonym, which means nothing outside the broker.
+type ConsentView struct {
+	Consent
+	Subject Pseudonym `json:"-"`
+	// State is active, expired, not-yet-valid or withdrawn.
+	State string `json:"state"`
+}
+
+// Consent states as shown.
+const (
+	ConsentActive    = "active"
+	ConsentExpired   = "expired"
+	ConsentNotYet    = "not-yet-valid"
+	ConsentWithdrawn = "withdrawn"
+)
+
+// consentState derives the state of c on day today (YYYY-MM-DD).
+func consentState(c *Consent, today string) string {
+	switch {
+	case c.Withdrawn != nil:
+		return ConsentWithdrawn
+	case c.ValidFrom > today:
+		return ConsentNotYet
+	case c.ValidUntil != "" && c.ValidUntil < today:
+		return ConsentExpired
+	}
+	return ConsentActive
+}
+
+// pseudonym parses bsn from field and returns its pseudonym.
+func (s *Service) pseudonym(field, bsn string) (Pseudonym, error) {
+	b, err := ParseBSN(bsn)
+	if err != nil {
+		return "", &ValidationError{Field: field, Reason: ErrBSN.Error()}
+	}
+	return s.cfg.Pseudonyms.Pseudonym(b), nil
+}
+
+// subjectConsents returns the policy's view of the subject's consents.
+func subjectConsents(tx ReadTx, p Pseudonym) ([]ConsentFacts, error) {
+	cs, err := tx.ConsentsOf(p)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ConsentFacts, len(cs))
+	for i := range cs {
+		out[i] = cs[i].Facts()
+	}
+	return out, nil
+}
+
+// RecordConsent records a consent for the person with this BSN, given by
+// them or for them, as recorded by the calling professional.
+func (s *Service) RecordConsent(ctx context.Context, c *Caller, bsn string, in Consent) (ConsentView, error) {
+	p, err := s.pseudonym("bsn", bsn)
+	if err != nil {
+		return ConsentView{}, err
+	}
+	if in.ValidFrom == "" {
+		in.ValidFrom = s.now().Format(dateLayout)
+	}
+	if err := in.Validate(); err != nil {
+		return ConsentView{}, err
+	}
+	in.ID, in.Subject = newID("c"), p
+	in.RecordedBy = Actor{Partner: c.Partner.ID, Sub: c.Sub}
+	in.RecordedAt = s.now()
+	in.Withdrawn = nil
+
+	dec := &DecisionInput{Action: ActionConsentRecord, Purpose: in.Purpose, Caller: callerFacts(c)}
+	d, err := s.decide(ctx, c, dec, "consent:"+in.ID, []Pseudonym{p})
+	if err != nil {
+		return ConsentView{}, err
+	}
+	e := s.auditEntry(c, EventChange, ActionConsentRecord)
+	e.Purpose, e.Object, e.Subjects = in.Purpose, "consent:"+in.ID, []Pseudonym{p}
+	e.Bases, e.PolicyVersion = d.Bases, d.Version
+	e.Detail = map[string]string{"given_by": in.GivenBy, "valid_from": in.ValidFrom, "valid_until": in.ValidUntil}
+	if err := s.record(ctx, e, func(tx Tx) error { return tx.PutConsent(in) }); err != nil {
+		return ConsentView{}, err
+	}
+	return ConsentView{Consent: in, State: consentState(&in, s.now().Format(dateLayout))}, nil
+}
+
+// Consents lists the consents of the person with this BSN, withdrawn and
+// expired ones included and marked. The listing is a disclosure and is
+// audited.
+func (s *Service) Consents(ctx context.Context, c *Caller, bsn string) (ConsentList, error) {
+	p, err := s.pseudonym("bsn", bsn)
+	if err != nil {
+		return ConsentList{}, err
+	}
+	dec := &DecisionInput{Action: ActionConsentRead, Purpose: c.Purpose, Caller: callerFacts(c)}
+	d, err := s.decide(ctx, c, dec, "consents", []Pseudonym{p})
+	if err != nil {
+		return ConsentList{}, err
+	}
+	var cs []Consent
+	if err := s.cfg.Store.View(func(tx ReadTx) error {
+		cs, err = tx.ConsentsOf(p)
+		return err
+	}); err != nil {
+		return ConsentList{}, err
+	}
+	today := s.now().Format(dateLayout)
+	out := ConsentList{Consents: make([]ConsentView, len(cs))}
+	for i := range cs {
+		out.Consents[i] = ConsentView{Consent: cs[i], State: consentState(&cs[i], today)}
+	}
+	e := s.auditEntry(c, EventDisclosure, ActionConsentRead)
+	e.Object, e.Subjects, e.Bases, e.PolicyVersion = "consents", []Pseudonym{p}, d.Bases, d.Version
+	e.Detail = map[string]string{"count": fmt.Sprint(len(cs))}
+	if err := s.record(ctx, e, nil); err != nil {
+		return ConsentList{}, err
+	}
+	return out, nil
+}
+
+// WithdrawConsent marks a consent withdrawn. It stays on record; disclosures
+// that rested on it stop with the next request.
+func (s *Service) WithdrawConsent(ctx context.Context, c *Caller, id, reason string) (ConsentView, error) {
+	if len(reason) > 500 {
+		return ConsentView{}, invalid("reason", "at most 500 characters")
+	}
+	var cur Consent
+	if err := s.cfg.Store.View(func(tx ReadTx) error {
+		var err error
+		cur, err = tx.Consent(id)
+		return err
+	}); err != nil {
+		return ConsentView{}, err
+	}
+	dec := &DecisionInput{Action: ActionConsentWithdraw, Purpose: cur.Purpose, Caller: callerFacts(c)}
+	d, err := s.decide(ctx, c, dec, "consent:"+id, []Pseudonym{cur.Subject})
+	if err != nil {
+		return ConsentView{}, err
+	}
+	e := s.auditEntry(c, EventChange, ActionConsentWithdraw)
+	e.Purpose, e.Object, e.Subjects = cur.Purpose, "consent:"+id, []Pseudonym{cur.Subject}
+	e.Bases, e.PolicyVersion = d.Bases, d.Version
+	var out Consent
+	err = s.record(ctx, e, func(tx Tx) error {
+		c2, err := tx.Consent(id)
+		if err != nil {
+			return err
+		}
+		if c2.Withdrawn != nil {
+			return fmt.Errorf("consent %s: %w: already withdrawn", id, ErrConflict)
+		}
+		c2.Withdrawn = &Withdrawal{At: s.now(), By: Actor{Partner: c.Partner.ID, Sub: c.Sub}, Reason: reason}
+		out = c2
+		return tx.PutConsent(c2)
+	})
+	if err != nil {
+		return ConsentView{}, err
+	}
+	return ConsentView{Consent: out, State: ConsentWithdrawn}, nil
+}

@@ -1,0 +1,148 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/ketenbrug/ketenbrug/broker"
+	"github.com/ketenbrug/ketenbrug/connectors/protocol"
+)
+
+// partnerKeys resolves the key a request token names, from the partner
+// registry. Parsed key sets are cached per partner revision, so a request
+// never parses a JWKS, and a rotation or suspension applies at once.
+type partnerKeys struct {
+	b    Broker
+	mu   sync.RWMutex
+	sets map[string]cachedKeys
+}
+
+type cachedKeys struct {
+	revision uint64
+	keys     *protocol.KeySet
+}
+
+func newPartnerKeys(b Broker) *partnerKeys {
+	return &partnerKeys{b: b, sets: map[string]cachedKeys{}}
+}
+
+// ResolveKey implements protocol.KeyResolver.
+func (k *partnerKeys) ResolveKey(_ context.Context, issuer, kid string) (*protocol.PublicKey, error) {
+	p, err := k.b.LookupPartner(issuer)
+	if err != nil {
+		return nil, protocol.ErrUnknownKey
+	}
+	if p.Status != broker.PartnerActive {
+		return nil, protocol.ErrPartnerSuspended
+	}
+	k.mu.RLock()
+	c, ok := k.sets[issuer]
+	k.mu.RUnlock()
+	if !ok || c.revision != p.Revision {
+		ks, err := protocol.ParseKeySet(p.JWKS)
+		if err != nil {
+			return nil, fmt.Errorf("%w: registered JWKS of %s unusable: %v", protocol.ErrUnknownKey, issuer, err)
+		}
+		c = cachedKeys{revision: p.Revision, keys: ks}
+		k.mu.Lock()
+		k.sets[issuer] = c
+		k.mu.Unlock()
+	}
+	key, ok := c.keys.Key(kid)
+	if !ok {
+		return nil, protocol.ErrUnknownKey
+	}
+	return key, nil
+}
+
+// authedHandler handles a request whose token was verified; body is the
+// request body, already bound to the token by its hash.
+type authedHandler func(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte)
+
+// errRoleNotAllowed refuses a token whose role the partner was not
+// registered for.
+var errRoleNotAllowed = &protocol.Error{Reason: "role_not_allowed", Err: errors.New("role not allowed for this partner")}
+
+// errMissingToken refuses a request without a bearer token.
+var errMissingToken = &protocol.Error{Reason: "missing_token", Err: errors.New("no bearer token")}
+
+// authed verifies the request token of every /v1/ request (except the
+// OpenAPI document) and builds the verified Caller. Bodies over limit are
+// refused before the token is checked.
+func (a *api) authed(limit int64, h authedHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		st := stateOf(w)
+		token, ok := bearer(r)
+		if !ok {
+			a.refuse(w, r, errMissingToken)
+			return
+		}
+		// Until the token is verified, the response names the claimed
+		// issuer and jti, so that the caller can still check that a refusal
+		// came from the broker and answers its own request.
+		st.aud, st.jti = protocol.PeekRequest(token)
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+		if err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				a.writeProblem(w, r, fmt.Errorf("%w: body over %d bytes", broker.ErrTooLarge, limit))
+				return
+			}
+			a.writeProblem(w, r, malformed("", "reading the body: %v", err))
+			return
+		}
+		req := protocol.Request{Method: r.Method, URI: r.RequestURI, HasBody: len(body) > 0}
+		if req.HasBody {
+			req.BodyHash = protocol.BodyHash(body)
+		}
+		claims, err := a.verifier.Verify(r.Context(), token, req)
+		if err != nil {
+			a.refuse(w, r, err)
+			return
+		}
+		p, err := a.b.LookupPartner(claims.Issuer)
+		if err != nil {
+			a.refuse(w, r, &protocol.Error{Reason: "unknown_key", Err: err})
+			return
+		}
+		role := broker.Role(claims.Role)
+		if !slices.Contains(broker.Roles, role) || !p.HasRole(role) {
+			a.refuse(w, r, errRoleNotAllowed)
+			return
+		}
+		st.partner, st.role, st.aud, st.jti = p.ID, claims.Role, p.ID, claims.ID
+		c := &broker.Caller{Partner: *p, Sub: claims.Subject, Role: role, Purpose: claims.Purpose,
+			RequestID: st.requestID, TokenID: claims.ID}
+		h(w, r, c, body)
+	}
+}
+
+// refuse answers a refused token: 401 with the reason, a metric and a log
+// line (written by writeProblem).
+func (a *api) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	var perr *protocol.Error
+	reason := "malformed"
+	if errors.As(err, &perr) {
+		reason = perr.Reason
+	} else {
+		err = &protocol.Error{Reason: reason, Err: err}
+	}
+	a.metrics.refused(reason)
+	a.writeProblem(w, r, err)
+}
+
+// bearer returns the bearer token of r.
+func bearer(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	const prefix = "bearer "
+	if len(h) <= len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
+		return "", false
+	}
+	return strings.TrimSpace(h[len(prefix):]), true
+}

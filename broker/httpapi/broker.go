@@ -1,0 +1,42 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+
+	"github.com/ketenbrug/ketenbrug/broker"
+)
+
+// Broker is what the HTTP API needs from the domain. *broker.Service
+// implements it.
+type Broker interface {
+	ID() string
+	Ready(ctx context.Context) error
+	LookupPartner(id string) (*broker.Partner, error)
+	Whoami(c *broker.Caller) broker.Whoami
+
+	RegisterPartner(ctx context.Context, c *broker.Caller, p broker.Partner) (broker.Partner, error)
+	UpdatePartner(ctx context.Context, c *broker.Caller, p broker.Partner) (broker.Partner, error)
+	SetPartnerKeys(ctx context.Context, c *broker.Caller, id string, jwks json.RawMessage) (broker.Partner, error)
+	SetPartnerStatus(ctx context.Context, c *broker.Caller, id string, status broker.PartnerStatus) (broker.Partner, error)
+	Partner(ctx context.Context, c *broker.Caller, id string) (broker.Partner, error)
+	Partners(ctx context.Context, c *broker.Caller) ([]broker.Partner, error)
+	Backup(ctx context.Context, c *broker.Caller, w io.Writer) (int64, error)
+
+	RecordConsent(ctx context.Context, c *broker.Caller, bsn string, in broker.Consent) (broker.ConsentView, error)
+	Consents(ctx context.Context, c *broker.Caller, bsn string) (broker.ConsentList, error)
+	WithdrawConsent(ctx context.Context, c *broker.Caller, id, reason string) (broker.ConsentView, error)
+
+	PushPolicy(ctx context.Context, c *broker.Caller, bundle []byte, note string) (broker.PolicyVersion, error)
+	Policies(ctx context.Context, c *broker.Caller) ([]broker.PolicyVersion, error)
+	PolicyBundle(ctx context.Context, c *broker.Caller, id string) (broker.PolicyVersion, error)
+	DryRun(ctx context.Context, c *broker.Caller, id string, n int) (broker.DryRunReport, error)
+	ApprovePolicy(ctx context.Context, c *broker.Caller, id string) (broker.PolicyVersion, error)
+	RollbackPolicy(ctx context.Context, c *broker.Caller, id string) (broker.PolicyVersion, error)
+	ExplainPolicy(ctx context.Context, c *broker.Caller, id string, in *broker.DecisionInput) (broker.Decision, error)
+
+	AuditEntries(ctx context.Context, c *broker.Caller, from uint64, limit int) ([]broker.AuditEntry, error)
+	VerifyAudit(ctx context.Context, c *broker.Caller) (broker.AuditVerification, error)
+	SubjectAccess(ctx context.Context, c *broker.Caller, bsn string) (broker.SubjectAccessReport, error)
+}

@@ -1,0 +1,213 @@
+package httpapi
+
+import (
+	"net/http"
+	"regexp"
+
+	"github.com/gorilla/mux"
+
+	"github.com/ketenbrug/ketenbrug/broker"
+)
+
+// ConsentRequest records a consent. The BSN travels only in this body.
+type ConsentRequest struct {
+	BSN        string          `json:"bsn"`
+	Purpose    string          `json:"purpose"`
+	AllSectors bool            `json:"all,omitempty"`
+	Sectors    []broker.Sector `json:"sectors,omitempty"`
+	Partners   []string        `json:"partners,omitempty"`
+	GivenBy    string          `json:"given_by"`
+	Evidence   string          `json:"evidence,omitempty"`
+	ValidFrom  string          `json:"valid_from,omitempty"`
+	ValidUntil string          `json:"valid_until,omitempty"`
+}
+
+// PersonRequest names one person by BSN, in a body, never in a URL.
+type PersonRequest struct {
+	BSN string `json:"bsn"`
+}
+
+func (a *api) recordConsent(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
+	var req ConsentRequest
+	if err := decodeStrict(body, &req); err != nil {
+		a.writeProblem(w, r, err)
+		return
+	}
+	cv, err := a.b.RecordConsent(r.Context(), c, req.BSN, broker.Consent{
+		Purpose: req.Purpose, AllSectors: req.AllSectors, Sectors: req.Sectors, Partners: req.Partners,
+		GivenBy: req.GivenBy, Evidence: req.Evidence, ValidFrom: req.ValidFrom, ValidUntil: req.ValidUntil,
+	})
+	a.reply(w, r, http.StatusCreated, cv, err)
+}
+
+func (a *api) searchConsents(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
+	var req PersonRequest
+	if err := decodeStrict(body, &req); err != nil {
+		a.writeProblem(w, r, err)
+		return
+	}
+	list, err := a.b.Consents(r.Context(), c, req.BSN)
+	a.reply(w, r, http.StatusOK, list, err)
+}
+
+func (a *api) withdrawConsent(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		a.writeProblem(w, r, err)
+		return
+	}
+	var req struct {
+		Reason string `json:"reason"`
+	}
+	if len(body) > 0 {
+		if err := decodeStrict(body, &req); err != nil {
+			a.writeProblem(w, r, err)
+			return
+		}
+	}
+	cv, err := a.b.WithdrawConsent(r.Context(), c, id, req.Reason)
+	a.reply(w, r, http.StatusOK, cv, err)
+}
+
+// versionPattern accepts a full policy version id or a prefix of it.
+var versionPattern = regexp.MustCompile(`^[0-9a-f]{8,64}$`)
+
+func pathVersion(r *http.Request) (string, error) {
+	v := mux.Vars(r)["version"]
+	if !versionPattern.MatchString(v) {
+		return "", &broker.ValidationError{Field: "version", Reason: "a policy version is 8 to 64 hex characters"}
+	}
+	return v, nil
+}
+
+// bundleTypes are the accepted media types of an uploaded bundle.
+var bundleTypes = map[string]bool{
+	"application/gzip": true, "application/x-gzip": true,
+	"application/vnd.openpolicyagent.bundle": true, "application/octet-stream": true,
+}
+
+func (a *api) pushPolicy(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
+	if ct := r.Header.Get("Content-Type"); !bundleTypes[ct] {
+		a.writeProblem(w, r, &bodyError{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type",
+			detail: "upload the bundle as application/gzip (an OPA bundle, tar.gz)"})
+		return
+	}
+	if len(body) == 0 {
+		a.writeProblem(w, r, malformed("", "the bundle is empty"))
+		return
+	}
+	v, err := a.b.PushPolicy(r.Context(), c, body, r.URL.Query().Get("note"))
+	a.reply(w, r, http.StatusCreated, v, err)
+}
+
+func (a *api) listPolicies(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+	vs, err := a.b.Policies(r.Context(), c)
+	a.reply(w, r, http.StatusOK, map[string]any{"versions": vs}, err)
+}
+
+func (a *api) getPolicy(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+	id, err := pathVersion(r)
+	if err != nil {
+		a.writeProblem(w, r, err)
+		return
+	}
+	v, err := a.b.PolicyBundle(r.Context(), c, id)
+	v.Bundle = nil
+	a.reply(w, r, http.StatusOK, v, err)
+}
+
+func (a *api) getPolicyBundle(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+	id, err := pathVersion(r)
+	if err != nil {
+		a.writeProblem(w, r, err)
+		return
+	}
+	v, err := a.b.PolicyBundle(r.Context(), c, id)
+	if err != nil {
+		a.writeProblem(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/gzip")
+	w.Header().Set("Content-Disposition", `attachment; filename="policy-`+v.ID[:12]+`.tar.gz"`)
+	_, _ = w.Write(v.Bundle)
+}
+
+func (a *api) dryRunPolicy(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+	id, err := pathVersion(r)
+	if err != nil {
+		a.writeProblem(w, r, err)
+		return
+	}
+	n, err := queryInt(r, "n", 0, 100_000)
+	if err != nil {
+		a.writeProblem(w, r, err)
+		return
+	}
+	rep, err := a.b.DryRun(r.Context(), c, id, n)
+	a.reply(w, r, http.StatusOK, rep, err)
+}
+
+func (a *api) approvePolicy(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+	id, err := pathVersion(r)
+	if err != nil {
+		a.writeProblem(w, r, err)
+		return
+	}
+	v, err := a.b.ApprovePolicy(r.Context(), c, id)
+	a.reply(w, r, http.StatusOK, v, err)
+}
+
+func (a *api) rollbackPolicy(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+	id, err := pathVersion(r)
+	if err != nil {
+		a.writeProblem(w, r, err)
+		return
+	}
+	v, err := a.b.RollbackPolicy(r.Context(), c, id)
+	a.reply(w, r, http.StatusOK, v, err)
+}
+
+func (a *api) explainPolicy(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
+	var in broker.DecisionInput
+	if err := decodeStrict(body, &in); err != nil {
+		a.writeProblem(w, r, err)
+		return
+	}
+	version := r.URL.Query().Get("version")
+	if version != "" && !versionPattern.MatchString(version) {
+		a.writeProblem(w, r, &broker.ValidationError{Field: "version", Reason: "a policy version is 8 to 64 hex characters"})
+		return
+	}
+	d, err := a.b.ExplainPolicy(r.Context(), c, version, &in)
+	a.reply(w, r, http.StatusOK, d, err)
+}
+
+func (a *api) auditEntries(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+	from, err := queryInt(r, "from", 1, 1<<62)
+	if err != nil {
+		a.writeProblem(w, r, err)
+		return
+	}
+	limit, err := queryInt(r, "limit", 100, 1000)
+	if err != nil {
+		a.writeProblem(w, r, err)
+		return
+	}
+	es, err := a.b.AuditEntries(r.Context(), c, uint64(from), limit)
+	a.reply(w, r, http.StatusOK, map[string]any{"entries": es}, err)
+}
+
+func (a *api) verifyAudit(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+	rep, err := a.b.VerifyAudit(r.Context(), c)
+	a.reply(w, r, http.StatusOK, rep, err)
+}
+
+func (a *api) subjectAccess(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
+	var req PersonRequest
+	if err := decodeStrict(body, &req); err != nil {
+		a.writeProblem(w, r, err)
+		return
+	}
+	rep, err := a.b.SubjectAccess(r.Context(), c, req.BSN)
+	a.reply(w, r, http.StatusOK, rep, err)
+}

@@ -1,0 +1,258 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+
+	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/ketenbrug/ketenbrug/broker"
+	"github.com/ketenbrug/ketenbrug/connectors/protocol"
+)
+
+// routes builds the router. Every route is in the OpenAPI document
+// (openapi.json), and TestOpenAPICoversRoutes keeps the two in step.
+func (a *api) routes() *mux.Router {
+	r := mux.NewRouter()
+	r.Use(a.routeNamer)
+	r.NotFoundHandler = a.routeNamer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.writeProblem(w, r, fmt.Errorf("route %w", broker.ErrNotFound))
+	}))
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.writeProblem(w, r, &bodyError{status: http.StatusMethodNotAllowed, code: "method_not_allowed", detail: "method not allowed on this route"})
+	})
+
+	// Public.
+	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	}).Methods(http.MethodGet)
+	r.HandleFunc("/readyz", a.readyz).Methods(http.MethodGet)
+	r.Handle("/metrics", promhttp.HandlerFor(a.cfg.Registry, promhttp.HandlerOpts{})).Methods(http.MethodGet)
+	r.HandleFunc("/.well-known/jwks.json", a.jwks).Methods(http.MethodGet)
+	r.HandleFunc("/.well-known/ketenbrug-configuration", a.configuration).Methods(http.MethodGet)
+	r.HandleFunc("/v1/openapi.json", a.openapi).Methods(http.MethodGet)
+
+	body, bundle := a.cfg.MaxBody, a.cfg.MaxBundle
+	v1 := r.PathPrefix("/v1").Subrouter()
+	v1.HandleFunc("/whoami", a.authed(body, a.whoami)).Methods(http.MethodGet)
+
+	v1.HandleFunc("/partners", a.authed(body, a.listPartners)).Methods(http.MethodGet)
+	v1.HandleFunc("/partners", a.authed(body, a.registerPartner)).Methods(http.MethodPost)
+	v1.HandleFunc("/partners/{id}", a.authed(body, a.getPartner)).Methods(http.MethodGet)
+	v1.HandleFunc("/partners/{id}", a.authed(body, a.updatePartner)).Methods(http.MethodPut)
+	v1.HandleFunc("/partners/{id}/keys", a.authed(body, a.setPartnerKeys)).Methods(http.MethodPut)
+	v1.HandleFunc("/partners/{id}/suspend", a.authed(body, a.setPartnerStatus(broker.PartnerSuspended))).Methods(http.MethodPost)
+	v1.HandleFunc("/partners/{id}/activate", a.authed(body, a.setPartnerStatus(broker.PartnerActive))).Methods(http.MethodPost)
+	v1.HandleFunc("/backup", a.authed(body, a.backup)).Methods(http.MethodGet)
+
+	v1.HandleFunc("/consents", a.authed(body, a.recordConsent)).Methods(http.MethodPost)
+	v1.HandleFunc("/consents/search", a.authed(body, a.searchConsents)).Methods(http.MethodPost)
+	v1.HandleFunc("/consents/{id}/withdraw", a.authed(body, a.withdrawConsent)).Methods(http.MethodPost)
+
+	v1.HandleFunc("/policies", a.authed(body, a.listPolicies)).Methods(http.MethodGet)
+	v1.HandleFunc("/policies", a.authed(bundle, a.pushPolicy)).Methods(http.MethodPost)
+	v1.HandleFunc("/policies/explain", a.authed(body, a.explainPolicy)).Methods(http.MethodPost)
+	v1.HandleFunc("/policies/{version}", a.authed(body, a.getPolicy)).Methods(http.MethodGet)
+	v1.HandleFunc("/policies/{version}/bundle", a.authed(body, a.getPolicyBundle)).Methods(http.MethodGet)
+	v1.HandleFunc("/policies/{version}/dry-run", a.authed(body, a.dryRunPolicy)).Methods(http.MethodPost)
+	v1.HandleFunc("/policies/{version}/approve", a.authed(body, a.approvePolicy)).Methods(http.MethodPost)
+	v1.HandleFunc("/policies/{version}/rollback", a.authed(body, a.rollbackPolicy)).Methods(http.MethodPost)
+
+	v1.HandleFunc("/audit", a.authed(body, a.auditEntries)).Methods(http.MethodGet)
+	v1.HandleFunc("/audit/verify", a.authed(body, a.verifyAudit)).Methods(http.MethodGet)
+	v1.HandleFunc("/audit/subject-access", a.authed(body, a.subjectAccess)).Methods(http.MethodPost)
+	return r
+}
+
+// Configuration is the discovery document at
+// /.well-known/ketenbrug-configuration.
+type Configuration struct {
+	ID                string   `json:"id"`
+	JWKSURI           string   `json:"jwks_uri"`
+	Algorithms        []string `json:"algorithms"`
+	MaxTokenLifetimeS int      `json:"max_token_lifetime_s"`
+	MaxClockSkewS     int      `json:"max_clock_skew_s"`
+	APIVersion        string   `json:"api_version"`
+}
+
+func (a *api) configuration(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, Configuration{
+		ID: a.b.ID(), JWKSURI: "/.well-known/jwks.json", Algorithms: protocol.Algorithms,
+		MaxTokenLifetimeS: int(protocol.MaxTokenLifetime.Seconds()), MaxClockSkewS: int(protocol.MaxClockSkew.Seconds()),
+		APIVersion: APIVersion,
+	})
+}
+
+func (a *api) jwks(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/jwk-set+json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, _ = w.Write(a.cfg.PublicJWKS)
+}
+
+func (a *api) whoami(w http.ResponseWriter, _ *http.Request, c *broker.Caller, _ []byte) {
+	writeJSON(w, http.StatusOK, a.b.Whoami(c))
+}
+
+// pathID returns the path parameter name, validated as an identifier.
+func pathID(r *http.Request, name string) (string, error) {
+	v := mux.Vars(r)[name]
+	if !broker.ValidID(v) {
+		return "", &broker.ValidationError{Field: name, Reason: "not a valid identifier"}
+	}
+	return v, nil
+}
+
+// PartnerRequest registers or changes a partner.
+type PartnerRequest struct {
+	ID             string          `json:"id"`
+	Name           string          `json:"name"`
+	Sector         broker.Sector   `json:"sector"`
+	Municipalities []string        `json:"municipalities"`
+	Roles          []broker.Role   `json:"roles"`
+	Level          int             `json:"level"`
+	Covenant       string          `json:"covenant,omitempty"`
+	JWKS           json.RawMessage `json:"jwks,omitempty"`
+	Webhook        string          `json:"webhook,omitempty"`
+}
+
+func (p PartnerRequest) partner() broker.Partner {
+	return broker.Partner{ID: p.ID, Name: p.Name, Sector: p.Sector, Municipalities: p.Municipalities,
+		Roles: p.Roles, Level: p.Level, Covenant: p.Covenant, JWKS: p.JWKS, Webhook: p.Webhook}
+}
+
+func (a *api) registerPartner(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
+	var req PartnerRequest
+	if err := decodeStrict(body, &req); err != nil {
+		a.writeProblem(w, r, err)
+		return
+	}
+	p, err := a.b.RegisterPartner(r.Context(), c, req.partner())
+	a.reply(w, r, http.StatusCreated, p, err)
+}
+
+func (a *api) updatePartner(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		a.writeProblem(w, r, err)
+		return
+	}
+	var req PartnerRequest
+	if err := decodeStrict(body, &req); err != nil {
+		a.writeProblem(w, r, err)
+		return
+	}
+	if req.ID != "" && req.ID != id {
+		a.writeProblem(w, r, &broker.ValidationError{Field: "id", Reason: "differs from the id in the path"})
+		return
+	}
+	if len(req.JWKS) > 0 {
+		a.writeProblem(w, r, &broker.ValidationError{Field: "jwks", Reason: "change keys with PUT /v1/partners/{id}/keys"})
+		return
+	}
+	req.ID = id
+	p, err := a.b.UpdatePartner(r.Context(), c, req.partner())
+	a.reply(w, r, http.StatusOK, p, err)
+}
+
+func (a *api) getPartner(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		a.writeProblem(w, r, err)
+		return
+	}
+	p, err := a.b.Partner(r.Context(), c, id)
+	a.reply(w, r, http.StatusOK, p, err)
+}
+
+func (a *api) listPartners(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+	ps, err := a.b.Partners(r.Context(), c)
+	a.reply(w, r, http.StatusOK, map[string]any{"partners": ps}, err)
+}
+
+func (a *api) setPartnerKeys(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		a.writeProblem(w, r, err)
+		return
+	}
+	var req struct {
+		JWKS json.RawMessage `json:"jwks"`
+	}
+	if err := decodeStrict(body, &req); err != nil {
+		a.writeProblem(w, r, err)
+		return
+	}
+	p, err := a.b.SetPartnerKeys(r.Context(), c, id, req.JWKS)
+	a.reply(w, r, http.StatusOK, p, err)
+}
+
+func (a *api) setPartnerStatus(status broker.PartnerStatus) authedHandler {
+	return func(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+		id, err := pathID(r, "id")
+		if err != nil {
+			a.writeProblem(w, r, err)
+			return
+		}
+		p, err := a.b.SetPartnerStatus(r.Context(), c, id, status)
+		a.reply(w, r, http.StatusOK, p, err)
+	}
+}
+
+// backup streams a consistent copy of the store. It is spooled to a
+// temporary file first, so that the signature header can cover the body's
+// hash without holding the store in memory.
+func (a *api) backup(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+	f, err := os.CreateTemp("", "ketenbrug-backup-*")
+	if err != nil {
+		a.writeProblem(w, r, err)
+		return
+	}
+	defer func() { f.Close(); os.Remove(f.Name()) }()
+	h := protocol.NewBodyHasher()
+	n, err := a.b.Backup(r.Context(), c, io.MultiWriter(f, h))
+	if err != nil {
+		a.writeProblem(w, r, err)
+		return
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		a.writeProblem(w, r, err)
+		return
+	}
+	sw, ok := w.(*signedWriter)
+	if !ok {
+		a.writeProblem(w, r, fmt.Errorf("backup needs the signed writer"))
+		return
+	}
+	w.Header().Set("Content-Disposition", `attachment; filename="ketenbrug-backup.db"`)
+	if err := sw.sendSigned(http.StatusOK, "application/octet-stream", n, h.Sum(), f); err != nil {
+		a.log.Warn("backup stream interrupted", "request_id", sw.st.requestID, "error", err)
+	}
+}
+
+// reply writes v or, when err is set, its problem document.
+func (a *api) reply(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
+	if err != nil {
+		a.writeProblem(w, r, err)
+		return
+	}
+	writeJSON(w, status, v)
+}
+
+// queryInt reads an optional non-negative integer query parameter.
+func queryInt(r *http.Request, name string, def, max int) (int, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 || n > max {
+		return 0, &broker.ValidationError{Field: name, Reason: fmt.Sprintf("must be an integer from 0 to %d", max)}
+	}
+	return n, nil
+}
+

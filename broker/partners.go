@@ -1,0 +1,221 @@
+package broker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+)
+
+// systemCaller acts for the broker itself, e.g. when init registers the
+// operator.
+func (s *Service) systemCaller(sub string) *Caller {
+	return &Caller{Partner: Partner{ID: s.cfg.ID}, Sub: sub, Role: RoleOperator}
+}
+
+func (s *Service) reloadPartners() error {
+	var all []Partner
+	if err := s.cfg.Store.View(func(tx ReadTx) error {
+		var err error
+		all, err = tx.Partners()
+		return err
+	}); err != nil {
+		return fmt.Errorf("load partners: %w", err)
+	}
+	m := make(map[string]*Partner, len(all))
+	for i := range all {
+		m[all[i].ID] = &all[i]
+	}
+	s.partners.Store(&m)
+	return nil
+}
+
+// storePartner publishes p in the snapshot after its commit.
+func (s *Service) publishPartner(p Partner) {
+	old := *s.partners.Load()
+	m := make(map[string]*Partner, len(old)+1)
+	for k, v := range old {
+		m[k] = v
+	}
+	m[p.ID] = &p
+	s.partners.Store(&m)
+}
+
+// LookupPartner returns the registered partner id, from memory. The
+// authentication layer calls it for every request. The returned value must
+// not be modified.
+func (s *Service) LookupPartner(id string) (*Partner, error) {
+	p, ok := (*s.partners.Load())[id]
+	if !ok {
+		return nil, fmt.Errorf("partner %q: %w", id, ErrNotFound)
+	}
+	return p, nil
+}
+
+// EnsureOperator registers the region's operator partner when it does not
+// exist yet; init calls it without a request.
+func (s *Service) EnsureOperator(ctx context.Context, p Partner) (Partner, bool, error) {
+	if existing, err := s.LookupPartner(p.ID); err == nil {
+		return *existing, false, nil
+	}
+	if !p.HasRole(RoleOperator) {
+		p.Roles = append(p.Roles, RoleOperator)
+	}
+	out, err := s.putPartner(ctx, s.systemCaller("ketenbrug init"), p, true)
+	return out, err == nil, err
+}
+
+// RegisterPartner registers a new partner (a chain partner or a
+// municipality). Operators only.
+func (s *Service) RegisterPartner(ctx context.Context, c *Caller, p Partner) (Partner, error) {
+	if err := requireRole(c, RoleOperator); err != nil {
+		return Partner{}, err
+	}
+	return s.putPartner(ctx, c, p, true)
+}
+
+// UpdatePartner replaces a partner's registration (name, sector,
+// municipalities, roles, level, covenant, webhook), keeping its keys and
+// status. Operators only.
+func (s *Service) UpdatePartner(ctx context.Context, c *Caller, p Partner) (Partner, error) {
+	if err := requireRole(c, RoleOperator); err != nil {
+		return Partner{}, err
+	}
+	old, err := s.LookupPartner(p.ID)
+	if err != nil {
+		return Partner{}, err
+	}
+	p.JWKS, p.Status, p.CreatedAt = old.JWKS, old.Status, old.CreatedAt
+	return s.putPartner(ctx, c, p, false)
+}
+
+// SetPartnerKeys replaces a partner's JWKS (key rotation: a set that still
+// holds the old key keeps the old kid working until a later call removes it).
+// Operators only.
+func (s *Service) SetPartnerKeys(ctx context.Context, c *Caller, id string, jwks json.RawMessage) (Partner, error) {
+	if err := requireRole(c, RoleOperator); err != nil {
+		return Partner{}, err
+	}
+	old, err := s.LookupPartner(id)
+	if err != nil {
+		return Partner{}, err
+	}
+	p := *old
+	p.JWKS = jwks
+	return s.putPartner(ctx, c, p, false)
+}
+
+// SetPartnerStatus suspends or reactivates a partner. A suspended partner's
+// tokens are refused from the next request on. Operators only; an operator
+// cannot suspend its own partner (that would lock the region out).
+func (s *Service) SetPartnerStatus(ctx context.Context, c *Caller, id string, status PartnerStatus) (Partner, error) {
+	if err := requireRole(c, RoleOperator); err != nil {
+		return Partner{}, err
+	}
+	if id == c.Partner.ID && status == PartnerSuspended {
+		return Partner{}, fmt.Errorf("%w: an operator cannot suspend its own partner", ErrConflict)
+	}
+	old, err := s.LookupPartner(id)
+	if err != nil {
+		return Partner{}, err
+	}
+	p := *old
+	p.Status = status
+	return s.putPartner(ctx, c, p, false)
+}
+
+// Partner returns one partner. Operators see every partner; others only
+// their own.
+func (s *Service) Partner(_ context.Context, c *Caller, id string) (Partner, error) {
+	if c.Role != RoleOperator && id != c.Partner.ID {
+		return Partner{}, fmt.Errorf("partner %q: %w", id, ErrNotFound)
+	}
+	p, err := s.LookupPartner(id)
+	if err != nil {
+		return Partner{}, err
+	}
+	return *p, nil
+}
+
+// Partners lists all partners, sorted by id. Operators only.
+func (s *Service) Partners(_ context.Context, c *Caller) ([]Partner, error) {
+	if err := requireRole(c, RoleOperator); err != nil {
+		return nil, err
+	}
+	m := *s.partners.Load()
+	out := make([]Partner, 0, len(m))
+	for _, p := range m {
+		out = append(out, *p)
+	}
+	slices.SortFunc(out, func(a, b Partner) int {
+		switch {
+		case a.ID < b.ID:
+			return -1
+		case a.ID > b.ID:
+			return 1
+		}
+		return 0
+	})
+	return out, nil
+}
+
+func (s *Service) putPartner(ctx context.Context, c *Caller, p Partner, create bool) (Partner, error) {
+	if err := p.Validate(); err != nil {
+		return Partner{}, err
+	}
+	if err := s.cfg.CheckJWKS(p.JWKS); err != nil {
+		return Partner{}, err
+	}
+	if p.Webhook != "" && len(p.Webhook) > 2000 {
+		return Partner{}, invalid("webhook", "at most 2000 characters")
+	}
+	s.partnerMu.Lock()
+	defer s.partnerMu.Unlock()
+	now := s.now()
+	action := "partner.update"
+	if create {
+		action = "partner.register"
+	}
+	e := s.auditEntry(c, EventChange, action)
+	e.Object = "partner:" + p.ID
+	e.Detail = map[string]string{"status": string(p.Status), "level": strconv.Itoa(p.Level), "sector": string(p.Sector)}
+	var out Partner
+	err := s.record(ctx, e, func(tx Tx) error {
+		old, err := tx.Partner(p.ID)
+		switch {
+		case err == nil && create:
+			return fmt.Errorf("partner %q: %w: already registered", p.ID, ErrConflict)
+		case err == nil:
+			p.CreatedAt, p.Revision = old.CreatedAt, old.Revision+1
+		case create:
+			p.CreatedAt, p.Revision = now, 1
+		default:
+			return err
+		}
+		p.UpdatedAt = now
+		out = p
+		return tx.PutPartner(p)
+	})
+	if err != nil {
+		return Partner{}, err
+	}
+	s.publishPartner(out)
+	return out, nil
+}
+
+// Whoami describes the verified caller.
+type Whoami struct {
+	Partner string `json:"partner"`
+	Name    string `json:"name"`
+	Sub     string `json:"sub"`
+	Role    Role   `json:"role"`
+	Level   int    `json:"level"`
+	Sector  Sector `json:"sector"`
+}
+
+// Whoami answers who the broker takes the caller to be.
+func (s *Service) Whoami(c *Caller) Whoami {
+	return Whoami{Partner: c.Partner.ID, Name: c.Partner.Name, Sub: c.Sub, Role: c.Role,
+		Level: c.Partner.Level, Sector: c.Partner.Sector}
+}

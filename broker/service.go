@@ -1,0 +1,201 @@
+package broker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Config configures a Service. Every field without a default is required.
+type Config struct {
+	// ID is the broker's identifier, the audience of request tokens.
+	ID string
+	// Store holds the broker's state.
+	Store Store
+	// Audit is the tamper-evident trail every disclosure, denial and change
+	// is written to before the response leaves.
+	Audit AuditLog
+	// AuditReader reads and verifies that trail.
+	AuditReader AuditReader
+	// Policy answers the policy questions and manages policy versions.
+	Policy PolicyEngine
+	// Pseudonyms turns BSNs into keyed pseudonyms.
+	Pseudonyms *Pseudonymizer
+	// CheckJWKS validates a partner's public JWKS (private, symmetric and
+	// short RSA keys are refused).
+	CheckJWKS func(json.RawMessage) error
+	// FourEyes requires a second privacy officer to approve a policy
+	// version before it becomes active. Default true (set by
+	// DefaultFourEyes); a single-officer region turns it off.
+	FourEyes bool
+	// DryRunDefault is the number of recent decisions a dry-run replays
+	// when the caller names none. Default 1000.
+	DryRunDefault int
+	// Logger receives operational logs; never personal data. Default: slog.Default().
+	Logger *slog.Logger
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+// Validate checks the configuration and fills defaults.
+func (c *Config) Validate() error {
+	var errs []error
+	if !ValidID(c.ID) {
+		errs = append(errs, errors.New("broker: ID must be a valid identifier"))
+	}
+	if c.Store == nil {
+		errs = append(errs, errors.New("broker: Store is required"))
+	}
+	if c.Audit == nil || c.AuditReader == nil {
+		errs = append(errs, errors.New("broker: Audit and AuditReader are required"))
+	}
+	if c.Policy == nil {
+		errs = append(errs, errors.New("broker: Policy is required"))
+	}
+	if c.Pseudonyms == nil {
+		errs = append(errs, errors.New("broker: Pseudonyms is required"))
+	}
+	if c.CheckJWKS == nil {
+		errs = append(errs, errors.New("broker: CheckJWKS is required"))
+	}
+	if c.DryRunDefault <= 0 {
+		c.DryRunDefault = 1000
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return errors.Join(errs...)
+}
+
+// Service orchestrates requests: it checks who may do what, asks the policy,
+// reads and writes the store and writes the audit trail. One Service serves
+// all transports.
+type Service struct {
+	cfg Config
+	log *slog.Logger
+
+	// partners is a read-mostly snapshot of all partners, replaced whole on
+	// every partner change, so that authenticating a request never touches
+	// the store.
+	partners atomic.Pointer[map[string]*Partner]
+	// partnerMu serialises partner writes so snapshots are never lost.
+	partnerMu sync.Mutex
+}
+
+// New validates cfg, loads the partner registry and activates the stored
+// policy version, if one was activated before.
+func New(ctx context.Context, cfg Config) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Service{cfg: cfg, log: cfg.Logger}
+	if err := s.reloadPartners(); err != nil {
+		return nil, err
+	}
+	if err := s.restorePolicy(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// ID returns the broker's identifier.
+func (s *Service) ID() string { return s.cfg.ID }
+
+func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
+
+// auditEntry starts an audit entry for caller c.
+func (s *Service) auditEntry(c *Caller, event, action string) AuditEntry {
+	e := AuditEntry{Time: s.now(), Event: event, Action: action, Decision: DecisionAllow}
+	if c != nil {
+		e.RequestID = c.RequestID
+		e.Partner = c.Partner.ID
+		e.Sub = c.Sub
+		e.Role = c.Role
+		e.Purpose = c.Purpose
+	}
+	return e
+}
+
+// record writes e and, when apply is not nil, applies the change in the same
+// transaction.
+func (s *Service) record(ctx context.Context, e AuditEntry, apply func(Tx) error) error {
+	_, err := s.cfg.Audit.Record(ctx, e, apply)
+	return err
+}
+
+// requireRole refuses callers not in one of roles. The protocol layer has
+// already checked that the partner may use the role at all.
+func requireRole(c *Caller, roles ...Role) error {
+	for _, r := range roles {
+		if c.Role == r {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: role %s may not do this", ErrForbidden, c.Role)
+}
+
+// callerFacts describes c for the policy.
+func callerFacts(c *Caller) CallerFacts {
+	return CallerFacts{
+		Partner: c.Partner.ID, Sector: c.Partner.Sector, Role: c.Role, Sub: c.Sub,
+		Level: c.Partner.Level, Covenant: c.Partner.Covenant, Municipalities: c.Partner.Municipalities,
+	}
+}
+
+// decide asks the policy and, on a denial, writes the denial to the audit
+// trail and returns a *DeniedError. Policy failures deny (fail closed) and
+// are logged with their cause.
+func (s *Service) decide(ctx context.Context, c *Caller, in *DecisionInput, object string, subjects []Pseudonym) (Decision, error) {
+	in.Now = s.now().Format(time.RFC3339)
+	d, err := s.cfg.Policy.Decide(ctx, in)
+	if err != nil {
+		s.log.LogAttrs(ctx, slog.LevelError, "policy failed; denying",
+			slog.String("request_id", c.RequestID), slog.String("action", in.Action), slog.Any("error", err))
+		d = Decision{Allow: false, Reasons: []string{ReasonPolicyError}, Version: d.Version}
+	}
+	if d.Allow {
+		return d, nil
+	}
+	denied := d.Err()
+	e := s.auditEntry(c, EventDenial, in.Action)
+	e.Decision, e.Reasons, e.Bases, e.PolicyVersion = DecisionDeny, d.Reasons, d.Bases, d.Version
+	e.Object, e.Subjects = object, subjects
+	rec := DecisionRecord{Time: e.Time, Input: in, Decision: d}
+	if aerr := s.record(ctx, e, func(tx Tx) error { return tx.PutDecision(rec) }); aerr != nil {
+		return d, aerr
+	}
+	return d, denied
+}
+
+// Ready reports whether the broker can serve: the store answers.
+func (s *Service) Ready(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.cfg.Store.View(func(tx ReadTx) error {
+		_, err := tx.ActivePolicy()
+		return err
+	})
+}
+
+// Backup writes a consistent copy of the store to w while serving. Operators
+// only; the backup is audited, since it holds everything.
+func (s *Service) Backup(ctx context.Context, c *Caller, w io.Writer) (int64, error) {
+	if err := requireRole(c, RoleOperator); err != nil {
+		return 0, err
+	}
+	e := s.auditEntry(c, EventChange, "store.backup")
+	if err := s.record(ctx, e, nil); err != nil {
+		return 0, err
+	}
+	return s.cfg.Store.Backup(w)
+}
