@@ -76,6 +76,9 @@ func (c *Config) Validate() error {
 	if c.StartedAt.IsZero() {
 		c.StartedAt = c.Now()
 	}
+	// iat is in whole seconds: a token made in the broker's first second
+	// must not count as issued before the start.
+	c.StartedAt = c.StartedAt.Truncate(time.Second)
 	if c.Replay == nil {
 		c.Replay = protocol.NewMemoryReplayCache()
 	}

@@ -1,0 +1,35 @@
+// Package boltstore keeps the broker's state in one bbolt file: it is the
+// embedded implementation of broker.Store.
+//
+// Every write transaction is fsynced before Update returns (bbolt's NoSync
+// is never set), so a write a client was told succeeded survives a crash.
+// Readers never block the writer, and Backup streams a consistent copy of
+// the file while the broker keeps serving.
+//
+// # Layout (schema version 1)
+//
+// All buckets are top level. Integers in keys are uint64 big-endian, so
+// byte order is numeric order and appends land at the end of the B+tree.
+// Values are JSON; an index entry has an empty value and its key is the
+// indexed term, a 0x00 byte and the target key.
+//
+//	meta                 "schema"        → uint64, the schema version
+//	                     "active_policy" → policy version id ("" or absent: embedded default)
+//	                     "audit_head"    → uint64 seq ‖ hash of the last audit record
+//	partners             id → broker.Partner
+//	consents             id → broker.Consent
+//	consents_by_subject  pseudonym ‖ 0x00 ‖ consent id → ∅
+//	policy_versions      id → broker.PolicyVersion
+//	decisions            seq → broker.DecisionRecord (only the newest Config.DecisionCapacity)
+//	audit                seq → the audit record, byte for byte as the audit log sealed it
+//	audit_by_subject     epoch (uint32, seq / 1024) ‖ pseudonym ‖ 0x00 ‖ seq → ∅ (see auditEpoch)
+//	audit_subjects       seq → the record's pseudonyms joined by 0x00 (lets PurgeAudit drop index entries)
+//
+// # Adding an entity
+//
+// Declare a table (and any index) in tables.go, add a migration that
+// creates the buckets, and write the ReadTx/Tx methods with the table's
+// get, put and scan helpers. Migrations run in order at Open, inside one
+// transaction; a file written by a newer binary is refused with
+// ErrSchemaTooNew rather than misread.
+package boltstore

@@ -1,0 +1,104 @@
+package boltstore
+
+import (
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+
+	"go.etcd.io/bbolt"
+)
+
+// A migration moves the store from schema version n to n+1. migrations()[n]
+// is that step; the length of the list is the version this binary writes.
+// Steps run inside the one transaction that also records the new version,
+// so a crash mid-way leaves the old version intact.
+type migration func(tx *bbolt.Tx) error
+
+// migrations returns the schema history, oldest first. Append to it; never
+// edit or reorder a released step.
+func migrations() []migration {
+	return []migration{
+		// 0 → 1: the initial layout (see the package documentation).
+		func(tx *bbolt.Tx) error {
+			return createBuckets(tx, bucketPartners, bucketConsents, bucketConsentsBySubject,
+				bucketPolicyVersions, bucketDecisions, bucketAudit, bucketAuditBySubject, bucketAuditSubjects)
+		},
+	}
+}
+
+func createBuckets(tx *bbolt.Tx, names ...[]byte) error {
+	for _, n := range names {
+		if _, err := tx.CreateBucketIfNotExists(n); err != nil {
+			return fmt.Errorf("create bucket %s: %w", n, err)
+		}
+	}
+	return nil
+}
+
+// SchemaVersion returns the schema version of the open store.
+func (s *Store) SchemaVersion() (int, error) {
+	var v uint64
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		var err error
+		v, err = schemaVersion(tx)
+		return err
+	})
+	if err != nil {
+		return 0, s.beginErr(err)
+	}
+	return int(v), nil
+}
+
+func schemaVersion(tx *bbolt.Tx) (uint64, error) {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil {
+		return 0, nil // a new, empty file
+	}
+	raw := meta.Get(keySchema)
+	if raw == nil {
+		return 0, nil
+	}
+	if len(raw) != 8 {
+		return 0, fmt.Errorf("boltstore: corrupt schema version (%d bytes)", len(raw))
+	}
+	return binary.BigEndian.Uint64(raw), nil
+}
+
+// migrate brings the file to len(steps), or refuses a newer one. An
+// up-to-date file is only read, so opening costs no fsync.
+func migrate(db *bbolt.DB, steps []migration, log *slog.Logger) error {
+	target := uint64(len(steps))
+	var current uint64
+	if err := db.View(func(tx *bbolt.Tx) error {
+		var err error
+		current, err = schemaVersion(tx)
+		return err
+	}); err != nil {
+		return err
+	}
+	if current > target {
+		return fmt.Errorf("%w: file has version %d, this binary knows up to %d", ErrSchemaTooNew, current, target)
+	}
+	if current == target {
+		return nil
+	}
+	return db.Update(func(tx *bbolt.Tx) error {
+		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return fmt.Errorf("boltstore: create meta bucket: %w", err)
+		}
+		// Another process cannot interleave (file lock), but read again
+		// inside the writing transaction anyway.
+		from, err := schemaVersion(tx)
+		if err != nil {
+			return err
+		}
+		for v := from; v < target; v++ {
+			if err := steps[v](tx); err != nil {
+				return fmt.Errorf("boltstore: migrate schema %d to %d: %w", v, v+1, err)
+			}
+			log.Info("store schema migrated", slog.Uint64("from", v), slog.Uint64("to", v+1))
+		}
+		return meta.Put(keySchema, u64(target))
+	})
+}

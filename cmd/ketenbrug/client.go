@@ -1,0 +1,104 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/ketenbrug/ketenbrug/connectors"
+)
+
+// clientFlags are the flags every client command shares.
+type clientFlags struct {
+	server string
+	as     string
+}
+
+func (f *clientFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.server, "server", envOr("KETENBRUG_SERVER", "http://127.0.0.1:8080"), "broker URL (env KETENBRUG_SERVER)")
+	cmd.Flags().StringVar(&f.as, "as", envOr("KETENBRUG_AS", ""), "identity file to sign requests with (env KETENBRUG_AS)")
+}
+
+// client builds an SDK client from the flags.
+func (f *clientFlags) client() (*connectors.Client, error) {
+	if f.as == "" {
+		return nil, errors.New("--as IDENTITY is required (or set KETENBRUG_AS)")
+	}
+	id, err := connectors.LoadIdentity(f.as)
+	if err != nil {
+		return nil, err
+	}
+	return connectors.New(connectors.Config{Server: f.server, Identity: id})
+}
+
+// clientCommand makes a command whose run function gets a ready client.
+func clientCommand(use, short string, args cobra.PositionalArgs, setup func(*cobra.Command), run func(cmd *cobra.Command, c *connectors.Client, args []string) error) *cobra.Command {
+	var f clientFlags
+	cmd := &cobra.Command{Use: use, Short: short, Args: args}
+	f.register(cmd)
+	if setup != nil {
+		setup(cmd)
+	}
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		c, err := f.client()
+		if err != nil {
+			return err
+		}
+		return run(cmd, c, args)
+	}
+	return cmd
+}
+
+// printJSON writes v indented.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// readBSN reads a BSN from file (when set), else from standard input when
+// it is not a terminal, else from a prompt that does not echo. A BSN is never
+// taken as an argument: process lists and shell history keep those.
+func readBSN(cmd *cobra.Command, file string) (string, error) {
+	var raw string
+	switch {
+	case file == "-":
+		line, err := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
+		if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+			return "", fmt.Errorf("reading the BSN from standard input: %w", err)
+		}
+		raw = line
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", err
+		}
+		raw = string(b)
+	default:
+		in, ok := cmd.InOrStdin().(*os.File)
+		if ok && term.IsTerminal(int(in.Fd())) {
+			fmt.Fprint(cmd.ErrOrStderr(), "BSN (not shown): ")
+			b, err := term.ReadPassword(int(in.Fd()))
+			fmt.Fprintln(cmd.ErrOrStderr())
+			if err != nil {
+				return "", err
+			}
+			raw = string(b)
+		} else {
+			return readBSN(cmd, "-")
+		}
+	}
+	bsn := strings.TrimSpace(raw)
+	if bsn == "" {
+		return "", errors.New("no BSN given")
+	}
+	return bsn, nil
+}

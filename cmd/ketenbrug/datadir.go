@@ -1,0 +1,132 @@
+package main
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/lestrrat-go/jwx/v3/jwk"
+
+	"github.com/ketenbrug/ketenbrug/broker"
+	"github.com/ketenbrug/ketenbrug/connectors/protocol"
+)
+
+// The files of a data directory.
+const (
+	storeFile     = "ketenbrug.db"
+	brokerKeyFile = "broker-key.jwk"   // the broker's Ed25519 signing key (private JWK)
+	secretFile    = "pseudonym.secret" // the key of BSN pseudonyms
+	operatorFile  = "operator.json"    // the operator's identity file
+	operatorID    = "operator"         // the operator partner that init registers
+)
+
+// dataDir holds the paths and secrets of a data directory.
+type dataDir struct {
+	path      string
+	brokerKey jwk.Key
+	secret    []byte
+}
+
+func (d *dataDir) file(name string) string { return filepath.Join(d.path, name) }
+
+// isInitialised reports whether dir holds a broker's key and secret.
+func isInitialised(dir string) bool {
+	for _, f := range []string{brokerKeyFile, secretFile, storeFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// prepareDataDir creates dir (0700) and the broker's key and pseudonym
+// secret when they are absent, and loads them. made lists what it created.
+func prepareDataDir(dir string) (d *dataDir, made []string, err error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, nil, err
+	}
+	d = &dataDir{path: dir}
+	if _, err := os.Stat(d.file(brokerKeyFile)); errors.Is(err, fs.ErrNotExist) {
+		key, err := protocol.GenerateKey(protocol.AlgEdDSA)
+		if err != nil {
+			return nil, nil, err
+		}
+		raw, err := json.MarshalIndent(key, "", "  ")
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := writeSecretFile(d.file(brokerKeyFile), raw); err != nil {
+			return nil, nil, err
+		}
+		made = append(made, brokerKeyFile+" (the broker's Ed25519 signing key)")
+	}
+	if _, err := os.Stat(d.file(secretFile)); errors.Is(err, fs.ErrNotExist) {
+		secret := make([]byte, 32)
+		if _, err := rand.Read(secret); err != nil {
+			return nil, nil, err
+		}
+		if err := writeSecretFile(d.file(secretFile), secret); err != nil {
+			return nil, nil, err
+		}
+		made = append(made, secretFile+" (the key of BSN pseudonyms; back it up with the store)")
+	}
+	raw, err := readSecretFile(d.file(brokerKeyFile))
+	if err != nil {
+		return nil, nil, err
+	}
+	if d.brokerKey, err = jwk.ParseKey(raw); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", brokerKeyFile, err)
+	}
+	if d.secret, err = readSecretFile(d.file(secretFile)); err != nil {
+		return nil, nil, err
+	}
+	if len(d.secret) < broker.MinSecretLen {
+		return nil, nil, fmt.Errorf("%s: too short", secretFile)
+	}
+	return d, made, nil
+}
+
+// ed25519Key returns the broker key as an Ed25519 private key, for the audit
+// log's checkpoint signatures.
+func (d *dataDir) ed25519Key() (ed25519.PrivateKey, string, error) {
+	var priv ed25519.PrivateKey
+	if err := jwk.Export(d.brokerKey, &priv); err != nil {
+		return nil, "", fmt.Errorf("broker key: %w", err)
+	}
+	kid, _ := d.brokerKey.KeyID()
+	return priv, kid, nil
+}
+
+// writeSecretFile writes a new file readable by its owner only.
+func writeSecretFile(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// readSecretFile reads a file that must not be readable by others.
+func readSecretFile(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("%s: permissions %v are too open; chmod 600 it", path, fi.Mode().Perm())
+	}
+	return os.ReadFile(path)
+}

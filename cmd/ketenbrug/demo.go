@@ -1,0 +1,374 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v3/jwk"
+	"github.com/spf13/cobra"
+
+	"github.com/ketenbrug/ketenbrug/broker"
+	"github.com/ketenbrug/ketenbrug/connectors"
+	"github.com/ketenbrug/ketenbrug/connectors/protocol"
+)
+
+func newDemoCommand() *cobra.Command {
+	var keep, verbose bool
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Play the mission end to end on a temporary broker (real HTTP, real signed tokens)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runDemo(cmd.Context(), cmd.OutOrStdout(), keep, verbose)
+		},
+	}
+	cmd.Flags().BoolVar(&keep, "keep", false, "leave the broker running afterwards and print how to talk to it")
+	cmd.Flags().BoolVar(&verbose, "verbose", false, "show the broker's request log")
+	return cmd
+}
+
+// demo holds the running broker and the identities of the story.
+type demo struct {
+	out    io.Writer
+	dir    string
+	url    string
+	sys    *System
+	ids    map[string]*connectors.Identity
+	client map[string]*connectors.Client
+	step   int
+}
+
+func (d *demo) say(format string, args ...any) {
+	d.step++
+	fmt.Fprintf(d.out, "%2d. %s\n", d.step, fmt.Sprintf(format, args...))
+}
+
+func (d *demo) detail(format string, args ...any) {
+	fmt.Fprintf(d.out, "      %s\n", fmt.Sprintf(format, args...))
+}
+
+func runDemo(ctx context.Context, out io.Writer, keep, verbose bool) (err error) {
+	dir, err := os.MkdirTemp("", "ketenbrug-demo-*")
+	if err != nil {
+		return err
+	}
+	if !keep {
+		defer os.RemoveAll(dir)
+	}
+	logOut := io.Discard
+	if verbose {
+		logOut = os.Stderr
+	}
+	log := slog.New(slog.NewJSONHandler(logOut, nil))
+	f := &brokerFlags{data: filepath.Join(dir, "data"), id: "ketenbrug-demo", fourEyes: true, policyTimeout: 100 * time.Millisecond}
+	if _, err := initDataDir(ctx, f, log); err != nil {
+		return err
+	}
+	sys, err := f.system(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer sys.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	serveCtx, stopServing := context.WithCancel(ctx)
+	defer stopServing()
+	served := make(chan error, 1)
+	go func() { served <- serveUntilDone(serveCtx, sys, ln, log) }()
+
+	d := &demo{out: out, dir: dir, url: "http://" + ln.Addr().String(), sys: sys,
+		ids: map[string]*connectors.Identity{}, client: map[string]*connectors.Client{}}
+	fmt.Fprintf(out, "Ketenbrug demo — one household, one plan, one coordinator.\n")
+	fmt.Fprintf(out, "A broker runs at %s on a fresh data directory; every call below is real HTTP with a signed token.\n\n", d.url)
+	if err := d.run(ctx); err != nil {
+		return err
+	}
+	if keep {
+		fmt.Fprintf(out, "\nThe broker keeps running at %s (data in %s). Try:\n", d.url, dir)
+		fmt.Fprintf(out, "  go run ./cmd/ketenbrug whoami --server %s --as %s\n", d.url, filepath.Join(dir, "kredietbank.json"))
+		fmt.Fprintf(out, "  go run ./cmd/ketenbrug audit verify --server %s --as %s\n", d.url, filepath.Join(dir, "fg-anna.json"))
+		fmt.Fprintf(out, "Press Ctrl-C to stop.\n")
+		sig, stop := signal.NotifyContext(ctx, os.Interrupt)
+		defer stop()
+		<-sig.Done()
+	}
+	stopServing()
+	return <-served
+}
+
+// identity makes an identity, keeps its file in the demo directory and a
+// client for it.
+func (d *demo) identity(name, partner, sub string, role broker.Role) (json.RawMessage, error) {
+	id, pub, err := connectors.NewIdentity(partner, sub, string(role), "EdDSA")
+	if err != nil {
+		return nil, err
+	}
+	if err := id.WriteFile(filepath.Join(d.dir, name+".json")); err != nil {
+		return nil, err
+	}
+	c, err := connectors.New(connectors.Config{Server: d.url, Identity: id})
+	if err != nil {
+		return nil, err
+	}
+	d.ids[name], d.client[name] = id, c
+	return pub, nil
+}
+
+// mergeJWKS joins the keys of several public sets into one, for a partner
+// with several people (each with their own key).
+func mergeJWKS(sets ...json.RawMessage) (json.RawMessage, error) {
+	all := jwk.NewSet()
+	for _, s := range sets {
+		set, err := jwk.Parse(s)
+		if err != nil {
+			return nil, err
+		}
+		for i := 0; i < set.Len(); i++ {
+			k, _ := set.Key(i)
+			if err := all.AddKey(k); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return json.Marshal(all)
+}
+
+func (d *demo) run(ctx context.Context) error {
+	operator, err := connectors.LoadIdentity(filepath.Join(d.sys.Config.DataDir, operatorFile))
+	if err != nil {
+		return err
+	}
+	if d.client["operator"], err = connectors.New(connectors.Config{Server: d.url, Identity: operator}); err != nil {
+		return err
+	}
+	op := d.client["operator"]
+
+	// The region: a municipality at level 2 and the partners around a
+	// household, each with its own key.
+	type reg struct {
+		name, id, title string
+		sector          broker.Sector
+		roles           []broker.Role
+		level           int
+		people          [][2]string // identity name, sub
+	}
+	regs := []reg{
+		{"gem", "gem-leusden", "Gemeente Leusden (sociaal team)", broker.SectorMunicipality,
+			[]broker.Role{broker.RoleCoordinator, broker.RoleProfessional}, 2, [][2]string{{"regisseur", "c.devries"}}},
+		{"kredietbank", "kredietbank", "Kredietbank Eemland (schuldhulpverlening)", broker.SectorDebt,
+			[]broker.Role{broker.RoleConnector, broker.RoleProfessional}, 2, [][2]string{{"kredietbank", "connector"}}},
+		{"cjg", "cjg-leusden", "Centrum voor Jeugd en Gezin Leusden", broker.SectorYouth,
+			[]broker.Role{broker.RoleConnector, broker.RoleProfessional}, 2, [][2]string{{"cjg", "m.jansen"}}},
+		{"fg", "fg-regio", "Privacy office of the region (FG)", broker.SectorMunicipality,
+			[]broker.Role{broker.RolePrivacyOfficer}, 2, [][2]string{{"fg-anna", "anna.bakker"}, {"fg-ben", "ben.visser"}}},
+	}
+	for _, r := range regs {
+		var pubs []json.RawMessage
+		for _, p := range r.people {
+			role := r.roles[0]
+			if r.sector != broker.SectorMunicipality && p[1] != "connector" {
+				role = broker.RoleProfessional
+			}
+			pub, err := d.identity(p[0], r.id, p[1], role)
+			if err != nil {
+				return err
+			}
+			pubs = append(pubs, pub)
+		}
+		jwks, err := mergeJWKS(pubs...)
+		if err != nil {
+			return err
+		}
+		muni := []string{"gem-leusden"}
+		req := map[string]any{"id": r.id, "name": r.title, "sector": r.sector, "roles": r.roles, "level": r.level,
+			"municipalities": muni, "covenant": "2026-1", "jwks": jwks}
+		if err := op.JSON(ctx, http.MethodPost, "/v1/partners", "", req, nil); err != nil {
+			return fmt.Errorf("registering %s: %w", r.id, err)
+		}
+	}
+	d.say("The operator registered the municipality and its partners, each with its own public key:")
+	for _, r := range regs {
+		d.detail("%-12s %s (sector %s, level %d)", r.id, r.title, r.sector, r.level)
+	}
+
+	var me broker.Whoami
+	if err := d.client["kredietbank"].JSON(ctx, http.MethodGet, "/v1/whoami", "", nil, &me); err != nil {
+		return err
+	}
+	d.say("The debt counsellor's connector signs a request; the broker knows it as %s (%s, role %s, level %d), and its signed answer verified.",
+		me.Partner, me.Sector, me.Role, me.Level)
+
+	if err := d.replayAttack(ctx); err != nil {
+		return err
+	}
+
+	// A resident's consent, recorded by the youth professional.
+	mother := demoBSN(0)
+	var cv broker.ConsentView
+	if err := d.client["cjg"].JSON(ctx, http.MethodPost, "/v1/consents", "integrale-ondersteuning", map[string]any{
+		"bsn": mother, "purpose": "integrale-ondersteuning", "sectors": []string{"debt", "youth", "education"},
+		"given_by": "self", "evidence": "CJG dossier 2026-117, signed form",
+	}, &cv); err != nil {
+		return err
+	}
+	d.say("The CJG professional records the mother's consent for integrated support (debt, youth, education): %s, %s.", cv.ID, cv.State)
+	d.detail("The BSN went in the request body only; the broker keeps a keyed pseudonym, never the number.")
+
+	if err := d.policyChange(ctx); err != nil {
+		return err
+	}
+	if err := d.auditTrail(ctx, mother); err != nil {
+		return err
+	}
+	return nil
+}
+
+// replayAttack sends one signed request twice: the second is refused.
+func (d *demo) replayAttack(ctx context.Context) error {
+	id := d.ids["kredietbank"]
+	now := time.Now()
+	claims := protocol.Claims{Issuer: id.Partner, Subject: id.Sub, Audience: d.sys.Config.ID, IssuedAt: now,
+		Expiry: now.Add(time.Minute), ID: protocol.NewJTI(), Method: http.MethodGet, URI: "/v1/whoami", Role: id.Role}
+	token, err := id.Signer().SignRequest(claims)
+	if err != nil {
+		return err
+	}
+	var statuses []string
+	for i := 0; i < 2; i++ {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, d.url+"/v1/whoami", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		var p struct {
+			Code string `json:"code"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&p)
+		resp.Body.Close()
+		s := fmt.Sprint(resp.StatusCode)
+		if p.Code != "" {
+			s += " " + p.Code
+		}
+		statuses = append(statuses, s)
+	}
+	d.say("An eavesdropper replays a captured token: first use %s, replay %s. A token is good for one request only.", statuses[0], statuses[1])
+	return nil
+}
+
+// policyChange shows four eyes: one privacy officer pushes, cannot approve
+// her own change, a second one approves.
+func (d *demo) policyChange(ctx context.Context) error {
+	dir := filepath.Join(d.dir, "policy")
+	if err := copyEmbeddedBundle(dir); err != nil {
+		return err
+	}
+	if err := editPolicyData(filepath.Join(dir, "data.json"), func(m map[string]any) {
+		if k, ok := m["ketenbrug_config"].(map[string]any); ok {
+			k["audit_retention_days"] = 1826
+		}
+	}); err != nil {
+		return err
+	}
+	bundle, err := packBundle(dir)
+	if err != nil {
+		return err
+	}
+	resp, err := d.client["fg-anna"].Do(ctx, connectors.Request{Method: http.MethodPost, Path: "/v1/policies?note=retention+5+years",
+		Body: bundle, ContentType: "application/gzip"})
+	if err != nil {
+		return err
+	}
+	var v broker.PolicyVersion
+	if err := json.Unmarshal(resp.Body, &v); err != nil {
+		return err
+	}
+	d.say("Privacy officer Anna pushes a policy change (audit retention 5 years): compiled, %d Rego tests passed, stored as %s (%s).",
+		v.Report.Passed, shortID(v.ID), v.Status)
+	err = d.client["fg-anna"].JSON(ctx, http.MethodPost, "/v1/policies/"+v.ID+"/approve", "", nil, nil)
+	var pe *connectors.ProblemError
+	if !errors.As(err, &pe) {
+		return fmt.Errorf("self-approval was not refused: %v", err)
+	}
+	d.say("Anna tries to approve her own change: refused (%d %s) — four eyes.", pe.Status, pe.Code)
+	var dry broker.DryRunReport
+	if err := d.client["fg-ben"].JSON(ctx, http.MethodPost, "/v1/policies/"+v.ID+"/dry-run", "", nil, &dry); err != nil {
+		return err
+	}
+	d.say("Ben dry-runs it against the %d recent decisions: %d would change.", dry.Compared, dry.Changed)
+	var active broker.PolicyVersion
+	if err := d.client["fg-ben"].JSON(ctx, http.MethodPost, "/v1/policies/"+v.ID+"/approve", "", nil, &active); err != nil {
+		return err
+	}
+	d.say("Ben approves: version %s is now %s; the next request is decided by it.", shortID(active.ID), active.Status)
+	return nil
+}
+
+func (d *demo) auditTrail(ctx context.Context, resident string) error {
+	var list struct {
+		Entries []broker.AuditEntry `json:"entries"`
+	}
+	if err := d.client["fg-ben"].JSON(ctx, http.MethodGet, "/v1/audit?from=1&limit=1000", "", nil, &list); err != nil {
+		return err
+	}
+	counts := map[string]int{}
+	for _, e := range list.Entries {
+		counts[e.Event]++
+	}
+	d.say("The audit trail holds %d entries (%s); each names partner, person, role, action, purpose, decision and policy version — never a BSN.",
+		len(list.Entries), formatCounts(counts))
+	var rep broker.SubjectAccessReport
+	if err := d.client["fg-ben"].JSON(ctx, http.MethodPost, "/v1/audit/subject-access", "", map[string]string{"bsn": resident}, &rep); err != nil {
+		return err
+	}
+	d.say("The mother asks who looked at her data (inzage); the report lists %d events:", len(rep.Events))
+	for _, e := range rep.Events {
+		d.detail("%s  %s (%s) %s %s", e.Time.Format("15:04:05"), e.PartnerName, e.Sub, e.Action, e.Decision)
+	}
+	var ver broker.AuditVerification
+	if err := d.client["fg-ben"].JSON(ctx, http.MethodGet, "/v1/audit/verify", "", nil, &ver); err != nil {
+		return err
+	}
+	state := "intact"
+	if !ver.OK {
+		state = fmt.Sprintf("BROKEN (%d problems)", len(ver.Problems))
+	}
+	d.say("The audit chain is verified: %s, %d entries hash-chained and checkpoint-signed by the broker.", state, ver.Entries)
+	if !ver.OK {
+		return errors.New("the audit chain did not verify")
+	}
+	return nil
+}
+
+func formatCounts(m map[string]int) string {
+	var parts []string
+	for _, k := range []string{broker.EventChange, broker.EventDisclosure, broker.EventDenial, broker.EventCheckpoint} {
+		if m[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", m[k], k))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// demoBSN returns the n-th valid test BSN of the demo (elfproef passes).
+func demoBSN(n int) string {
+	for i := 100000000 + n*7919; ; i++ {
+		s := fmt.Sprint(i)
+		if _, err := broker.ParseBSN(s); err == nil {
+			return s
+		}
+	}
+}

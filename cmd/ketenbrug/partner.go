@@ -1,0 +1,211 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ketenbrug/ketenbrug/broker"
+	"github.com/ketenbrug/ketenbrug/connectors"
+)
+
+func newIdentityCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "identity", Short: "Make and inspect identity files (a partner's signing key)"}
+	var partner, sub, role, out, alg, jwksOut string
+	newCmd := &cobra.Command{
+		Use:   "new",
+		Short: "Make a key pair and write an identity file; print the public JWKS to register",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				return errors.New("--out FILE is required")
+			}
+			id, pub, err := connectors.NewIdentity(partner, sub, role, alg)
+			if err != nil {
+				return err
+			}
+			if err := id.WriteFile(out); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "wrote identity %s (partner %s, sub %s, role %s, mode 0600)\n", out, partner, sub, role)
+			if jwksOut != "" {
+				if err := os.WriteFile(jwksOut, append(pub, '\n'), 0o644); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "wrote public JWKS %s: give it to the operator to register\n", jwksOut)
+				return nil
+			}
+			_, err = fmt.Fprintln(cmd.OutOrStdout(), string(pub))
+			return err
+		},
+	}
+	newCmd.Flags().StringVar(&partner, "partner", "", "partner id")
+	newCmd.Flags().StringVar(&sub, "sub", "", "acting person or service")
+	newCmd.Flags().StringVar(&role, "role", "connector", "role: connector, professional, coordinator, privacy-officer, operator")
+	newCmd.Flags().StringVar(&out, "out", "", "identity file to write (mode 0600)")
+	newCmd.Flags().StringVar(&alg, "alg", "EdDSA", "key algorithm: EdDSA, ES256 or PS256")
+	newCmd.Flags().StringVar(&jwksOut, "jwks-out", "", "write the public JWKS here instead of printing it")
+	cmd.AddCommand(newCmd)
+	var in string
+	pubCmd := &cobra.Command{
+		Use:   "public",
+		Short: "Print the public JWKS of an identity file",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			id, err := connectors.LoadIdentity(in)
+			if err != nil {
+				return err
+			}
+			pub, err := id.PublicJWKS()
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(cmd.OutOrStdout(), string(pub))
+			return err
+		},
+	}
+	pubCmd.Flags().StringVar(&in, "in", "", "identity file")
+	cmd.AddCommand(pubCmd)
+	return cmd
+}
+
+func newWhoamiCommand() *cobra.Command {
+	return clientCommand("whoami", "Ask the broker who it takes this identity to be", cobra.NoArgs, nil,
+		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
+			var me broker.Whoami
+			if err := c.JSON(cmd.Context(), http.MethodGet, "/v1/whoami", "", nil, &me); err != nil {
+				return err
+			}
+			return printJSON(cmd.OutOrStdout(), me)
+		})
+}
+
+func newPartnerCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "partner", Short: "Register and manage partners and municipalities (operator)"}
+	var p struct {
+		id, name, sector, roles, covenant, jwks, webhook string
+		level                                           int
+		municipalities                                  []string
+	}
+	add := clientCommand("add", "Register a partner or municipality with its public JWKS", cobra.NoArgs,
+		func(cmd *cobra.Command) {
+			f := cmd.Flags()
+			f.StringVar(&p.id, "id", "", "partner id (lower-case, e.g. kredietbank-eemland)")
+			f.StringVar(&p.name, "name", "", "display name")
+			f.StringVar(&p.sector, "sector", "", "municipality, education, work-income, debt, youth, social-services, wmo, health, other")
+			f.StringVar(&p.roles, "roles", "connector", "comma-separated roles the partner may use")
+			f.IntVar(&p.level, "level", 2, "ambition level the partner joins at (1-4); for a municipality its chosen level")
+			f.StringSliceVar(&p.municipalities, "municipality", nil, "municipality served (repeatable)")
+			f.StringVar(&p.covenant, "covenant", "", "covenant version the partner signed")
+			f.StringVar(&p.jwks, "jwks", "", "file with the partner's public JWKS")
+			f.StringVar(&p.webhook, "webhook", "", "URL that receives inbox items (level 3)")
+		},
+		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
+			jwks, err := readJWKS(p.jwks)
+			if err != nil {
+				return err
+			}
+			req := map[string]any{"id": p.id, "name": p.name, "sector": p.sector, "roles": splitList(p.roles),
+				"level": p.level, "municipalities": p.municipalities, "covenant": p.covenant, "jwks": jwks}
+			if p.webhook != "" {
+				req["webhook"] = p.webhook
+			}
+			var out broker.Partner
+			if err := c.JSON(cmd.Context(), http.MethodPost, "/v1/partners", "", req, &out); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "registered %s (%s, sector %s, level %d, roles %s)\n", out.ID, out.Name, out.Sector, out.Level, joinRoles(out.Roles))
+			return nil
+		})
+	list := clientCommand("list", "List the registered partners", cobra.NoArgs, nil,
+		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
+			var out struct {
+				Partners []broker.Partner `json:"partners"`
+			}
+			if err := c.JSON(cmd.Context(), http.MethodGet, "/v1/partners", "", nil, &out); err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tNAME\tSECTOR\tLEVEL\tROLES\tCOVENANT\tSTATUS")
+			for _, p := range out.Partners {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", p.ID, p.Name, p.Sector, p.Level, joinRoles(p.Roles), p.Covenant, p.Status)
+			}
+			return tw.Flush()
+		})
+	show := clientCommand("show ID", "Show one partner", cobra.ExactArgs(1), nil,
+		func(cmd *cobra.Command, c *connectors.Client, args []string) error {
+			var out broker.Partner
+			if err := c.JSON(cmd.Context(), http.MethodGet, "/v1/partners/"+args[0], "", nil, &out); err != nil {
+				return err
+			}
+			return printJSON(cmd.OutOrStdout(), out)
+		})
+	statusCmd := func(use, verb, short string) *cobra.Command {
+		return clientCommand(use+" ID", short, cobra.ExactArgs(1), nil,
+			func(cmd *cobra.Command, c *connectors.Client, args []string) error {
+				var out broker.Partner
+				if err := c.JSON(cmd.Context(), http.MethodPost, "/v1/partners/"+args[0]+"/"+verb, "", nil, &out); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s is now %s\n", out.ID, out.Status)
+				return nil
+			})
+	}
+	var keysFile string
+	keys := clientCommand("keys ID", "Replace a partner's public JWKS (rotate: include the old key until its last tokens expire)", cobra.ExactArgs(1),
+		func(cmd *cobra.Command) { cmd.Flags().StringVar(&keysFile, "jwks", "", "file with the new public JWKS") },
+		func(cmd *cobra.Command, c *connectors.Client, args []string) error {
+			jwks, err := readJWKS(keysFile)
+			if err != nil {
+				return err
+			}
+			var out broker.Partner
+			if err := c.JSON(cmd.Context(), http.MethodPut, "/v1/partners/"+args[0]+"/keys", "", map[string]any{"jwks": jwks}, &out); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "keys of %s replaced (revision %d)\n", out.ID, out.Revision)
+			return nil
+		})
+	cmd.AddCommand(add, list, show, keys,
+		statusCmd("suspend", "suspend", "Suspend a partner: its tokens are refused from the next request on"),
+		statusCmd("activate", "activate", "Reactivate a suspended partner"))
+	return cmd
+}
+
+func readJWKS(file string) (json.RawMessage, error) {
+	if file == "" {
+		return nil, errors.New("--jwks FILE is required")
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	if !json.Valid(b) {
+		return nil, fmt.Errorf("%s is not JSON", file)
+	}
+	return json.RawMessage(b), nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func joinRoles(rs []broker.Role) string {
+	s := make([]string, len(rs))
+	for i, r := range rs {
+		s[i] = string(r)
+	}
+	return strings.Join(s, ",")
+}

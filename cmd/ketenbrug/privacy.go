@@ -1,0 +1,368 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ketenbrug/ketenbrug/broker"
+	"github.com/ketenbrug/ketenbrug/connectors"
+)
+
+func newConsentCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "consent", Short: "Record, list and withdraw a resident's consents (toestemming)"}
+	var r struct {
+		bsnFile, purpose, sectors, partners, givenBy, evidence, from, until string
+		all                                                                 bool
+	}
+	record := clientCommand("record", "Record a consent; the BSN is read from --bsn-file, standard input or a prompt", cobra.NoArgs,
+		func(cmd *cobra.Command) {
+			f := cmd.Flags()
+			f.StringVar(&r.bsnFile, "bsn-file", "", "file holding the BSN ('-' for standard input)")
+			f.StringVar(&r.purpose, "purpose", "integrale-ondersteuning", "purpose the consent is for")
+			f.BoolVar(&r.all, "all", false, "consent covers all partners")
+			f.StringVar(&r.sectors, "sectors", "", "comma-separated sectors the consent covers")
+			f.StringVar(&r.partners, "partners", "", "comma-separated partner ids the consent covers")
+			f.StringVar(&r.givenBy, "given-by", "self", "self, parent, guardian or legal-representative")
+			f.StringVar(&r.evidence, "evidence", "", "reference to the signed form in your own system")
+			f.StringVar(&r.from, "valid-from", "", "first day (YYYY-MM-DD; default today)")
+			f.StringVar(&r.until, "valid-until", "", "last day (YYYY-MM-DD; default until withdrawn)")
+		},
+		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
+			bsn, err := readBSN(cmd, r.bsnFile)
+			if err != nil {
+				return err
+			}
+			req := map[string]any{"bsn": bsn, "purpose": r.purpose, "all": r.all, "sectors": splitList(r.sectors),
+				"partners": splitList(r.partners), "given_by": r.givenBy, "evidence": r.evidence,
+				"valid_from": r.from, "valid_until": r.until}
+			var out broker.ConsentView
+			if err := c.JSON(cmd.Context(), http.MethodPost, "/v1/consents", r.purpose, req, &out); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "recorded consent %s for %s (%s), valid from %s\n", out.ID, out.Purpose, out.State, out.ValidFrom)
+			return nil
+		})
+	var listBSN, listPurpose string
+	list := clientCommand("list", "List a resident's consents, withdrawn and expired ones included", cobra.NoArgs,
+		func(cmd *cobra.Command) {
+			cmd.Flags().StringVar(&listBSN, "bsn-file", "", "file holding the BSN ('-' for standard input)")
+			cmd.Flags().StringVar(&listPurpose, "purpose", "integrale-ondersteuning", "purpose of this look-up")
+		},
+		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
+			bsn, err := readBSN(cmd, listBSN)
+			if err != nil {
+				return err
+			}
+			var out broker.ConsentList
+			if err := c.JSON(cmd.Context(), http.MethodPost, "/v1/consents/search", listPurpose, map[string]string{"bsn": bsn}, &out); err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tPURPOSE\tSCOPE\tGIVEN BY\tFROM\tUNTIL\tSTATE")
+			for _, cv := range out.Consents {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cv.ID, cv.Purpose, scope(cv.Consent), cv.GivenBy, cv.ValidFrom, orDash(cv.ValidUntil), cv.State)
+			}
+			return tw.Flush()
+		})
+	var reason string
+	withdraw := clientCommand("withdraw ID", "Withdraw a consent; it stays on record, marked", cobra.ExactArgs(1),
+		func(cmd *cobra.Command) { cmd.Flags().StringVar(&reason, "reason", "", "why (no personal details)") },
+		func(cmd *cobra.Command, c *connectors.Client, args []string) error {
+			var out broker.ConsentView
+			if err := c.JSON(cmd.Context(), http.MethodPost, "/v1/consents/"+args[0]+"/withdraw", "", map[string]string{"reason": reason}, &out); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "consent %s is now %s\n", out.ID, out.State)
+			return nil
+		})
+	cmd.AddCommand(record, list, withdraw)
+	return cmd
+}
+
+func scope(c broker.Consent) string {
+	if c.AllSectors {
+		return "all partners"
+	}
+	var parts []string
+	for _, s := range c.Sectors {
+		parts = append(parts, string(s))
+	}
+	parts = append(parts, c.Partners...)
+	return strings.Join(parts, ",")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+func newPolicyCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "policy", Short: "Test, push, dry-run, approve and roll back Rego policy bundles (privacy officer)"}
+	cmd.AddCommand(newPolicyTestCommand())
+	var note string
+	push := clientCommand("push DIR", "Pack DIR as an OPA bundle and upload it; the broker compiles it and runs its tests", cobra.ExactArgs(1),
+		func(cmd *cobra.Command) { cmd.Flags().StringVar(&note, "note", "", "what changed and why") },
+		func(cmd *cobra.Command, c *connectors.Client, args []string) error {
+			bundle, err := packBundle(args[0])
+			if err != nil {
+				return err
+			}
+			resp, err := c.Do(cmd.Context(), connectors.Request{Method: http.MethodPost,
+				Path: "/v1/policies?note=" + url.QueryEscape(note), Body: bundle, ContentType: "application/gzip"})
+			if err != nil {
+				var pe *connectors.ProblemError
+				if errors.As(err, &pe) && len(pe.Report) > 0 {
+					var rep broker.PolicyReport
+					if json.Unmarshal(pe.Report, &rep) == nil {
+						printReport(cmd.ErrOrStderr(), rep)
+					}
+				}
+				return err
+			}
+			var v broker.PolicyVersion
+			if err := json.Unmarshal(resp.Body, &v); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "stored policy version %s (%s): %d tests passed\n", shortID(v.ID), v.Status, v.Report.Passed)
+			if v.Status == broker.PolicyPending {
+				fmt.Fprintf(cmd.OutOrStdout(), "next: `ketenbrug policy dry-run %s`, then a second privacy officer runs `ketenbrug policy approve %s`\n", shortID(v.ID), shortID(v.ID))
+			}
+			return nil
+		})
+	list := clientCommand("list", "List the policy versions", cobra.NoArgs, nil,
+		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
+			var out struct {
+				Versions []broker.PolicyVersion `json:"versions"`
+			}
+			if err := c.JSON(cmd.Context(), http.MethodGet, "/v1/policies", "", nil, &out); err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "VERSION\tSTATUS\tUPLOADED\tBY\tAPPROVED BY\tTESTS\tNOTE")
+			for _, v := range out.Versions {
+				approver := "-"
+				if v.ApprovedBy != nil {
+					approver = v.ApprovedBy.Partner + "/" + v.ApprovedBy.Sub
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s/%s\t%s\t%d\t%s\n", shortID(v.ID), v.Status, v.UploadedAt.Format(time.DateTime),
+					v.UploadedBy.Partner, v.UploadedBy.Sub, approver, v.Report.Passed, v.Note)
+			}
+			return tw.Flush()
+		})
+	var n int
+	dry := clientCommand("dry-run VERSION", "Replay recent decisions against VERSION and show what would change", cobra.ExactArgs(1),
+		func(cmd *cobra.Command) { cmd.Flags().IntVar(&n, "n", 1000, "number of recent decisions") },
+		func(cmd *cobra.Command, c *connectors.Client, args []string) error {
+			var rep broker.DryRunReport
+			if err := c.JSON(cmd.Context(), http.MethodPost, fmt.Sprintf("/v1/policies/%s/dry-run?n=%d", args[0], n), "", nil, &rep); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "version %s against the active %s: %d decisions replayed, %d would change, %d errors\n",
+				shortID(rep.Version), shortID(rep.Active), rep.Compared, rep.Changed, rep.Errors)
+			for _, ex := range rep.Examples {
+				fmt.Fprintf(cmd.OutOrStdout(), "  #%d %s: allow %v %v -> allow %v %v\n", ex.Seq, ex.Action,
+					ex.Before.Allow, ex.Before.Reasons, ex.After.Allow, ex.After.Reasons)
+			}
+			return nil
+		})
+	step := func(use, verb, short string) *cobra.Command {
+		return clientCommand(use+" VERSION", short, cobra.ExactArgs(1), nil,
+			func(cmd *cobra.Command, c *connectors.Client, args []string) error {
+				var v broker.PolicyVersion
+				if err := c.JSON(cmd.Context(), http.MethodPost, "/v1/policies/"+args[0]+"/"+verb, "", nil, &v); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "policy version %s is now %s\n", shortID(v.ID), v.Status)
+				return nil
+			})
+	}
+	var inFile, version string
+	explain := clientCommand("explain", "Ask the policy a hypothetical question (what-if) from an input document", cobra.NoArgs,
+		func(cmd *cobra.Command) {
+			cmd.Flags().StringVar(&inFile, "input", "", "input document (JSON, the policy's input schema; '-' for standard input)")
+			cmd.Flags().StringVar(&version, "version", "", "policy version (default: the active one)")
+		},
+		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
+			var raw []byte
+			var err error
+			if inFile == "-" {
+				raw, err = io.ReadAll(cmd.InOrStdin())
+			} else if inFile != "" {
+				raw, err = os.ReadFile(inFile)
+			} else {
+				err = errors.New("--input FILE is required")
+			}
+			if err != nil {
+				return err
+			}
+			path := "/v1/policies/explain"
+			if version != "" {
+				path += "?version=" + url.QueryEscape(version)
+			}
+			resp, err := c.Do(cmd.Context(), connectors.Request{Method: http.MethodPost, Path: path, Body: raw, Idempotent: true})
+			if err != nil {
+				return err
+			}
+			var d broker.Decision
+			if err := json.Unmarshal(resp.Body, &d); err != nil {
+				return err
+			}
+			return printJSON(cmd.OutOrStdout(), d)
+		})
+	cmd.AddCommand(push, list, dry,
+		step("approve", "approve", "Approve VERSION and make it active (a second privacy officer)"),
+		step("rollback", "rollback", "Make an earlier, once-active VERSION active again"),
+		explain)
+	return cmd
+}
+
+func printReport(w io.Writer, rep broker.PolicyReport) {
+	fmt.Fprintf(w, "tests: %d passed, %d failed, %d errored\n", rep.Passed, rep.Failed, rep.Errored)
+	for _, t := range rep.Tests {
+		if !t.Pass {
+			fmt.Fprintf(w, "  FAIL %s.%s %s\n", t.Package, t.Name, t.Error)
+		}
+	}
+	for _, n := range rep.Notes {
+		fmt.Fprintln(w, "  "+n)
+	}
+}
+
+func newAuditCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "audit", Short: "Read and verify the audit trail; answer a resident's access request"}
+	var from uint64
+	var limit int
+	list := clientCommand("list", "List audit entries", cobra.NoArgs,
+		func(cmd *cobra.Command) {
+			cmd.Flags().Uint64Var(&from, "from", 1, "first sequence number")
+			cmd.Flags().IntVar(&limit, "limit", 50, "number of entries (at most 1000)")
+		},
+		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
+			var out struct {
+				Entries []broker.AuditEntry `json:"entries"`
+			}
+			if err := c.JSON(cmd.Context(), http.MethodGet, fmt.Sprintf("/v1/audit?from=%d&limit=%d", from, limit), "", nil, &out); err != nil {
+				return err
+			}
+			printAudit(cmd.OutOrStdout(), out.Entries)
+			return nil
+		})
+	verify := clientCommand("verify", "Walk the whole hash chain and report any edited, removed, inserted or reordered entry", cobra.NoArgs, nil,
+		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
+			var rep broker.AuditVerification
+			if err := c.JSON(cmd.Context(), http.MethodGet, "/v1/audit/verify", "", nil, &rep); err != nil {
+				return err
+			}
+			if rep.OK {
+				fmt.Fprintf(cmd.OutOrStdout(), "audit chain intact: %d entries (#%d to #%d), %d signed checkpoints\n", rep.Entries, rep.FirstSeq, rep.LastSeq, rep.Checkpoints)
+				return nil
+			}
+			for _, p := range rep.Problems {
+				fmt.Fprintf(cmd.OutOrStdout(), "PROBLEM at #%d: %s: %s\n", p.Seq, p.Kind, p.Detail)
+			}
+			return fmt.Errorf("audit chain broken: %d problems", len(rep.Problems))
+		})
+	var bsnFile, format string
+	sar := clientCommand("subject-access", "Report every disclosure and denial about one resident (inzage); BSN from --bsn-file, standard input or a prompt", cobra.NoArgs,
+		func(cmd *cobra.Command) {
+			cmd.Flags().StringVar(&bsnFile, "bsn-file", "", "file holding the BSN ('-' for standard input)")
+			cmd.Flags().StringVar(&format, "format", "text", "text (a report for the resident) or json")
+		},
+		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
+			bsn, err := readBSN(cmd, bsnFile)
+			if err != nil {
+				return err
+			}
+			var rep broker.SubjectAccessReport
+			if err := c.JSON(cmd.Context(), http.MethodPost, "/v1/audit/subject-access", "", map[string]string{"bsn": bsn}, &rep); err != nil {
+				return err
+			}
+			if format == "json" {
+				return printJSON(cmd.OutOrStdout(), rep)
+			}
+			printSubjectAccess(cmd.OutOrStdout(), rep)
+			return nil
+		})
+	cmd.AddCommand(list, verify, sar)
+	return cmd
+}
+
+func printAudit(w io.Writer, es []broker.AuditEntry) {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SEQ\tTIME\tEVENT\tPARTNER\tROLE\tACTION\tPURPOSE\tDECISION\tREASONS\tSUBJECTS")
+	for _, e := range es {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", e.Seq, e.Time.Format(time.DateTime), e.Event, orDash(e.Partner),
+			orDash(string(e.Role)), e.Action, orDash(e.Purpose), e.Decision, orDash(strings.Join(e.Reasons, ",")), len(e.Subjects))
+	}
+	tw.Flush()
+}
+
+// printSubjectAccess renders the report for the resident: plain language,
+// one event a paragraph.
+func printSubjectAccess(w io.Writer, rep broker.SubjectAccessReport) {
+	fmt.Fprintf(w, "Inzage — who looked at your data (AVG art. 15)\nBroker %s, report made %s\n\n", rep.Broker, rep.GeneratedAt.Format(time.DateTime))
+	if len(rep.Events) == 0 {
+		fmt.Fprintln(w, "Nothing was recorded about you.")
+		return
+	}
+	for _, e := range rep.Events {
+		who := e.Partner
+		if e.PartnerName != "" {
+			who = e.PartnerName + " (" + e.Partner + ")"
+		}
+		fmt.Fprintf(w, "%s  %s — %s, as %s\n", e.Time.Format(time.DateTime), who, e.Sub, e.Role)
+		fmt.Fprintf(w, "    did: %s", e.Action)
+		if e.Purpose != "" {
+			fmt.Fprintf(w, " for the purpose %q", e.Purpose)
+		}
+		fmt.Fprintln(w)
+		if e.Decision == broker.DecisionDeny {
+			fmt.Fprintf(w, "    refused: %s\n", strings.Join(e.Reasons, ", "))
+		}
+		if len(e.Bases) > 0 {
+			fmt.Fprintf(w, "    legal basis: %s\n", strings.Join(e.Bases, "; "))
+		}
+		for _, d := range e.Shown {
+			fmt.Fprintf(w, "    shown: that %s is involved (%s)\n", d.Partner, strings.Join(d.Fields, ", "))
+		}
+	}
+}
+
+func newBackupCommand() *cobra.Command {
+	var out string
+	return clientCommand("backup", "Download a consistent copy of the broker's store while it serves (operator)", cobra.NoArgs,
+		func(cmd *cobra.Command) { cmd.Flags().StringVar(&out, "out", "", "file to write the backup to") },
+		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
+			if out == "" {
+				return errors.New("--out FILE is required")
+			}
+			resp, err := c.Do(cmd.Context(), connectors.Request{Method: http.MethodGet, Path: "/v1/backup"})
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(out, resp.Body, 0o600); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%d bytes, signature verified)\n", out, len(resp.Body))
+			return nil
+		})
+}

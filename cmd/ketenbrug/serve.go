@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ketenbrug/ketenbrug/broker"
+	"github.com/ketenbrug/ketenbrug/connectors"
+)
+
+// brokerFlags are the flags of commands that run a broker.
+type brokerFlags struct {
+	data          string
+	id            string
+	fourEyes      bool
+	policyTimeout time.Duration
+	logLevel      string
+}
+
+func (f *brokerFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.data, "data", envOr("KETENBRUG_DATA", "./ketenbrug-data"), "data directory (env KETENBRUG_DATA)")
+	fl.StringVar(&f.id, "id", envOr("KETENBRUG_ID", "ketenbrug"), "broker id, the audience of request tokens (env KETENBRUG_ID)")
+	fourEyes, _ := strconv.ParseBool(envOr("KETENBRUG_POLICY_FOUR_EYES", "true"))
+	fl.BoolVar(&f.fourEyes, "policy-four-eyes", fourEyes, "a second privacy officer must approve a policy version (env KETENBRUG_POLICY_FOUR_EYES)")
+	timeout, _ := time.ParseDuration(envOr("KETENBRUG_POLICY_TIMEOUT", "100ms"))
+	fl.DurationVar(&f.policyTimeout, "policy-timeout", timeout, "deadline of one policy decision; past it the request is denied (env KETENBRUG_POLICY_TIMEOUT)")
+	fl.StringVar(&f.logLevel, "log-level", envOr("KETENBRUG_LOG_LEVEL", "info"), "debug, info, warn or error (env KETENBRUG_LOG_LEVEL)")
+}
+
+func (f *brokerFlags) logger() (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})), nil
+}
+
+func (f *brokerFlags) system(ctx context.Context, log *slog.Logger) (*System, error) {
+	return CreateSystem(ctx, SystemConfig{DataDir: f.data, ID: f.id, FourEyes: f.fourEyes,
+		PolicyTimeout: f.policyTimeout, Logger: log})
+}
+
+func newInitCommand() *cobra.Command {
+	var f brokerFlags
+	cmd := &cobra.Command{
+		Use:   "init",
+		Short: "Create a data directory: store, broker key, pseudonym secret and the operator's identity",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := f.logger()
+			if err != nil {
+				return err
+			}
+			made, err := initDataDir(cmd.Context(), &f, log)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if len(made) == 0 {
+				fmt.Fprintf(out, "%s was already initialised; nothing changed\n", f.data)
+				return nil
+			}
+			fmt.Fprintf(out, "initialised %s:\n", f.data)
+			for _, m := range made {
+				fmt.Fprintf(out, "  %s\n", m)
+			}
+			return nil
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+// initDataDir prepares the data directory and registers the operator with
+// a fresh identity file, when there is none yet.
+func initDataDir(ctx context.Context, f *brokerFlags, log *slog.Logger) ([]string, error) {
+	sys, err := f.system(ctx, log)
+	if err != nil {
+		return nil, err
+	}
+	defer sys.Close()
+	made := sys.Made
+	if _, err := sys.Service.LookupPartner(operatorID); err == nil {
+		return made, nil
+	}
+	d := &dataDir{path: f.data}
+	id, pub, err := connectors.NewIdentity(operatorID, "operator", string(broker.RoleOperator), "EdDSA")
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := sys.Service.EnsureOperator(ctx, broker.Partner{
+		ID: operatorID, Name: "Regional operator (functioneel beheer)", Sector: broker.SectorOther,
+		Roles: []broker.Role{broker.RoleOperator}, Level: broker.MaxLevel, JWKS: pub,
+	}); err != nil {
+		return nil, err
+	}
+	if err := id.WriteFile(d.file(operatorFile)); err != nil {
+		return nil, fmt.Errorf("operator identity: %w", err)
+	}
+	made = append(made, storeFile+" (the bbolt store, schema and built-in policy)",
+		operatorFile+" (the operator's identity: partner \"operator\", role operator)")
+	return made, nil
+}
+
+func newServeCommand() *cobra.Command {
+	var f brokerFlags
+	var listen string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the broker's API (initialises an empty data directory first)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := f.logger()
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			if !isInitialised(f.data) {
+				made, err := initDataDir(ctx, &f, log)
+				if err != nil {
+					return err
+				}
+				log.Info("initialised data directory", "dir", f.data, "made", made)
+			}
+			sys, err := f.system(ctx, log)
+			if err != nil {
+				return err
+			}
+			defer sys.Close()
+			ln, err := net.Listen("tcp", listen)
+			if err != nil {
+				return err
+			}
+			log.Info("serving", "addr", ln.Addr().String(), "id", f.id, "data", f.data)
+			return serveUntilDone(ctx, sys, ln, log)
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().StringVar(&listen, "listen", envOr("KETENBRUG_LISTEN", "127.0.0.1:8080"), "address to listen on (env KETENBRUG_LISTEN)")
+	return cmd
+}
+
+// newHTTPServer sets the timeouts that keep slow or idle clients from
+// holding connections.
+func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute, // a large caseload sync streams for a while
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// serveUntilDone serves until ctx ends, then shuts down gracefully: it stops
+// accepting, lets requests in flight finish (their audit entries included),
+// and returns.
+func serveUntilDone(ctx context.Context, sys *System, ln net.Listener, log *slog.Logger) error {
+	srv := newHTTPServer(sys.Handler, log)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v3/jwk"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/ketenbrug/ketenbrug/broker"
+	"github.com/ketenbrug/ketenbrug/broker/audit"
+	"github.com/ketenbrug/ketenbrug/broker/boltstore"
+	"github.com/ketenbrug/ketenbrug/broker/httpapi"
+	"github.com/ketenbrug/ketenbrug/connectors/protocol"
+	"github.com/ketenbrug/ketenbrug/policy"
+	"github.com/ketenbrug/ketenbrug/rego"
+)
+
+// SystemConfig is what a broker process is made of.
+type SystemConfig struct {
+	// DataDir holds the store, the broker key and the pseudonym secret.
+	DataDir string
+	// ID is the broker's id, the audience of request tokens.
+	ID string
+	// FourEyes requires a second privacy officer to approve policies.
+	FourEyes bool
+	// PolicyTimeout bounds one policy decision.
+	PolicyTimeout time.Duration
+	// Logger receives operational logs.
+	Logger *slog.Logger
+}
+
+// System is a wired broker: every concrete part, built once.
+type System struct {
+	Config   SystemConfig
+	Store    *boltstore.Store
+	Audit    *audit.Log
+	Policy   *policy.Engine
+	Service  *broker.Service
+	Handler  http.Handler
+	Registry *prometheus.Registry
+	// Made lists the files created on the way (a fresh data directory).
+	Made []string
+}
+
+// CreateSystem builds the broker from its parts: it is the one place where
+// concrete types meet. On an empty data directory it creates the broker's
+// key, pseudonym secret and store.
+func CreateSystem(ctx context.Context, cfg SystemConfig) (sys *System, err error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if !broker.ValidID(cfg.ID) {
+		return nil, fmt.Errorf("broker id %q: use lower-case letters, digits, '.', '_' and '-'", cfg.ID)
+	}
+	dir, made, err := prepareDataDir(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
+	}
+	sys = &System{Config: cfg, Made: made}
+	defer func() {
+		if err != nil {
+			sys.Close()
+		}
+	}()
+	if sys.Store, err = boltstore.Open(dir.file(storeFile), boltstore.Config{Logger: cfg.Logger}); err != nil {
+		return nil, err
+	}
+	edKey, kid, err := dir.ed25519Key()
+	if err != nil {
+		return nil, err
+	}
+	auditSigner, err := audit.NewEd25519Signer(kid, edKey, nil)
+	if err != nil {
+		return nil, err
+	}
+	if sys.Audit, err = audit.New(audit.Config{Store: sys.Store, Signer: auditSigner, Logger: cfg.Logger}); err != nil {
+		return nil, err
+	}
+	if sys.Policy, err = policy.New(policy.Config{Logger: cfg.Logger, Timeout: cfg.PolicyTimeout, Default: rego.Bundle}); err != nil {
+		return nil, fmt.Errorf("policy engine: %w", err)
+	}
+	pseudonyms, err := broker.NewPseudonymizer(dir.secret)
+	if err != nil {
+		return nil, err
+	}
+	if sys.Service, err = broker.New(ctx, broker.Config{
+		ID: cfg.ID, Store: sys.Store, Audit: sys.Audit, AuditReader: sys.Audit, Policy: sys.Policy,
+		Pseudonyms: pseudonyms, CheckJWKS: checkJWKS, FourEyes: cfg.FourEyes, Logger: cfg.Logger,
+	}); err != nil {
+		return nil, err
+	}
+	_, bundle, report := sys.Policy.Builtin()
+	if err := sys.Service.RecordBuiltinPolicy(ctx, bundle, report); err != nil {
+		return nil, err
+	}
+	signer, err := protocol.NewSigner(dir.brokerKey)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := protocol.PublicSet(dir.brokerKey)
+	if err != nil {
+		return nil, err
+	}
+	pubJSON, err := json.Marshal(pub)
+	if err != nil {
+		return nil, err
+	}
+	sys.Registry = prometheus.NewRegistry()
+	sys.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if sys.Handler, err = httpapi.New(httpapi.Config{
+		Broker: sys.Service, Signer: signer, PublicJWKS: pubJSON, Registry: sys.Registry, Logger: cfg.Logger,
+	}); err != nil {
+		return nil, err
+	}
+	return sys, nil
+}
+
+// Close stops the audit writer (flushing what waits) and closes the store.
+func (s *System) Close() error {
+	var errs []error
+	if s.Audit != nil {
+		errs = append(errs, s.Audit.Close())
+	}
+	if s.Store != nil {
+		errs = append(errs, s.Store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// checkJWKS validates a partner's public key set with the protocol's rules.
+func checkJWKS(raw json.RawMessage) error {
+	set, err := jwk.Parse(raw)
+	if err != nil {
+		return &broker.ValidationError{Field: "jwks", Reason: "not a JSON Web Key Set"}
+	}
+	if err := protocol.ValidatePublicJWKS(set); err != nil {
+		return &broker.ValidationError{Field: "jwks", Reason: err.Error()}
+	}
+	return nil
+}

@@ -1,0 +1,58 @@
+package policy
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/util"
+
+	"github.com/ketenbrug/ketenbrug/broker"
+)
+
+// viaJSON is what OPA would see if the input went through JSON.
+func viaJSON(t *testing.T, in *broker.DecisionInput) ast.Value {
+	t.Helper()
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var x any
+	if err := util.NewJSONDecoder(bytes.NewReader(b)).Decode(&x); err != nil {
+		t.Fatal(err)
+	}
+	v, err := ast.InterfaceToValue(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestInputMatchesJSON holds the hand-written converter to encoding/json:
+// every field, omitempty and null.
+func TestInputMatchesJSON(t *testing.T) {
+	full := overviewInput()
+	full.Target = &broker.PartnerFacts{ID: "uwv", Sector: broker.SectorWorkIncome, Level: 3, Covenant: "2026-1"}
+	full.Subjects["p:nil"] = nil
+	full.Subjects["p:empty"] = &broker.SubjectFacts{Shielded: true}
+	full.Subjects["p:3f9a"].Consents = append(full.Subjects["p:3f9a"].Consents,
+		broker.ConsentFacts{ID: "c-9", Purpose: "x", Partners: []string{"a", "b"}, Sectors: []broker.Sector{},
+			GivenBy: "guardian", Withdrawn: true})
+
+	cases := map[string]*broker.DecisionInput{
+		"empty":    {},
+		"overview": overviewInput(),
+		"full":     full,
+		"simple": {Action: broker.ActionConsentRecord, Purpose: "integrale-ondersteuning", Now: "2026-11-22T19:00:00Z",
+			Caller: broker.CallerFacts{Partner: "p", Role: broker.RoleProfessional, Municipalities: []string{}}},
+		"empty maps": {Action: "a", Subjects: map[broker.Pseudonym]*broker.SubjectFacts{}, Candidates: []broker.Candidate{},
+			Household: &broker.HouseholdFacts{}},
+	}
+	for name, in := range cases {
+		got, want := inputValue(in), viaJSON(t, in)
+		if got.Compare(want) != 0 {
+			t.Errorf("%s:\n got  %v\n want %v", name, got, want)
+		}
+	}
+}

@@ -1,0 +1,277 @@
+package ketenbrug
+
+# Who may do what: actions, roles, purposes, ambition levels, the covenant
+# and tenancy. Every rule that denies adds {"reason", "basis"} to deny; the
+# reason is one of the stable codes of broker/decision.go, the basis comes
+# from the rule's METADATA.
+
+# METADATA
+# title: Unknown action
+# description: An action the policy data does not describe is refused (privacy by default).
+# custom:
+#   basis: AVG art. 25 lid 2
+deny contains {"reason": "action_unknown", "basis": basis_of(rego.metadata.rule())} if {
+	not action
+}
+
+# METADATA
+# title: Role not allowed for the action
+# description: The caller's role must be one the action lists (need-to-know).
+# custom:
+#   basis: AVG art. 32 lid 4; Convenant Ketenbrug (autorisaties)
+deny contains {"reason": "role_not_allowed", "basis": basis_of(rego.metadata.rule())} if {
+	action
+	not caller_role_allowed
+}
+
+# METADATA
+# title: Professionals see an overview only under a statute or as the regisseur
+# description: |
+#   A professional may ask which partners serve a household or person only
+#   for a purpose that rests on a statute, or as the household's own
+#   coordinator (regisseur). Under a consent purpose the overview is for the
+#   coordinator, whom the person agreed to.
+# custom:
+#   basis: AVG art. 5 lid 1 sub c; Convenant Ketenbrug (regie)
+deny contains {"reason": "role_not_allowed", "basis": basis_of(rego.metadata.rule())} if {
+	action.disclosure == "overview"
+	input.caller.role == "professional"
+	not statute_purpose
+	not household_coordinator
+}
+
+# METADATA
+# title: Purpose missing
+# description: An action that discloses personal data needs a stated purpose (doelbinding).
+# custom:
+#   basis: AVG art. 5 lid 1 sub b
+deny contains {"reason": "purpose_missing", "basis": basis_of(rego.metadata.rule())} if {
+	action.purpose == "required"
+	not purpose_given
+	not purpose_exempt
+}
+
+# METADATA
+# title: Unknown purpose
+# description: A purpose the policy does not know (in the data and with a basis rule) is refused.
+# custom:
+#   basis: AVG art. 5 lid 1 sub b; AVG art. 6 lid 1
+deny contains {"reason": "purpose_not_allowed", "basis": basis_of(rego.metadata.rule())} if {
+	action.purpose != "ignored"
+	purpose_given
+	not known_purpose
+}
+
+# METADATA
+# title: Role not allowed for the purpose
+# description: The caller's role must be one the purpose lists.
+# custom:
+#   basis: AVG art. 5 lid 1 sub b
+deny contains {"reason": "purpose_not_allowed", "basis": basis_of(rego.metadata.rule())} if {
+	action.disclosure
+	known_purpose
+	not caller_role_in_purpose
+}
+
+# METADATA
+# title: Consent only for consent purposes
+# description: Consent (toestemming) is recorded only for a purpose that rests on consent.
+# custom:
+#   basis: AVG art. 6 lid 1 sub a; AVG art. 7 lid 1
+deny contains {"reason": "purpose_not_allowed", "basis": basis_of(rego.metadata.rule())} if {
+	action.consent_purposes_only
+	known_purpose
+	not consent_purpose
+}
+
+# METADATA
+# title: Caller's sector not allowed for the purpose
+# description: Only partners of the sectors the purpose lists may use it.
+# custom:
+#   basis: AVG art. 5 lid 1 sub b
+deny contains {"reason": "sector_not_allowed", "basis": basis_of(rego.metadata.rule())} if {
+	action.disclosure
+	known_purpose
+	not caller_sector_in_purpose
+}
+
+# METADATA
+# title: Target's sector not allowed for the purpose
+# description: |
+#   A partner-to-partner action (assignment, match signal) discloses the
+#   household to the target: the target's sector must be one the purpose
+#   lists. A missing target is refused too.
+# custom:
+#   basis: AVG art. 5 lid 1 sub b
+deny contains {"reason": "sector_not_allowed", "basis": basis_of(rego.metadata.rule())} if {
+	action.disclosure == "target"
+	known_purpose
+	not target_sector_in_purpose
+}
+
+# METADATA
+# title: Ambition level too low
+# description: |
+#   The effective level (the lowest of the municipality's, the caller's and
+#   a target's) must reach the action's min_level: assignments need 3, the
+#   joint plan 4, match signals 2.
+# custom:
+#   basis: Convenant Ketenbrug (ambitieniveaus); AVG art. 5 lid 1 sub c
+deny contains {"reason": "level_too_low", "basis": basis_of(rego.metadata.rule())} if {
+	action.min_level > 0
+	effective_level < action.min_level
+}
+
+# METADATA
+# title: Covenant not signed
+# description: |
+#   The caller's organisation (and a target's) must have signed a covenant
+#   version the policy accepts. Withdrawing a consent is never blocked.
+# custom:
+#   basis: Convenant Ketenbrug; AVG art. 26
+deny contains {"reason": "covenant_not_signed", "basis": basis_of(rego.metadata.rule())} if {
+	action
+	not covenant_exempt
+	not covenant_signed
+}
+
+# METADATA
+# title: Other municipality
+# description: |
+#   A caller sees only households and municipalities its organisation
+#   serves (tenancy): the household's municipality and the request's
+#   municipality must be among the caller's municipalities, and agree.
+# custom:
+#   basis: AVG art. 5 lid 1 sub b; Convenant Ketenbrug (deelnemende gemeenten)
+deny contains {"reason": "other_municipality", "basis": basis_of(rego.metadata.rule())} if {
+	not serves_request_municipalities
+}
+
+# METADATA
+# title: Household and municipality disagree
+# description: The household must belong to the municipality the request is about.
+# custom:
+#   basis: AVG art. 5 lid 1 sub b
+deny contains {"reason": "other_municipality", "basis": basis_of(rego.metadata.rule())} if {
+	count(request_municipalities) > 1
+}
+
+# METADATA
+# title: Other area
+# description: |
+#   Need-to-know within a municipality: when both the caller's area and the
+#   household's area are known, they must be the same (gebiedsteam).
+# custom:
+#   basis: AVG art. 5 lid 1 sub c
+deny contains {"reason": "other_area", "basis": basis_of(rego.metadata.rule())} if {
+	input.caller.area != ""
+	input.household.area != ""
+	input.caller.area != input.household.area
+}
+
+# Positive helper rules. A deny rule negates a rule without arguments, never
+# a call or a membership test on the input (`not input.x in y`): OPA
+# evaluates those as undefined, not true, when input.x is missing, and the
+# denial would silently not fire.
+
+caller_role_allowed if input.caller.role in action.roles
+
+purpose_exempt if input.caller.role in action.purpose_exempt_roles
+
+caller_role_in_purpose if input.caller.role in purpose.roles
+
+caller_sector_in_purpose if input.caller.sector in purpose.sectors
+
+target_sector_in_purpose if input.target.sector in purpose.sectors
+
+covenant_exempt if action.covenant_exempt == true
+
+# The caller, and a target when there is one, signed an accepted covenant.
+covenant_signed if {
+	covenant_accepted(input.caller)
+	not target_without_covenant
+}
+
+target_without_covenant if {
+	input.target
+	not target_covenant_accepted
+}
+
+target_covenant_accepted if covenant_accepted(input.target)
+
+# The caller's organisation serves every municipality the request is about.
+serves_request_municipalities if {
+	every m in request_municipalities {
+		m in input.caller.municipalities
+	}
+}
+
+# The caller is the household's coordinator (regisseur), as a person.
+household_coordinator if {
+	input.household.coordinator_partner != ""
+	input.household.coordinator_sub != ""
+	input.household.coordinator_partner == input.caller.partner
+	input.household.coordinator_sub == input.caller.sub
+}
+
+# The municipalities a request is about.
+request_municipalities contains input.household.municipality
+
+request_municipalities contains input.municipality.id
+
+# Grants: the legal bases of allowed requests. The purpose's basis counts
+# for every action that states one; the rules below add the basis of
+# actions that need none, and of the special cases an overview relied on
+# (overview.rego).
+
+# METADATA
+# title: The request's purpose
+# description: |
+#   An allowed request that states a purpose relies on that purpose's legal
+#   basis, taken from the purpose's rule in purposes.rego.
+grants contains purpose_basis[input.purpose] if action.purpose != "ignored"
+
+# METADATA
+# title: Registering a household
+# description: The coordinator registers the household it directs, as part of the municipality's task.
+# custom:
+#   basis: AVG art. 6 lid 1 sub e; Wmo 2015 art. 2.1.1
+grants contains basis_of(rego.metadata.rule()) if input.action == "household.write"
+
+# METADATA
+# title: Registering an involvement
+# description: A partner registers that it serves a person, under its own basis and the covenant.
+# custom:
+#   basis: AVG art. 6 lid 1 sub e; Convenant Ketenbrug (aanmelden betrokkenheid)
+grants contains basis_of(rego.metadata.rule()) if input.action == "involvement.write"
+
+# METADATA
+# title: Recording a consent
+# description: The broker records consent so that it can be demonstrated.
+# custom:
+#   basis: AVG art. 7 lid 1
+grants contains basis_of(rego.metadata.rule()) if input.action == "consent.record"
+
+# METADATA
+# title: Withdrawing a consent
+# description: Withdrawing consent must be as easy as giving it; it is never blocked by the covenant.
+# custom:
+#   basis: AVG art. 7 lid 3
+grants contains basis_of(rego.metadata.rule()) if input.action == "consent.withdraw"
+
+# METADATA
+# title: The privacy officer reads consents
+# description: The data-protection officer reads consents to supervise and to answer access requests.
+# custom:
+#   basis: AVG art. 39 lid 1 sub b; AVG art. 15
+grants contains basis_of(rego.metadata.rule()) if {
+	input.action == "consent.read"
+	input.caller.role == "privacy-officer"
+}
+
+# METADATA
+# title: Receiving an assignment
+# description: The recipient of an assignment acts on it under the covenant's work agreements.
+# custom:
+#   basis: Convenant Ketenbrug (opdrachten)
+grants contains basis_of(rego.metadata.rule()) if input.action == "assignment.receive"

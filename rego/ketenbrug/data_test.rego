@@ -1,0 +1,114 @@
+# Tests of the policy data itself (data.json): that it is complete and
+# consistent with the rules and with the broker's vocabulary.
+package ketenbrug_test
+
+import data.ketenbrug
+
+broker_actions := {
+	"household.overview", "person.overview", "household.write", "involvement.write",
+	"consent.record", "consent.read", "consent.withdraw", "match.signal",
+	"assignment.give", "assignment.receive", "plan.read", "plan.write",
+}
+
+broker_roles := {"connector", "professional", "coordinator", "privacy-officer", "operator"}
+
+broker_sectors := {
+	"municipality", "education", "work-income", "debt", "youth",
+	"social-services", "wmo", "health", "other",
+}
+
+test_actions_are_the_brokers if {
+	object.keys(ketenbrug.config.actions) == broker_actions
+}
+
+test_actions_are_well_formed if {
+	every _, a in ketenbrug.config.actions {
+		count(a.roles) > 0
+		every r in a.roles {
+			r in broker_roles
+		}
+		a.min_level in {0, 1, 2, 3, 4}
+		a.purpose in {"required", "optional", "ignored"}
+		object.get(a, "disclosure", "overview") in {"overview", "caller", "target"}
+	}
+}
+
+test_required_levels if {
+	ketenbrug.config.actions["match.signal"].min_level == 2
+	ketenbrug.config.actions["assignment.give"].min_level == 3
+	ketenbrug.config.actions["assignment.receive"].min_level == 3
+	ketenbrug.config.actions["plan.read"].min_level == 4
+	ketenbrug.config.actions["plan.write"].min_level == 4
+}
+
+test_every_purpose_has_an_annotated_basis if {
+	every p, _ in ketenbrug.config.purposes {
+		is_string(ketenbrug.purpose_basis[p])
+		ketenbrug.purpose_basis[p] != "no basis annotated"
+	}
+	every p, _ in ketenbrug.purpose_basis {
+		ketenbrug.config.purposes[p]
+	}
+}
+
+test_required_purposes_and_their_basis if {
+	ketenbrug.config.purposes["integrale-ondersteuning"].basis == "consent"
+	ketenbrug.config.purposes.jeugdbescherming.basis == "statute"
+	ketenbrug.config.purposes["vroegsignalering-schulden"].basis == "statute"
+	ketenbrug.config.purposes["re-integratie"].basis == "statute"
+	ketenbrug.purpose_basis["integrale-ondersteuning"] == "AVG art. 6 lid 1 sub a"
+	contains(ketenbrug.purpose_basis.jeugdbescherming, "Jeugdwet")
+	contains(ketenbrug.purpose_basis["vroegsignalering-schulden"], "Wet gemeentelijke schuldhulpverlening")
+	contains(ketenbrug.purpose_basis["re-integratie"], "Participatiewet")
+}
+
+test_purposes_are_well_formed if {
+	every _, p in ketenbrug.config.purposes {
+		p.basis in {"consent", "statute"}
+		every r in p.roles {
+			r in broker_roles
+		}
+		every s in array.concat(p.sectors, p.show_sectors) {
+			s in broker_sectors
+		}
+	}
+}
+
+test_levels_are_complete if {
+	ketenbrug.config.levels["1"].fields == ["partner", "contact"]
+	ketenbrug.config.levels["1"].core_partners_only == true
+	object.keys(ketenbrug.config.levels) == {"1", "2", "3", "4"}
+	every _, l in ketenbrug.config.levels {
+		count(l.fields) > 0
+		every f in l.fields {
+			f in ketenbrug.config.fields
+		}
+		is_boolean(l.core_partners_only)
+	}
+}
+
+test_sectors_are_the_brokers if {
+	{s | some s in ketenbrug.config.sectors} == broker_sectors
+	every s in array.flatten([
+		ketenbrug.config.sensitive_sectors,
+		ketenbrug.config.core_partners.sectors,
+		ketenbrug.config.shielded.visible_to_sectors,
+	]) {
+		s in broker_sectors
+	}
+}
+
+test_covenant_current_is_accepted if {
+	ketenbrug.config.covenant.current in ketenbrug.config.covenant.accepted
+}
+
+test_audit_retention_is_set if {
+	is_number(ketenbrug.config.audit_retention_days)
+	ketenbrug.config.audit_retention_days >= 365
+}
+
+test_consent_givers if {
+	ketenbrug.config.consent.child_age == 16
+	not "self" in ketenbrug.config.consent.child_givers
+	{"parent", "guardian"} & {g | some g in ketenbrug.config.consent.child_givers} == {"parent", "guardian"}
+}

@@ -1,0 +1,105 @@
+# METADATA
+# title: Ketenbrug decision
+# description: |
+#   The one policy question the broker asks per request. The input is the
+#   broker's facts (broker.DecisionInput); the answer is the decision document
+#   below. Rules deny with a stable reason code and the legal basis they rest
+#   on (custom.basis of their METADATA); rules that grant contribute the legal
+#   bases the broker audits. See README.md.
+# scope: package
+package ketenbrug
+
+# METADATA
+# title: The decision document
+# description: |
+#   allow: whether the request may proceed. reasons: the sorted, distinct
+#   reason codes of a denial (never empty when allow is false). bases: the
+#   legal bases the decision relied on. show: for overviews, candidate id to
+#   the fields that may be shown; candidates not named are withheld. An
+#   overview that is allowed but shows nothing answers allow true with an
+#   empty show: the broker then shows an empty overview.
+# entrypoint: true
+decision := {
+	"allow": allow,
+	"reasons": reasons,
+	"bases": bases,
+	"show": show,
+}
+
+# A request is allowed when no rule denies it. Every rule that denies adds
+# one element {"reason": code, "basis": legal basis} to deny.
+default allow := false
+
+allow if count(deny) == 0
+
+reasons := sort({d.reason | some d in deny})
+
+bases := sort(grants) if allow
+
+bases := sort({d.basis | some d in deny}) if not allow
+
+default show := {}
+
+show := shown if {
+	allow
+	action.disclosure == "overview"
+}
+
+# The legal basis in a rule's METADATA (custom.basis). A rule without one
+# still works but reports "no basis annotated"; the Rego tests refuse that.
+default basis_of(_) := "no basis annotated"
+
+basis_of(md) := md.custom.basis
+
+# The policy data (data.json at the bundle's root), namespaced under
+# data.ketenbrug_config so that it never clashes with a rule. Regal cannot
+# see data files, hence the directive.
+# regal ignore:unresolved-reference
+config := data.ketenbrug_config
+
+# The action's entry in the policy data; undefined for unknown actions.
+action := config.actions[input.action]
+
+# The purpose's entry in the policy data; undefined when none or unknown.
+purpose := config.purposes[input.purpose]
+
+purpose_given if {
+	is_string(input.purpose)
+	input.purpose != ""
+}
+
+# Today (YYYY-MM-DD) and this year, from input.now (RFC 3339).
+now_ns := time.parse_rfc3339_ns(input.now)
+
+today := sprintf("%04d-%02d-%02d", time.date(now_ns))
+
+this_year := time.date(now_ns)[0]
+
+# The caller as a partner, so that rules about recipients treat the caller
+# and a target alike.
+caller_partner := {"id": input.caller.partner, "sector": input.caller.sector}
+
+# The partner that learns about the subjects of a partner-to-partner action
+# or of a plan.
+recipient := caller_partner if action.disclosure == "caller"
+
+recipient := input.target if action.disclosure == "target"
+
+# The effective ambition level: the lowest of the caller's level, the
+# municipality's and, for partner-to-partner actions, the target's. A level
+# that is missing counts as 0.
+effective_level := min(declared_levels)
+
+declared_levels contains object.get(input, ["caller", "level"], 0)
+
+declared_levels contains object.get(input, ["municipality", "level"], 0)
+
+declared_levels contains object.get(input.target, "level", 0) if input.target
+
+covenant_accepted(p) if accepted_covenants[p.covenant]
+
+accepted_covenants := {v | some v in config.covenant.accepted}
+
+# Sectors whose involvements need consent that names them explicitly:
+# health always (AVG art. 9), plus those the policy data lists.
+sensitive_sectors := {"health"} | {s | some s in config.sensitive_sectors}

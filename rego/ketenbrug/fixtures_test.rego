@@ -1,0 +1,161 @@
+# Shared fixtures of the policy tests: a household in Leusden, its members
+# (as pseudonyms), their consents and the partners that serve them.
+package ketenbrug_test
+
+now := "2026-11-22T19:00:00Z"
+
+coordinator := {
+	"partner": "gem-leusden",
+	"sector": "municipality",
+	"role": "coordinator",
+	"sub": "c.devries",
+	"level": 4,
+	"covenant": "2026-1",
+	"municipalities": ["gem-leusden"],
+	"area": "centrum",
+}
+
+professional := {
+	"partner": "kredietbank",
+	"sector": "debt",
+	"role": "professional",
+	"sub": "j.bakker",
+	"level": 4,
+	"covenant": "2026-1",
+	"municipalities": ["gem-leusden", "gem-amersfoort"],
+}
+
+household := {
+	"id": "hh-1042",
+	"municipality": "gem-leusden",
+	"area": "centrum",
+	"coordinator_partner": "gem-leusden",
+	"coordinator_sub": "c.devries",
+}
+
+municipality(level) := {"id": "gem-leusden", "level": level}
+
+partner(id, sector) := {"id": id, "sector": sector, "level": 4, "covenant": "2026-1"}
+
+# A consent for integrale-ondersteuning, valid through 2027, given by the
+# person themselves, with the scope in scope (all, sectors or partners).
+consent(scope) := object.union(
+	{
+		"id": "c-1",
+		"purpose": "integrale-ondersteuning",
+		"given_by": "self",
+		"valid_from": "2026-01-01",
+		"valid_until": "2027-12-31",
+		"withdrawn": false,
+	},
+	scope,
+)
+
+consent_by(scope, giver) := object.union(consent(scope), {"given_by": giver})
+
+subject(role, birth_year, consents) := {
+	"label": role,
+	"role": role,
+	"birth_year": birth_year,
+	"shielded": false,
+	"consents": consents,
+}
+
+# The household: a mother with consent for debt, education and the
+# municipality, a father
+# with consent for all partners, and a child of 12 whose parent consented
+# for all partners.
+subjects := {
+	"p:moeder": subject("parent", 1988, [consent({"sectors": ["debt", "education", "municipality"]})]),
+	"p:vader": subject("parent", 1985, [consent({"all": true})]),
+	"p:kind": subject("child", 2014, [consent_by({"all": true}, "parent")]),
+}
+
+candidate(id, subj, p) := {
+	"id": id,
+	"subject": subj,
+	"service": "dienst",
+	"status": "active",
+	"partner": p,
+}
+
+candidates := [
+	candidate("inv-debt", "p:moeder", partner("kredietbank", "debt")),
+	candidate("inv-wmo", "p:vader", partner("wmo-loket", "wmo")),
+	candidate("inv-uwv", "p:vader", partner("uwv", "work-income")),
+	candidate("inv-ggd", "p:vader", partner("ggd", "health")),
+	candidate("inv-school", "p:kind", partner("school", "education")),
+	candidate("inv-cjg", "p:kind", partner("cjg", "youth")),
+]
+
+# A household overview for integrale-ondersteuning at level 2.
+overview := {
+	"action": "household.overview",
+	"purpose": "integrale-ondersteuning",
+	"now": now,
+	"caller": coordinator,
+	"municipality": municipality(2),
+	"household": household,
+	"subjects": subjects,
+	"candidates": candidates,
+}
+
+level2 := ["partner", "contact", "service", "status", "period"]
+
+level1 := ["partner", "contact"]
+
+# The fields shown of candidate id, or [] when it is withheld.
+shown(d, id) := object.get(d.show, id, [])
+
+# An assignment from the coordinator to the debt counsellor about the
+# household, for early detection of debts (a statute purpose), at level 4.
+assignment := {
+	"action": "assignment.give",
+	"purpose": "vroegsignalering-schulden",
+	"now": now,
+	"caller": coordinator,
+	"municipality": municipality(4),
+	"household": household,
+	"subjects": subjects,
+	"target": partner("kredietbank", "debt"),
+}
+
+# The coordinator reads the household's joint plan at level 4.
+plan_read := {
+	"action": "plan.read",
+	"purpose": "integrale-ondersteuning",
+	"now": now,
+	"caller": coordinator,
+	"municipality": municipality(4),
+	"household": household,
+	"subjects": subjects,
+}
+
+# A professional records a consent.
+consent_record := {
+	"action": "consent.record",
+	"purpose": "integrale-ondersteuning",
+	"now": now,
+	"caller": professional,
+}
+
+# A request with no household or municipality.
+simple(act, purpose, caller) := {
+	"action": act,
+	"purpose": purpose,
+	"now": "2026-11-22T19:00:00Z",
+	"caller": caller,
+}
+
+# d denies with reason (among others) and shows nothing.
+denied_for(d, reason) if {
+	d.allow == false
+	reason in d.reasons
+	d.show == {}
+}
+
+# d allows without reasons.
+allowed(d) if {
+	d.allow == true
+	d.reasons == []
+}
