@@ -52,6 +52,9 @@ type Disclosure struct {
 	Involvement string    `json:"involvement"`
 	Partner     string    `json:"partner"`
 	Fields      []string  `json:"fields"`
+	// To is the partner the fields were shown to, when that is not the
+	// entry's own partner (a match signal to another partner's inbox).
+	To string `json:"to,omitempty"`
 }
 
 // Decision values of an audit entry.

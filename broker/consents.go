@@ -88,9 +88,8 @@ func (s *Service) RecordConsent(ctx context.Context, c *Caller, bsn string, in C
 	}
 	e := s.auditEntry(c, EventChange, ActionConsentRecord)
 	e.Purpose, e.Object, e.Subjects = in.Purpose, "consent:"+in.ID, []Pseudonym{p}
-	e.Bases, e.PolicyVersion = d.Bases, d.Version
 	e.Detail = map[string]string{"given_by": in.GivenBy, "valid_from": in.ValidFrom, "valid_until": in.ValidUntil}
-	if err := s.record(ctx, e, func(tx Tx) error { return tx.PutConsent(in) }); err != nil {
+	if err := s.commit(ctx, e, d, func(tx Tx) error { return tx.PutConsent(in) }); err != nil {
 		return ConsentView{}, err
 	}
 	return ConsentView{Consent: in, State: consentState(&in, s.now().Format(dateLayout))}, nil
@@ -122,9 +121,9 @@ func (s *Service) Consents(ctx context.Context, c *Caller, bsn string) (ConsentL
 		out.Consents[i] = ConsentView{Consent: cs[i], State: consentState(&cs[i], today)}
 	}
 	e := s.auditEntry(c, EventDisclosure, ActionConsentRead)
-	e.Object, e.Subjects, e.Bases, e.PolicyVersion = "consents", []Pseudonym{p}, d.Bases, d.Version
+	e.Object, e.Subjects = "consents", []Pseudonym{p}
 	e.Detail = map[string]string{"count": fmt.Sprint(len(cs))}
-	if err := s.record(ctx, e, nil); err != nil {
+	if err := s.commit(ctx, e, d, nil); err != nil {
 		return ConsentList{}, err
 	}
 	return out, nil
@@ -151,9 +150,8 @@ func (s *Service) WithdrawConsent(ctx context.Context, c *Caller, id, reason str
 	}
 	e := s.auditEntry(c, EventChange, ActionConsentWithdraw)
 	e.Purpose, e.Object, e.Subjects = cur.Purpose, "consent:"+id, []Pseudonym{cur.Subject}
-	e.Bases, e.PolicyVersion = d.Bases, d.Version
 	var out Consent
-	err = s.record(ctx, e, func(tx Tx) error {
+	err = s.commit(ctx, e, d, func(tx Tx) error {
 		c2, err := tx.Consent(id)
 		if err != nil {
 			return err

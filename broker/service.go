@@ -89,6 +89,8 @@ type Service struct {
 	partners atomic.Pointer[map[string]*Partner]
 	// partnerMu serialises partner writes so snapshots are never lost.
 	partnerMu sync.Mutex
+	// bell wakes inbox long-polls.
+	bell inboxBell
 }
 
 // New validates cfg, loads the partner registry and activates the stored
@@ -151,10 +153,34 @@ func callerFacts(c *Caller) CallerFacts {
 	}
 }
 
+// verdict is an allowing decision and the question it answered. The caller
+// commits both with its audit entry, so that dry-runs of a new policy
+// version replay what was really asked.
+type verdict struct {
+	Decision
+	input *DecisionInput
+}
+
+// commit writes e with the verdict's bases, policy version and decision
+// record, and applies the change (if any), in one transaction.
+func (s *Service) commit(ctx context.Context, e AuditEntry, v *verdict, apply func(Tx) error) error {
+	e.Bases, e.PolicyVersion = v.Bases, v.Version
+	rec := DecisionRecord{Time: e.Time, Input: v.input, Decision: v.Decision}
+	return s.record(ctx, e, func(tx Tx) error {
+		if err := tx.PutDecision(rec); err != nil {
+			return err
+		}
+		if apply != nil {
+			return apply(tx)
+		}
+		return nil
+	})
+}
+
 // decide asks the policy and, on a denial, writes the denial to the audit
 // trail and returns a *DeniedError. Policy failures deny (fail closed) and
 // are logged with their cause.
-func (s *Service) decide(ctx context.Context, c *Caller, in *DecisionInput, object string, subjects []Pseudonym) (Decision, error) {
+func (s *Service) decide(ctx context.Context, c *Caller, in *DecisionInput, object string, subjects []Pseudonym) (*verdict, error) {
 	in.Now = s.now().Format(time.RFC3339)
 	d, err := s.cfg.Policy.Decide(ctx, in)
 	if err != nil {
@@ -163,7 +189,7 @@ func (s *Service) decide(ctx context.Context, c *Caller, in *DecisionInput, obje
 		d = Decision{Allow: false, Reasons: []string{ReasonPolicyError}, Version: d.Version}
 	}
 	if d.Allow {
-		return d, nil
+		return &verdict{Decision: d, input: in}, nil
 	}
 	denied := d.Err()
 	e := s.auditEntry(c, EventDenial, in.Action)
@@ -171,9 +197,9 @@ func (s *Service) decide(ctx context.Context, c *Caller, in *DecisionInput, obje
 	e.Object, e.Subjects = object, subjects
 	rec := DecisionRecord{Time: e.Time, Input: in, Decision: d}
 	if aerr := s.record(ctx, e, func(tx Tx) error { return tx.PutDecision(rec) }); aerr != nil {
-		return d, aerr
+		return nil, aerr
 	}
-	return d, denied
+	return nil, denied
 }
 
 // Ready reports whether the broker can serve: the store answers.

@@ -31,6 +31,21 @@ type ReadTx interface {
 	AuditSeqsOf(subject Pseudonym) ([]uint64, error)
 	// AuditGet returns one stored record's bytes.
 	AuditGet(seq uint64) ([]byte, error)
+
+	// Involvement returns the involvement partner registered under ref.
+	Involvement(partner, ref string) (Involvement, error)
+	// InvolvementsOf returns every involvement of subject, all partners.
+	InvolvementsOf(subject Pseudonym) ([]Involvement, error)
+	// PartnerInvolvements calls fn for partner's involvements in ref order,
+	// starting after ref after ("" for the first); fn may stop with io.EOF.
+	PartnerInvolvements(partner, after string, fn func(Involvement) error) error
+	Household(id string) (Household, error)
+	// HouseholdsOf returns the households subject is a member of.
+	HouseholdsOf(subject Pseudonym) ([]Household, error)
+	// Inbox returns up to limit of partner's inbox items with seq > after,
+	// in order; acknowledged ones only when withAcked.
+	Inbox(partner string, after uint64, limit int, withAcked bool) ([]InboxItem, error)
+	InboxItem(partner string, seq uint64) (InboxItem, error)
 }
 
 // Tx is a read-write transaction. It commits durably (fsync) or not at all.
@@ -50,6 +65,17 @@ type Tx interface {
 	// PurgeAudit removes the records with seq < before (and their subject
 	// index entries), returning how many were removed.
 	PurgeAudit(before uint64) (int, error)
+
+	// PutInvolvement stores v under (v.Partner, v.Ref) and keeps the
+	// subject index right when the subject changed.
+	PutInvolvement(v Involvement) error
+	// PutHousehold stores h and keeps the member index right.
+	PutHousehold(h Household) error
+	// AppendInbox stores a new item for item.Partner and returns it with
+	// its Seq.
+	AppendInbox(item InboxItem) (InboxItem, error)
+	// PutInboxItem replaces a stored item (acknowledgement).
+	PutInboxItem(item InboxItem) error
 }
 
 // Store is the broker's durable state. The embedded default is bbolt

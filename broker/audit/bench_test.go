@@ -36,22 +36,29 @@ func BenchmarkRecord(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			store, _ := testStore(b)
 			l := testLog(b, Config{Store: store, MaxWait: bc.maxWait})
-			b.SetParallelism(max(1, bc.writers/runtime.GOMAXPROCS(0)))
+			record := func(n uint64) bool {
+				e := entry(int(n))
+				subj := benchSubject(uint64(len(e.RequestID))*1_000_003 + n%100_000)
+				e.Subjects, e.Disclosed[0].Subject = []broker.Pseudonym{subj}, subj
+				if _, err := l.Record(context.Background(), e, nil); err != nil {
+					b.Error(err)
+					return false
+				}
+				return true
+			}
 			b.ReportAllocs()
 			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				var n uint64
-				for pb.Next() {
-					n++
-					e := entry(int(n))
-					subj := benchSubject(uint64(len(e.RequestID))*1_000_003 + n%100_000)
-					e.Subjects, e.Disclosed[0].Subject = []broker.Pseudonym{subj}, subj
-					if _, err := l.Record(context.Background(), e, nil); err != nil {
-						b.Error(err)
-						return
-					}
+			if bc.writers == 1 {
+				for n := uint64(0); n < uint64(b.N) && record(n); n++ {
 				}
-			})
+			} else {
+				// RunParallel runs parallelism × GOMAXPROCS goroutines.
+				b.SetParallelism(max(1, bc.writers/runtime.GOMAXPROCS(0)))
+				b.RunParallel(func(pb *testing.PB) {
+					for n := uint64(0); pb.Next() && record(n); n++ {
+					}
+				})
+			}
 			b.StopTimer()
 			st := l.Stats()
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "entries/s")

@@ -1,16 +1,3 @@
-// Package audit is the broker's append-only, hash-chained audit trail: it
-// implements broker.AuditLog and broker.AuditReader over the store.
-//
-// Each entry is sealed with the hash of the one before it (see seal.go for
-// the exact canonical form), so editing, removing, inserting or reordering
-// a stored entry breaks the chain where Verify finds it. Periodic
-// checkpoints sign the head with the broker's key, so rewriting a whole
-// stretch of the chain, hashes and all, is found too — up to the last
-// checkpoint; entries after it are protected by the chain alone.
-//
-// Record shares one store transaction, and so one fsync, between all
-// callers waiting at that moment (group commit): with many concurrent
-// requests the cost of durability is spread over the batch.
 package audit
 
 import (

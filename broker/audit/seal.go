@@ -12,30 +12,8 @@ import (
 	"github.com/ketenbrug/ketenbrug/broker"
 )
 
-// Canonical form, hash and stored form of an entry.
-//
-// The canonical form of an entry is a JSON object of the fields of
-// broker.AuditEntry without "hash", in this order, with the same omitempty
-// rules, encoded as encoding/json encodes a struct:
-//
-//	seq, prev_hash, time, event, request_id, partner, sub, role, action,
-//	purpose, object, subjects, decision, reasons, bases, policy_version,
-//	disclosed, detail
-//
-// "time" is UTC with exactly nine fraction digits
-// (2026-11-22T19:00:00.000000000Z); "detail" keys are sorted; strings use
-// encoding/json's escapes (including \u003c, \u003e, \u0026 for <, >, &);
-// there is no whitespace. The hash is the lower-case hex SHA-256 of the
-// canonical bytes, and the stored record is the canonical object with the
-// hash as its first member:
-//
-//	stored    = `{"hash":"` ‖ hash ‖ `",` ‖ canonical[1:]
-//	canonical = `{` ‖ stored[75:]
-//
-// so verification hashes the stored bytes themselves and never re-encodes a
-// decoded entry: a new Go release or a new AuditEntry field cannot turn a
-// sound old entry into a false alarm. The stored record decodes as a
-// broker.AuditEntry, hash included.
+// The canonical form, hash and stored form are specified in the package
+// documentation (doc.go); this file implements them.
 
 // timeLayout is RFC 3339 in UTC with fixed nanoseconds, so equal instants
 // always encode alike.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
 
@@ -68,6 +69,9 @@ const auditEpoch = 1024
 func auditIndexKey(seq uint64, subject string) ([]byte, error) {
 	if subject == "" || len(subject) > bbolt.MaxKeySize/2 || strings.IndexByte(subject, 0) >= 0 {
 		return nil, fmt.Errorf("boltstore: unusable audit subject: %w", broker.ErrInvalid)
+	}
+	if seq/auditEpoch > math.MaxUint32 {
+		return nil, fmt.Errorf("boltstore: audit seq %d beyond the index's range: %w", seq, broker.ErrInvalid)
 	}
 	k := make([]byte, 0, 4+len(subject)+1+8)
 	k = binary.BigEndian.AppendUint32(k, uint32(seq/auditEpoch))
@@ -143,10 +147,6 @@ func (w *writeTx) AppendAudit(seq uint64, hash string, raw []byte, subjects []br
 	if err := w.tx.Bucket(bucketMeta).Put(keyAuditHead, headVal); err != nil {
 		return fmt.Errorf("boltstore: audit head: %w", err)
 	}
-	if len(subjects) == 0 {
-		return nil
-	}
-	var joined []byte
 	index := w.tx.Bucket(bucketAuditBySubject)
 	for i, s := range subjects {
 		if s == "" || slices.Contains(subjects[:i], s) {
@@ -159,39 +159,36 @@ func (w *writeTx) AppendAudit(seq uint64, hash string, raw []byte, subjects []br
 		if err := index.Put(k, nil); err != nil {
 			return fmt.Errorf("boltstore: audit subject index: %w", err)
 		}
-		if len(joined) > 0 {
-			joined = append(joined, 0)
-		}
-		joined = append(joined, s...)
 	}
-	if len(joined) == 0 {
-		return nil
-	}
-	subj := w.tx.Bucket(bucketAuditSubjects)
-	subj.FillPercent = appendFill
-	return subj.Put(key, joined)
+	return nil
 }
 
 // PurgeAudit removes the records with seq < before and their subject index
 // entries, returning how many records were removed. The head is kept.
+//
+// Index entries of whole epochs before before's epoch are the start of the
+// index bucket, so they go without reading the records; only before's own
+// epoch is scanned for the seqs below it.
 func (w *writeTx) PurgeAudit(before uint64) (int, error) {
-	// Re-seek First after each delete: deleting under a cursor that then
-	// moves Next can skip keys in bbolt.
-	index := w.tx.Bucket(bucketAuditBySubject)
-	subj := w.tx.Bucket(bucketAuditSubjects).Cursor()
-	for k, v := subj.First(); k != nil && binary.BigEndian.Uint64(k) < before; k, v = subj.First() {
-		seq := binary.BigEndian.Uint64(k)
-		for s := range bytes.SplitSeq(v, []byte{0}) {
-			ik, err := auditIndexKey(seq, string(s))
-			if err != nil {
-				return 0, err
-			}
-			if err := index.Delete(ik); err != nil {
-				return 0, fmt.Errorf("boltstore: purge audit index: %w", err)
-			}
+	// Each delete re-seeks First: deleting under a cursor that then moves
+	// Next can skip keys in bbolt.
+	boundary := before / auditEpoch
+	index := w.tx.Bucket(bucketAuditBySubject).Cursor()
+	for k, _ := index.First(); k != nil && uint64(binary.BigEndian.Uint32(k)) < boundary; k, _ = index.First() {
+		if err := index.Delete(); err != nil {
+			return 0, fmt.Errorf("boltstore: purge audit index: %w", err)
 		}
-		if err := subj.Delete(); err != nil {
-			return 0, fmt.Errorf("boltstore: purge audit subjects: %w", err)
+	}
+	var doomed [][]byte
+	for k, _ := index.First(); k != nil && uint64(binary.BigEndian.Uint32(k)) == boundary; k, _ = index.Next() {
+		if binary.BigEndian.Uint64(k[len(k)-8:]) < before {
+			doomed = append(doomed, bytes.Clone(k))
+		}
+	}
+	b := w.tx.Bucket(bucketAuditBySubject)
+	for _, k := range doomed {
+		if err := b.Delete(k); err != nil {
+			return 0, fmt.Errorf("boltstore: purge audit index: %w", err)
 		}
 	}
 	n := 0

@@ -23,7 +23,6 @@
 //	decisions            seq → broker.DecisionRecord (only the newest Config.DecisionCapacity)
 //	audit                seq → the audit record, byte for byte as the audit log sealed it
 //	audit_by_subject     epoch (uint32, seq / 1024) ‖ pseudonym ‖ 0x00 ‖ seq → ∅ (see auditEpoch)
-//	audit_subjects       seq → the record's pseudonyms joined by 0x00 (lets PurgeAudit drop index entries)
 //
 // # Adding an entity
 //

@@ -21,7 +21,12 @@ func migrations() []migration {
 		// 0 → 1: the initial layout (see the package documentation).
 		func(tx *bbolt.Tx) error {
 			return createBuckets(tx, bucketPartners, bucketConsents, bucketConsentsBySubject,
-				bucketPolicyVersions, bucketDecisions, bucketAudit, bucketAuditBySubject, bucketAuditSubjects)
+				bucketPolicyVersions, bucketDecisions, bucketAudit, bucketAuditBySubject)
+		},
+		// 1 → 2: involvements, households and inboxes.
+		func(tx *bbolt.Tx) error {
+			return createBuckets(tx, bucketInvolvements, bucketInvolvementsBySubject,
+				bucketHouseholds, bucketHouseholdsByMember, bucketInbox)
 		},
 	}
 }

@@ -50,7 +50,8 @@ type Config struct {
 	// 1 GiB. It costs address space, not memory or disk. bbolt remaps a
 	// growing file only when no read transaction is open, so a map that
 	// already covers the file keeps writers from waiting for a long reader
-	// such as a hot backup or an audit verification.
+	// such as a hot backup or an audit verification. Set it above the
+	// file's expected size (ls -l the store) for large regions.
 	MmapSize int
 	// Logger receives operational logs (migrations). Default slog.Default().
 	Logger *slog.Logger

@@ -504,7 +504,7 @@ func TestSchemaMigration(t *testing.T) {
 	runs := 0
 	next := append(migrations(), func(tx *bbolt.Tx) error {
 		runs++
-		b, err := tx.CreateBucket([]byte("households"))
+		b, err := tx.CreateBucket([]byte("test_migration"))
 		if err != nil {
 			return err
 		}
@@ -521,7 +521,7 @@ func TestSchemaMigration(t *testing.T) {
 			t.Errorf("version after migration = %d, want %d", v, len(next))
 		}
 		_ = s.db.View(func(tx *bbolt.Tx) error {
-			if got := string(tx.Bucket([]byte("households")).Get([]byte("partners-at-migration"))); got != "1" {
+			if got := string(tx.Bucket([]byte("test_migration")).Get([]byte("partners-at-migration"))); got != "1" {
 				t.Errorf("migration saw %q partners", got)
 			}
 			return nil

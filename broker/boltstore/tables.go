@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"go.etcd.io/bbolt"
 
@@ -21,7 +22,6 @@ var (
 	bucketDecisions         = []byte("decisions")
 	bucketAudit             = []byte("audit")
 	bucketAuditBySubject    = []byte("audit_by_subject")
-	bucketAuditSubjects     = []byte("audit_subjects")
 
 	keySchema       = []byte("schema")
 	keyActivePolicy = []byte("active_policy")
@@ -56,11 +56,17 @@ type table[T any] struct {
 
 // get decodes the value under key; an absent key matches broker.ErrNotFound.
 func (t table[T]) get(tx *bbolt.Tx, key []byte) (T, error) {
-	var v T
 	raw := tx.Bucket(t.bucket).Get(key)
 	if raw == nil {
+		var v T
 		return v, fmt.Errorf("%s %q: %w", t.what, key, broker.ErrNotFound)
 	}
+	return t.decode(key, raw)
+}
+
+// decode decodes one stored value (key names it in errors).
+func (t table[T]) decode(key, raw []byte) (T, error) {
+	var v T
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return v, fmt.Errorf("boltstore: decode %s %q: %w", t.what, key, err)
 	}
@@ -102,7 +108,7 @@ type index struct {
 }
 
 func indexKey(term string, target []byte) ([]byte, error) {
-	if term == "" || len(term) > bbolt.MaxKeySize/2 || bytes.IndexByte([]byte(term), 0) >= 0 {
+	if term == "" || len(term) > bbolt.MaxKeySize/2 || strings.IndexByte(term, 0) >= 0 {
 		return nil, fmt.Errorf("boltstore: unusable index term: %w", broker.ErrInvalid)
 	}
 	k := make([]byte, 0, len(term)+1+len(target))

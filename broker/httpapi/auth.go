@@ -77,16 +77,10 @@ var errMissingToken = &protocol.Error{Reason: "missing_token", Err: errors.New("
 // refused before the token is checked.
 func (a *api) authed(limit int64, h authedHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		st := stateOf(w)
-		token, ok := bearer(r)
+		token, ok := a.bearerToken(w, r)
 		if !ok {
-			a.refuse(w, r, errMissingToken)
 			return
 		}
-		// Until the token is verified, the response names the claimed
-		// issuer and jti, so that the caller can still check that a refusal
-		// came from the broker and answers its own request.
-		st.aud, st.jti = protocol.PeekRequest(token)
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 		if err != nil {
 			var tooLarge *http.MaxBytesError
@@ -102,25 +96,69 @@ func (a *api) authed(limit int64, h authedHandler) http.HandlerFunc {
 			req.BodyHash = protocol.BodyHash(body)
 		}
 		claims, err := a.verifier.Verify(r.Context(), token, req)
-		if err != nil {
-			a.refuse(w, r, err)
-			return
+		if c := a.caller(w, r, claims, err); c != nil {
+			h(w, r, c, body)
 		}
-		p, err := a.b.LookupPartner(claims.Issuer)
-		if err != nil {
-			a.refuse(w, r, &protocol.Error{Reason: "unknown_key", Err: err})
-			return
-		}
-		role := broker.Role(claims.Role)
-		if !slices.Contains(broker.Roles, role) || !p.HasRole(role) {
-			a.refuse(w, r, errRoleNotAllowed)
-			return
-		}
-		st.partner, st.role, st.aud, st.jti = p.ID, claims.Role, p.ID, claims.ID
-		c := &broker.Caller{Partner: *p, Sub: claims.Subject, Role: role, Purpose: claims.Purpose,
-			RequestID: st.requestID, TokenID: claims.ID}
-		h(w, r, c, body)
 	}
+}
+
+// streamHandler handles a request whose body is streamed: the handler
+// must read it through claims.VerifyBody and act only on a body that
+// verified.
+type streamHandler func(w http.ResponseWriter, r *http.Request, c *broker.Caller, claims *protocol.Claims)
+
+// authedStream is authed for streamed bodies (a full-caseload sync): the
+// token is verified before the body is read, and the body hash while it is.
+func (a *api) authedStream(h streamHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		token, ok := a.bearerToken(w, r)
+		if !ok {
+			return
+		}
+		req := protocol.Request{Method: r.Method, URI: r.RequestURI, HasBody: r.ContentLength != 0}
+		claims, err := a.verifier.VerifyDeferredBody(r.Context(), token, req)
+		if c := a.caller(w, r, claims, err); c != nil {
+			h(w, r, c, claims)
+		}
+	}
+}
+
+// bearerToken returns the request's token, or answers 401 without one.
+func (a *api) bearerToken(w http.ResponseWriter, r *http.Request) (string, bool) {
+	token, ok := bearer(r)
+	if !ok {
+		a.refuse(w, r, errMissingToken)
+		return "", false
+	}
+	// Until the token is verified, the response names the claimed issuer
+	// and jti, so that the caller can still check that a refusal came from
+	// the broker and answers its own request.
+	st := stateOf(w)
+	st.aud, st.jti = protocol.PeekRequest(token)
+	return token, true
+}
+
+// caller turns verified claims into the Caller, checking that the partner
+// may use the role; it answers the refusal itself and returns nil.
+func (a *api) caller(w http.ResponseWriter, r *http.Request, claims *protocol.Claims, err error) *broker.Caller {
+	if err != nil {
+		a.refuse(w, r, err)
+		return nil
+	}
+	p, err := a.b.LookupPartner(claims.Issuer)
+	if err != nil {
+		a.refuse(w, r, &protocol.Error{Reason: "unknown_key", Err: err})
+		return nil
+	}
+	role := broker.Role(claims.Role)
+	if !slices.Contains(broker.Roles, role) || !p.HasRole(role) {
+		a.refuse(w, r, errRoleNotAllowed)
+		return nil
+	}
+	st := stateOf(w)
+	st.partner, st.role, st.aud, st.jti = p.ID, claims.Role, p.ID, claims.ID
+	return &broker.Caller{Partner: *p, Sub: claims.Subject, Role: role, Purpose: claims.Purpose,
+		RequestID: st.requestID, TokenID: claims.ID}
 }
 
 // refuse answers a refused token: 401 with the reason, a metric and a log

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"iter"
+	"time"
 
 	"github.com/ketenbrug/ketenbrug/broker"
 )
@@ -35,6 +37,17 @@ type Broker interface {
 	ApprovePolicy(ctx context.Context, c *broker.Caller, id string) (broker.PolicyVersion, error)
 	RollbackPolicy(ctx context.Context, c *broker.Caller, id string) (broker.PolicyVersion, error)
 	ExplainPolicy(ctx context.Context, c *broker.Caller, id string, in *broker.DecisionInput) (broker.Decision, error)
+
+	PutInvolvement(ctx context.Context, c *broker.Caller, ref string, in broker.InvolvementInput) (broker.InvolvementView, bool, error)
+	EndInvolvement(ctx context.Context, c *broker.Caller, ref, end string) (broker.InvolvementView, error)
+	Involvements(ctx context.Context, c *broker.Caller, status, after string, limit int) (broker.InvolvementPage, error)
+	Sync(ctx context.Context, c *broker.Caller, items iter.Seq[broker.SyncItem], dryRun bool) (broker.SyncResult, error)
+	PutHousehold(ctx context.Context, c *broker.Caller, id string, in broker.HouseholdInput) (broker.HouseholdView, error)
+	Household(ctx context.Context, c *broker.Caller, id string) (broker.HouseholdView, error)
+	HouseholdOverview(ctx context.Context, c *broker.Caller, id string) (broker.Overview, error)
+	PersonOverview(ctx context.Context, c *broker.Caller, bsn, municipality string) (broker.Overview, error)
+	Inbox(ctx context.Context, c *broker.Caller, after uint64, limit int, wait time.Duration) (broker.InboxPage, error)
+	AckInbox(ctx context.Context, c *broker.Caller, id string) (broker.InboxView, error)
 
 	AuditEntries(ctx context.Context, c *broker.Caller, from uint64, limit int) ([]broker.AuditEntry, error)
 	VerifyAudit(ctx context.Context, c *broker.Caller) (broker.AuditVerification, error)

@@ -50,6 +50,17 @@ func (a *api) routes() *mux.Router {
 	v1.HandleFunc("/partners/{id}/activate", a.authed(body, a.setPartnerStatus(broker.PartnerActive))).Methods(http.MethodPost)
 	v1.HandleFunc("/backup", a.authed(body, a.backup)).Methods(http.MethodGet)
 
+	v1.HandleFunc("/involvements", a.authed(body, a.listInvolvements)).Methods(http.MethodGet)
+	v1.HandleFunc("/involvements/sync", a.authedStream(a.syncInvolvements)).Methods(http.MethodPost)
+	v1.HandleFunc("/involvements/{ref}", a.authed(body, a.putInvolvement)).Methods(http.MethodPut)
+	v1.HandleFunc("/involvements/{ref}/end", a.authed(body, a.endInvolvement)).Methods(http.MethodPost)
+	v1.HandleFunc("/households/{id}", a.authed(body, a.putHousehold)).Methods(http.MethodPut)
+	v1.HandleFunc("/households/{id}", a.authed(body, a.getHousehold)).Methods(http.MethodGet)
+	v1.HandleFunc("/households/{id}/involvements", a.authed(body, a.householdOverview)).Methods(http.MethodGet)
+	v1.HandleFunc("/persons/involvements", a.authed(body, a.personOverview)).Methods(http.MethodPost)
+	v1.HandleFunc("/inbox", a.authed(body, a.inbox)).Methods(http.MethodGet)
+	v1.HandleFunc("/inbox/{id}/ack", a.authed(body, a.ackInbox)).Methods(http.MethodPost)
+
 	v1.HandleFunc("/consents", a.authed(body, a.recordConsent)).Methods(http.MethodPost)
 	v1.HandleFunc("/consents/search", a.authed(body, a.searchConsents)).Methods(http.MethodPost)
 	v1.HandleFunc("/consents/{id}/withdraw", a.authed(body, a.withdrawConsent)).Methods(http.MethodPost)
@@ -255,4 +266,3 @@ func queryInt(r *http.Request, name string, def, max int) (int, error) {
 	}
 	return n, nil
 }
-

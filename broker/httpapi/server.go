@@ -50,6 +50,8 @@ type Config struct {
 	MaxBody int64
 	// MaxBundle limits uploaded policy bundles. Default DefaultMaxBundle.
 	MaxBundle int64
+	// MaxSync limits a full-caseload sync body. Default DefaultMaxSync.
+	MaxSync int64
 	// Registry receives the API's metrics. Default: a new registry.
 	Registry *prometheus.Registry
 	// Logger receives one line per request. Default slog.Default().
@@ -87,6 +89,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxBundle <= 0 {
 		c.MaxBundle = DefaultMaxBundle
+	}
+	if c.MaxSync <= 0 {
+		c.MaxSync = DefaultMaxSync
 	}
 	if c.Registry == nil {
 		c.Registry = prometheus.NewRegistry()

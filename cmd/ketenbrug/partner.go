@@ -90,8 +90,8 @@ func newPartnerCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "partner", Short: "Register and manage partners and municipalities (operator)"}
 	var p struct {
 		id, name, sector, roles, covenant, jwks, webhook string
-		level                                           int
-		municipalities                                  []string
+		level                                            int
+		municipalities                                   []string
 	}
 	add := clientCommand("add", "Register a partner or municipality with its public JWKS", cobra.NoArgs,
 		func(cmd *cobra.Command) {
@@ -159,7 +159,9 @@ func newPartnerCommand() *cobra.Command {
 	}
 	var keysFile string
 	keys := clientCommand("keys ID", "Replace a partner's public JWKS (rotate: include the old key until its last tokens expire)", cobra.ExactArgs(1),
-		func(cmd *cobra.Command) { cmd.Flags().StringVar(&keysFile, "jwks", "", "file with the new public JWKS") },
+		func(cmd *cobra.Command) {
+			cmd.Flags().StringVar(&keysFile, "jwks", "", "file with the new public JWKS")
+		},
 		func(cmd *cobra.Command, c *connectors.Client, args []string) error {
 			jwks, err := readJWKS(keysFile)
 			if err != nil {

@@ -1,0 +1,94 @@
+package broker
+
+import (
+	"slices"
+	"time"
+)
+
+// Member roles within a household.
+const (
+	MemberParent = "parent"
+	MemberChild  = "child"
+	MemberOther  = "other"
+)
+
+// MaxMembers bounds the members of one household.
+const MaxMembers = 20
+
+// Household is a unit of support: the people who live together and get one
+// plan and one coordinator (regisseur). It belongs to one municipality.
+type Household struct {
+	ID           string    `json:"id"`
+	Municipality string    `json:"municipality"`
+	Area         string    `json:"area,omitempty"`
+	Coordinator  Actor     `json:"coordinator"`
+	Members      []Member  `json:"members"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+	Revision     uint64    `json:"revision"`
+}
+
+// Member is one person in a household, known by a label of the
+// coordinator's choosing ("moeder", "kind 1") and a pseudonym.
+type Member struct {
+	Label     string    `json:"label"`
+	Subject   Pseudonym `json:"subject"`
+	Role      string    `json:"role"`
+	BirthYear int       `json:"birth_year,omitempty"`
+	// Shielded (afgeschermd): the municipality shields this person, e.g. in
+	// a shelter; their membership and involvements are not shown or
+	// signalled, except to the partners the policy names.
+	Shielded bool `json:"shielded,omitempty"`
+}
+
+// validate checks the household's own fields.
+func (h *Household) validate(now time.Time) error {
+	if !ValidID(h.ID) {
+		return invalid("id", "must be a valid identifier")
+	}
+	if !ValidID(h.Municipality) {
+		return invalid("municipality", "must be a valid identifier")
+	}
+	if h.Area != "" && !ValidID(h.Area) {
+		return invalid("area", "must be a valid identifier")
+	}
+	if len(h.Members) == 0 {
+		return invalid("members", "at least one member")
+	}
+	if len(h.Members) > MaxMembers {
+		return invalid("members", "at most %d", MaxMembers)
+	}
+	labels := map[string]bool{}
+	subjects := map[Pseudonym]bool{}
+	for i, m := range h.Members {
+		field := func(f string) string { return "members[" + itoa(i) + "]." + f }
+		if m.Label == "" || len(m.Label) > 40 {
+			return invalid(field("label"), "must be 1-40 characters")
+		}
+		if labels[m.Label] {
+			return invalid(field("label"), "label %q is used twice", m.Label)
+		}
+		labels[m.Label] = true
+		if subjects[m.Subject] {
+			return invalid(field("bsn"), "the same person is listed twice")
+		}
+		subjects[m.Subject] = true
+		if !slices.Contains([]string{MemberParent, MemberChild, MemberOther}, m.Role) {
+			return invalid(field("role"), "must be parent, child or other")
+		}
+		if m.BirthYear != 0 && (m.BirthYear < 1900 || m.BirthYear > now.Year()) {
+			return invalid(field("birth_year"), "out of range")
+		}
+		if m.Role == MemberChild && m.BirthYear == 0 {
+			return invalid(field("birth_year"), "required for a child")
+		}
+	}
+	return nil
+}
+
+func itoa(i int) string {
+	if i < 10 {
+		return string(rune('0' + i))
+	}
+	return itoa(i/10) + string(rune('0'+i%10))
+}

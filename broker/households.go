@@ -1,0 +1,157 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// HouseholdInput registers or changes a household. BSNs travel only here.
+type HouseholdInput struct {
+	Municipality string        `json:"municipality"`
+	Area         string        `json:"area,omitempty"`
+	Coordinator  *Actor        `json:"coordinator,omitempty"`
+	Members      []MemberInput `json:"members"`
+}
+
+// MemberInput is one member as the coordinator registers them.
+type MemberInput struct {
+	Label     string `json:"label"`
+	BSN       string `json:"bsn"`
+	Role      string `json:"role"`
+	BirthYear int    `json:"birth_year,omitempty"`
+	Shielded  bool   `json:"shielded,omitempty"`
+}
+
+// HouseholdView is a household as shown to its coordinators: labels and
+// roles, no BSNs, no pseudonyms.
+type HouseholdView struct {
+	ID           string       `json:"id"`
+	Municipality string       `json:"municipality"`
+	Area         string       `json:"area,omitempty"`
+	Coordinator  Actor        `json:"coordinator"`
+	Members      []MemberView `json:"members"`
+	Revision     uint64       `json:"revision"`
+}
+
+// MemberView is a member without their BSN or pseudonym.
+type MemberView struct {
+	Label     string `json:"label"`
+	Role      string `json:"role"`
+	BirthYear int    `json:"birth_year,omitempty"`
+	Shielded  bool   `json:"shielded,omitempty"`
+}
+
+func householdView(h *Household) HouseholdView {
+	v := HouseholdView{ID: h.ID, Municipality: h.Municipality, Area: h.Area, Coordinator: h.Coordinator,
+		Members: make([]MemberView, len(h.Members)), Revision: h.Revision}
+	for i, m := range h.Members {
+		v.Members[i] = MemberView{Label: m.Label, Role: m.Role, BirthYear: m.BirthYear, Shielded: m.Shielded}
+	}
+	return v
+}
+
+// PutHousehold registers or changes household id. Coordinators of the
+// household's municipality only (the policy decides); only a municipality
+// partner may shield or unshield a member. Membership changes are audited.
+func (s *Service) PutHousehold(ctx context.Context, c *Caller, id string, in HouseholdInput) (HouseholdView, error) {
+	h := Household{ID: id, Municipality: in.Municipality, Area: in.Area}
+	if in.Coordinator != nil {
+		h.Coordinator = *in.Coordinator
+	} else {
+		h.Coordinator = Actor{Partner: c.Partner.ID, Sub: c.Sub}
+	}
+	for i, m := range in.Members {
+		p, err := s.pseudonym("members["+strconv.Itoa(i)+"].bsn", m.BSN)
+		if err != nil {
+			return HouseholdView{}, err
+		}
+		h.Members = append(h.Members, Member{Label: m.Label, Subject: p, Role: m.Role, BirthYear: m.BirthYear, Shielded: m.Shielded})
+	}
+	if err := h.validate(s.now()); err != nil {
+		return HouseholdView{}, err
+	}
+	if !ValidID(h.Coordinator.Partner) || h.Coordinator.Sub == "" || len(h.Coordinator.Sub) > 100 {
+		return HouseholdView{}, invalid("coordinator", "name the coordinator's partner and person")
+	}
+	if _, err := s.LookupPartner(h.Coordinator.Partner); err != nil {
+		return HouseholdView{}, invalid("coordinator.partner", "not a registered partner")
+	}
+	muni := s.municipalityFacts(h.Municipality)
+	if muni.Level == 0 {
+		return HouseholdView{}, invalid("municipality", "not a registered, active municipality")
+	}
+	subjects := make([]Pseudonym, len(h.Members))
+	for i, m := range h.Members {
+		subjects[i] = m.Subject
+	}
+	d, err := s.decide(ctx, c, &DecisionInput{Action: ActionHouseholdWrite, Purpose: c.Purpose, Caller: callerFacts(c),
+		Municipality: muni, Household: householdFacts(&h)}, "household:"+id, subjects)
+	if err != nil {
+		return HouseholdView{}, err
+	}
+	mayShield := c.Partner.Sector == SectorMunicipality
+	now := s.now()
+	e := s.auditEntry(c, EventChange, ActionHouseholdWrite)
+	e.Object, e.Subjects = "household:"+id, subjects
+	e.Detail = map[string]string{"members": strconv.Itoa(len(h.Members)), "municipality": h.Municipality}
+	var out Household
+	err = s.commit(ctx, e, d, func(tx Tx) error {
+		old, err := tx.Household(id)
+		switch {
+		case err == nil:
+			if old.Municipality != h.Municipality {
+				return fmt.Errorf("household %s: %w: it belongs to another municipality", id, ErrConflict)
+			}
+			h.CreatedAt, h.Revision = old.CreatedAt, old.Revision+1
+		case errors.Is(err, ErrNotFound):
+			h.CreatedAt, h.Revision = now, 1
+		default:
+			return err
+		}
+		if !mayShield {
+			keepShielding(&h, &old)
+		}
+		h.UpdatedAt = now
+		out = h
+		return tx.PutHousehold(h)
+	})
+	if err != nil {
+		return HouseholdView{}, err
+	}
+	return householdView(&out), nil
+}
+
+// keepShielding carries the stored shielding over to h, for callers that may
+// not change it.
+func keepShielding(h, old *Household) {
+	shielded := map[Pseudonym]bool{}
+	for _, m := range old.Members {
+		shielded[m.Subject] = m.Shielded
+	}
+	for i := range h.Members {
+		h.Members[i].Shielded = shielded[h.Members[i].Subject]
+	}
+}
+
+// Household returns the registration of household id (labels, roles,
+// coordinator) to those the policy lets write it.
+func (s *Service) Household(ctx context.Context, c *Caller, id string) (HouseholdView, error) {
+	if !ValidID(id) {
+		return HouseholdView{}, invalid("id", "not a valid household id")
+	}
+	var h Household
+	if err := s.cfg.Store.View(func(tx ReadTx) error {
+		var err error
+		h, err = tx.Household(id)
+		return err
+	}); err != nil {
+		return HouseholdView{}, err
+	}
+	if _, err := s.decide(ctx, c, &DecisionInput{Action: ActionHouseholdWrite, Purpose: c.Purpose, Caller: callerFacts(c),
+		Municipality: s.municipalityFacts(h.Municipality), Household: householdFacts(&h)}, "household:"+id, nil); err != nil {
+		return HouseholdView{}, err
+	}
+	return householdView(&h), nil
+}

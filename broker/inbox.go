@@ -1,0 +1,328 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Kinds of inbox items.
+const (
+	InboxMatch      = "match"      // another partner registered with the same household or person
+	InboxAssignment = "assignment" // level 3
+	InboxPlan       = "plan"       // level 4
+)
+
+// InboxItem is a signal for one partner. It carries no more than the
+// overview would show that partner.
+type InboxItem struct {
+	Seq     uint64    `json:"seq"`
+	Partner string    `json:"partner"`
+	Kind    string    `json:"kind"`
+	Created time.Time `json:"created"`
+	// Household is set for the household's coordinator.
+	Household string `json:"household,omitempty"`
+	// Ref is the recipient's own involvement reference the signal is about.
+	Ref string `json:"ref,omitempty"`
+	// About is the other involvement, with the fields the policy allowed.
+	About *ShownInvolvement `json:"about,omitempty"`
+	// Subject is kept for the audit trail and never shown.
+	Subject Pseudonym  `json:"subject,omitempty"`
+	AckedAt *time.Time `json:"acked_at,omitempty"`
+}
+
+// InboxView is an inbox item as its recipient sees it.
+type InboxView struct {
+	ID        string            `json:"id"`
+	Kind      string            `json:"kind"`
+	Created   time.Time         `json:"created"`
+	Household string            `json:"household,omitempty"`
+	Ref       string            `json:"ref,omitempty"`
+	About     *ShownInvolvement `json:"about,omitempty"`
+	Acked     bool              `json:"acked"`
+}
+
+func inboxView(it *InboxItem) InboxView {
+	return InboxView{ID: strconv.FormatUint(it.Seq, 10), Kind: it.Kind, Created: it.Created, Household: it.Household,
+		Ref: it.Ref, About: it.About, Acked: it.AckedAt != nil}
+}
+
+// InboxPage is a page of inbox items.
+type InboxPage struct {
+	Items []InboxView `json:"items"`
+	// Next is the cursor for the next call (the last item's id).
+	Next string `json:"next,omitempty"`
+}
+
+// MaxInboxWait bounds a long-poll.
+const MaxInboxWait = 60 * time.Second
+
+// inboxBell wakes long-polls of a partner when an item arrives.
+type inboxBell struct {
+	mu    sync.Mutex
+	bells map[string]chan struct{}
+}
+
+// wait returns a channel closed at the next ring for partner.
+func (b *inboxBell) wait(partner string) <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.bells == nil {
+		b.bells = map[string]chan struct{}{}
+	}
+	ch, ok := b.bells[partner]
+	if !ok {
+		ch = make(chan struct{})
+		b.bells[partner] = ch
+	}
+	return ch
+}
+
+func (b *inboxBell) ring(partner string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if ch, ok := b.bells[partner]; ok {
+		close(ch)
+		delete(b.bells, partner)
+	}
+}
+
+// Inbox returns the caller's unacknowledged items after cursor after,
+// waiting up to wait for one to arrive when there is none (long-poll).
+func (s *Service) Inbox(ctx context.Context, c *Caller, after uint64, limit int, wait time.Duration) (InboxPage, error) {
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	if wait < 0 || wait > MaxInboxWait {
+		return InboxPage{}, invalid("wait", "at most %s", MaxInboxWait)
+	}
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	for {
+		bell := s.bell.wait(c.Partner.ID)
+		var items []InboxItem
+		if err := s.cfg.Store.View(func(tx ReadTx) error {
+			var err error
+			items, err = tx.Inbox(c.Partner.ID, after, limit, false)
+			return err
+		}); err != nil {
+			return InboxPage{}, err
+		}
+		if len(items) > 0 || wait == 0 {
+			page := InboxPage{Items: make([]InboxView, len(items))}
+			for i := range items {
+				page.Items[i] = inboxView(&items[i])
+			}
+			if len(items) > 0 {
+				page.Next = page.Items[len(items)-1].ID
+			}
+			return page, nil
+		}
+		select {
+		case <-bell:
+		case <-deadline.C:
+			wait = 0
+		case <-ctx.Done():
+			return InboxPage{Items: []InboxView{}}, nil
+		}
+	}
+}
+
+// AckInbox acknowledges item id: the connector has handed it over. An
+// acknowledged item is not delivered again.
+func (s *Service) AckInbox(ctx context.Context, c *Caller, id string) (InboxView, error) {
+	seq, err := strconv.ParseUint(id, 10, 64)
+	if err != nil || seq == 0 {
+		return InboxView{}, invalid("id", "an inbox item id is a positive number")
+	}
+	e := s.auditEntry(c, EventChange, "inbox.ack")
+	e.Object = "inbox:" + c.Partner.ID + "/" + id
+	var out InboxItem
+	err = s.record(ctx, e, func(tx Tx) error {
+		it, err := tx.InboxItem(c.Partner.ID, seq)
+		if err != nil {
+			return err
+		}
+		if it.AckedAt == nil {
+			now := s.now()
+			it.AckedAt = &now
+			if err := tx.PutInboxItem(it); err != nil {
+				return err
+			}
+		}
+		out = it
+		return nil
+	})
+	if err != nil {
+		return InboxView{}, err
+	}
+	return inboxView(&out), nil
+}
+
+// matchSignals works out, before v is stored, which partners get a match
+// signal (Verwijsindex style) because v is a new involvement of a person in
+// a household where other partners are involved. Each recipient is a
+// policy question of its own; a denial or a policy failure means no signal
+// (fail closed), never an error for the registering partner.
+func (s *Service) matchSignals(ctx context.Context, c *Caller, v *Involvement) ([]InboxItem, error) {
+	var households []Household
+	isNew := false
+	err := s.cfg.Store.View(func(tx ReadTx) error {
+		old, err := tx.Involvement(v.Partner, v.Ref)
+		switch {
+		case err == nil:
+			v.ID = old.ID
+			isNew = old.Status == InvolvementEnded && v.Status != InvolvementEnded || old.Subject != v.Subject
+		case errors.Is(err, ErrNotFound):
+			v.ID, isNew = newID("i"), true
+		default:
+			return err
+		}
+		if !isNew || v.Status == InvolvementEnded {
+			return nil
+		}
+		households, err = tx.HouseholdsOf(v.Subject)
+		return err
+	})
+	if err != nil || len(households) == 0 {
+		return nil, err
+	}
+	var items []InboxItem
+	for _, h := range households {
+		members := slices.Clone(h.Members)
+		in := &DecisionInput{Action: ActionMatchSignal, Purpose: signalPurpose(c), Municipality: s.municipalityFacts(h.Municipality),
+			Household: householdFacts(&h)}
+		subs, _, err := s.gather(members, in)
+		if err != nil {
+			return nil, err
+		}
+		// Who else is involved: every other partner with a live
+		// involvement with a member, and the coordinator.
+		recipients := map[string]string{} // partner → their own ref ("" for the coordinator)
+		for _, sub := range subs {
+			for _, o := range sub.involvements {
+				if o.Partner != v.Partner && o.Status != InvolvementEnded {
+					if _, ok := recipients[o.Partner]; !ok {
+						recipients[o.Partner] = o.Ref
+					}
+				}
+			}
+		}
+		if len(recipients) == 0 {
+			continue // nobody else is involved: no match
+		}
+		if h.Coordinator.Partner != v.Partner {
+			recipients[h.Coordinator.Partner] = ""
+		}
+		self, err := s.LookupPartner(v.Partner)
+		if err != nil {
+			return nil, err
+		}
+		cand := Candidate{ID: v.ID, Subject: v.Subject, Service: v.Service, Status: v.Status, Partner: partnerFacts(self)}
+		in.Candidates = []Candidate{cand}
+		for _, partner := range sortedKeys(recipients) {
+			rp, err := s.LookupPartner(partner)
+			if err != nil || rp.Status != PartnerActive {
+				continue
+			}
+			q := *in
+			q.Caller = CallerFacts{Partner: rp.ID, Sector: rp.Sector, Role: RoleConnector, Level: rp.Level,
+				Covenant: rp.Covenant, Municipalities: rp.Municipalities}
+			if partner == h.Coordinator.Partner {
+				q.Caller.Role, q.Caller.Sub = RoleCoordinator, h.Coordinator.Sub
+			}
+			q.Now = s.now().Format(time.RFC3339)
+			d, err := s.cfg.Policy.Decide(ctx, &q)
+			if err != nil {
+				s.log.LogAttrs(ctx, slog.LevelWarn, "match signal: policy failed; no signal",
+					slog.String("request_id", c.RequestID), slog.Any("error", err))
+				continue
+			}
+			fields := d.Show[v.ID]
+			if !d.Allow || len(fields) == 0 {
+				continue
+			}
+			shown := s.shown(v, fields)
+			it := InboxItem{Partner: partner, Kind: InboxMatch, Created: s.now(), Ref: recipients[partner], About: &shown, Subject: v.Subject}
+			if partner == h.Coordinator.Partner {
+				it.Household = h.ID
+			}
+			items = append(items, it)
+		}
+	}
+	return items, nil
+}
+
+// signalPurpose is the purpose a match signal is decided under: the
+// registering request's, or integrated support.
+func signalPurpose(c *Caller) string {
+	if c.Purpose != "" {
+		return c.Purpose
+	}
+	return "integrale-ondersteuning"
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// commitAll commits e with its verdict and apply, plus the inbox items, in
+// one transaction; each item is recorded in e as a disclosure to its
+// recipient. Recipients are woken after the commit.
+func (s *Service) commitAll(ctx context.Context, e AuditEntry, v *verdict, involvement string, items []InboxItem, apply func(Tx) error) error {
+	for _, it := range items {
+		e.Disclosed = append(e.Disclosed, Disclosure{Subject: it.Subject, Involvement: involvement, Partner: e.Partner,
+			Fields: shownFields(it.About), To: it.Partner})
+	}
+	err := s.commit(ctx, e, v, func(tx Tx) error {
+		if err := apply(tx); err != nil {
+			return err
+		}
+		for _, it := range items {
+			if _, err := tx.AppendInbox(it); err != nil {
+				return fmt.Errorf("inbox of %s: %w", it.Partner, err)
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		for _, it := range items {
+			s.bell.ring(it.Partner)
+		}
+	}
+	return err
+}
+
+// shownFields names the fields present in a shown involvement.
+func shownFields(v *ShownInvolvement) []string {
+	if v == nil {
+		return nil
+	}
+	var f []string
+	if v.Partner != "" {
+		f = append(f, FieldPartner)
+	}
+	if v.Contact != nil {
+		f = append(f, FieldContact)
+	}
+	if v.Service != "" {
+		f = append(f, FieldService)
+	}
+	if v.Status != "" {
+		f = append(f, FieldStatus)
+	}
+	if v.Start != "" || v.End != "" {
+		f = append(f, FieldPeriod)
+	}
+	return f
+}

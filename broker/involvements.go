@@ -1,0 +1,202 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// InvolvementInput is what a partner registers about one involvement. The
+// BSN is only in the request body and is turned into a pseudonym at once.
+type InvolvementInput struct {
+	BSN          string  `json:"bsn"`
+	Service      string  `json:"service"`
+	ServiceLabel string  `json:"service_label,omitempty"`
+	Status       string  `json:"status,omitempty"`
+	Start        string  `json:"start,omitempty"`
+	End          string  `json:"end,omitempty"`
+	Contact      Contact `json:"contact"`
+}
+
+// InvolvementView is an involvement as its own partner sees it: with the
+// partner's reference, without the pseudonym.
+type InvolvementView struct {
+	ID           string  `json:"id"`
+	Ref          string  `json:"ref"`
+	Service      string  `json:"service"`
+	ServiceLabel string  `json:"service_label,omitempty"`
+	Status       string  `json:"status"`
+	Start        string  `json:"start,omitempty"`
+	End          string  `json:"end,omitempty"`
+	Contact      Contact `json:"contact"`
+	Revision     uint64  `json:"revision"`
+	UpdatedAt    string  `json:"updated_at"`
+}
+
+func viewOf(v *Involvement) InvolvementView {
+	return InvolvementView{ID: v.ID, Ref: v.Ref, Service: v.Service, ServiceLabel: v.ServiceLabel, Status: v.Status,
+		Start: v.Start, End: v.End, Contact: v.Contact, Revision: v.Revision, UpdatedAt: v.UpdatedAt.Format("2006-01-02T15:04:05Z07:00")}
+}
+
+// errUnchanged aborts a write that would change nothing, so that an
+// idempotent repeat leaves no second audit entry.
+var errUnchanged = errors.New("unchanged")
+
+// build turns input into an involvement of caller's partner under ref.
+func (s *Service) build(c *Caller, ref string, in InvolvementInput) (Involvement, error) {
+	p, err := s.pseudonym("bsn", in.BSN)
+	if err != nil {
+		return Involvement{}, err
+	}
+	v := Involvement{Partner: c.Partner.ID, Ref: ref, Subject: p, Service: in.Service, ServiceLabel: in.ServiceLabel,
+		Status: in.Status, Start: in.Start, End: in.End, Contact: in.Contact}
+	if err := v.validate(); err != nil {
+		return Involvement{}, err
+	}
+	return v, nil
+}
+
+// PutInvolvement registers or changes the caller's involvement ref,
+// idempotently: the same input twice is one involvement and one audit
+// entry. It reports whether anything changed.
+func (s *Service) PutInvolvement(ctx context.Context, c *Caller, ref string, in InvolvementInput) (InvolvementView, bool, error) {
+	v, err := s.build(c, ref, in)
+	if err != nil {
+		return InvolvementView{}, false, err
+	}
+	d, err := s.decide(ctx, c, &DecisionInput{Action: ActionInvolvementWrite, Purpose: c.Purpose, Caller: callerFacts(c)},
+		"involvement", []Pseudonym{v.Subject})
+	if err != nil {
+		return InvolvementView{}, false, err
+	}
+	signals, err := s.matchSignals(ctx, c, &v)
+	if err != nil {
+		return InvolvementView{}, false, err
+	}
+	now := s.now()
+	e := s.auditEntry(c, EventChange, ActionInvolvementWrite)
+	e.Object, e.Subjects = "involvement:"+v.ID, []Pseudonym{v.Subject}
+	e.Detail = map[string]string{"service": v.Service, "status": v.Status}
+	var out Involvement
+	err = s.commitAll(ctx, e, d, v.ID, signals, func(tx Tx) error {
+		old, err := tx.Involvement(v.Partner, v.Ref)
+		switch {
+		case err == nil:
+			if old.sameContent(&v) {
+				out = old
+				return errUnchanged
+			}
+			v.ID, v.CreatedAt, v.Revision = old.ID, old.CreatedAt, old.Revision+1
+		case errors.Is(err, ErrNotFound):
+			v.CreatedAt, v.Revision = now, 1
+		default:
+			return err
+		}
+		v.UpdatedAt = now
+		out = v
+		return tx.PutInvolvement(v)
+	})
+	if errors.Is(err, errUnchanged) {
+		return viewOf(&out), false, nil
+	}
+	if err != nil {
+		return InvolvementView{}, false, err
+	}
+	return viewOf(&out), true, nil
+}
+
+// EndInvolvement marks the caller's involvement ref ended (on end, or
+// today). Ending an ended involvement changes nothing.
+func (s *Service) EndInvolvement(ctx context.Context, c *Caller, ref, end string) (InvolvementView, error) {
+	if !ValidRef(ref) {
+		return InvolvementView{}, invalid("ref", "not a valid reference")
+	}
+	if end == "" {
+		end = s.now().Format(dateLayout)
+	}
+	if err := validDate("end", end); err != nil {
+		return InvolvementView{}, err
+	}
+	var cur Involvement
+	if err := s.cfg.Store.View(func(tx ReadTx) error {
+		var err error
+		cur, err = tx.Involvement(c.Partner.ID, ref)
+		return err
+	}); err != nil {
+		return InvolvementView{}, err
+	}
+	in := InvolvementInput{Service: cur.Service, ServiceLabel: cur.ServiceLabel, Status: InvolvementEnded,
+		Start: cur.Start, End: end, Contact: cur.Contact}
+	if cur.Start != "" && end < cur.Start {
+		return InvolvementView{}, invalid("end", "is before start")
+	}
+	d, err := s.decide(ctx, c, &DecisionInput{Action: ActionInvolvementWrite, Purpose: c.Purpose, Caller: callerFacts(c)},
+		"involvement:"+cur.ID, []Pseudonym{cur.Subject})
+	if err != nil {
+		return InvolvementView{}, err
+	}
+	e := s.auditEntry(c, EventChange, ActionInvolvementWrite)
+	e.Object, e.Subjects = "involvement:"+cur.ID, []Pseudonym{cur.Subject}
+	e.Detail = map[string]string{"status": InvolvementEnded}
+	var out Involvement
+	err = s.commit(ctx, e, d, func(tx Tx) error {
+		v, err := tx.Involvement(c.Partner.ID, ref)
+		if err != nil {
+			return err
+		}
+		if v.Status == InvolvementEnded {
+			out = v
+			return errUnchanged
+		}
+		v.Status, v.End, v.UpdatedAt, v.Revision = in.Status, in.End, s.now(), v.Revision+1
+		out = v
+		return tx.PutInvolvement(v)
+	})
+	if err != nil && !errors.Is(err, errUnchanged) {
+		return InvolvementView{}, err
+	}
+	return viewOf(&out), nil
+}
+
+// InvolvementPage is one page of a partner's own involvements.
+type InvolvementPage struct {
+	Involvements []InvolvementView `json:"involvements"`
+	// Next is the cursor of the next page ("" when this is the last).
+	Next string `json:"next,omitempty"`
+}
+
+// Involvements lists the caller's own involvements in reference order,
+// optionally of one status, limit per page from after the cursor.
+func (s *Service) Involvements(_ context.Context, c *Caller, status, after string, limit int) (InvolvementPage, error) {
+	if err := requireRole(c, RoleConnector, RoleProfessional); err != nil {
+		return InvolvementPage{}, err
+	}
+	if status != "" && status != InvolvementRegistered && status != InvolvementActive && status != InvolvementEnded {
+		return InvolvementPage{}, invalid("status", "must be registered, active or ended")
+	}
+	if after != "" && !ValidRef(after) {
+		return InvolvementPage{}, invalid("after", "not a valid reference")
+	}
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	page := InvolvementPage{Involvements: []InvolvementView{}}
+	err := s.cfg.Store.View(func(tx ReadTx) error {
+		return tx.PartnerInvolvements(c.Partner.ID, after, func(v Involvement) error {
+			if status != "" && v.Status != status {
+				return nil
+			}
+			if len(page.Involvements) == limit {
+				page.Next = page.Involvements[limit-1].Ref
+				return io.EOF
+			}
+			page.Involvements = append(page.Involvements, viewOf(&v))
+			return nil
+		})
+	})
+	if err != nil && !errors.Is(err, io.EOF) {
+		return InvolvementPage{}, fmt.Errorf("listing involvements: %w", err)
+	}
+	return page, nil
+}

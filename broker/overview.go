@@ -1,0 +1,240 @@
+package broker
+
+import (
+	"context"
+	"slices"
+)
+
+// Fields of an involvement the policy can show.
+const (
+	FieldPartner = "partner" // which partner (and its name)
+	FieldContact = "contact" // whom to call
+	FieldService = "service" // service code and label
+	FieldStatus  = "status"
+	FieldPeriod  = "period" // start and end
+)
+
+// Overview answers "which partners serve this household": per member, the
+// involvements the policy lets the caller see, with only the fields it
+// allows. What the policy withholds is not hinted at.
+type Overview struct {
+	Household     string           `json:"household,omitempty"`
+	Purpose       string           `json:"purpose"`
+	Level         int              `json:"level"`
+	Members       []MemberOverview `json:"members"`
+	PolicyVersion string           `json:"policy_version"`
+	Bases         []string         `json:"bases"`
+}
+
+// MemberOverview is one member's part of an overview.
+type MemberOverview struct {
+	Label        string             `json:"label"`
+	Role         string             `json:"role,omitempty"`
+	Involvements []ShownInvolvement `json:"involvements"`
+}
+
+// ShownInvolvement is an involvement with only the fields the policy
+// allowed; the others are absent.
+type ShownInvolvement struct {
+	Partner      string   `json:"partner,omitempty"`
+	PartnerName  string   `json:"partner_name,omitempty"`
+	Sector       Sector   `json:"sector,omitempty"`
+	Contact      *Contact `json:"contact,omitempty"`
+	Service      string   `json:"service,omitempty"`
+	ServiceLabel string   `json:"service_label,omitempty"`
+	Status       string   `json:"status,omitempty"`
+	Start        string   `json:"start,omitempty"`
+	End          string   `json:"end,omitempty"`
+}
+
+// shown builds the visible part of v.
+func (s *Service) shown(v *Involvement, fields []string) ShownInvolvement {
+	var out ShownInvolvement
+	for _, f := range fields {
+		switch f {
+		case FieldPartner:
+			out.Partner = v.Partner
+			if p, err := s.LookupPartner(v.Partner); err == nil {
+				out.PartnerName, out.Sector = p.Name, p.Sector
+			}
+		case FieldContact:
+			c := v.Contact
+			out.Contact = &c
+		case FieldService:
+			out.Service, out.ServiceLabel = v.Service, v.ServiceLabel
+		case FieldStatus:
+			out.Status = v.Status
+		case FieldPeriod:
+			out.Start, out.End = v.Start, v.End
+		}
+	}
+	return out
+}
+
+// municipalityFacts describes municipality id; an unregistered one has
+// level 0, which no policy rule allows.
+func (s *Service) municipalityFacts(id string) *MunicipalityFacts {
+	m := &MunicipalityFacts{ID: id}
+	if p, err := s.LookupPartner(id); err == nil && p.Sector == SectorMunicipality && p.Status == PartnerActive {
+		m.Level = p.Level
+	}
+	return m
+}
+
+// partnerFacts describes a registered partner for the policy.
+func partnerFacts(p *Partner) PartnerFacts {
+	return PartnerFacts{ID: p.ID, Sector: p.Sector, Level: p.Level, Covenant: p.Covenant}
+}
+
+// subject is one person of an overview, with what the store holds on them.
+type subject struct {
+	member       Member
+	involvements []Involvement
+}
+
+// gather reads the consents and involvements of members in one read
+// transaction and builds the policy input's subjects and candidates.
+func (s *Service) gather(members []Member, in *DecisionInput) ([]subject, map[string]*Involvement, error) {
+	subs := make([]subject, len(members))
+	byID := map[string]*Involvement{}
+	in.Subjects = make(map[Pseudonym]*SubjectFacts, len(members))
+	err := s.cfg.Store.View(func(tx ReadTx) error {
+		for i, m := range members {
+			consents, err := subjectConsents(tx, m.Subject)
+			if err != nil {
+				return err
+			}
+			in.Subjects[m.Subject] = &SubjectFacts{Label: m.Label, Role: m.Role, BirthYear: m.BirthYear,
+				Shielded: m.Shielded, Consents: consents}
+			invs, err := tx.InvolvementsOf(m.Subject)
+			if err != nil {
+				return err
+			}
+			subs[i] = subject{member: m, involvements: invs}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range subs {
+		for j := range subs[i].involvements {
+			v := &subs[i].involvements[j]
+			p, err := s.LookupPartner(v.Partner)
+			if err != nil {
+				continue // a partner that is gone shows nothing
+			}
+			byID[v.ID] = v
+			in.Candidates = append(in.Candidates, Candidate{ID: v.ID, Subject: v.Subject, Service: v.Service,
+				Status: v.Status, Partner: partnerFacts(p)})
+		}
+	}
+	return subs, byID, nil
+}
+
+// HouseholdOverview answers which partners serve household id, for the
+// purpose in the caller's token, as far as the policy allows. The policy is
+// asked once; the answer is audited with what was shown.
+func (s *Service) HouseholdOverview(ctx context.Context, c *Caller, id string) (Overview, error) {
+	if !ValidID(id) {
+		return Overview{}, invalid("id", "not a valid household id")
+	}
+	var h Household
+	if err := s.cfg.Store.View(func(tx ReadTx) error {
+		var err error
+		h, err = tx.Household(id)
+		return err
+	}); err != nil {
+		return Overview{}, err
+	}
+	in := &DecisionInput{Action: ActionHouseholdOverview, Purpose: c.Purpose, Caller: callerFacts(c),
+		Municipality: s.municipalityFacts(h.Municipality), Household: householdFacts(&h)}
+	return s.overview(ctx, c, in, h.Members, "household:"+h.ID)
+}
+
+// PersonOverview answers which partners serve the person with this BSN, in
+// the context of municipality (default: the caller's first).
+func (s *Service) PersonOverview(ctx context.Context, c *Caller, bsn, municipality string) (Overview, error) {
+	p, err := s.pseudonym("bsn", bsn)
+	if err != nil {
+		return Overview{}, err
+	}
+	if municipality == "" && len(c.Partner.Municipalities) > 0 {
+		municipality = c.Partner.Municipalities[0]
+	}
+	if !ValidID(municipality) {
+		return Overview{}, invalid("municipality", "name the municipality the question is asked in")
+	}
+	m := Member{Label: "person", Subject: p, Role: MemberOther}
+	// A person who is a member of a household carries its facts (role,
+	// birth year, shielding).
+	if err := s.cfg.Store.View(func(tx ReadTx) error {
+		hs, err := tx.HouseholdsOf(p)
+		for _, h := range hs {
+			for _, mm := range h.Members {
+				if mm.Subject == p {
+					m.Role, m.BirthYear, m.Shielded = mm.Role, mm.BirthYear, m.Shielded || mm.Shielded
+				}
+			}
+		}
+		return err
+	}); err != nil {
+		return Overview{}, err
+	}
+	in := &DecisionInput{Action: ActionPersonOverview, Purpose: c.Purpose, Caller: callerFacts(c),
+		Municipality: s.municipalityFacts(municipality)}
+	return s.overview(ctx, c, in, []Member{m}, "person")
+}
+
+func householdFacts(h *Household) *HouseholdFacts {
+	return &HouseholdFacts{ID: h.ID, Municipality: h.Municipality, Area: h.Area,
+		CoordinatorPartner: h.Coordinator.Partner, CoordinatorSub: h.Coordinator.Sub}
+}
+
+func (s *Service) overview(ctx context.Context, c *Caller, in *DecisionInput, members []Member, object string) (Overview, error) {
+	subs, byID, err := s.gather(members, in)
+	if err != nil {
+		return Overview{}, err
+	}
+	pseudonyms := make([]Pseudonym, len(members))
+	for i, m := range members {
+		pseudonyms[i] = m.Subject
+	}
+	v, err := s.decide(ctx, c, in, object, pseudonyms)
+	if err != nil {
+		return Overview{}, err
+	}
+	level := c.Partner.Level
+	if in.Municipality != nil {
+		level = EffectiveLevel(c.Partner.Level, in.Municipality.Level)
+	}
+	out := Overview{Purpose: c.Purpose, Level: level, Members: []MemberOverview{}, PolicyVersion: v.Version, Bases: v.Bases}
+	if in.Household != nil {
+		out.Household = in.Household.ID
+	}
+	e := s.auditEntry(c, EventDisclosure, in.Action)
+	e.Object, e.Subjects = object, pseudonyms
+	for _, sub := range subs {
+		mo := MemberOverview{Label: sub.member.Label, Role: sub.member.Role, Involvements: []ShownInvolvement{}}
+		for i := range sub.involvements {
+			inv := &sub.involvements[i]
+			fields := v.Show[inv.ID]
+			if len(fields) == 0 || byID[inv.ID] == nil {
+				continue
+			}
+			mo.Involvements = append(mo.Involvements, s.shown(inv, fields))
+			e.Disclosed = append(e.Disclosed, Disclosure{Subject: inv.Subject, Involvement: inv.ID, Partner: inv.Partner,
+				Fields: slices.Clone(fields)})
+		}
+		// A shielded member is not even listed unless the policy showed
+		// something of theirs to this caller.
+		if sub.member.Shielded && len(mo.Involvements) == 0 {
+			continue
+		}
+		out.Members = append(out.Members, mo)
+	}
+	if err := s.commit(ctx, e, v, nil); err != nil {
+		return Overview{}, err
+	}
+	return out, nil
+}
