@@ -172,6 +172,10 @@ func (d *demo) run(ctx context.Context) error {
 			[]broker.Role{broker.RoleConnector, broker.RoleProfessional}, 2, [][2]string{{"kredietbank", "connector"}}},
 		{"cjg", "cjg-leusden", "Centrum voor Jeugd en Gezin Leusden", broker.SectorYouth,
 			[]broker.Role{broker.RoleConnector, broker.RoleProfessional}, 2, [][2]string{{"cjg", "m.jansen"}}},
+		{"school", "basisschool-de-regenboog", "Basisschool De Regenboog", broker.SectorEducation,
+			[]broker.Role{broker.RoleConnector}, 2, [][2]string{{"school", "connector"}}},
+		{"uwv", "uwv", "UWV", broker.SectorWorkIncome,
+			[]broker.Role{broker.RoleConnector}, 2, [][2]string{{"uwv", "connector"}}},
 		{"fg", "fg-regio", "Privacy office of the region (FG)", broker.SectorMunicipality,
 			[]broker.Role{broker.RolePrivacyOfficer}, 2, [][2]string{{"fg-anna", "anna.bakker"}, {"fg-ben", "ben.visser"}}},
 	}
@@ -215,22 +219,14 @@ func (d *demo) run(ctx context.Context) error {
 		return err
 	}
 
-	// A resident's consent, recorded by the youth professional.
-	mother := demoBSN(0)
-	var cv broker.ConsentView
-	if err := d.client["cjg"].JSON(ctx, http.MethodPost, "/v1/consents", "integrale-ondersteuning", map[string]any{
-		"bsn": mother, "purpose": "integrale-ondersteuning", "sectors": []string{"debt", "youth", "education"},
-		"given_by": "self", "evidence": "CJG dossier 2026-117, signed form",
-	}, &cv); err != nil {
+
+	if err := d.household(ctx); err != nil {
 		return err
 	}
-	d.say("The CJG professional records the mother's consent for integrated support (debt, youth, education): %s, %s.", cv.ID, cv.State)
-	d.detail("The BSN went in the request body only; the broker keeps a keyed pseudonym, never the number.")
-
 	if err := d.policyChange(ctx); err != nil {
 		return err
 	}
-	if err := d.auditTrail(ctx, mother); err != nil {
+	if err := d.auditTrail(ctx, demoBSN(0)); err != nil {
 		return err
 	}
 	return nil

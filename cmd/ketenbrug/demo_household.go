@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/ketenbrug/ketenbrug/broker"
+	"github.com/ketenbrug/ketenbrug/connectors"
+)
+
+// The household of the story: two parents and two children. BSNs are
+// test numbers that pass the elfproef.
+var demoMembers = []struct {
+	label, role string
+	birthYear   int
+}{
+	{"moeder", broker.MemberParent, 1988},
+	{"vader", broker.MemberParent, 1985},
+	{"kind 1", broker.MemberChild, 2014},
+	{"kind 2", broker.MemberChild, 2019},
+}
+
+// household plays level 1 and 2: involvements, the overview before and
+// after consent, a match signal.
+func (d *demo) household(ctx context.Context) error {
+	members := make([]map[string]any, len(demoMembers))
+	for i, m := range demoMembers {
+		members[i] = map[string]any{"label": m.label, "bsn": demoBSN(i), "role": m.role, "birth_year": m.birthYear}
+	}
+	var hh broker.HouseholdView
+	if err := d.client["regisseur"].JSON(ctx, http.MethodPut, "/v1/households/hh-1042", "integrale-ondersteuning",
+		map[string]any{"municipality": "gem-leusden", "area": "centrum", "members": members}, &hh); err != nil {
+		return err
+	}
+	d.say("The coordinator (regisseur) of Leusden registers household hh-1042: %s.", memberLabels(hh.Members))
+
+	regs := []struct {
+		client, ref, member, service, label, contact, phone string
+	}{
+		{"kredietbank", "dossier-2026-0117", "moeder", "schuldregeling", "Schuldregeling", "P. de Boer", "033-4567890"},
+		{"uwv", "ww-88412", "vader", "ww", "WW-uitkering", "Team WW Amersfoort", "088-8982001"},
+		{"school", "lln-5521", "kind 1", "extra-ondersteuning", "Extra ondersteuning (IB)", "J. Smit (intern begeleider)", "033-2221100"},
+		{"cjg", "cl-20417", "kind 2", "opvoedondersteuning", "Opvoedondersteuning", "M. Jansen", "033-7654321"},
+	}
+	for _, r := range regs {
+		bsn := ""
+		for i, m := range demoMembers {
+			if m.label == r.member {
+				bsn = demoBSN(i)
+			}
+		}
+		body := map[string]any{"bsn": bsn, "service": r.service, "service_label": r.label, "status": "active",
+			"start": "2026-09-01", "contact": map[string]string{"name": r.contact, "phone": r.phone}}
+		if err := d.client[r.client].JSON(ctx, http.MethodPut, "/v1/involvements/"+r.ref, "", body, nil); err != nil {
+			return fmt.Errorf("%s registering %s: %w", r.client, r.ref, err)
+		}
+	}
+	d.say("Four partners register that they serve a member (their own systems' references; the BSN only in the body):")
+	for _, r := range regs {
+		d.detail("%-26s %-9s %s", d.ids[r.client].Partner, r.member, r.label)
+	}
+
+	if err := d.overview(ctx, "Before any consent, the coordinator asks which partners serve the household (purpose: integrated support):"); err != nil {
+		return err
+	}
+	d.detail("Nothing: integrated support rests on consent, so voluntary care stays hidden.")
+
+	consents := []struct {
+		member  int
+		givenBy string
+		sectors []string
+	}{
+		{0, "self", []string{"debt", "youth", "education", "work-income"}},
+		{2, "parent", []string{"youth", "education"}},
+		{3, "parent", []string{"youth", "education"}},
+	}
+	for _, k := range consents {
+		if err := d.client["cjg"].JSON(ctx, http.MethodPost, "/v1/consents", "integrale-ondersteuning", map[string]any{
+			"bsn": demoBSN(k.member), "purpose": "integrale-ondersteuning", "sectors": k.sectors,
+			"given_by": k.givenBy, "evidence": "CJG dossier 2026-117, signed form",
+		}, nil); err != nil {
+			return err
+		}
+	}
+	d.say("The mother consents for herself (debt, youth, education, work) and, as parent, for both children (youth, education);")
+	d.detail("the CJG professional records it. The father does not consent. BSNs travel in request bodies only;")
+	d.detail("the broker keeps keyed pseudonyms, never the number.")
+
+	// Level 1: the municipality consults only its few core partners.
+	if err := d.setLevel(ctx, "gem-leusden", 1); err != nil {
+		return err
+	}
+	if err := d.overview(ctx, "The operator sets Leusden to level 1: the very next overview shows only core partners, partner and contact:"); err != nil {
+		return err
+	}
+	if err := d.setLevel(ctx, "gem-leusden", 2); err != nil {
+		return err
+	}
+	if err := d.overview(ctx, "At level 2: every consented partner, with service, status, period and contact (the father's WW stays hidden):"); err != nil {
+		return err
+	}
+
+	// Match signal: a second partner registers with the same household.
+	body := map[string]any{"bsn": demoBSN(0), "service": "gezinscoaching", "service_label": "Gezinscoaching", "status": "active",
+		"start": "2026-11-01", "contact": map[string]string{"name": "M. Jansen", "phone": "033-7654321"}}
+	if err := d.client["cjg"].JSON(ctx, http.MethodPut, "/v1/involvements/cl-20418", "", body, nil); err != nil {
+		return err
+	}
+	var inbox broker.InboxPage
+	if err := d.client["regisseur"].JSON(ctx, http.MethodGet, "/v1/inbox?wait=2s", "", nil, &inbox); err != nil {
+		return err
+	}
+	d.say("The CJG starts family coaching for the mother; the coordinator's inbox gets %d match signal(s):", len(inbox.Items))
+	for _, it := range inbox.Items {
+		about := ""
+		if it.About != nil {
+			about = it.About.PartnerName + " " + it.About.ServiceLabel
+		}
+		d.detail("#%s %s in household %s: %s", it.ID, it.Kind, it.Household, strings.TrimSpace(about))
+		if err := d.client["regisseur"].JSON(ctx, http.MethodPost, "/v1/inbox/"+it.ID+"/ack", "", nil, nil); err != nil {
+			return err
+		}
+	}
+
+	// A refused request, with its reasons.
+	err := d.client["kredietbank"].JSON(ctx, http.MethodGet, "/v1/households/hh-1042/involvements", "integrale-ondersteuning", nil, nil)
+	var pe *connectors.ProblemError
+	if !errors.As(err, &pe) {
+		return fmt.Errorf("the debt counsellor's household overview was not refused: %v", err)
+	}
+	d.say("The debt counsellor's connector asks for the household overview: refused (%d), reasons %s.", pe.Status, strings.Join(pe.Reasons, ", "))
+	return nil
+}
+
+func memberLabels(ms []broker.MemberView) string {
+	var parts []string
+	for _, m := range ms {
+		parts = append(parts, m.Label)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// setLevel has the operator change a municipality's ambition level.
+func (d *demo) setLevel(ctx context.Context, id string, level int) error {
+	var p broker.Partner
+	if err := d.client["operator"].JSON(ctx, http.MethodGet, "/v1/partners/"+id, "", nil, &p); err != nil {
+		return err
+	}
+	req := map[string]any{"id": p.ID, "name": p.Name, "sector": p.Sector, "roles": p.Roles, "level": level,
+		"municipalities": p.Municipalities, "covenant": p.Covenant}
+	return d.client["operator"].JSON(ctx, http.MethodPut, "/v1/partners/"+id, "", req, nil)
+}
+
+// overview prints the coordinator's household overview.
+func (d *demo) overview(ctx context.Context, title string) error {
+	var o broker.Overview
+	if err := d.client["regisseur"].JSON(ctx, http.MethodGet, "/v1/households/hh-1042/involvements", "integrale-ondersteuning", nil, &o); err != nil {
+		return err
+	}
+	d.say("%s", title)
+	for _, m := range o.Members {
+		if len(m.Involvements) == 0 {
+			d.detail("%-7s —", m.Label)
+			continue
+		}
+		for _, inv := range m.Involvements {
+			d.detail("%-7s %s", m.Label, describe(inv))
+		}
+	}
+	return nil
+}
+
+func describe(v broker.ShownInvolvement) string {
+	var parts []string
+	if v.PartnerName != "" {
+		parts = append(parts, v.PartnerName)
+	}
+	if v.ServiceLabel != "" {
+		parts = append(parts, v.ServiceLabel)
+	}
+	if v.Status != "" {
+		parts = append(parts, v.Status)
+	}
+	if v.Start != "" {
+		parts = append(parts, "since "+v.Start)
+	}
+	if v.Contact != nil {
+		parts = append(parts, "contact "+v.Contact.Name+" "+v.Contact.Phone)
+	}
+	return strings.Join(parts, " · ")
+}
