@@ -178,7 +178,7 @@ func (b *BodyVerifier) Finish() error {
 	return b.err
 }
 
-// Length of the hashed body so far.
+// Len returns the number of body bytes read so far.
 func (b *BodyVerifier) Len() int64 { return b.h.Len() }
 
 // wireClaims is the JSON form of Claims used for signing.

@@ -11,36 +11,36 @@ import (
 // partners' code may branch on them. Never rename one; add new ones.
 const (
 	// Shape of the token.
-	ReasonMalformed        = "malformed"
-	ReasonTokenTooLarge    = "token_too_large"
-	ReasonAlgNotAllowed    = "alg_not_allowed"
-	ReasonTypInvalid       = "typ_invalid"
-	ReasonHeaderNotAllowed = "header_not_allowed"
+	ReasonMalformed        = "malformed"          // see ErrMalformed
+	ReasonTokenTooLarge    = "token_too_large"    // see ErrTokenTooLarge
+	ReasonAlgNotAllowed    = "alg_not_allowed"    // see ErrAlgorithm
+	ReasonTypInvalid       = "typ_invalid"        // see ErrType
+	ReasonHeaderNotAllowed = "header_not_allowed" // see ErrHeaderNotAllowed
 
 	// Key and signature.
-	ReasonUnknownKey       = "unknown_key"
-	ReasonPartnerSuspended = "partner_suspended"
-	ReasonBadSignature     = "bad_signature"
+	ReasonUnknownKey       = "unknown_key"       // see ErrUnknownKey
+	ReasonPartnerSuspended = "partner_suspended" // see ErrPartnerSuspended
+	ReasonBadSignature     = "bad_signature"     // see ErrBadSignature
 
 	// Time and uniqueness.
-	ReasonExpired           = "expired"
-	ReasonNotYetValid       = "not_yet_valid"
-	ReasonLifetimeTooLong   = "lifetime_too_long"
-	ReasonIssuedBeforeStart = "issued_before_start"
-	ReasonJTIInvalid        = "jti_invalid"
-	ReasonReplayed          = "replayed"
+	ReasonExpired           = "expired"             // see ErrExpired
+	ReasonNotYetValid       = "not_yet_valid"       // see ErrNotYetValid
+	ReasonLifetimeTooLong   = "lifetime_too_long"   // see ErrLifetimeTooLong
+	ReasonIssuedBeforeStart = "issued_before_start" // see ErrIssuedBeforeStart
+	ReasonJTIInvalid        = "jti_invalid"         // see ErrJTIInvalid
+	ReasonReplayed          = "replayed"            // see ErrReplayed
 
 	// Binding to the HTTP request.
-	ReasonAudienceMismatch = "audience_mismatch"
-	ReasonMethodMismatch   = "method_mismatch"
-	ReasonURIMismatch      = "uri_mismatch"
-	ReasonBodyHashMismatch = "body_hash_mismatch"
-	ReasonBodyHashMissing  = "body_hash_missing"
-	ReasonClaimsInvalid    = "claims_invalid"
+	ReasonAudienceMismatch = "audience_mismatch"  // see ErrAudience
+	ReasonMethodMismatch   = "method_mismatch"    // see ErrMethod
+	ReasonURIMismatch      = "uri_mismatch"       // see ErrURI
+	ReasonBodyHashMismatch = "body_hash_mismatch" // see ErrBodyHash
+	ReasonBodyHashMissing  = "body_hash_missing"  // see ErrBodyHashMissing
+	ReasonClaimsInvalid    = "claims_invalid"     // see ErrClaimsInvalid
 
 	// Response signatures only (checked by the SDK).
-	ReasonRequestMismatch = "request_mismatch"
-	ReasonStatusMismatch  = "status_mismatch"
+	ReasonRequestMismatch = "request_mismatch" // see ErrRequestMismatch
+	ReasonStatusMismatch  = "status_mismatch"  // see ErrStatusMismatch
 )
 
 // Error is a refusal of a request or response token. Reason is one of the
@@ -120,7 +120,8 @@ var (
 	// ErrIssuedBeforeStart: iat is before the verifier's NotBefore (the
 	// broker's start), so the replay cache cannot vouch for it.
 	ErrIssuedBeforeStart = errors.New("token issued before broker start")
-	// ErrJTIInvalid: jti missing or shorter than MinJTILength.
+	// ErrJTIInvalid: jti missing, shorter than MinJTILength or longer
+	// than MaxJTILength.
 	ErrJTIInvalid = errors.New("invalid jti")
 	// ErrReplayed: the jti of this issuer was seen before within its
 	// lifetime.

@@ -1,14 +1,17 @@
 package protocol
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/asn1"
 	"encoding/json"
 	"errors"
+	"math/big"
 	"strings"
 	"testing"
 
@@ -226,5 +229,31 @@ func TestStaticKeysPerIssuer(t *testing.T) {
 	}
 	if k, err := f.keys.keys.ResolveKey(t.Context(), testPartner, f.ed.kid); err != nil || k.KeyID() != f.ed.kid {
 		t.Fatal(err)
+	}
+}
+
+func TestRawToDER(t *testing.T) {
+	vals := [][]byte{
+		make([]byte, 32),
+		append(make([]byte, 31), 1),
+		append([]byte{0x80}, make([]byte, 31)...),
+		append([]byte{0, 0, 0x7f}, make([]byte, 29)...),
+		append([]byte{0, 0x80}, make([]byte, 30)...),
+	}
+	for range 20 {
+		v := make([]byte, 32)
+		_, _ = rand.Read(v)
+		vals = append(vals, v)
+	}
+	for _, r := range vals {
+		for _, s := range vals {
+			want, err := asn1.Marshal(struct{ R, S *big.Int }{new(big.Int).SetBytes(r), new(big.Int).SetBytes(s)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rawToDER(nil, r, s); !bytes.Equal(got, want) {
+				t.Fatalf("r=%x s=%x:\n got %x\nwant %x", r, s, got, want)
+			}
+		}
 	}
 }

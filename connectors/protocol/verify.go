@@ -43,10 +43,11 @@ type Request struct {
 	// BodyHash is BodyHash(body) of the complete body, "" for none. Used
 	// by Verify.
 	BodyHash string
-	// HasBody tells VerifyDeferredBody that a body follows (Content-Length
-	// above zero, or unknown as with chunked encoding). Verify refuses
-	// HasBody without BodyHash, since it cannot check a body it has not
-	// hashed.
+	// HasBody tells VerifyDeferredBody whether a body may follow:
+	// true when Content-Length is above zero or unknown (chunked
+	// encoding), false when the request certainly has none. Verify
+	// refuses HasBody without BodyHash, since it cannot check a body it
+	// has not hashed.
 	HasBody bool
 }
 
@@ -126,8 +127,11 @@ func (v *Verifier) Verify(ctx context.Context, token string, req Request) (*Clai
 // body) or claims.CheckBodyHash(hasher.Sum()).
 //
 // It does refuse at once a token without bsh when req.HasBody is set
-// (body_hash_missing). The jti is recorded in the replay cache here, so a
-// token whose body then fails cannot be used again.
+// (body_hash_missing), and one with a bsh when it is not
+// (body_hash_mismatch). The jti is recorded in the replay cache here, so
+// a token whose body then fails cannot be used again. Whatever the
+// handler reads from the body stays unauthenticated until the body
+// verifier's Finish returns nil: stage, then commit.
 func (v *Verifier) VerifyDeferredBody(ctx context.Context, token string, req Request) (*Claims, error) {
 	return v.verify(ctx, token, req, true)
 }
@@ -176,8 +180,11 @@ func (v *Verifier) verify(ctx context.Context, token string, req Request, deferB
 		return nil, refuse(ErrURI, "htu is not the request target as sent")
 	}
 	if deferBody {
-		if req.HasBody && c.BodyHash == "" {
+		switch {
+		case req.HasBody && c.BodyHash == "":
 			return nil, refuse(ErrBodyHashMissing, "the request has a body but the token has no bsh")
+		case !req.HasBody && c.BodyHash != "":
+			return nil, refuse(ErrBodyHash, "the token has a bsh but the request has no body")
 		}
 	} else if err := checkBodyHash(c.BodyHash, req.BodyHash); err != nil {
 		return nil, err

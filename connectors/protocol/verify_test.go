@@ -505,6 +505,14 @@ func TestVerifyDeferredBody(t *testing.T) {
 			t.Fatalf("got %v", err)
 		}
 	})
+	t.Run("bsh, no body announced", func(t *testing.T) {
+		tok, _ := f.ed.SignRequest(baseClaims())
+		r := streamed
+		r.HasBody = false
+		if _, err := f.verifier(t).VerifyDeferredBody(ctx, tok, r); Reason(err) != ReasonBodyHashMismatch {
+			t.Fatalf("got %v", err)
+		}
+	})
 	t.Run("everything else still checked", func(t *testing.T) {
 		tok, _ := f.ed.SignRequest(baseClaims())
 		r := streamed
