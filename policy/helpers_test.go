@@ -31,17 +31,6 @@ func engine(t testing.TB) *Engine {
 	return sharedEngine
 }
 
-// freshEngine returns an engine of its own, for tests that activate
-// versions.
-func freshEngine(t testing.TB) *Engine {
-	t.Helper()
-	e, err := New(Config{Default: kbrego.Bundle, Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
-}
-
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // pack packs the given files (path → content) as a bundle.

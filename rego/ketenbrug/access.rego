@@ -98,9 +98,8 @@ deny contains {"reason": "sector_not_allowed", "basis": basis_of(rego.metadata.r
 # METADATA
 # title: Target's sector not allowed for the purpose
 # description: |
-#   A partner-to-partner action (assignment, match signal) discloses the
-#   household to the target: the target's sector must be one the purpose
-#   lists. A missing target is refused too.
+#   An assignment discloses the household to its target: the target's
+#   sector must be one the purpose lists. A missing target is refused too.
 # custom:
 #   basis: AVG art. 5 lid 1 sub b
 deny contains {"reason": "sector_not_allowed", "basis": basis_of(rego.metadata.rule())} if {

@@ -150,18 +150,31 @@ test_plan_write_allowed_at_level_4 if {
 }
 
 test_match_signal_needs_level_2 if {
-	x := object.union(assignment, {"action": "match.signal", "municipality": {"level": 1}})
-	d := ketenbrug.decision with input as x
+	d := ketenbrug.decision with input as object.union(match_signal, {"municipality": {"level": 1}})
 	d.reasons == ["level_too_low"]
 }
 
-test_match_signal_allowed_at_level_2 if {
-	x := object.union(assignment, {
-		"action": "match.signal", "municipality": {"level": 2},
-		"caller": object.union(professional, {"role": "connector", "partner": "wmo-loket", "sector": "social-services"}),
-	})
+test_match_signal_shows_the_new_involvement_at_level_2 if {
+	d := ketenbrug.decision with input as match_signal
+	allowed(d)
+	d.show == {"inv-debt": level2}
+}
+
+test_match_signal_needs_consent_under_consent_purpose if {
+	x := object.union(match_signal, {"subjects": {"p:moeder": {"consents": []}}})
 	d := ketenbrug.decision with input as x
 	allowed(d)
+	d.show == {}
+}
+
+test_match_signal_recipient_level_counts if {
+	d := ketenbrug.decision with input as object.union(match_signal, {"caller": {"level": 1}})
+	d.reasons == ["level_too_low"]
+}
+
+test_match_signal_recipient_without_covenant_denied if {
+	d := ketenbrug.decision with input as object.union(match_signal, {"caller": {"covenant": "2024-1"}})
+	d.reasons == ["covenant_not_signed"]
 }
 
 test_overview_without_municipality_is_level_0 if {

@@ -28,14 +28,13 @@ valid_given_by(s, givers) := [k |
 	k.purpose == input.purpose
 	not k.withdrawn
 	object.get(k, "valid_from", "") <= today
-	not expired(k)
+	today <= end_of(object.get(k, "valid_until", ""))
 	k.given_by in givers
 ]
 
-expired(k) if {
-	k.valid_until != ""
-	k.valid_until < today
-}
+# The last day of a consent: valid_until, or (when it has none) the end of
+# time, as "" and a missing valid_until both mean "until withdrawn".
+end_of(until) := object.get({"": "9999-12-31"}, until, until)
 
 # The subjects that count as children under 16: while that is possible from
 # the birth year alone (this year minus the birth year is at most
@@ -101,9 +100,9 @@ recipient_shield_exempt if shield_exempt(recipient)
 # METADATA
 # title: No consent for the recipient
 # description: |
-#   Under a consent purpose, a plan (read or write), an assignment or a
-#   match signal discloses the subjects to a recipient (the caller for a
-#   plan, the target otherwise). Every subject the broker names must have
+#   Under a consent purpose, a plan (read or write) or an assignment
+#   discloses the subjects to a recipient (the caller for a plan, the target
+#   of an assignment). Every subject the broker names must have
 #   consented to that recipient, and there must be at least one subject.
 # custom:
 #   basis: AVG art. 6 lid 1 sub a
@@ -116,8 +115,8 @@ deny contains {"reason": "no_consent", "basis": basis_of(rego.metadata.rule())} 
 # METADATA
 # title: Shielded subject
 # description: |
-#   A plan, assignment or match signal about a shielded person goes only to
-#   a recipient the policy data names. The reason code does not say that the
+#   A plan or an assignment about a shielded person goes only to a
+#   recipient the policy data names. The reason code does not say that the
 #   person is shielded: that fact is itself protected.
 # custom:
 #   basis: AVG art. 5 lid 1 sub f; AVG art. 32

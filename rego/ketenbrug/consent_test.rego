@@ -191,3 +191,12 @@ test_assignment_under_consent_allowed if {
 	d := ketenbrug.decision with input as x
 	allowed(d)
 }
+
+test_assignment_under_consent_naming_the_target if {
+	x := object.union(assignment, {
+		"purpose": "integrale-ondersteuning",
+		"subjects": {"p:vader": {"consents": [consent({"partners": ["kredietbank"]})]}},
+	})
+	d := ketenbrug.decision with input as x
+	allowed(d)
+}

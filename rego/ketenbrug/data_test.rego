@@ -29,7 +29,7 @@ test_actions_are_well_formed if {
 		}
 		a.min_level in {0, 1, 2, 3, 4}
 		a.purpose in {"required", "optional", "ignored"}
-		object.get(a, "disclosure", "overview") in {"overview", "caller", "target"}
+		object.get(a, "disclosure", "overview") in {"overview", "signal", "caller", "target"}
 	}
 }
 

@@ -14,10 +14,11 @@ package ketenbrug
 # description: |
 #   allow: whether the request may proceed. reasons: the sorted, distinct
 #   reason codes of a denial (never empty when allow is false). bases: the
-#   legal bases the decision relied on. show: for overviews, candidate id to
-#   the fields that may be shown; candidates not named are withheld. An
-#   overview that is allowed but shows nothing answers allow true with an
-#   empty show: the broker then shows an empty overview.
+#   legal bases the decision relied on. show: for overviews and match
+#   signals, candidate id to the fields that may be shown; candidates not
+#   named are withheld. An overview that is allowed but shows nothing
+#   answers allow true with an empty show: the broker then shows an empty
+#   overview.
 # entrypoint: true
 decision := {
 	"allow": allow,
@@ -42,8 +43,11 @@ default show := {}
 
 show := shown if {
 	allow
-	action.disclosure == "overview"
+	shows_candidates
 }
+
+# Overviews and match signals answer with the candidates that may be shown.
+shows_candidates if action.disclosure in {"overview", "signal"}
 
 # The legal basis in a rule's METADATA (custom.basis). A rule without one
 # still works but reports "no basis annotated"; the Rego tests refuse that.

@@ -124,3 +124,8 @@ test_missing_now_hides_consent_based_involvements if {
 	allowed(d)
 	d.show == {}
 }
+
+test_rule_without_basis_is_reported if {
+	ketenbrug.basis_of({"title": "no custom"}) == "no basis annotated"
+	ketenbrug.basis_of({"custom": {"basis": "AVG"}}) == "AVG"
+}

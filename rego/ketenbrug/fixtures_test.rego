@@ -120,6 +120,22 @@ assignment := {
 	"target": partner("kredietbank", "debt"),
 }
 
+# May the work coach of UWV (as connector) receive a match signal about the
+# debt counsellor's new involvement with the mother? Level 2.
+match_signal := {
+	"action": "match.signal",
+	"purpose": "integrale-ondersteuning",
+	"now": now,
+	"caller": {
+		"partner": "uwv", "sector": "work-income", "role": "connector", "sub": "",
+		"level": 4, "covenant": "2026-1", "municipalities": ["gem-leusden"],
+	},
+	"municipality": municipality(2),
+	"household": household,
+	"subjects": subjects,
+	"candidates": [candidate("inv-debt", "p:moeder", partner("kredietbank", "debt"))],
+}
+
 # The coordinator reads the household's joint plan at level 4.
 plan_read := {
 	"action": "plan.read",

@@ -1,8 +1,10 @@
 package ketenbrug
 
-# Overviews (household.overview, person.overview): which of the candidate
-# involvements may be shown, and which fields of each. A candidate is shown
-# when all of these hold:
+# Overviews (household.overview, person.overview) and match signals
+# (match.signal): which of the candidate involvements may be shown to the
+# caller, and which fields of each. For a match signal the caller is the
+# partner that would receive the signal and the candidate is the involvement
+# just registered. A candidate is shown when all of these hold:
 #   - its partner signed an accepted covenant version;
 #   - the purpose may show its partner's sector (show_sectors);
 #   - at the candidate's level (the effective level, capped by the level the
@@ -14,14 +16,17 @@ package ketenbrug
 # still allowed (an empty overview).
 
 # The fields of each candidate that may be shown. Evaluated once per
-# request; the sets it consults are too. (Written for speed: set lookups
-# instead of function calls, as this runs on every overview request.)
+# request; the sets it consults are too. Written for speed, as this runs on
+# every overview request: complete rules with comprehensions (computed once
+# and cached) and set lookups instead of partial rules and function calls,
+# hence the Regal directives.
+# regal ignore:prefer-set-or-object-rule
 shown := {c.id: level.fields |
 	some c in input.candidates
 	accepted_covenants[c.partner.covenant]
 	show_sectors[c.partner.sector]
 	level := candidate_levels[c.partner.level]
-	admitted[c.id]
+	not withheld_as_not_core[c.id]
 	not hidden[c.subject]
 	lawful[c.id]
 }
@@ -31,18 +36,26 @@ show_sectors := {s | some s in purpose.show_sectors}
 # The level settings that apply to a candidate, by the level its partner
 # joined at: the effective level, capped by the partner's own. A level
 # outside 1-4 (or missing) has no settings, and its candidates are withheld.
+# regal ignore:prefer-set-or-object-rule
 candidate_levels := {l: config.levels[format_int(min([effective_level, l]), 10)] | some l in numbers.range(1, 4)}
 
-# The candidates whose partner may be shown at their level: all of them at
-# a level without core_partners_only, only core partners (by sector or id)
-# otherwise.
-admitted := ({c.id | some c in input.candidates; candidate_levels[c.partner.level].core_partners_only == false} | {c.id |
+# The candidates withheld at their level: at a level with
+# core_partners_only, the candidates whose partner is not a core partner
+# (by sector or id).
+# regal ignore:prefer-set-or-object-rule
+withheld_as_not_core := {c.id |
+	count(closed_levels) > 0
 	some c in input.candidates
-	c.partner.sector in config.core_partners.sectors
-}) | {c.id |
-	some c in input.candidates
-	c.partner.id in config.core_partners.partners
+	closed_levels[c.partner.level]
+	not core_partner(c.partner)
 }
+
+# regal ignore:prefer-set-or-object-rule
+closed_levels := {l | some l, level in candidate_levels; level.core_partners_only == true}
+
+core_partner(p) if p.sector in config.core_partners.sectors
+
+core_partner(p) if p.id in config.core_partners.partners
 
 # The subjects the caller may not see: shielded ones, unless the caller is
 # named in the policy data. A subject the input does not describe is hidden
@@ -70,8 +83,7 @@ lawful := consented if consent_purpose
 #   basis: UAVG art. 5 lid 1
 grants contains basis_of(rego.metadata.rule()) if {
 	consent_purpose
-	some c in shown_candidates
-	c.subject in children
+	count(shown_subjects & children) > 0
 }
 
 # METADATA
@@ -81,8 +93,7 @@ grants contains basis_of(rego.metadata.rule()) if {
 #   basis: AVG art. 9 lid 2 sub a
 grants contains basis_of(rego.metadata.rule()) if {
 	consent_purpose
-	some c in shown_candidates
-	c.partner.sector in sensitive_sectors
+	count(shown_sectors & sensitive_sectors) > 0
 }
 
 # METADATA
@@ -91,12 +102,15 @@ grants contains basis_of(rego.metadata.rule()) if {
 # custom:
 #   basis: AVG art. 6 lid 1 sub e; Convenant Ketenbrug (afscherming)
 grants contains basis_of(rego.metadata.rule()) if {
-	some c in shown_candidates
-	input.subjects[c.subject].shielded == true
+	some p in shown_subjects
+	input.subjects[p].shielded == true
 }
 
-shown_candidates contains c if {
-	action.disclosure == "overview"
-	some c in input.candidates
-	shown[c.id]
-}
+# The subjects and the partners' sectors an allowed overview shows.
+# regal ignore:prefer-set-or-object-rule
+shown_subjects := {c.subject | some c in shown_candidates}
+
+# regal ignore:prefer-set-or-object-rule
+shown_sectors := {c.partner.sector | some c in shown_candidates}
+
+shown_candidates := [c | some c in input.candidates; shown[c.id]] if shows_candidates
