@@ -13,6 +13,8 @@ import (
 // Broker is what the HTTP API needs from the domain. *broker.Service
 // implements it.
 type Broker interface {
+	// Collaboration is levels 3 and 4: assignments and the joint plan.
+	Collaboration
 	ID() string
 	Ready(ctx context.Context) error
 	LookupPartner(id string) (*broker.Partner, error)

@@ -74,6 +74,8 @@ func (a *api) routes() *mux.Router {
 	v1.HandleFunc("/policies/{version}/approve", a.authed(body, a.approvePolicy)).Methods(http.MethodPost)
 	v1.HandleFunc("/policies/{version}/rollback", a.authed(body, a.rollbackPolicy)).Methods(http.MethodPost)
 
+	a.collaborationRoutes(v1)
+
 	v1.HandleFunc("/audit", a.authed(body, a.auditEntries)).Methods(http.MethodGet)
 	v1.HandleFunc("/audit/verify", a.authed(body, a.verifyAudit)).Methods(http.MethodGet)
 	v1.HandleFunc("/audit/subject-access", a.authed(body, a.subjectAccess)).Methods(http.MethodPost)
