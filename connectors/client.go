@@ -95,7 +95,11 @@ type Request struct {
 	Path string
 	// Body is sent as is; ContentType defaults to application/json when a
 	// body is set.
-	Body        []byte
+	Body []byte
+	// BodyStream, when set, is sent instead of Body without holding it in
+	// memory (a caseload sync of hundreds of megabytes). It is read twice
+	// per attempt: once to hash it for the token, once to send it.
+	BodyStream  io.ReadSeeker
 	ContentType string
 	// Purpose is the purpose code (doelbinding) the request is made for;
 	// required for every request that discloses personal data.
@@ -151,9 +155,6 @@ var ErrUnverifiedResponse = errors.New("connectors: response signature did not v
 // Do signs and sends req, retries it where that is safe, and verifies the
 // response signature. A problem document comes back as *ProblemError.
 func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
-	if err := c.discover(ctx, false); err != nil {
-		return nil, err
-	}
 	retryable := req.Idempotent || req.Method == http.MethodGet || req.Method == http.MethodPut ||
 		req.Method == http.MethodDelete || req.Method == http.MethodHead
 	attempts := 1
@@ -178,7 +179,13 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 			case <-time.After(delay):
 			}
 		}
-		resp, err := c.once(ctx, req)
+		// Discovery is part of the attempt, so that a broker that is
+		// briefly unreachable at the first call is retried like any other.
+		err := c.discover(ctx, false)
+		var resp *Response
+		if err == nil {
+			resp, err = c.once(ctx, req)
+		}
 		if err == nil {
 			return resp, nil
 		}
@@ -197,11 +204,30 @@ func transient(err error) bool {
 	if errors.As(err, &pe) {
 		return pe.Status >= 500 || pe.Status == http.StatusTooManyRequests
 	}
+	var ue *unsignedStatusError
+	if errors.As(err, &ue) {
+		return true
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrUnverifiedResponse) {
 		return false
 	}
 	return true
 }
+
+// unsignedStatusError is a 5xx or 429 answer whose signature did not
+// verify: it comes from something in front of the broker (a proxy or load
+// balancer while the broker restarts). Nothing in it is trusted, but an
+// idempotent request may be sent again. It matches ErrUnverifiedResponse.
+type unsignedStatusError struct {
+	status int
+	err    error
+}
+
+func (e *unsignedStatusError) Error() string {
+	return fmt.Sprintf("status %d: %v", e.status, e.err)
+}
+
+func (e *unsignedStatusError) Unwrap() error { return e.err }
 
 // retryAfter is the wait a 429 or 503 asked for in its Retry-After header.
 func retryAfter(pe *ProblemError) time.Duration { return pe.RetryAfter }
@@ -219,25 +245,36 @@ func (c *Client) once(ctx context.Context, req Request) (*Response, error) {
 		IssuedAt: now, Expiry: now.Add(60 * time.Second), ID: protocol.NewJTI(),
 		Method: req.Method, URI: u.RequestURI(), Role: id.Role, Purpose: req.Purpose,
 	}
-	if len(req.Body) > 0 {
+	var reqBody io.Reader = bytes.NewReader(req.Body)
+	size := int64(len(req.Body))
+	switch {
+	case req.BodyStream != nil:
+		// Hash the whole stream first (the token binds it), then send it
+		// from the start; a retry does the same again.
+		if claims.BodyHash, size, err = hashStream(req.BodyStream); err != nil {
+			return nil, fmt.Errorf("connectors: reading the body: %w", err)
+		}
+		reqBody = req.BodyStream
+	case len(req.Body) > 0:
 		claims.BodyHash = protocol.BodyHash(req.Body)
 	}
 	token, err := id.signer.SignRequest(claims)
 	if err != nil {
 		return nil, err
 	}
-	hr, err := http.NewRequestWithContext(ctx, req.Method, u.String(), bytes.NewReader(req.Body))
+	hr, err := http.NewRequestWithContext(ctx, req.Method, u.String(), io.NopCloser(reqBody))
 	if err != nil {
 		return nil, err
 	}
-	if len(req.Body) == 0 {
-		hr.Body, hr.ContentLength = http.NoBody, 0
+	hr.ContentLength = size
+	if size == 0 {
+		hr.Body = http.NoBody
 	}
 	for k, vs := range req.Header {
 		hr.Header[k] = vs
 	}
 	hr.Header.Set("Authorization", "Bearer "+token)
-	if len(req.Body) > 0 {
+	if size > 0 {
 		ct := req.ContentType
 		if ct == "" {
 			ct = "application/json"
@@ -254,6 +291,9 @@ func (c *Client) once(ctx context.Context, req Request) (*Response, error) {
 		return nil, err
 	}
 	if err := c.verify(ctx, hresp, claims.ID, body); err != nil {
+		if hresp.StatusCode >= 500 || hresp.StatusCode == http.StatusTooManyRequests {
+			return nil, &unsignedStatusError{status: hresp.StatusCode, err: err}
+		}
 		return nil, err
 	}
 	resp := &Response{Status: hresp.StatusCode, Header: hresp.Header, Body: body,
@@ -385,4 +425,23 @@ func (c *Client) BrokerID() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.brokerID
+}
+
+// hashStream hashes r from its start and leaves it at its start again.
+func hashStream(r io.ReadSeeker) (string, int64, error) {
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return "", 0, err
+	}
+	h := protocol.NewBodyHasher()
+	n, err := io.Copy(h, r)
+	if err != nil {
+		return "", 0, err
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return "", 0, err
+	}
+	if n == 0 {
+		return "", 0, nil
+	}
+	return h.Sum(), n, nil
 }

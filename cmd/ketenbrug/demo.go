@@ -219,7 +219,6 @@ func (d *demo) run(ctx context.Context) error {
 		return err
 	}
 
-
 	if err := d.household(ctx); err != nil {
 		return err
 	}

@@ -58,6 +58,8 @@ a central case file. Every disclosure passes the Rego policy and is audited.`,
 		newPolicyCommand(),
 		newAuditCommand(),
 		newBackupCommand(),
+		newConnectorCommand(),
+		newInvolvementCommand(), newHouseholdCommand(), newInboxCommand(),
 	)
 	return root
 }

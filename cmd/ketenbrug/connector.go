@@ -1,0 +1,236 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/ketenbrug/ketenbrug/broker"
+	"github.com/ketenbrug/ketenbrug/connectors"
+	"github.com/ketenbrug/ketenbrug/connectors/debt"
+	"github.com/ketenbrug/ketenbrug/connectors/export"
+	"github.com/ketenbrug/ketenbrug/connectors/generic"
+	"github.com/ketenbrug/ketenbrug/connectors/school"
+	"github.com/ketenbrug/ketenbrug/connectors/uwv"
+	"github.com/ketenbrug/ketenbrug/connectors/youth"
+)
+
+// adapters are the export formats the binary reads.
+var adapters = export.Registry{
+	school.Name: school.Open, uwv.Name: uwv.Open, debt.Name: debt.Open,
+	youth.Name: youth.Open, generic.Name: generic.Open,
+}
+
+func newConnectorCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "connector", Short: "Sync a partner's own export files with the broker, and follow its inbox"}
+	var adapter, file, mapping string
+	var dryRun bool
+	sync := clientCommand("sync", "Map an export with an adapter, show what would change, and apply it as a full-caseload sync", cobra.NoArgs,
+		func(cmd *cobra.Command) {
+			f := cmd.Flags()
+			f.StringVar(&adapter, "adapter", "", "export format: "+strings.Join(adapters.Names(), ", "))
+			f.StringVar(&file, "file", "", "the export file")
+			f.StringVar(&mapping, "mapping", "", "mapping file (generic adapter)")
+			f.BoolVar(&dryRun, "dry-run", false, "only show what would be added, changed and ended")
+		},
+		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
+			rep, err := syncExport(cmd.Context(), c, syncJob{adapter: adapter, file: file, mapping: mapping, dryRun: dryRun,
+				progress: progressOut(cmd.ErrOrStderr())})
+			printSyncReport(cmd.OutOrStdout(), rep)
+			return err
+		})
+	var config string
+	run := &cobra.Command{
+		Use:   "run",
+		Short: "Run the connector daemon: sync each export dropped in a folder, deliver the inbox to an outbox",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadDaemonConfig(config)
+			if err != nil {
+				return err
+			}
+			return runDaemon(cmd.Context(), cfg, cmd.ErrOrStderr())
+		},
+	}
+	run.Flags().StringVar(&config, "config", "", "daemon configuration file (JSON)")
+	cmd.AddCommand(sync, run)
+	return cmd
+}
+
+// syncJob is one export to sync.
+type syncJob struct {
+	adapter, file, mapping string
+	dryRun                 bool
+	progress               func(done, total int64)
+}
+
+// syncReport is what a sync did, for the terminal and the daemon's report
+// files. It never holds a BSN: problems name line and column only.
+type syncReport struct {
+	File     string             `json:"file"`
+	Adapter  string             `json:"adapter"`
+	Rows     int                `json:"rows"`
+	Skipped  []export.Problem   `json:"skipped"`
+	Warnings int                `json:"warnings"`
+	Plan     *broker.SyncResult `json:"plan,omitempty"`
+	Result   *broker.SyncResult `json:"result,omitempty"`
+}
+
+// syncExport maps the export to the broker's NDJSON in a temporary file,
+// asks the broker what a sync would do (dry run), and applies it unless
+// job.dryRun. A second run of the same file changes nothing.
+func syncExport(ctx context.Context, c *connectors.Client, job syncJob) (syncReport, error) {
+	rep := syncReport{File: job.file, Adapter: job.adapter, Skipped: []export.Problem{}}
+	if job.file == "" || job.adapter == "" {
+		return rep, errors.New("--adapter and --file are required")
+	}
+	a, err := adapters.Open(job.adapter, export.Config{Mapping: job.mapping})
+	if err != nil {
+		return rep, err
+	}
+	in, err := os.Open(job.file)
+	if err != nil {
+		return rep, err
+	}
+	defer in.Close()
+	var total int64
+	if fi, err := in.Stat(); err == nil {
+		total = fi.Size()
+	}
+	counted := &countingReader{r: in, total: total, progress: job.progress}
+	body, err := os.CreateTemp("", "ketenbrug-sync-*.ndjson")
+	if err != nil {
+		return rep, err
+	}
+	defer func() { body.Close(); os.Remove(body.Name()) }()
+	sum, err := export.WriteSync(body, a.Rows(counted, export.Options{File: filepath.Base(job.file)}), func(p export.Problem) {
+		if !p.Warning {
+			rep.Skipped = append(rep.Skipped, p)
+		}
+	})
+	counted.finish()
+	rep.Rows, rep.Warnings = sum.Rows, sum.Warnings
+	if err != nil {
+		return rep, fmt.Errorf("reading %s: %w", job.file, err)
+	}
+	plan, err := c.Sync(ctx, body, true)
+	if err != nil {
+		return rep, err
+	}
+	rep.Plan = &plan
+	if job.dryRun {
+		return rep, nil
+	}
+	res, err := c.Sync(ctx, body, false)
+	if err != nil {
+		return rep, err
+	}
+	rep.Result = &res
+	return rep, nil
+}
+
+func printSyncReport(w io.Writer, rep syncReport) {
+	fmt.Fprintf(w, "%s (%s): %d rows mapped, %d skipped, %d with a value left out\n", rep.File, rep.Adapter, rep.Rows, len(rep.Skipped), rep.Warnings)
+	for _, p := range rep.Skipped {
+		col := ""
+		if p.Column != "" {
+			col = " (" + p.Column + ")"
+		}
+		fmt.Fprintf(w, "  skipped line %d%s: %s\n", p.Line, col, p.Reason)
+	}
+	show := func(verb string, r *broker.SyncResult) {
+		fmt.Fprintf(w, "%s: %d added, %d changed, %d unchanged, %d ended, %d rejected by the broker\n",
+			verb, r.Added, r.Changed, r.Unchanged, r.Ended, r.Rejected)
+		for _, p := range r.Problems {
+			fmt.Fprintf(w, "  rejected line %d %s: %s %s\n", p.Line, p.Ref, p.Field, p.Reason)
+		}
+	}
+	if rep.Plan != nil {
+		show("the broker would make", rep.Plan)
+	}
+	if rep.Result != nil {
+		show("applied", rep.Result)
+	}
+}
+
+// countingReader reports reading progress of a large export.
+type countingReader struct {
+	r        io.Reader
+	n, total int64
+	progress func(done, total int64)
+	last     time.Time
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if c.progress != nil && time.Since(c.last) > 200*time.Millisecond {
+		c.last = time.Now()
+		c.progress(c.n, c.total)
+	}
+	return n, err
+}
+
+func (c *countingReader) finish() {
+	if c.progress != nil {
+		c.progress(c.total, c.total)
+	}
+}
+
+// progressOut draws a progress bar on a terminal and prints nothing
+// otherwise (logs and CI keep plain lines).
+func progressOut(w io.Writer) func(done, total int64) {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	return func(done, total int64) {
+		if total <= 0 {
+			return
+		}
+		const width = 30
+		filled := int(done * width / total)
+		fmt.Fprintf(w, "\rreading export [%s%s] %3d%%", strings.Repeat("#", filled), strings.Repeat(".", width-filled), done*100/total)
+		if done >= total {
+			fmt.Fprintln(w)
+		}
+	}
+}
+
+// writeJSONFile writes v to path atomically (temporary file, fsync,
+// rename), so that a reader never sees half a file and a crash leaves
+// either the old state or the new one.
+func writeJSONFile(path string, v any) error {
+	raw, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(append(raw, '\n')); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
