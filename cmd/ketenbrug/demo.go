@@ -205,7 +205,7 @@ func (d *demo) run(ctx context.Context) error {
 	}
 	d.say("The operator registered the municipality and its partners, each with its own public key:")
 	for _, r := range regs {
-		d.detail("%-12s %s (sector %s, level %d)", r.id, r.title, r.sector, r.level)
+		d.detail("%-26s %s (sector %s, level %d)", r.id, r.title, r.sector, r.level)
 	}
 
 	var me broker.Whoami

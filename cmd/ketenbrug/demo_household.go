@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/ketenbrug/ketenbrug/broker"
@@ -37,30 +39,8 @@ func (d *demo) household(ctx context.Context) error {
 	}
 	d.say("The coordinator (regisseur) of Leusden registers household hh-1042: %s.", memberLabels(hh.Members))
 
-	regs := []struct {
-		client, ref, member, service, label, contact, phone string
-	}{
-		{"kredietbank", "dossier-2026-0117", "moeder", "schuldregeling", "Schuldregeling", "P. de Boer", "033-4567890"},
-		{"uwv", "ww-88412", "vader", "ww", "WW-uitkering", "Team WW Amersfoort", "088-8982001"},
-		{"school", "lln-5521", "kind 1", "extra-ondersteuning", "Extra ondersteuning (IB)", "J. Smit (intern begeleider)", "033-2221100"},
-		{"cjg", "cl-20417", "kind 2", "opvoedondersteuning", "Opvoedondersteuning", "M. Jansen", "033-7654321"},
-	}
-	for _, r := range regs {
-		bsn := ""
-		for i, m := range demoMembers {
-			if m.label == r.member {
-				bsn = demoBSN(i)
-			}
-		}
-		body := map[string]any{"bsn": bsn, "service": r.service, "service_label": r.label, "status": "active",
-			"start": "2026-09-01", "contact": map[string]string{"name": r.contact, "phone": r.phone}}
-		if err := d.client[r.client].JSON(ctx, http.MethodPut, "/v1/involvements/"+r.ref, "", body, nil); err != nil {
-			return fmt.Errorf("%s registering %s: %w", r.client, r.ref, err)
-		}
-	}
-	d.say("Four partners register that they serve a member (their own systems' references; the BSN only in the body):")
-	for _, r := range regs {
-		d.detail("%-26s %-9s %s", d.ids[r.client].Partner, r.member, r.label)
+	if err := d.syncExports(ctx); err != nil {
+		return err
 	}
 
 	if err := d.overview(ctx, "Before any consent, the coordinator asks which partners serve the household (purpose: integrated support):"); err != nil {
@@ -191,4 +171,50 @@ func describe(v broker.ShownInvolvement) string {
 		parts = append(parts, "contact "+v.Contact.Name+" "+v.Contact.Phone)
 	}
 	return strings.Join(parts, " · ")
+}
+
+// syncExports writes each partner's export in its own system's format and
+// syncs it through its adapter, as `ketenbrug connector sync` does.
+func (d *demo) syncExports(ctx context.Context) error {
+	b := func(i int) string { return demoBSN(i) }
+	exports := []struct {
+		client, adapter, file, content, member string
+	}{
+		{"kredietbank", "debt", "kredietbank.csv",
+			"Dossiernummer,BSN,Fase,Startdatum,Einddatum,Schuldhulpverlener,Telefoon\n" +
+				"2026-0117," + b(0) + ",schuldregeling,12-01-2026,,P. de Boer,033-4567890\n" +
+				"2026-0142," + b(10) + ",stabilisatie,03-03-2026,,P. de Boer,033-4567890\n", "moeder"},
+		{"uwv", "uwv", "uwv-uitkeringen.jsonl",
+			`{"uitkeringsnummer": "WW-2026-004512", "bsn": "` + b(1) + `", "regeling": "WW", "ingangsdatum": "2026-03-02", "einddatum": null, "contact": {"naam": "Team WW Amersfoort", "telefoon": "088 898 20 01"}}` + "\n", "vader"},
+		{"school", "school", "leerlingen.csv",
+			"Leerlingnummer;BSN;Ondersteuningsvorm;Begindatum;Einddatum;Contactpersoon;Telefoon\n" +
+				"5521;" + b(2) + ";Extra ondersteuning;01-09-2026;;J. Smit (intern begeleider);033-2221100\n" +
+				"5540;123456789;Dyslexiebegeleiding;01-10-2026;;J. Smit (intern begeleider);033-2221100\n", "kind 1"},
+		{"cjg", "youth", "cjg.csv",
+			"Clientnummer,BSN,Hulpvorm,Start,Eind,Jeugdprofessional,Telefoon\n" +
+				"CJG-20417," + b(3) + ",Opvoedondersteuning,01-09-2026,,M. Jansen,033-7654321\n", "kind 2"},
+	}
+	d.say("Each partner's connector syncs its own system's export through its adapter (CSV, JSON lines; BSNs only in the file):")
+	for _, x := range exports {
+		path := filepath.Join(d.dir, x.file)
+		if err := os.WriteFile(path, []byte(x.content), 0o600); err != nil {
+			return err
+		}
+		rep, err := syncExport(ctx, d.client[x.client], syncJob{adapter: x.adapter, file: path})
+		if err != nil {
+			return fmt.Errorf("%s sync: %w", x.client, err)
+		}
+		line := fmt.Sprintf("%-26s %-22s %d added", d.ids[x.client].Partner, x.file, rep.Result.Added)
+		for _, p := range rep.Skipped {
+			line += fmt.Sprintf("; line %d skipped: %s", p.Line, p.Reason)
+		}
+		d.detail("%s", line)
+	}
+	again, err := syncExport(ctx, d.client["kredietbank"], syncJob{adapter: "debt", file: filepath.Join(d.dir, "kredietbank.csv")})
+	if err != nil {
+		return err
+	}
+	d.detail("Synced again, the same export changes nothing: %d added, %d changed, %d unchanged.",
+		again.Result.Added, again.Result.Changed, again.Result.Unchanged)
+	return nil
 }

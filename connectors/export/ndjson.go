@@ -1,0 +1,108 @@
+package export
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"io"
+	"iter"
+
+	"github.com/ketenbrug/ketenbrug/broker"
+)
+
+// syncLine is one line of the broker's sync body. Embedding the input
+// gives exactly the broker's field order and names (broker/httpapi).
+type syncLine struct {
+	Ref string `json:"ref"`
+	broker.InvolvementInput
+}
+
+// Encoder writes rows as lines of the broker's NDJSON sync body.
+type Encoder struct {
+	w   *bufio.Writer
+	enc *json.Encoder
+}
+
+// NewEncoder writes to w; call Flush at the end.
+func NewEncoder(w io.Writer) *Encoder {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false) // "&" in "Zorg & Welzijn" stays readable
+	return &Encoder{w: bw, enc: enc}
+}
+
+// Encode writes one row as one line.
+func (e *Encoder) Encode(r Row) error {
+	return e.enc.Encode(syncLine{Ref: r.Ref, InvolvementInput: r.Input})
+}
+
+// Flush writes what is buffered.
+func (e *Encoder) Flush() error { return e.w.Flush() }
+
+// Keep writes a line that names only ref. The broker rejects the line (it
+// has no BSN) but counts the reference as part of the caseload, so a full
+// sync leaves that involvement as it was instead of ending it: what a
+// caller wants for a row skipped this time (Problem.Ref).
+func (e *Encoder) Keep(ref string) error {
+	return e.enc.Encode(struct {
+		Ref string `json:"ref"`
+	}{ref})
+}
+
+// Summary counts what WriteSync wrote and skipped.
+type Summary struct {
+	Rows     int `json:"rows"`
+	Skipped  int `json:"skipped"`
+	Kept     int `json:"kept"`
+	Warnings int `json:"warnings"`
+}
+
+// SyncOptions tune WriteSync.
+type SyncOptions struct {
+	// Report receives every problem (skipped rows and warnings) in file
+	// order; nil ignores them.
+	Report func(Problem)
+	// KeepSkipped writes a Keep line for each skipped row whose reference
+	// is known, so that a bad row leaves its involvement at the broker as
+	// it was rather than ended as missing from the caseload. Without it a
+	// skipped row ends its involvement.
+	KeepSkipped bool
+}
+
+// WriteSync writes the good rows of an adapter's stream to w as the
+// broker's sync body. It stops at the first error that is not a problem,
+// having flushed what it wrote.
+func WriteSync(w io.Writer, rows iter.Seq2[Row, error], o SyncOptions) (Summary, error) {
+	var s Summary
+	enc := NewEncoder(w)
+	for row, err := range rows {
+		var p *Problem
+		switch {
+		case errors.As(err, &p):
+			s.Skipped++
+			if o.Report != nil {
+				o.Report(*p)
+			}
+			if o.KeepSkipped && p.Ref != "" {
+				if err := enc.Keep(p.Ref); err != nil {
+					return s, err
+				}
+				s.Kept++
+			}
+			continue
+		case err != nil:
+			return s, errors.Join(err, enc.Flush())
+		}
+		for _, wp := range row.Warnings {
+			s.Warnings++
+			if o.Report != nil {
+				o.Report(wp)
+			}
+		}
+		if err := enc.Encode(row); err != nil {
+			return s, err
+		}
+		s.Rows++
+	}
+	return s, enc.Flush()
+}
