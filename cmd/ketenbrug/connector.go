@@ -112,11 +112,15 @@ func syncExport(ctx context.Context, c *connectors.Client, job syncJob) (syncRep
 		return rep, err
 	}
 	defer func() { body.Close(); os.Remove(body.Name()) }()
-	sum, err := export.WriteSync(body, a.Rows(counted, export.Options{File: filepath.Base(job.file)}), func(p export.Problem) {
+	// A skipped row is sent as its bare reference (when it has one), so
+	// that a typo in tonight's export leaves that involvement as it was
+	// instead of ending it as missing from the caseload.
+	opts := export.SyncOptions{KeepSkipped: true, Report: func(p export.Problem) {
 		if !p.Warning {
 			rep.Skipped = append(rep.Skipped, p)
 		}
-	})
+	}}
+	sum, err := opts.WriteSync(body, a.Rows(counted, export.Options{File: filepath.Base(job.file)}))
 	counted.finish()
 	rep.Rows, rep.Warnings = sum.Rows, sum.Warnings
 	if err != nil {

@@ -307,19 +307,21 @@ func (b *Builder) Done() (Row, *Problem) {
 		return Row{}, b.err
 	}
 	in := &b.row.Input
-	if in.Start != "" && in.End != "" && in.End < in.Start {
-		b.Fail(b.endCl, "is before "+orDefault(b.startCl, "the start date"))
+	fail := func(column, reason string) (Row, *Problem) {
+		b.Fail(column, reason)
+		b.keepRef()
 		return Row{}, b.err
+	}
+	if in.Start != "" && in.End != "" && in.End < in.Start {
+		return fail(b.endCl, "is before "+orDefault(b.startCl, "the start date"))
 	}
 	if in.BSN != "" {
 		if strings.Contains(b.row.Ref, in.BSN) {
-			b.Fail(b.refCol, "holds the row's BSN; a reference appears in URLs and logs, so it must not")
-			return Row{}, b.err
+			return fail(b.refCol, "holds the row's BSN; a reference appears in URLs and logs, so it must not")
 		}
 		for _, f := range b.fields {
 			if strings.Contains(onlyDigits(f[1]), in.BSN) {
-				b.Fail(f[0], "holds the row's BSN: is a column shifted?")
-				return Row{}, b.err
+				return fail(f[0], "holds the row's BSN: is a column shifted?")
 			}
 		}
 	}
@@ -328,6 +330,7 @@ func (b *Builder) Done() (Row, *Problem) {
 	}
 	h := maphash.String(b.m.seed, b.row.Ref)
 	if first, dup := b.m.seen[h]; dup {
+		// No Problem.Ref: the reference is in the caseload already.
 		b.Fail(b.refCol, fmt.Sprintf("gives the same reference as line %d", first))
 		return Row{}, b.err
 	}
@@ -345,6 +348,13 @@ func (b *Builder) keepRef() {
 	if b.row.Input.BSN != "" && strings.Contains(ref, b.row.Input.BSN) {
 		return
 	}
+	// A kept reference is in the caseload like a good row's: a later row
+	// with it is a duplicate, as the broker would find.
+	h := maphash.String(b.m.seed, ref)
+	if _, dup := b.m.seen[h]; dup {
+		return
+	}
+	b.m.seen[h] = b.row.Line
 	b.err.Ref = ref
 }
 

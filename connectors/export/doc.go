@@ -95,7 +95,11 @@
 //	{"ref":"…","bsn":"…","service":"…","service_label":"…","status":"…","start":"…","end":"…","contact":{"name":"…","phone":"…","email":"…"}}
 //
 // with empty optional fields left out. Because the broker ends every
-// involvement a full sync does not mention, a skipped row ends that
-// person's involvement: a caller should look at the problems before it
-// sends the body (or send it as a dry run first).
+// involvement a full sync does not mention, a skipped row would end that
+// person's involvement. A Problem therefore carries the row's reference
+// when it could be made, and SyncOptions.KeepSkipped writes for it a line
+// with only that reference: the broker rejects the line but counts the
+// reference as part of the caseload, so the involvement stays as it was
+// until the export is fixed. Either way a caller should look at the
+// problems before it sends the body (or send it as a dry run first).
 package export

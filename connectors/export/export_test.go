@@ -426,6 +426,38 @@ func TestWriteSync(t *testing.T) {
 	}
 }
 
+func TestWriteSyncKeep(t *testing.T) {
+	var buf bytes.Buffer
+	s, err := SyncOptions{KeepSkipped: true}.WriteSync(&buf,
+		seq(&Problem{File: "f", Line: 2, Reason: "bad", Ref: "shv-1"}, &Problem{File: "f", Line: 3, Reason: "bad"}, testRow()))
+	want := `{"ref":"shv-1"}` + "\n"
+	if err != nil || s != (Summary{Rows: 1, Skipped: 2, Kept: 1}) || !strings.HasPrefix(buf.String(), want) {
+		t.Errorf("summary %+v, err %v, body %q", s, err, buf.String())
+	}
+}
+
+func TestProblemRef(t *testing.T) {
+	m := NewMapper(Options{File: "f.csv", Today: today})
+	b := m.Row(2)
+	b.Ref("nr", "x-", "7")
+	b.BSN("bsn", "999990021")
+	if _, p := b.Done(); p == nil || p.Ref != "x-7" || strings.Contains(p.Error(), "x-7") {
+		t.Errorf("problem %+v: the reference should be kept but not shown", p)
+	}
+	b = m.Row(3)
+	b.Ref("nr", "x-", "7")
+	b.BSN("bsn", "999990020")
+	if _, p := b.Done(); p == nil || p.Reason != "gives the same reference as line 2" {
+		t.Errorf("problem %+v: a kept reference is in the caseload", p)
+	}
+	b = m.Row(3)
+	b.Ref("nr", "x-", "99999002")
+	b.BSN("bsn", "99999002")
+	if _, p := b.Done(); p == nil || p.Ref != "" {
+		t.Errorf("problem %+v: a reference holding the BSN column must not be kept", p)
+	}
+}
+
 func TestRowHidesBSN(t *testing.T) {
 	r := testRow()
 	var buf bytes.Buffer

@@ -57,7 +57,7 @@ type Summary struct {
 	Warnings int `json:"warnings"`
 }
 
-// SyncOptions tune WriteSync.
+// SyncOptions tune writing a sync body.
 type SyncOptions struct {
 	// Report receives every problem (skipped rows and warnings) in file
 	// order; nil ignores them.
@@ -65,14 +65,21 @@ type SyncOptions struct {
 	// KeepSkipped writes a Keep line for each skipped row whose reference
 	// is known, so that a bad row leaves its involvement at the broker as
 	// it was rather than ended as missing from the caseload. Without it a
-	// skipped row ends its involvement.
+	// skipped row ends its involvement. The broker counts the Keep lines
+	// among its rejected lines.
 	KeepSkipped bool
 }
 
 // WriteSync writes the good rows of an adapter's stream to w as the
-// broker's sync body. It stops at the first error that is not a problem,
-// having flushed what it wrote.
-func WriteSync(w io.Writer, rows iter.Seq2[Row, error], o SyncOptions) (Summary, error) {
+// broker's sync body and hands every problem (skipped rows and warnings,
+// in file order) to report, which may be nil. It stops at the first error
+// that is not a problem, having flushed what it wrote.
+func WriteSync(w io.Writer, rows iter.Seq2[Row, error], report func(Problem)) (Summary, error) {
+	return SyncOptions{Report: report}.WriteSync(w, rows)
+}
+
+// WriteSync is the package's WriteSync with these options.
+func (o SyncOptions) WriteSync(w io.Writer, rows iter.Seq2[Row, error]) (Summary, error) {
 	var s Summary
 	enc := NewEncoder(w)
 	for row, err := range rows {

@@ -59,18 +59,17 @@ func (Adapter) Rows(r io.Reader, opts export.Options) iter.Seq2[export.Row, erro
 	return export.Map(records, func(rec *export.Record) (export.Row, *export.Problem) {
 		b := m.Row(rec.Line)
 		pupil, support, start := rec.Value(colPupil), rec.Value(colSupport), rec.Value(colStart)
-		if !b.Required(name(colPupil), pupil) {
+		if !b.Required(name(colPupil), pupil) || !b.Required(name(colSupport), support) || !b.Required(name(colStart), start) {
 			return b.Done()
 		}
-		b.BSN(name(colBSN), rec.Value(colBSN))
-		if !b.Required(name(colSupport), support) || !b.Required(name(colStart), start) {
-			return b.Done()
-		}
+		// The reference first: a row skipped for its BSN or contact then
+		// still names it, so the sync can keep that involvement.
 		b.Start(name(colStart), start, export.DutchOrISO)
-		b.End(name(colEnd), rec.Value(colEnd), export.DutchOrISO)
 		code := export.ServiceCode(support)
 		b.Service(name(colSupport), code, support)
 		b.Ref(name(colPupil), "lln-", pupil, code, strings.ReplaceAll(b.StartDate(), "-", ""))
+		b.BSN(name(colBSN), rec.Value(colBSN))
+		b.End(name(colEnd), rec.Value(colEnd), export.DutchOrISO)
 		b.Contact(name(colContact), rec.Value(colContact), name(colPhone), rec.Value(colPhone), name(colEmail), rec.Value(colEmail))
 		return b.Done()
 	})

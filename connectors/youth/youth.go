@@ -58,18 +58,17 @@ func (Adapter) Rows(r io.Reader, opts export.Options) iter.Seq2[export.Row, erro
 	return export.Map(records, func(rec *export.Record) (export.Row, *export.Problem) {
 		b := m.Row(rec.Line)
 		client, help, start := rec.Value(colClient), rec.Value(colHelp), rec.Value(colStart)
-		if !b.Required(name(colClient), client) {
+		if !b.Required(name(colClient), client) || !b.Required(name(colHelp), help) || !b.Required(name(colStart), start) {
 			return b.Done()
 		}
-		b.BSN(name(colBSN), rec.Value(colBSN))
-		if !b.Required(name(colHelp), help) || !b.Required(name(colStart), start) {
-			return b.Done()
-		}
+		// The reference first: a row skipped for its BSN or contact then
+		// still names it, so the sync can keep that involvement.
 		b.Start(name(colStart), start, export.DutchOrISO)
-		b.End(name(colEnd), rec.Value(colEnd), export.DutchOrISO)
 		code := export.ServiceCode(help)
 		b.Service(name(colHelp), code, help)
 		b.Ref(name(colClient), "cl-", client, code, strings.ReplaceAll(b.StartDate(), "-", ""))
+		b.BSN(name(colBSN), rec.Value(colBSN))
+		b.End(name(colEnd), rec.Value(colEnd), export.DutchOrISO)
 		b.Contact(name(colProfessional), rec.Value(colProfessional), name(colPhone), rec.Value(colPhone),
 			name(colEmail), rec.Value(colEmail))
 		return b.Done()

@@ -98,8 +98,9 @@ var (
 
 // Check runs a stream to its end and fails t when an invariant breaks:
 // every row is one the broker accepts (as far as it can be told without
-// the broker), references are unique, and no problem or error holds nine
-// digits in a row, which is how a BSN would leak.
+// the broker), references (of rows and of kept problems) are unique, and
+// no problem or error holds nine digits in a row, which is how a BSN would
+// leak.
 func Check(t testing.TB, seq iter.Seq2[export.Row, error]) Result {
 	t.Helper()
 	var res Result
@@ -111,6 +112,12 @@ func Check(t testing.TB, seq iter.Seq2[export.Row, error]) Result {
 			noDigits(t, p.Error())
 			if p.Line < 1 || p.Warning {
 				t.Errorf("problem %+v: line must be set and it is no warning", *p)
+			}
+			if p.Ref != "" {
+				if !broker.ValidRef(p.Ref) || refs[p.Ref] {
+					t.Errorf("problem %+v: not a valid reference, or one used before", *p)
+				}
+				refs[p.Ref] = true
 			}
 			res.Problems = append(res.Problems, *p)
 			continue
