@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 )
 
@@ -93,9 +94,24 @@ func (s *Service) PutHousehold(ctx context.Context, c *Caller, id string, in Hou
 	}
 	mayShield := c.Partner.Sector == SectorMunicipality
 	now := s.now()
+	// A membership change is audited about everyone it touches: the
+	// members removed are named too, so that their access report shows it.
+	var before Household
+	if err := s.cfg.Store.View(func(tx ReadTx) error {
+		var err error
+		before, err = tx.Household(id)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		return err
+	}); err != nil {
+		return HouseholdView{}, err
+	}
+	added, removed := membershipChange(&before, &h)
 	e := s.auditEntry(c, EventChange, ActionHouseholdWrite)
-	e.Object, e.Subjects = "household:"+id, subjects
-	e.Detail = map[string]string{"members": strconv.Itoa(len(h.Members)), "municipality": h.Municipality}
+	e.Object, e.Subjects = "household:"+id, append(slices.Clone(subjects), removed...)
+	e.Detail = map[string]string{"members": strconv.Itoa(len(h.Members)), "municipality": h.Municipality,
+		"added": strconv.Itoa(len(added)), "removed": strconv.Itoa(len(removed))}
 	var out Household
 	err = s.commit(ctx, e, d, func(tx Tx) error {
 		old, err := tx.Household(id)
@@ -121,6 +137,25 @@ func (s *Service) PutHousehold(ctx context.Context, c *Caller, id string, in Hou
 		return HouseholdView{}, err
 	}
 	return householdView(&out), nil
+}
+
+// membershipChange returns the members of h that old lacks and those of old
+// that h lacks.
+func membershipChange(old, h *Household) (added, removed []Pseudonym) {
+	in := func(hh *Household, p Pseudonym) bool {
+		return slices.ContainsFunc(hh.Members, func(m Member) bool { return m.Subject == p })
+	}
+	for _, m := range h.Members {
+		if !in(old, m.Subject) {
+			added = append(added, m.Subject)
+		}
+	}
+	for _, m := range old.Members {
+		if !in(h, m.Subject) {
+			removed = append(removed, m.Subject)
+		}
+	}
+	return added, removed
 }
 
 // keepShielding carries the stored shielding over to h, for callers that may

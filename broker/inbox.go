@@ -203,8 +203,14 @@ func (s *Service) matchSignals(ctx context.Context, c *Caller, v *Involvement) (
 		}
 		// Who else is involved: every other partner with a live
 		// involvement with a member, and the coordinator.
+		// A shielded member's involvements make nobody a recipient: a
+		// signal naming the recipient's own reference would tell it that
+		// the shielded person lives in this household.
 		recipients := map[string]string{} // partner → their own ref ("" for the coordinator)
 		for _, sub := range subs {
+			if sub.member.Shielded {
+				continue
+			}
 			for _, o := range sub.involvements {
 				if o.Partner != v.Partner && o.Status != InvolvementEnded {
 					if _, ok := recipients[o.Partner]; !ok {

@@ -227,9 +227,14 @@ func (s *Service) overview(ctx context.Context, c *Caller, in *DecisionInput, me
 				Fields: slices.Clone(fields)})
 		}
 		// A shielded member is not even listed unless the policy showed
-		// something of theirs to this caller.
+		// something of theirs to this caller. The one person of a person
+		// overview is always listed (the caller named them), but as a
+		// stranger: no household role, so nothing hints at shielding.
 		if sub.member.Shielded && len(mo.Involvements) == 0 {
-			continue
+			if in.Household != nil {
+				continue
+			}
+			mo.Role = MemberOther
 		}
 		out.Members = append(out.Members, mo)
 	}

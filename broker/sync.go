@@ -77,17 +77,13 @@ func (s *Service) Sync(ctx context.Context, c *Caller, items iter.Seq[SyncItem],
 			return res, err
 		}
 		res.Lines++
-		if it.Err != nil {
-			reject(it.Line, it.Ref, it.Err)
-			continue
-		}
 		if !ValidRef(it.Ref) {
-			reject(it.Line, "", invalid("ref", "must be 1-128 letters, digits, '.', '_', ':' or '-', and not a BSN"))
-			continue
-		}
-		v, err := s.build(c, it.Ref, it.Input)
-		if err != nil {
-			reject(it.Line, it.Ref, err)
+			// A reference that is not one is never echoed: it may be a BSN.
+			err := it.Err
+			if err == nil {
+				err = invalid("ref", "must be 1-128 letters, digits, '.', '_', ':' or '-', and not a BSN")
+			}
+			reject(it.Line, "", err)
 			continue
 		}
 		h := refHash(it.Ref)
@@ -95,7 +91,18 @@ func (s *Service) Sync(ctx context.Context, c *Caller, items iter.Seq[SyncItem],
 			reject(it.Line, it.Ref, invalid("ref", "appears twice in this caseload"))
 			continue
 		}
+		// The caseload holds the reference even when its line is rejected:
+		// a bad line leaves its involvement as it was, never ends it.
 		seen[h] = struct{}{}
+		if it.Err != nil {
+			reject(it.Line, it.Ref, it.Err)
+			continue
+		}
+		v, err := s.build(c, it.Ref, it.Input)
+		if err != nil {
+			reject(it.Line, it.Ref, err)
+			continue
+		}
 		chunk = append(chunk, v)
 		if len(chunk) == syncChunk {
 			if err := s.syncChunk(ctx, c, d, chunk, &res); err != nil {

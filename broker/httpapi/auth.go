@@ -73,12 +73,20 @@ var errRoleNotAllowed = &protocol.Error{Reason: "role_not_allowed", Err: errors.
 var errMissingToken = &protocol.Error{Reason: "missing_token", Err: errors.New("no bearer token")}
 
 // authed verifies the request token of every /v1/ request (except the
-// OpenAPI document) and builds the verified Caller. Bodies over limit are
-// refused before the token is checked.
+// OpenAPI document) and builds the verified Caller. Everything but the body
+// hash is checked before the body is read, so that a request without a
+// valid token cannot make the broker read and hold a body of up to limit
+// bytes; the body, refused over limit, is then checked against bsh.
 func (a *api) authed(limit int64, h authedHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		token, ok := a.bearerToken(w, r)
 		if !ok {
+			return
+		}
+		req := protocol.Request{Method: r.Method, URI: r.RequestURI, HasBody: r.ContentLength > 0}
+		claims, err := a.verifier.VerifyDeferredBody(r.Context(), token, req)
+		c := a.caller(w, r, claims, err)
+		if c == nil {
 			return
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
@@ -91,14 +99,11 @@ func (a *api) authed(limit int64, h authedHandler) http.HandlerFunc {
 			a.writeProblem(w, r, malformed("", "reading the body: %v", err))
 			return
 		}
-		req := protocol.Request{Method: r.Method, URI: r.RequestURI, HasBody: len(body) > 0}
-		if req.HasBody {
-			req.BodyHash = protocol.BodyHash(body)
+		if err := claims.CheckBodyHash(protocol.BodyHash(body)); err != nil {
+			a.refuse(w, r, err)
+			return
 		}
-		claims, err := a.verifier.Verify(r.Context(), token, req)
-		if c := a.caller(w, r, claims, err); c != nil {
-			h(w, r, c, body)
-		}
+		h(w, r, c, body)
 	}
 }
 

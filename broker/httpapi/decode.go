@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
+	"unicode"
 )
 
 // bodyError is a problem with the request body itself (not its meaning).
@@ -41,7 +43,8 @@ func decodeStrict(body []byte, v any) error {
 		var syntaxErr *json.SyntaxError
 		switch {
 		case errors.As(err, &typeErr):
-			return malformed(typeErr.Field, "field %q must be %s", typeErr.Field, typeErr.Type.String())
+			field := jsonField(reflect.TypeOf(v), typeErr.Field)
+			return malformed(field, "field %q must be %s", field, typeErr.Type.String())
 		case errors.As(err, &syntaxErr):
 			return malformed("", "invalid JSON at byte %d", syntaxErr.Offset)
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
@@ -57,7 +60,11 @@ func decodeStrict(body []byte, v any) error {
 }
 
 // checkDuplicateKeys walks the JSON tokens and refuses an object with the
-// same key twice.
+// same key twice. Keys are compared as encoding/json matches them to
+// fields, case-insensitively: {"bsn":"1","BSN":"2"} sets one field, and a
+// parser that reads the first would disagree with one that reads the last.
+// (Map keys that differ only in case are refused too; no request has such
+// maps: pseudonyms as keys differ in far more than case.)
 func checkDuplicateKeys(body []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -97,10 +104,11 @@ func checkDuplicateKeys(body []byte) error {
 			}
 		case string:
 			if top >= 0 && stack[top].object && stack[top].expect {
-				if _, dup := stack[top].keys[t]; dup {
+				k := foldKey(t)
+				if _, dup := stack[top].keys[k]; dup {
 					return malformed(t, "duplicate key %q", t)
 				}
-				stack[top].keys[t] = struct{}{}
+				stack[top].keys[k] = struct{}{}
 				stack[top].expect = false
 				continue
 			}
@@ -113,4 +121,54 @@ func checkDuplicateKeys(body []byte) error {
 			}
 		}
 	}
+}
+
+// foldKey maps every key that encoding/json would match to the same field
+// (bytes.EqualFold, i.e. Unicode simple folding) to the same string.
+func foldKey(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		b.WriteRune(least)
+	}
+	return b.String()
+}
+
+// jsonField turns the path of an *json.UnmarshalTypeError into JSON member
+// names. encoding/json puts the Go name of an embedded struct in the path
+// ("InvolvementInput.bsn" for the bsn of an embedded InvolvementInput); the
+// client knows only "bsn".
+func jsonField(t reflect.Type, path string) string {
+	var out []string
+	for _, seg := range strings.Split(path, ".") {
+		for t != nil && (t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map) {
+			t = t.Elem()
+		}
+		if t == nil || t.Kind() != reflect.Struct {
+			t = nil
+			out = append(out, seg)
+			continue
+		}
+		if f, ok := t.FieldByName(seg); ok && f.Anonymous && f.Tag.Get("json") == "" {
+			t = f.Type
+			continue
+		}
+		out = append(out, seg)
+		var next reflect.Type
+		for _, f := range reflect.VisibleFields(t) {
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "" {
+				name = f.Name
+			}
+			if !f.Anonymous && f.IsExported() && strings.EqualFold(name, seg) {
+				next = f.Type
+				break
+			}
+		}
+		t = next
+	}
+	return strings.Join(out, ".")
 }
