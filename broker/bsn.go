@@ -28,7 +28,7 @@ func ParseBSN(s string) (BSN, error) {
 	for i := 0; i < 9; i++ {
 		c := s[i]
 		if c < '0' || c > '9' {
-			return b, ErrBSN
+			return BSN{}, ErrBSN
 		}
 		d := int(c - '0')
 		if d != 0 {
@@ -42,7 +42,7 @@ func ParseBSN(s string) (BSN, error) {
 		b.digits[i] = c
 	}
 	if zero || sum%11 != 0 {
-		return b, ErrBSN
+		return BSN{}, ErrBSN
 	}
 	return b, nil
 }

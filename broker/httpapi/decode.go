@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"regexp"
 	"strings"
 	"unicode"
 )
@@ -26,10 +27,28 @@ func malformed(field, format string, args ...any) error {
 	return &bodyError{status: http.StatusBadRequest, code: "malformed_body", field: field, detail: fmt.Sprintf(format, args...)}
 }
 
-// decodeStrict decodes one JSON value from body into v. Unknown fields,
+// digitRun is a run of digits long enough to be a BSN.
+var digitRun = regexp.MustCompile(`[0-9]{9,}`)
+
+// decodeStrict decodes one JSON value from body into v, like decodeJSON,
+// but a problem never quotes a run of digits that could be a BSN (a
+// client keying its data by BSN): the field is named and the number is
+// not, so it reaches neither the answer's detail nor the log line of the
+// refusal.
+func decodeStrict(body []byte, v any) error {
+	err := decodeJSON(body, v)
+	var be *bodyError
+	if errors.As(err, &be) && (digitRun.MatchString(be.field) || digitRun.MatchString(be.detail)) {
+		return &bodyError{status: be.status, code: be.code, field: digitRun.ReplaceAllString(be.field, "[number]"),
+			detail: digitRun.ReplaceAllString(be.detail, "[number]")}
+	}
+	return err
+}
+
+// decodeJSON decodes one JSON value from body into v. Unknown fields,
 // duplicate keys, trailing data and wrong types are refused: lenient parsing
 // lets two parsers disagree about what a request said.
-func decodeStrict(body []byte, v any) error {
+func decodeJSON(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return malformed("", "a JSON body is required")
 	}

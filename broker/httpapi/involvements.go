@@ -10,7 +10,6 @@ import (
 	"iter"
 	"net/http"
 	"os"
-	"regexp"
 	"strconv"
 	"time"
 
@@ -44,7 +43,7 @@ func (a *api) putInvolvement(w http.ResponseWriter, r *http.Request, c *broker.C
 		return
 	}
 	var in broker.InvolvementInput
-	if err := decodeBody(body, &in); err != nil {
+	if err := decodeStrict(body, &in); err != nil {
 		a.writeProblem(w, r, err)
 		return
 	}
@@ -66,7 +65,7 @@ func (a *api) endInvolvement(w http.ResponseWriter, r *http.Request, c *broker.C
 		End string `json:"end"`
 	}
 	if len(body) > 0 {
-		if err := decodeBody(body, &req); err != nil {
+		if err := decodeStrict(body, &req); err != nil {
 			a.writeProblem(w, r, err)
 			return
 		}
@@ -146,7 +145,7 @@ func ndjson(r io.Reader) iter.Seq[broker.SyncItem] {
 				continue
 			default:
 				var l syncLine
-				if derr := decodeBody(line, &l); derr != nil {
+				if derr := decodeStrict(line, &l); derr != nil {
 					item.Err = lineError(derr)
 					if l.Ref == "" {
 						// The line is refused as a whole, but its
@@ -195,23 +194,6 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 	}
 }
 
-// digitRun is a run of digits long enough to be a BSN.
-var digitRun = regexp.MustCompile(`[0-9]{9,}`)
-
-// decodeBody is decodeStrict for bodies that carry BSNs. A problem names
-// the field and quotes unknown or duplicate keys; a key that could be a
-// BSN (a client keying its data by BSN) is not quoted, so that it reaches
-// neither the answer's detail nor the log line of the refusal.
-func decodeBody(body []byte, v any) error {
-	err := decodeStrict(body, v)
-	var be *bodyError
-	if errors.As(err, &be) && (digitRun.MatchString(be.field) || digitRun.MatchString(be.detail)) {
-		return &bodyError{status: be.status, code: be.code, field: digitRun.ReplaceAllString(be.field, "[number]"),
-			detail: digitRun.ReplaceAllString(be.detail, "[number]")}
-	}
-	return err
-}
-
 // lineError turns a body error into a validation error naming the field.
 func lineError(err error) error {
 	var be *bodyError
@@ -228,7 +210,7 @@ func (a *api) putHousehold(w http.ResponseWriter, r *http.Request, c *broker.Cal
 		return
 	}
 	var in broker.HouseholdInput
-	if err := decodeBody(body, &in); err != nil {
+	if err := decodeStrict(body, &in); err != nil {
 		a.writeProblem(w, r, err)
 		return
 	}
@@ -261,7 +243,7 @@ func (a *api) personOverview(w http.ResponseWriter, r *http.Request, c *broker.C
 		BSN          string `json:"bsn"`
 		Municipality string `json:"municipality,omitempty"`
 	}
-	if err := decodeBody(body, &req); err != nil {
+	if err := decodeStrict(body, &req); err != nil {
 		a.writeProblem(w, r, err)
 		return
 	}
