@@ -124,6 +124,11 @@ func (s *Service) gather(members []Member, in *DecisionInput) ([]subject, map[st
 			if err != nil {
 				continue // a partner that is gone shows nothing
 			}
+			// Need to know: only partners that serve the municipality the
+			// question is asked in are candidates at all.
+			if in.Municipality != nil && !p.Serves(in.Municipality.ID) {
+				continue
+			}
 			byID[v.ID] = v
 			in.Candidates = append(in.Candidates, Candidate{ID: v.ID, Subject: v.Subject, Service: v.Service,
 				Status: v.Status, Partner: partnerFacts(p)})
@@ -167,9 +172,14 @@ func (s *Service) PersonOverview(ctx context.Context, c *Caller, bsn, municipali
 	}
 	m := Member{Label: "person", Subject: p, Role: MemberOther}
 	// A person who is a member of a household carries its facts (role,
-	// birth year, shielding).
+	// birth year, shielding), and the question is asked in the household's
+	// municipality, whatever the caller named: a coordinator elsewhere then
+	// meets the policy's tenancy rule.
 	if err := s.cfg.Store.View(func(tx ReadTx) error {
 		hs, err := tx.HouseholdsOf(p)
+		if len(hs) > 0 {
+			municipality = hs[0].Municipality
+		}
 		for _, h := range hs {
 			for _, mm := range h.Members {
 				if mm.Subject == p {
