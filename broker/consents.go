@@ -15,7 +15,7 @@ type ConsentList struct {
 // pseudonym, which means nothing outside the broker.
 type ConsentView struct {
 	Consent
-	Subject Pseudonym `json:"-"`
+	Subject Pseudonym `json:"subject,omitempty"` // never set: hides Consent.Subject
 	// State is active, expired, not-yet-valid or withdrawn.
 	State string `json:"state"`
 }

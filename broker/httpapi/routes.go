@@ -32,7 +32,7 @@ func (a *api) routes() *mux.Router {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	}).Methods(http.MethodGet)
 	r.HandleFunc("/readyz", a.readyz).Methods(http.MethodGet)
-	r.Handle("/metrics", promhttp.HandlerFor(a.cfg.Registry, promhttp.HandlerOpts{})).Methods(http.MethodGet)
+	r.Handle("/metrics", promhttp.HandlerFor(a.cfg.Registry, promhttp.HandlerOpts{DisableCompression: true})).Methods(http.MethodGet)
 	r.HandleFunc("/.well-known/jwks.json", a.jwks).Methods(http.MethodGet)
 	r.HandleFunc("/.well-known/ketenbrug-configuration", a.configuration).Methods(http.MethodGet)
 	r.HandleFunc("/v1/openapi.json", a.openapi).Methods(http.MethodGet)
@@ -93,9 +93,15 @@ type Configuration struct {
 	APIVersion        string   `json:"api_version"`
 }
 
-func (a *api) configuration(w http.ResponseWriter, _ *http.Request) {
+func (a *api) configuration(w http.ResponseWriter, r *http.Request) {
+	// The JWKS address is absolute, as discovery documents are; it is made
+	// from the address the client reached, so it works behind any name.
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
 	writeJSON(w, http.StatusOK, Configuration{
-		ID: a.b.ID(), JWKSURI: "/.well-known/jwks.json", Algorithms: protocol.Algorithms,
+		ID: a.b.ID(), JWKSURI: scheme + "://" + r.Host + "/.well-known/jwks.json", Algorithms: protocol.Algorithms,
 		MaxTokenLifetimeS: int(protocol.MaxTokenLifetime.Seconds()), MaxClockSkewS: int(protocol.MaxClockSkew.Seconds()),
 		APIVersion: APIVersion,
 	})

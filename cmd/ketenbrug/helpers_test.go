@@ -568,3 +568,6 @@ func problemOf(t testing.TB, err error) *connectors.ProblemError {
 	}
 	return pe
 }
+
+// discardLogger drops what it is given.
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

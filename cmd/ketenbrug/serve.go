@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
 	"time"
 
@@ -37,12 +37,12 @@ func (f *brokerFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.logLevel, "log-level", envOr("KETENBRUG_LOG_LEVEL", "info"), "debug, info, warn or error (env KETENBRUG_LOG_LEVEL)")
 }
 
-func (f *brokerFlags) logger() (*slog.Logger, error) {
+func (f *brokerFlags) logger(w io.Writer) (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return nil, fmt.Errorf("--log-level: %w", err)
 	}
-	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})), nil
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})), nil
 }
 
 func (f *brokerFlags) system(ctx context.Context, log *slog.Logger) (*System, error) {
@@ -57,7 +57,7 @@ func newInitCommand() *cobra.Command {
 		Short: "Create a data directory: store, broker key, pseudonym secret and the operator's identity",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := f.logger()
+			log, err := f.logger(cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -120,7 +120,7 @@ func newServeCommand() *cobra.Command {
 		Short: "Serve the broker's API (initialises an empty data directory first)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := f.logger()
+			log, err := f.logger(cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}

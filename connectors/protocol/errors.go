@@ -7,7 +7,7 @@ import (
 
 // Reason codes. Every refusal of a token carries exactly one of these in
 // Error.Reason. They are stable: they appear in problem documents
-// (member "reason"), in metrics labels and in testdata/vectors.json, and
+// (member "code", as "token_<reason>"), in metrics labels and in testdata/vectors.json, and
 // partners' code may branch on them. Never rename one; add new ones.
 const (
 	// Shape of the token.
