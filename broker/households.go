@@ -173,15 +173,8 @@ func keepShielding(h, old *Household) {
 // Household returns the registration of household id (labels, roles,
 // coordinator) to those the policy lets write it.
 func (s *Service) Household(ctx context.Context, c *Caller, id string) (HouseholdView, error) {
-	if !ValidID(id) {
-		return HouseholdView{}, invalid("id", "not a valid household id")
-	}
-	var h Household
-	if err := s.cfg.Store.View(func(tx ReadTx) error {
-		var err error
-		h, err = tx.Household(id)
-		return err
-	}); err != nil {
+	h, err := s.loadHousehold(id)
+	if err != nil {
 		return HouseholdView{}, err
 	}
 	if _, err := s.decide(ctx, c, &DecisionInput{Action: ActionHouseholdWrite, Purpose: c.Purpose, Caller: callerFacts(c),
@@ -189,4 +182,18 @@ func (s *Service) Household(ctx context.Context, c *Caller, id string) (Househol
 		return HouseholdView{}, err
 	}
 	return householdView(&h), nil
+}
+
+// loadHousehold reads household id, refusing an id that is not one.
+func (s *Service) loadHousehold(id string) (Household, error) {
+	if !ValidID(id) {
+		return Household{}, invalid("id", "not a valid household id")
+	}
+	var h Household
+	err := s.cfg.Store.View(func(tx ReadTx) error {
+		var err error
+		h, err = tx.Household(id)
+		return err
+	})
+	return h, err
 }

@@ -141,15 +141,8 @@ func (s *Service) gather(members []Member, in *DecisionInput) ([]subject, map[st
 // purpose in the caller's token, as far as the policy allows. The policy is
 // asked once; the answer is audited with what was shown.
 func (s *Service) HouseholdOverview(ctx context.Context, c *Caller, id string) (Overview, error) {
-	if !ValidID(id) {
-		return Overview{}, invalid("id", "not a valid household id")
-	}
-	var h Household
-	if err := s.cfg.Store.View(func(tx ReadTx) error {
-		var err error
-		h, err = tx.Household(id)
-		return err
-	}); err != nil {
+	h, err := s.loadHousehold(id)
+	if err != nil {
 		return Overview{}, err
 	}
 	in := &DecisionInput{Action: ActionHouseholdOverview, Purpose: c.Purpose, Caller: callerFacts(c),
