@@ -6,11 +6,13 @@
 // Readers never block the writer, and Backup streams a consistent copy of
 // the file while the broker keeps serving.
 //
-// # Layout (schema version 1)
+// # Layout (schema version 3)
 //
 // All buckets are top level. Integers in keys are uint64 big-endian, so
 // byte order is numeric order and appends land at the end of the B+tree.
-// Values are JSON; an index entry has an empty value and its key is the
+// Values are JSON, except involvements, which use the compact binary codec
+// of codec.go since schema 3 (the table of millions of rows that every
+// overview reads); an index entry has an empty value and its key is the
 // indexed term, a 0x00 byte and the target key.
 //
 //	meta                 "schema"        → uint64, the schema version
@@ -23,6 +25,14 @@
 //	decisions            seq → broker.DecisionRecord (only the newest Config.DecisionCapacity)
 //	audit                seq → the audit record, byte for byte as the audit log sealed it
 //	audit_by_subject     epoch (uint32, seq / 1024) ‖ pseudonym ‖ 0x00 ‖ seq → ∅ (see auditEpoch)
+//
+// Schema 2 added (involvements.go):
+//
+//	involvements            partner ‖ 0x00 ‖ ref → broker.Involvement (binary since schema 3)
+//	involvements_by_subject pseudonym ‖ 0x00 ‖ partner ‖ 0x00 ‖ ref → ∅
+//	households              id → broker.Household
+//	households_by_member    pseudonym ‖ 0x00 ‖ household id → ∅
+//	inbox                   partner ‖ 0x00 ‖ seq → broker.InboxItem
 //
 // # Adding an entity
 //

@@ -10,7 +10,7 @@ import (
 
 // Buckets of schema version 2.
 var (
-	bucketInvolvements          = []byte("involvements")            // partner ‖ 0 ‖ ref → broker.Involvement
+	bucketInvolvements          = []byte("involvements")            // partner ‖ 0 ‖ ref → broker.Involvement (binary since schema 3, codec.go)
 	bucketInvolvementsBySubject = []byte("involvements_by_subject") // pseudonym ‖ 0 ‖ partner ‖ 0 ‖ ref → ∅
 	bucketHouseholds            = []byte("households")              // id → broker.Household
 	bucketHouseholdsByMember    = []byte("households_by_member")    // pseudonym ‖ 0 ‖ household id → ∅
@@ -18,7 +18,7 @@ var (
 )
 
 var (
-	involvements          = table[broker.Involvement]{bucket: bucketInvolvements, what: "involvement"}
+	involvements          = table[broker.Involvement]{bucket: bucketInvolvements, what: "involvement", bin: involvementCodec{}}
 	involvementsBySubject = index{bucket: bucketInvolvementsBySubject}
 	households            = table[broker.Household]{bucket: bucketHouseholds, what: "household"}
 	householdsByMember    = index{bucket: bucketHouseholdsByMember}

@@ -28,6 +28,10 @@ func migrations() []migration {
 			return createBuckets(tx, bucketInvolvements, bucketInvolvementsBySubject,
 				bucketHouseholds, bucketHouseholdsByMember, bucketInbox)
 		},
+		// 2 → 3: involvements in the binary codec (codec.go), a third of
+		// the bytes and one allocation to decode. Rows are re-encoded in
+		// the migration's transaction; JSON rows would still be read.
+		migrateInvolvementsToBinary,
 	}
 }
 

@@ -47,11 +47,15 @@ const appendFill = 1.0
 //
 // JSON keeps the file readable with the bbolt CLI and lets fields be added
 // without a migration; decoding a partner costs a few microseconds (see
-// BenchmarkPartnerGet). A table of millions of small rows can switch to a
-// binary codec here without touching its callers.
+// BenchmarkPartnerGet). A table of millions of small rows uses a binary
+// codec instead (bin; involvements since schema 3), without touching its
+// callers.
 type table[T any] struct {
 	bucket []byte
 	what   string // names the entity in errors
+	// bin, when set, writes values in a binary form (codec.go); values
+	// that start with '{' are still read as JSON.
+	bin codec[T]
 }
 
 // get decodes the value under key; an absent key matches broker.ErrNotFound.
@@ -67,6 +71,12 @@ func (t table[T]) get(tx *bbolt.Tx, key []byte) (T, error) {
 // decode decodes one stored value (key names it in errors).
 func (t table[T]) decode(key, raw []byte) (T, error) {
 	var v T
+	if t.bin != nil && len(raw) > 0 && raw[0] == t.bin.format() {
+		if err := t.bin.decode(raw, &v); err != nil {
+			return v, fmt.Errorf("boltstore: decode %s %q: %w", t.what, key, err)
+		}
+		return v, nil
+	}
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return v, fmt.Errorf("boltstore: decode %s %q: %w", t.what, key, err)
 	}
@@ -75,9 +85,14 @@ func (t table[T]) decode(key, raw []byte) (T, error) {
 
 // put encodes v under key.
 func (t table[T]) put(tx *bbolt.Tx, key []byte, v *T) error {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("boltstore: encode %s: %w", t.what, err)
+	var raw []byte
+	if t.bin != nil {
+		raw = t.bin.encode(nil, v)
+	} else {
+		var err error
+		if raw, err = json.Marshal(v); err != nil {
+			return fmt.Errorf("boltstore: encode %s: %w", t.what, err)
+		}
 	}
 	if err := tx.Bucket(t.bucket).Put(key, raw); err != nil {
 		return fmt.Errorf("boltstore: put %s: %w", t.what, err)
@@ -89,9 +104,9 @@ func (t table[T]) put(tx *bbolt.Tx, key []byte, v *T) error {
 func (t table[T]) all(tx *bbolt.Tx) ([]T, error) {
 	var out []T
 	err := tx.Bucket(t.bucket).ForEach(func(k, raw []byte) error {
-		var v T
-		if err := json.Unmarshal(raw, &v); err != nil {
-			return fmt.Errorf("boltstore: decode %s %q: %w", t.what, k, err)
+		v, err := t.decode(k, raw)
+		if err != nil {
+			return err
 		}
 		out = append(out, v)
 		return nil

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestBenchCommand runs `ketenbrug bench --json` on a small data set:
+// every phase runs, the JSON line has the figures the issue names, and
+// no request failed.
+func TestBenchCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a broker and OPA's server")
+	}
+	cmd := newRootCommand()
+	var out, errOut bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	cmd.SetArgs([]string{"bench", "--persons", "600", "--clients", "4", "--duration", "1s", "--peer-duration", "300ms",
+		"--verify-every", "1", "--json"})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := cmd.ExecuteContext(ctx); err != nil {
+		t.Fatalf("bench: %v\n%s", err, errOut.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	var got map[string]any
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &got); err != nil {
+		t.Fatalf("last line is not JSON: %v\n%s", err, out.String())
+	}
+	for _, k := range []string{"overview_rps", "overview_p50_ms", "overview_p99_ms", "errors", "crypto_ceiling_rps",
+		"ceiling_ratio", "opa_rest_rps", "peer_ratio", "rss_mib"} {
+		if _, ok := got[k]; !ok {
+			t.Errorf("JSON lacks %q", k)
+		}
+	}
+	if got["errors"].(float64) != 0 {
+		t.Errorf("errors: %v (statuses %v)", got["errors"], got["errors_by_status"])
+	}
+	for _, k := range []string{"overview_rps", "crypto_ceiling_rps", "opa_rest_rps", "embedded_rps", "rss_mib"} {
+		if v, _ := got[k].(float64); v <= 0 {
+			t.Errorf("%s = %v, want > 0\n%s", k, got[k], errOut.String())
+		}
+	}
+	if got["opa_agreement"] == "" || !strings.Contains(errOut.String(), "agrees with the broker on") {
+		t.Errorf("OPA's answers were not compared:\n%s", errOut.String())
+	}
+	if a, _ := got["opa_agreement"].(string); a != "" {
+		n, m, _ := strings.Cut(a, "/")
+		if n != m {
+			t.Errorf("OPA and the broker disagree: %s", a)
+		}
+	}
+}
+
+func TestParseMix(t *testing.T) {
+	for in, want := range map[string][numOps]int{
+		"overview=80,upsert=15,consent=5": {80, 15, 5},
+		"100,0,0":                         {100, 0, 0},
+		"consent=1":                       {0, 0, 1},
+	} {
+		got, err := parseMix(in)
+		if err != nil || got != want {
+			t.Errorf("parseMix(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "overview=x", "foo=3", "0,0,0"} {
+		if _, err := parseMix(bad); err == nil {
+			t.Errorf("parseMix(%q) accepted", bad)
+		}
+	}
+}
+
+func TestLoopbackOnly(t *testing.T) {
+	for _, ok := range []string{"http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:8080/"} {
+		if err := loopbackOnly(ok); err != nil {
+			t.Errorf("%s refused: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"http://10.0.0.1:8080", "https://broker.example:443", "http://192.168.1.2:80"} {
+		if loopbackOnly(bad) == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+}
