@@ -155,7 +155,8 @@ test_match_signal_needs_level_2 if {
 }
 
 test_match_signal_shows_the_new_involvement_at_level_2 if {
-	d := ketenbrug.decision with input as match_signal
+	to_uwv := [{"purpose": "integrale-ondersteuning", "sectors": ["debt", "work-income"], "given_by": "self", "valid_from": "2026-01-01"}]
+	d := ketenbrug.decision with input as object.union(match_signal, {"subjects": {"p:moeder": {"consents": to_uwv}}})
 	allowed(d)
 	d.show == {"inv-debt": level2}
 }
@@ -165,6 +166,26 @@ test_match_signal_needs_consent_under_consent_purpose if {
 	d := ketenbrug.decision with input as x
 	allowed(d)
 	d.show == {}
+}
+
+test_match_signal_needs_consent_to_the_recipient if {
+	no_uwv := [{"purpose": "integrale-ondersteuning", "sectors": ["debt"], "given_by": "self", "valid_from": "2026-01-01"}]
+	x := object.union(match_signal, {"subjects": {"p:moeder": {"consents": no_uwv}}})
+	d := ketenbrug.decision with input as x
+	allowed(d)
+	d.show == {}
+}
+
+test_match_signal_to_the_coordinator_needs_no_consent_to_the_municipality if {
+	no_uwv := [{"purpose": "integrale-ondersteuning", "sectors": ["debt"], "given_by": "self", "valid_from": "2026-01-01"}]
+	x := object.union(match_signal, {
+		"subjects": {"p:moeder": {"consents": no_uwv}},
+		"caller": {"partner": "gem-leusden", "sector": "municipality", "role": "coordinator", "sub": "c.devries"},
+		"household": {"coordinator_partner": "gem-leusden", "coordinator_sub": "c.devries"},
+	})
+	d := ketenbrug.decision with input as x
+	allowed(d)
+	d.show == {"inv-debt": level2}
 }
 
 test_match_signal_recipient_level_counts if {

@@ -71,7 +71,31 @@ caller_shield_exempt if shield_exempt(caller_partner)
 # statute, those whose subject consented to their partner under consent.
 lawful := {c.id | some c in input.candidates} if statute_purpose
 
-lawful := consented if consent_purpose
+lawful := consented if {
+	consent_purpose
+	not signal_to_other_partner
+}
+
+# A match signal to a partner other than the household's coordinator also
+# tells that partner about the subject: the subject must have consented to
+# the recipient as well as to the candidate's partner. The coordinator is
+# the one the consent for integrated support is given to.
+# regal ignore:prefer-set-or-object-rule
+lawful := {c.id |
+	some c in input.candidates
+	consented[c.id]
+	consents_to(c.subject, caller_partner)
+} if {
+	consent_purpose
+	signal_to_other_partner
+}
+
+signal_to_other_partner if {
+	action.disclosure == "signal"
+	not caller_coordinates
+}
+
+caller_coordinates if input.household.coordinator_partner == input.caller.partner
 
 # Bases of the special cases an allowed overview relied on, in addition to
 # the purpose's own basis.
