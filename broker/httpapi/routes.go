@@ -38,7 +38,7 @@ func (a *api) routes() *mux.Router {
 	r.HandleFunc("/v1/openapi.json", a.openapi).Methods(http.MethodGet)
 
 	body, bundle := a.cfg.MaxBody, a.cfg.MaxBundle
-	v1 := r.PathPrefix("/v1").Subrouter()
+	v1 := v1Routes{r}
 	v1.HandleFunc("/whoami", a.authed(body, a.whoami)).Methods(http.MethodGet)
 
 	v1.HandleFunc("/partners", a.authed(body, a.listPartners)).Methods(http.MethodGet)
@@ -80,6 +80,15 @@ func (a *api) routes() *mux.Router {
 	v1.HandleFunc("/audit/verify", a.authed(body, a.verifyAudit)).Methods(http.MethodGet)
 	v1.HandleFunc("/audit/subject-access", a.authed(body, a.subjectAccess)).Methods(http.MethodPost)
 	return r
+}
+
+// v1Routes registers routes under /v1 on the root router itself: on a
+// gorilla/mux subrouter a wrong method answers 404 instead of 405.
+type v1Routes struct{ r *mux.Router }
+
+// HandleFunc registers f for /v1 + path.
+func (v v1Routes) HandleFunc(path string, f http.HandlerFunc) *mux.Route {
+	return v.r.HandleFunc("/v1"+path, f)
 }
 
 // Configuration is the discovery document at
