@@ -193,4 +193,16 @@ type PolicyEngine interface {
 	Activate(ctx context.Context, version string, bundle []byte) error
 	// Active returns the active version's hash.
 	Active() string
+	// ExplainText decides under version like DecideWith and says why, for
+	// people: the documented rules that held with their legal bases, and
+	// a condensed trace.
+	ExplainText(ctx context.Context, version string, bundle []byte, in *DecisionInput) (Decision, string, error)
+}
+
+// Explanation answers a privacy officer's what-if question.
+type Explanation struct {
+	Decision Decision `json:"decision"`
+	// Text says why, readably: the rules that held, their legal bases, and
+	// a condensed trace of the evaluation.
+	Text string `json:"explanation"`
 }

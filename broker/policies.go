@@ -347,12 +347,12 @@ func (s *Service) activate(ctx context.Context, c *Caller, v PolicyVersion, acti
 
 // ExplainPolicy answers a hypothetical question (what-if) under the active
 // version, or version id when given. Nothing is disclosed or stored.
-func (s *Service) ExplainPolicy(ctx context.Context, c *Caller, id string, in *DecisionInput) (Decision, error) {
+func (s *Service) ExplainPolicy(ctx context.Context, c *Caller, id string, in *DecisionInput) (Explanation, error) {
 	if err := requireRole(c, RolePrivacyOfficer); err != nil {
-		return Decision{}, err
+		return Explanation{}, err
 	}
 	if in == nil || in.Action == "" {
-		return Decision{}, invalid("action", "an input document with an action is required")
+		return Explanation{}, invalid("action", "an input document with an action is required")
 	}
 	if in.Now == "" {
 		in.Now = s.now().Format("2006-01-02T15:04:05Z07:00")
@@ -362,11 +362,13 @@ func (s *Service) ExplainPolicy(ctx context.Context, c *Caller, id string, in *D
 	}
 	v, err := s.resolvePolicyID(id)
 	if err != nil {
-		return Decision{}, err
+		return Explanation{}, err
 	}
-	d, err := s.cfg.Policy.DecideWith(ctx, v.ID, v.Bundle, in)
+	d, text, err := s.cfg.Policy.ExplainText(ctx, v.ID, v.Bundle, in)
 	if err != nil {
+		// Fail closed shows as a policy_error denial; the officer sees why.
 		s.log.Warn("explain: policy failed", "version", short(v.ID), "error", err)
+		text += "\nThe policy failed, so the request would be denied (fail closed): " + err.Error()
 	}
-	return d, nil
+	return Explanation{Decision: d, Text: text}, nil
 }

@@ -146,3 +146,10 @@ func explainRules(c *ast.Compiler, trace []*topdown.Event) ([]ExplainedRule, str
 	}
 	return rules, strings.Join(lines, "")
 }
+
+// ExplainText is Explain with the explanation as text, for the broker's
+// what-if endpoint.
+func (e *Engine) ExplainText(ctx context.Context, id string, bundle []byte, in *broker.DecisionInput) (broker.Decision, string, error) {
+	d, x, err := e.Explain(ctx, id, bundle, in)
+	return d, x.String(), err
+}

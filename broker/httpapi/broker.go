@@ -38,7 +38,7 @@ type Broker interface {
 	DryRun(ctx context.Context, c *broker.Caller, id string, n int) (broker.DryRunReport, error)
 	ApprovePolicy(ctx context.Context, c *broker.Caller, id string) (broker.PolicyVersion, error)
 	RollbackPolicy(ctx context.Context, c *broker.Caller, id string) (broker.PolicyVersion, error)
-	ExplainPolicy(ctx context.Context, c *broker.Caller, id string, in *broker.DecisionInput) (broker.Decision, error)
+	ExplainPolicy(ctx context.Context, c *broker.Caller, id string, in *broker.DecisionInput) (broker.Explanation, error)
 
 	PutInvolvement(ctx context.Context, c *broker.Caller, ref string, in broker.InvolvementInput) (broker.InvolvementView, bool, error)
 	EndInvolvement(ctx context.Context, c *broker.Caller, ref, end string) (broker.InvolvementView, error)

@@ -222,11 +222,15 @@ func newPolicyCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var d broker.Decision
-			if err := json.Unmarshal(resp.Body, &d); err != nil {
+			var x broker.Explanation
+			if err := json.Unmarshal(resp.Body, &x); err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), d)
+			if err := printJSON(cmd.OutOrStdout(), x.Decision); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(cmd.OutOrStdout(), x.Text)
+			return err
 		})
 	cmd.AddCommand(push, list, dry,
 		step("approve", "approve", "Approve VERSION and make it active (a second privacy officer)"),

@@ -142,6 +142,7 @@ func newServeCommand() *cobra.Command {
 				return err
 			}
 			log.Info("serving", "addr", ln.Addr().String(), "id", f.id, "data", f.data)
+			go keepAuditRetention(ctx, sys, retentionInterval, log)
 			return serveUntilDone(ctx, sys, ln, log)
 		},
 	}

@@ -249,12 +249,15 @@ func TestConsentsPoliciesAudit(t *testing.T) {
 		in := broker.DecisionInput{Action: broker.ActionConsentRead, Purpose: purpose,
 			Caller: broker.CallerFacts{Partner: "fg-regio", Sector: broker.SectorMunicipality, Role: broker.RolePrivacyOfficer,
 				Sub: "ben.visser", Level: 2, Covenant: "2026-1", Municipalities: []string{"gem-test"}}}
-		var d broker.Decision
-		if err := ben.JSON(ctx, http.MethodPost, "/v1/policies/explain", "", in, &d); err != nil {
+		var x broker.Explanation
+		if err := ben.JSON(ctx, http.MethodPost, "/v1/policies/explain", "", in, &x); err != nil {
 			t.Fatal(err)
 		}
-		if !d.Allow || d.Version != pushed.ID || len(d.Bases) == 0 {
+		if d := x.Decision; !d.Allow || d.Version != pushed.ID || len(d.Bases) == 0 {
 			t.Errorf("decision %+v", d)
+		}
+		if x.Text == "" {
+			t.Error("the explanation says nothing")
 		}
 	})
 	t.Run("rollback", func(t *testing.T) {
