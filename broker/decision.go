@@ -17,6 +17,17 @@ const (
 	ActionAssignmentReceive = "assignment.receive"
 	ActionPlanRead          = "plan.read"
 	ActionPlanWrite         = "plan.write"
+
+	// Steps of an assignment's lifecycle, each asked about the side that
+	// takes it (the recipient; the giver for cancel).
+	ActionAssignmentAccept   = "assignment.accept"
+	ActionAssignmentDecline  = "assignment.decline"
+	ActionAssignmentComplete = "assignment.complete"
+	ActionAssignmentCancel   = "assignment.cancel"
+	// ActionPlanStatus is a participant updating the status of its own
+	// work agreement; ActionPlanClose the coordinator closing the plan.
+	ActionPlanStatus = "plan.status"
+	ActionPlanClose  = "plan.close"
 )
 
 // Stable reason codes of a denial. The policy returns them; clients and the
@@ -33,6 +44,17 @@ const (
 	ReasonSectorNotAllowed  = "sector_not_allowed"
 	ReasonActionUnknown     = "action_unknown"
 	ReasonPolicyError       = "policy_error"
+
+	// ReasonAssignmentTypeNotAllowed: the assignment's type is not in the
+	// policy data, or not for the recipient's sector.
+	ReasonAssignmentTypeNotAllowed = "assignment_type_not_allowed"
+	// ReasonTextNotAllowed: an instruction, outcome or reason is longer
+	// than the policy allows, or free text is not allowed for the type.
+	ReasonTextNotAllowed = "text_not_allowed"
+	// ReasonNotParticipant: the caller takes no part in the (open) plan.
+	ReasonNotParticipant = "not_participant"
+	// ReasonNotCoordinator: only the household's coordinator may do this.
+	ReasonNotCoordinator = "not_coordinator"
 )
 
 // DecisionInput is the input document of the one policy question per request,
@@ -52,6 +74,32 @@ type DecisionInput struct {
 	// Target is the other partner of a partner-to-partner action
 	// (assignments, match signals).
 	Target *PartnerFacts `json:"target,omitempty"`
+	// Assignment describes the assignment of an assignment.* action.
+	Assignment *AssignmentFacts `json:"assignment,omitempty"`
+	// Plan describes the household's joint plan for a plan.* action.
+	Plan *PlanFacts `json:"plan,omitempty"`
+}
+
+// AssignmentFacts describes an assignment (opdracht) for the policy: its
+// type and the lengths of its texts, never the texts themselves (free text
+// may hold what the policy must not see).
+type AssignmentFacts struct {
+	Type string `json:"type"`
+	// InstructionLength is the instruction's length in characters (0: none).
+	InstructionLength int `json:"instruction_length"`
+	// TextLength is the length of the outcome or reason a step carries.
+	TextLength int    `json:"text_length"`
+	Status     string `json:"status,omitempty"`
+}
+
+// PlanFacts describes a household's joint plan for the policy.
+type PlanFacts struct {
+	// Status is open or closed; "" when the household has no plan yet.
+	Status  string `json:"status"`
+	Version uint64 `json:"version"`
+	// Participants are the partners with a work agreement in the plan
+	// (after the change, for a write).
+	Participants []PartnerFacts `json:"participants"`
 }
 
 // CallerFacts describes the verified caller.

@@ -34,6 +34,11 @@ type InboxItem struct {
 	// Subject is kept for the audit trail and never shown.
 	Subject Pseudonym  `json:"subject,omitempty"`
 	AckedAt *time.Time `json:"acked_at,omitempty"`
+	// Assignment is the assignment an InboxAssignment item is about, as
+	// the recipient's side sees it.
+	Assignment *AssignmentView `json:"assignment,omitempty"`
+	// Plan says what changed in the household's plan (InboxPlan).
+	Plan *PlanSignal `json:"plan,omitempty"`
 }
 
 // InboxView is an inbox item as its recipient sees it.
@@ -45,11 +50,14 @@ type InboxView struct {
 	Ref       string            `json:"ref,omitempty"`
 	About     *ShownInvolvement `json:"about,omitempty"`
 	Acked     bool              `json:"acked"`
+	// Assignment and Plan: see InboxItem.
+	Assignment *AssignmentView `json:"assignment,omitempty"`
+	Plan       *PlanSignal     `json:"plan,omitempty"`
 }
 
 func inboxView(it *InboxItem) InboxView {
 	return InboxView{ID: strconv.FormatUint(it.Seq, 10), Kind: it.Kind, Created: it.Created, Household: it.Household,
-		Ref: it.Ref, About: it.About, Acked: it.AckedAt != nil}
+		Ref: it.Ref, About: it.About, Acked: it.AckedAt != nil, Assignment: it.Assignment, Plan: it.Plan}
 }
 
 // InboxPage is a page of inbox items.

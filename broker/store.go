@@ -46,6 +46,27 @@ type ReadTx interface {
 	// in order; acknowledged ones only when withAcked.
 	Inbox(partner string, after uint64, limit int, withAcked bool) ([]InboxItem, error)
 	InboxItem(partner string, seq uint64) (InboxItem, error)
+
+	// Assignment returns the assignment with id.
+	Assignment(id string) (Assignment, error)
+	// PartnerAssignments calls fn for every assignment partner gave or
+	// received; fn may stop with io.EOF.
+	PartnerAssignments(partner string, fn func(Assignment) error) error
+	// Plan returns the current version of household's joint plan.
+	Plan(household string) (Plan, error)
+	// PlanVersion returns one stored version of household's plan.
+	PlanVersion(household string, version uint64) (Plan, error)
+	// PlanVersions calls fn for every version of household's plan, oldest
+	// first; fn may stop with io.EOF.
+	PlanVersions(household string, fn func(Plan) error) error
+	// Deliveries calls fn for every pending webhook delivery; fn may stop
+	// with io.EOF.
+	Deliveries(fn func(Delivery) error) error
+	Delivery(id string) (Delivery, error)
+	// DeadLetters calls fn for every webhook delivery that gave up; fn may
+	// stop with io.EOF.
+	DeadLetters(fn func(DeadLetter) error) error
+	DeadLetter(id string) (DeadLetter, error)
 }
 
 // Tx is a read-write transaction. It commits durably (fsync) or not at all.
@@ -76,6 +97,20 @@ type Tx interface {
 	AppendInbox(item InboxItem) (InboxItem, error)
 	// PutInboxItem replaces a stored item (acknowledgement).
 	PutInboxItem(item InboxItem) error
+
+	// PutAssignment stores a under a.ID and indexes it under its giver's
+	// and its recipient's partner.
+	PutAssignment(a Assignment) error
+	// PutPlan stores p as the current version of its household's plan and
+	// keeps it as version p.Version, which must be the current version + 1
+	// (1 for a new plan); otherwise it fails with ErrPreconditionFailed.
+	PutPlan(p Plan) error
+	// PutDelivery stores a pending webhook delivery under d.ID.
+	PutDelivery(d Delivery) error
+	DeleteDelivery(id string) error
+	// PutDeadLetter stores a delivery that gave up under d.ID.
+	PutDeadLetter(d DeadLetter) error
+	DeleteDeadLetter(id string) error
 }
 
 // Store is the broker's durable state. The embedded default is bbolt

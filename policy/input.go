@@ -109,6 +109,7 @@ func inputValue(in *broker.DecisionInput) ast.Value {
 	if in.Target != nil {
 		o = append(o, item(kTarget, partnerTerm(in.Target)))
 	}
+	o = append(o, collaborationItems(in)...)
 	return ast.NewObject(o...)
 }
 

@@ -97,8 +97,8 @@ func TestMigrateInvolvementsToBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if v, _ := s.SchemaVersion(); v != 3 {
-		t.Fatalf("schema %d after migration, want 3", v)
+	if v, _ := s.SchemaVersion(); v != len(migrations()) {
+		t.Fatalf("schema %d after migration, want %d", v, len(migrations()))
 	}
 	err = s.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketInvolvements).ForEach(func(k, v []byte) error {

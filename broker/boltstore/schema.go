@@ -32,6 +32,8 @@ func migrations() []migration {
 		// the bytes and one allocation to decode. Rows are re-encoded in
 		// the migration's transaction; JSON rows would still be read.
 		migrateInvolvementsToBinary,
+		// 3 → 4: assignments, plans and webhook deliveries (collaboration.go).
+		createCollaborationBuckets,
 	}
 }
 

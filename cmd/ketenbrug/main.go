@@ -60,6 +60,7 @@ a central case file. Every disclosure passes the Rego policy and is audited.`,
 		newBackupCommand(),
 		newConnectorCommand(),
 		newInvolvementCommand(), newHouseholdCommand(), newInboxCommand(),
+		newAssignmentCommand(), newPlanCommand(), newWebhookCommand(),
 		newBenchCommand(),
 	)
 	return root

@@ -17,6 +17,7 @@ import (
 	"github.com/ketenbrug/ketenbrug/broker/audit"
 	"github.com/ketenbrug/ketenbrug/broker/boltstore"
 	"github.com/ketenbrug/ketenbrug/broker/httpapi"
+	"github.com/ketenbrug/ketenbrug/broker/webhook"
 	"github.com/ketenbrug/ketenbrug/connectors/protocol"
 	"github.com/ketenbrug/ketenbrug/policy"
 	"github.com/ketenbrug/ketenbrug/rego"
@@ -34,6 +35,9 @@ type SystemConfig struct {
 	PolicyTimeout time.Duration
 	// Logger receives operational logs.
 	Logger *slog.Logger
+	// Webhook tunes the push of inbox items to partners' webhooks
+	// (attempts, backoff); zero values take the defaults.
+	Webhook webhook.Settings
 }
 
 // System is a wired broker: every concrete part, built once.
@@ -45,8 +49,13 @@ type System struct {
 	Service  *broker.Service
 	Handler  http.Handler
 	Registry *prometheus.Registry
+	// Webhooks pushes inbox items to partners' webhooks; it runs from
+	// CreateSystem until Close.
+	Webhooks *webhook.Deliverer
 	// Made lists the files created on the way (a fresh data directory).
 	Made []string
+
+	stopWebhooks func()
 }
 
 // CreateSystem builds the broker from its parts: it is the one place where
@@ -119,11 +128,24 @@ func CreateSystem(ctx context.Context, cfg SystemConfig) (sys *System, err error
 	}); err != nil {
 		return nil, err
 	}
+	if sys.Webhooks, err = webhook.New(webhook.Config{Settings: cfg.Webhook, Source: sys.Service, Signer: signer,
+		BrokerID: cfg.ID, Logger: cfg.Logger}); err != nil {
+		return nil, err
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = sys.Webhooks.Run(runCtx) }()
+	sys.stopWebhooks = func() { cancel(); <-done }
 	return sys, nil
 }
 
-// Close stops the audit writer (flushing what waits) and closes the store.
+// Close stops the webhook deliverer and the audit writer (flushing what
+// waits) and closes the store.
 func (s *System) Close() error {
+	if s.stopWebhooks != nil {
+		s.stopWebhooks()
+		s.stopWebhooks = nil
+	}
 	var errs []error
 	if s.Audit != nil {
 		errs = append(errs, s.Audit.Close())

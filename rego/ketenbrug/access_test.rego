@@ -89,7 +89,8 @@ test_caller_sector_not_allowed_for_purpose if {
 }
 
 test_target_sector_not_allowed_for_purpose if {
-	d := ketenbrug.decision with input as object.union(assignment, {"target": partner("school", "education")})
+	x := object.union(assignment, {"target": partner("school", "education"), "assignment": {"type": "intake"}})
+	d := ketenbrug.decision with input as x
 	d.reasons == ["sector_not_allowed"]
 }
 
@@ -120,23 +121,35 @@ test_target_level_counts_for_assignments if {
 	d.reasons == ["level_too_low"]
 }
 
+# The debt counsellor's connector receives the assignment of the fixture.
+assignment_receive := object.union(json.remove(assignment, ["target"]), {
+	"action": "assignment.receive",
+	"caller": object.union(professional, {"role": "connector"}),
+})
+
 test_assignment_receive_needs_level_3 if {
-	x := {
-		"action": "assignment.receive", "now": now, "caller": object.union(professional, {"role": "connector"}),
-		"municipality": municipality(2),
-	}
-	d := ketenbrug.decision with input as x
+	d := ketenbrug.decision with input as object.union(assignment_receive, {"municipality": municipality(2)})
 	d.reasons == ["level_too_low"]
 }
 
 test_assignment_receive_allowed if {
-	x := {
-		"action": "assignment.receive", "now": now, "caller": object.union(professional, {"role": "connector"}),
-		"municipality": municipality(3),
-	}
-	d := ketenbrug.decision with input as x
+	d := ketenbrug.decision with input as object.union(assignment_receive, {"municipality": municipality(3)})
 	allowed(d)
-	d.bases == ["Convenant Ketenbrug (opdrachten)"]
+	d.bases == [
+		"AVG art. 6 lid 1 sub e; Wet gemeentelijke schuldhulpverlening art. 3 en 5",
+		"Convenant Ketenbrug (opdrachten)",
+	]
+}
+
+test_assignment_receive_needs_a_purpose if {
+	d := ketenbrug.decision with input as json.remove(assignment_receive, ["purpose"])
+	d.reasons == ["purpose_missing"]
+}
+
+test_assignment_receive_in_another_municipality_denied if {
+	x := object.union(assignment_receive, {"caller": {"municipalities": ["gem-amersfoort"]}})
+	d := ketenbrug.decision with input as x
+	d.reasons == ["other_municipality"]
 }
 
 test_plan_needs_level_4 if {

@@ -82,10 +82,14 @@ consents_to(p, r) if {
 	covers(k, r)
 }
 
-all_subjects_consent if {
+all_subjects_consent if subjects_consent_to(recipient)
+
+# Every subject the request names consented to partner r learning of them;
+# there must be at least one subject.
+subjects_consent_to(r) if {
 	count(object.get(input, "subjects", {})) > 0
 	every p, _ in input.subjects {
-		consents_to(p, recipient)
+		consents_to(p, r)
 	}
 }
 

@@ -178,7 +178,10 @@ test_plan_without_subjects_under_consent_denied if {
 }
 
 test_assignment_under_consent_needs_consent_for_target if {
-	x := object.union(assignment, {"purpose": "integrale-ondersteuning", "target": partner("ggd", "health")})
+	x := object.union(assignment, {
+		"purpose": "integrale-ondersteuning", "target": partner("ggd", "health"),
+		"assignment": {"type": "intake"},
+	})
 	d := ketenbrug.decision with input as x
 	d.reasons == ["no_consent"]
 }

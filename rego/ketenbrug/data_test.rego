@@ -7,7 +7,8 @@ import data.ketenbrug
 broker_actions := {
 	"household.overview", "person.overview", "household.write", "involvement.write",
 	"consent.record", "consent.read", "consent.withdraw", "match.signal",
-	"assignment.give", "assignment.receive", "plan.read", "plan.write",
+	"assignment.give", "assignment.receive", "assignment.accept", "assignment.decline",
+	"assignment.complete", "assignment.cancel", "plan.read", "plan.write", "plan.status", "plan.close",
 }
 
 broker_roles := {"connector", "professional", "coordinator", "privacy-officer", "operator"}

@@ -53,6 +53,10 @@ denials := {
 	"other_municipality": object.union(overview, {"household": {"municipality": "gem-utrecht"}}),
 	"other_area": object.union(overview, {"household": {"area": "west"}}),
 	"no_consent": object.union(plan_read, {"subjects": {"p:moeder": {"consents": []}}}),
+	"assignment_type_not_allowed": object.union(assignment, {"assignment": {"type": "tuinonderhoud"}}),
+	"text_not_allowed": object.union(assignment, {"assignment": {"instruction_length": 12}}),
+	"not_participant": object.union(plan_read, {"caller": object.union(professional, {"partner": "uwv"})}),
+	"not_coordinator": object.union(plan_read, {"action": "plan.write", "caller": {"sub": "a.jansen"}}),
 }
 
 test_each_reason_code_denies if {

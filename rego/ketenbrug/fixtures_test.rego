@@ -118,6 +118,7 @@ assignment := {
 	"household": household,
 	"subjects": subjects,
 	"target": partner("kredietbank", "debt"),
+	"assignment": {"type": "schuldenoverzicht", "instruction_length": 0, "text_length": 0},
 }
 
 # May the work coach of UWV (as connector) receive a match signal about the
@@ -136,7 +137,8 @@ match_signal := {
 	"candidates": [candidate("inv-debt", "p:moeder", partner("kredietbank", "debt"))],
 }
 
-# The coordinator reads the household's joint plan at level 4.
+# The coordinator reads the household's joint plan at level 4. The
+# kredietbank and the school have work agreements in it.
 plan_read := {
 	"action": "plan.read",
 	"purpose": "integrale-ondersteuning",
@@ -145,6 +147,11 @@ plan_read := {
 	"municipality": municipality(4),
 	"household": household,
 	"subjects": subjects,
+	"plan": {
+		"status": "open",
+		"version": 3,
+		"participants": [partner("kredietbank", "debt"), partner("school", "education")],
+	},
 }
 
 # A professional records a consent.

@@ -94,6 +94,7 @@ test_shielded_subject_shown_to_named_sector if {
 	x := object.union(overview, {
 		"caller": {"partner": "sociale-dienst", "sector": "social-services"},
 		"subjects": {"p:moeder": {"shielded": true}},
+		"plan": {"participants": [partner("sociale-dienst", "social-services")]},
 	})
 	d := ketenbrug.decision with input as x
 	shown(d, "inv-debt") == level2
@@ -118,6 +119,7 @@ test_shielded_subject_plan_for_named_sector if {
 		"purpose": "vroegsignalering-schulden",
 		"caller": {"partner": "sociale-dienst", "sector": "social-services"},
 		"subjects": {"p:moeder": {"shielded": true}},
+		"plan": {"participants": [partner("sociale-dienst", "social-services")]},
 	})
 	d := ketenbrug.decision with input as x
 	allowed(d)

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bytes"
+	"log/slog"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ketenbrug/ketenbrug/connectors"
+)
+
+// buildBroker builds the ketenbrug binary into a temporary directory of t.
+func buildBroker(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "ketenbrug")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// lockedBuffer collects a child's output.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// childBroker is `ketenbrug serve` running as a child process on a fixed
+// loopback port and data directory, so that it can be killed and started
+// again where it was.
+type childBroker struct {
+	t    *testing.T
+	bin  string
+	dir  string
+	id   string
+	addr string
+	args []string // extra serve flags
+
+	cmd    *exec.Cmd
+	out    *lockedBuffer
+	exited chan struct{}
+}
+
+func (b *childBroker) base() string { return "http://" + b.addr }
+
+// init runs `ketenbrug init` and picks the port.
+func (b *childBroker) init() {
+	t := b.t
+	t.Helper()
+	out, err := exec.Command(b.bin, "init", "--data", b.dir, "--id", b.id, "--log-level", "warn").CombinedOutput()
+	if err != nil {
+		t.Fatalf("ketenbrug init: %v\n%s", err, out)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.addr = ln.Addr().String()
+	ln.Close()
+	t.Cleanup(func() {
+		if b.cmd != nil {
+			_ = b.cmd.Process.Kill()
+			<-b.exited
+		}
+	})
+}
+
+// start starts `ketenbrug serve` and waits until /readyz answers.
+func (b *childBroker) start() {
+	t := b.t
+	t.Helper()
+	args := append([]string{"serve", "--data", b.dir, "--id", b.id, "--listen", b.addr, "--log-level", "warn"}, b.args...)
+	b.out = &lockedBuffer{}
+	b.cmd = exec.Command(b.bin, args...)
+	b.cmd.Stdout, b.cmd.Stderr = b.out, b.out
+	if err := b.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	b.exited = make(chan struct{})
+	cmd, exited := b.cmd, b.exited
+	go func() { _ = cmd.Wait(); close(exited) }()
+	if err := waitReady(b.base(), 30*time.Second, b.exited); err != nil {
+		t.Fatalf("ketenbrug serve: %v\n%s", err, b.out.String())
+	}
+}
+
+// kill ends the broker with SIGKILL: no shutdown, no flush.
+func (b *childBroker) kill() {
+	b.t.Helper()
+	if err := b.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		b.t.Fatal(err)
+	}
+	<-b.exited
+	b.cmd = nil
+}
+
+// stop ends the broker gracefully (SIGTERM) and wants a clean exit.
+func (b *childBroker) stop() {
+	t := b.t
+	t.Helper()
+	if err := b.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-b.exited:
+	case <-time.After(40 * time.Second):
+		t.Fatalf("the broker did not stop on SIGTERM\n%s", b.out.String())
+	}
+	if code := b.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("graceful stop: exit code %d\n%s", code, b.out.String())
+	}
+	b.cmd = nil
+}
+
+// client returns an SDK client for id that does not retry: a write is
+// acknowledged or it is not.
+func (b *childBroker) client(id *connectors.Identity) *connectors.Client {
+	b.t.Helper()
+	c, err := connectors.New(connectors.Config{Server: b.base(), Identity: id, MaxRetries: -1,
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return c
+}
+

@@ -1,0 +1,334 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ketenbrug/ketenbrug/broker"
+	"github.com/ketenbrug/ketenbrug/broker/boltstore"
+	"github.com/ketenbrug/ketenbrug/connectors"
+)
+
+var crashRounds = flag.Int("crash.rounds", 20, "kill rounds of TestCrashSafety")
+
+const crashPurpose = "integrale-ondersteuning"
+
+// crashLedger records every write the harness attempted, and which of them
+// the broker acknowledged with a 2xx.
+type crashLedger struct {
+	mu sync.Mutex
+	// involvements by ref: what was sent, and whether it was acknowledged.
+	invSent  map[string]broker.InvolvementInput
+	invAcked map[string]bool
+	// consents by evidence marker (unique per write), with the BSN index.
+	conSent  map[string]int
+	conAcked map[string]bool
+	// refused holds answers that a crash cannot explain (a 4xx problem).
+	refused []error
+}
+
+// unexpected notes err when it is a refusal rather than a broker that went
+// away.
+func (l *crashLedger) unexpected(err error) {
+	var pe *connectors.ProblemError
+	if errors.As(err, &pe) && pe.Status < 500 {
+		l.mu.Lock()
+		l.refused = append(l.refused, err)
+		l.mu.Unlock()
+	}
+}
+
+func newCrashLedger() *crashLedger {
+	return &crashLedger{invSent: map[string]broker.InvolvementInput{}, invAcked: map[string]bool{},
+		conSent: map[string]int{}, conAcked: map[string]bool{}}
+}
+
+// crashParties are the SDK clients of the partners the harness plays.
+type crashParties struct {
+	conn, pro, fg *connectors.Client
+	bsns          []string
+}
+
+// TestCrashSafety runs the real `ketenbrug serve` binary, writes to it
+// concurrently through the SDK, kills it with SIGKILL at random moments and
+// restarts it on the same data directory: every acknowledged write must
+// survive, nothing unacknowledged may be half there, the audit chain must
+// verify and bbolt's own consistency check must pass after every kill.
+func TestCrashSafety(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash harness: builds and kills the broker binary")
+	}
+	started := time.Now()
+	bin := buildBroker(t)
+	dir := filepath.Join(t.TempDir(), "data")
+	b := &childBroker{t: t, bin: bin, dir: dir, id: "kb-crash"}
+	b.init()
+	b.start()
+	parties := b.setupParties()
+	ledger := newCrashLedger()
+
+	const invWorkers, conWorkers = 4, 2
+	rounds := *crashRounds
+	checked := 0
+	for round := 0; round < rounds; round++ {
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		for w := range invWorkers {
+			wg.Go(func() { writeInvolvements(ctx, parties.conn, ledger, round, w) })
+		}
+		for w := range conWorkers {
+			wg.Go(func() { writeConsents(ctx, parties.pro, parties, ledger, round, w) })
+		}
+		time.Sleep(time.Duration(100+rand.IntN(600)) * time.Millisecond)
+		b.kill()
+		cancel()
+		wg.Wait()
+		checkBolt(t, dir, round)
+		b.start()
+		checked = verifyLedger(t, parties, ledger, round)
+		if t.Failed() {
+			t.FailNow()
+		}
+	}
+	// A graceful stop at the end: it must exit cleanly and leave a
+	// consistent file too.
+	b.stop()
+	checkBolt(t, dir, rounds)
+	ledger.mu.Lock()
+	t.Logf("%d kill rounds survived in %s: %d acknowledged writes checked (%d involvements, %d consents) of %d attempted, none lost",
+		rounds, time.Since(started).Round(time.Millisecond), checked, countTrue(ledger.invAcked), countTrue(ledger.conAcked),
+		len(ledger.invSent)+len(ledger.conSent))
+	ledger.mu.Unlock()
+}
+
+func countTrue(m map[string]bool) int {
+	n := 0
+	for _, v := range m {
+		if v {
+			n++
+		}
+	}
+	return n
+}
+
+// writeInvolvements upserts fresh involvements until ctx ends.
+func writeInvolvements(ctx context.Context, c *connectors.Client, l *crashLedger, round, w int) {
+	for n := 0; ctx.Err() == nil; n++ {
+		ref := fmt.Sprintf("r%02d-w%d-%04d", round, w, n)
+		in := broker.InvolvementInput{BSN: l.bsn(w), Service: "schuldhulp-" + ref, Status: "active",
+			Contact: broker.Contact{Name: "Contact " + ref, Phone: fmt.Sprintf("030 %03d %04d", round*10+w, n%10000)}}
+		l.mu.Lock()
+		l.invSent[ref] = in
+		l.mu.Unlock()
+		var view broker.InvolvementView
+		if err := c.JSON(ctx, http.MethodPut, "/v1/involvements/"+url.PathEscape(ref), "", in, &view); err != nil {
+			l.unexpected(err)
+			time.Sleep(5 * time.Millisecond)
+			continue
+		}
+		l.mu.Lock()
+		l.invAcked[ref] = true
+		l.mu.Unlock()
+	}
+}
+
+// bsns is set by setupParties; workers pick from it.
+var crashBSNs []string
+
+func (l *crashLedger) bsn(i int) string { return crashBSNs[i%len(crashBSNs)] }
+
+// writeConsents records consents, each with a unique evidence marker,
+// until ctx ends.
+func writeConsents(ctx context.Context, c *connectors.Client, p *crashParties, l *crashLedger, round, w int) {
+	for n := 0; ctx.Err() == nil; n++ {
+		marker := fmt.Sprintf("crash-r%02d-w%d-%04d", round, w, n)
+		bi := (w + n) % len(p.bsns)
+		l.mu.Lock()
+		l.conSent[marker] = bi
+		l.mu.Unlock()
+		body := map[string]any{"bsn": p.bsns[bi], "purpose": crashPurpose, "sectors": []string{"debt", "youth"},
+			"given_by": "self", "evidence": marker}
+		if err := c.JSON(ctx, http.MethodPost, "/v1/consents", crashPurpose, body, nil); err != nil {
+			l.unexpected(err)
+			time.Sleep(5 * time.Millisecond)
+			continue
+		}
+		l.mu.Lock()
+		l.conAcked[marker] = true
+		l.mu.Unlock()
+	}
+}
+
+// verifyLedger checks the running broker against the ledger and returns
+// how many acknowledged writes it checked.
+func verifyLedger(t *testing.T, p *crashParties, l *crashLedger, round int) int {
+	t.Helper()
+	ctx := context.Background()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, err := range l.refused {
+		t.Errorf("round %d: a write was refused: %v", round, err)
+	}
+	l.refused = nil
+	checked := 0
+
+	// Involvements: every acknowledged one present; everything present
+	// complete (exactly what was sent).
+	seen := map[string]bool{}
+	after := ""
+	for {
+		var page broker.InvolvementPage
+		path := "/v1/involvements?limit=1000"
+		if after != "" {
+			path += "&after=" + url.QueryEscape(after)
+		}
+		if err := p.conn.JSON(ctx, http.MethodGet, path, "", nil, &page); err != nil {
+			t.Fatalf("round %d: listing involvements: %v", round, err)
+		}
+		for _, v := range page.Involvements {
+			seen[v.Ref] = true
+			in, ok := l.invSent[v.Ref]
+			if !ok {
+				t.Errorf("round %d: involvement %s was never sent", round, v.Ref)
+				continue
+			}
+			if v.Service != in.Service || v.Status != in.Status || v.Contact != in.Contact {
+				t.Errorf("round %d: involvement %s is half there: %+v, sent %+v", round, v.Ref, v, in)
+			}
+		}
+		if page.Next == "" {
+			break
+		}
+		after = page.Next
+	}
+	for ref, acked := range l.invAcked {
+		if acked {
+			checked++
+			if !seen[ref] {
+				t.Errorf("round %d: acknowledged involvement %s is lost", round, ref)
+			}
+		}
+	}
+
+	// Consents, searched per person by the privacy officer.
+	present := map[string]bool{}
+	for bi, bsn := range p.bsns {
+		var list broker.ConsentList
+		if err := p.fg.JSON(ctx, http.MethodPost, "/v1/consents/search", crashPurpose, map[string]string{"bsn": bsn}, &list); err != nil {
+			t.Fatalf("round %d: searching consents: %v", round, err)
+		}
+		for _, c := range list.Consents {
+			sent, ok := l.conSent[c.Evidence]
+			if !ok || sent != bi {
+				t.Errorf("round %d: consent %s (evidence %q) was never sent for this person", round, c.ID, c.Evidence)
+				continue
+			}
+			present[c.Evidence] = true
+			if c.Purpose != crashPurpose || c.GivenBy != "self" || len(c.Sectors) != 2 || c.State != broker.ConsentActive {
+				t.Errorf("round %d: consent %s is half there: %+v", round, c.Evidence, c)
+			}
+		}
+	}
+	for marker, acked := range l.conAcked {
+		if acked {
+			checked++
+			if !present[marker] {
+				t.Errorf("round %d: acknowledged consent %s is lost", round, marker)
+			}
+		}
+	}
+
+	// The audit chain.
+	var rep broker.AuditVerification
+	if err := p.fg.JSON(ctx, http.MethodGet, "/v1/audit/verify", "", nil, &rep); err != nil {
+		t.Fatalf("round %d: verifying the audit chain: %v", round, err)
+	}
+	if !rep.OK || len(rep.Problems) > 0 {
+		t.Errorf("round %d: the audit chain does not verify: %+v", round, rep)
+	}
+	return checked
+}
+
+// checkBolt opens the store file of a stopped broker and runs bbolt's
+// consistency check.
+func checkBolt(t *testing.T, dir string, round int) {
+	t.Helper()
+	st, err := boltstore.Open(filepath.Join(dir, storeFile), boltstore.Config{Logger: discardLogger()})
+	if err != nil {
+		t.Fatalf("round %d: opening the store after the kill: %v", round, err)
+	}
+	if err := st.Check(); err != nil {
+		t.Errorf("round %d: bbolt check: %v", round, err)
+	}
+	if err := st.Close(); err != nil {
+		t.Errorf("round %d: closing the store: %v", round, err)
+	}
+}
+
+// setupParties registers the partners the harness plays, as the operator
+// that init made.
+func (b *childBroker) setupParties() *crashParties {
+	t := b.t
+	op, err := connectors.LoadIdentity(filepath.Join(b.dir, operatorFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opc := b.client(op)
+	mk := func(id string, sector broker.Sector, role broker.Role) *connectors.Client {
+		ident, pub, err := connectors.NewIdentity(id, "crash-"+string(role), string(role), "EdDSA")
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := map[string]any{"id": id, "name": "Crash " + id, "sector": sector, "roles": []broker.Role{role},
+			"level": 2, "municipalities": []string{"gem-test"}, "covenant": "2026-1", "jwks": json.RawMessage(pub)}
+		if err := opc.JSON(context.Background(), http.MethodPost, "/v1/partners", "", req, nil); err != nil {
+			t.Fatalf("registering %s: %v", id, err)
+		}
+		return b.client(ident)
+	}
+	p := &crashParties{
+		conn: mk("crash-kb", broker.SectorDebt, broker.RoleConnector),
+		pro:  mk("crash-cjg", broker.SectorYouth, broker.RoleProfessional),
+		fg:   mk("crash-fg", broker.SectorMunicipality, broker.RolePrivacyOfficer),
+	}
+	for range 4 {
+		p.bsns = append(p.bsns, newBSN(t))
+	}
+	crashBSNs = p.bsns
+	return p
+}
+
+// errNotReady is returned while a child broker is starting.
+var errNotReady = errors.New("not ready")
+
+// waitReady polls /readyz until it answers 200.
+func waitReady(base string, timeout time.Duration, exited <-chan struct{}) error {
+	hc := &http.Client{Timeout: time.Second}
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			return errors.New("the broker exited")
+		default:
+		}
+		resp, err := hc.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return errNotReady
+}

@@ -1,0 +1,47 @@
+package policy
+
+import (
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/ketenbrug/ketenbrug/broker"
+)
+
+// Keys of the level 3 and 4 facts (assignments, the joint plan).
+var (
+	kAssignment        = ast.StringTerm("assignment")
+	kPlan              = ast.StringTerm("plan")
+	kType              = ast.StringTerm("type")
+	kInstructionLength = ast.StringTerm("instruction_length")
+	kTextLength        = ast.StringTerm("text_length")
+	kVersion           = ast.StringTerm("version")
+	kParticipants      = ast.StringTerm("participants")
+)
+
+// collaborationItems converts the assignment and plan facts of in, as
+// encoding/json would write them (TestCollaborationInputMatchesJSON).
+// They are absent from overviews, so the hot path pays one nil check each.
+func collaborationItems(in *broker.DecisionInput) [][2]*ast.Term {
+	var o [][2]*ast.Term
+	if a := in.Assignment; a != nil {
+		f := make([][2]*ast.Term, 0, 4)
+		f = append(f, item(kType, str(a.Type)), item(kInstructionLength, num(a.InstructionLength)),
+			item(kTextLength, num(a.TextLength)))
+		if a.Status != "" {
+			f = append(f, item(kStatus, str(a.Status)))
+		}
+		o = append(o, item(kAssignment, ast.ObjectTerm(f...)))
+	}
+	if p := in.Plan; p != nil {
+		participants := nullTerm
+		if p.Participants != nil {
+			ts := make([]*ast.Term, len(p.Participants))
+			for i := range p.Participants {
+				ts[i] = partnerTerm(&p.Participants[i])
+			}
+			participants = ast.ArrayTerm(ts...)
+		}
+		o = append(o, item(kPlan, ast.ObjectTerm(item(kStatus, str(p.Status)),
+			item(kVersion, ast.UIntNumberTerm(p.Version)), item(kParticipants, participants))))
+	}
+	return o
+}

@@ -1,0 +1,230 @@
+package ketenbrug
+
+# Levels 3 and 4: assignments between partners (opdrachten) and the joint
+# household plan (gezamenlijk plan). The access rules of access.rego and
+# consent.rego apply to these actions as to any other (roles, purpose,
+# ambition level, covenant, tenancy, consent for the recipient, shielded
+# subjects); the rules below add what is particular to them.
+#
+# Assignments: the policy data (assignments.types) lists the types a
+# partner may give, whether an instruction may be free text and how long it
+# may be, and, per type, the sectors that may receive it. The broker asks
+# assignment.give about the giver (with the recipient as target) and
+# assignment.receive about the recipient; each step of the lifecycle is an
+# action of its own (assignment.accept, .decline, .complete, .cancel), asked
+# about the side that takes it, with the other side as target.
+#
+# The plan: only the household's regisseur (the coordinator, as a person)
+# changes or closes the plan; a partner that takes part (it has a work
+# agreement in the open plan) reads it and updates the status of its own
+# agreements. A change discloses the plan to every participant, so under a
+# consent purpose every subject must have consented to each of them. When
+# the coordinator closes the plan, access that rested on taking part in it
+# ends: only the coordinator still reads it.
+
+# The assignment's type in the policy data; undefined when unknown.
+assignment_type := config.assignments.types[input.assignment.type]
+
+instruction_length := object.get(input, ["assignment", "instruction_length"], 0)
+
+free_text_allowed if assignment_type.free_text == true
+
+instruction_length_allowed if instruction_length <= assignment_type.max_instruction_length
+
+recipient_sector_for_type if recipient.sector in assignment_type.recipient_sectors
+
+type_limits_sectors if assignment_type.recipient_sectors
+
+step_text_allowed if object.get(input, ["assignment", "text_length"], 0) <= config.assignments.max_text_length
+
+# The plan's participants: the partners with a work agreement in it.
+plan_participants := object.get(input, ["plan", "participants"], [])
+
+discloses_to_participants if action.participants == "disclosed"
+
+# The caller takes part in the plan: as the household's coordinating
+# partner, or as a partner with a work agreement in the open plan.
+plan_participant if caller_coordinates
+
+plan_participant if {
+	input.plan.status == "open"
+	some p in plan_participants
+	p.id == input.caller.partner
+}
+
+# The participants whose sector may use the request's purpose.
+# regal ignore:prefer-set-or-object-rule
+participants_in_purpose := {p.id | some p in plan_participants; p.sector in purpose.sectors}
+
+# The participants' levels count towards the effective level of a change:
+# a partner that joined at level 3 cannot take part in a level 4 plan.
+declared_levels contains object.get(p, "level", 0) if {
+	discloses_to_participants
+	some p in plan_participants
+}
+
+# METADATA
+# title: Unknown assignment type
+# description: |
+#   An assignment's type must be one the policy data lists
+#   (assignments.types): a partner is asked only for work the covenant
+#   foresees.
+# custom:
+#   basis: AVG art. 5 lid 1 sub b; Convenant Ketenbrug (opdrachten)
+deny contains {"reason": "assignment_type_not_allowed", "basis": basis_of(rego.metadata.rule())} if {
+	action.assignment == "content"
+	not assignment_type
+}
+
+# METADATA
+# title: Assignment type not for the recipient's sector
+# description: |
+#   A type that lists recipient_sectors goes only to partners of those
+#   sectors (a school conversation to a school).
+# custom:
+#   basis: AVG art. 5 lid 1 sub c; Convenant Ketenbrug (opdrachten)
+deny contains {"reason": "assignment_type_not_allowed", "basis": basis_of(rego.metadata.rule())} if {
+	action.assignment == "content"
+	type_limits_sectors
+	not recipient_sector_for_type
+}
+
+# METADATA
+# title: No free text for this assignment type
+# description: |
+#   For a type whose free_text is not true, the instruction must be empty:
+#   the type and the due date say enough, and free text is where case
+#   details leak.
+# custom:
+#   basis: AVG art. 5 lid 1 sub c; AVG art. 25 lid 2
+deny contains {"reason": "text_not_allowed", "basis": basis_of(rego.metadata.rule())} if {
+	action.assignment == "content"
+	assignment_type
+	not free_text_allowed
+	instruction_length > 0
+}
+
+# METADATA
+# title: Instruction too long
+# description: |
+#   A free-text instruction may be at most the type's
+#   max_instruction_length characters (none when the type names no limit).
+# custom:
+#   basis: AVG art. 5 lid 1 sub c
+deny contains {"reason": "text_not_allowed", "basis": basis_of(rego.metadata.rule())} if {
+	action.assignment == "content"
+	free_text_allowed
+	instruction_length > 0
+	not instruction_length_allowed
+}
+
+# METADATA
+# title: Outcome or reason too long
+# description: |
+#   The outcome of a completed assignment, or the reason it was declined or
+#   cancelled, may be at most assignments.max_text_length characters: a
+#   short note, not a report.
+# custom:
+#   basis: AVG art. 5 lid 1 sub c
+deny contains {"reason": "text_not_allowed", "basis": basis_of(rego.metadata.rule())} if {
+	action.assignment == "step"
+	not step_text_allowed
+}
+
+# METADATA
+# title: Not taking part in the plan
+# description: |
+#   The plan is read, and an agreement's status updated, only by the
+#   household's coordinating partner or a partner with a work agreement in
+#   the open plan. When the plan is closed, access that rested on taking
+#   part in it ends.
+# custom:
+#   basis: AVG art. 5 lid 1 sub c; Convenant Ketenbrug (gezamenlijk plan)
+deny contains {"reason": "not_participant", "basis": basis_of(rego.metadata.rule())} if {
+	action.participation == "required"
+	not plan_participant
+}
+
+# METADATA
+# title: Only the regisseur changes the plan
+# description: |
+#   Goals and work agreements are changed, and the plan closed, only by the
+#   household's coordinator (regisseur) as a person: one household, one
+#   plan, one regisseur.
+# custom:
+#   basis: Convenant Ketenbrug (regie); AVG art. 32 lid 4
+deny contains {"reason": "not_coordinator", "basis": basis_of(rego.metadata.rule())} if {
+	action.coordinator_only == true
+	not household_coordinator
+}
+
+# METADATA
+# title: No consent for a participant
+# description: |
+#   Under a consent purpose, a change of the plan discloses it to every
+#   participant: every subject must have consented to each of them.
+# custom:
+#   basis: AVG art. 6 lid 1 sub a
+deny contains {"reason": "no_consent", "basis": basis_of(rego.metadata.rule())} if {
+	discloses_to_participants
+	consent_purpose
+	some p in plan_participants
+	not subjects_consent_to(p)
+}
+
+# METADATA
+# title: Participant's sector not allowed for the purpose
+# description: Every participant's sector must be one the purpose lists.
+# custom:
+#   basis: AVG art. 5 lid 1 sub b
+deny contains {"reason": "sector_not_allowed", "basis": basis_of(rego.metadata.rule())} if {
+	discloses_to_participants
+	known_purpose
+	some p in plan_participants
+	not participants_in_purpose[p.id]
+}
+
+# METADATA
+# title: Participant's covenant not signed
+# description: Every participant must have signed a covenant version the policy accepts.
+# custom:
+#   basis: Convenant Ketenbrug; AVG art. 26
+deny contains {"reason": "covenant_not_signed", "basis": basis_of(rego.metadata.rule())} if {
+	discloses_to_participants
+	some p in plan_participants
+	not covenant_accepted(p)
+}
+
+# METADATA
+# title: Shielded subject in a plan with other partners
+# description: |
+#   A plan about a shielded person is shared only with participants the
+#   policy data names (data.shielded). The reason does not say that the
+#   person is shielded.
+# custom:
+#   basis: AVG art. 5 lid 1 sub f; AVG art. 32
+deny contains {"reason": "sector_not_allowed", "basis": basis_of(rego.metadata.rule())} if {
+	discloses_to_participants
+	some s in input.subjects
+	s.shielded == true
+	some p in plan_participants
+	not shield_exempt(p)
+}
+
+# METADATA
+# title: Closing the plan
+# description: |
+#   Closing the plan ends the participants' access to it: it is never
+#   blocked by the ambition level, so that access can always be ended.
+# custom:
+#   basis: AVG art. 5 lid 1 sub c en e
+grants contains basis_of(rego.metadata.rule()) if input.action == "plan.close"
+
+# METADATA
+# title: Taking a step of an assignment
+# description: |
+#   The side that takes a step of an assignment (or cancels it) acts on it
+#   under the covenant's agreements on assignments.
+# custom:
+#   basis: Convenant Ketenbrug (opdrachten)
+grants contains basis_of(rego.metadata.rule()) if action.assignment == "step"

@@ -1,0 +1,272 @@
+# Tests of collaboration.rego: assignments between partners (level 3) and
+# the joint household plan (level 4). Every rule and every reason code it
+# adds has a test here.
+package ketenbrug_test
+
+import data.ketenbrug
+
+# An intake assignment with a free-text instruction of n characters.
+intake(n) := object.union(assignment, {"assignment": {"type": "intake", "instruction_length": n}})
+
+# A step of the fixture's assignment: the debt counsellor (the recipient)
+# takes it, with the coordinator's municipality as the other side.
+step(act, text_length) := object.union(json.remove(assignment, ["assignment"]), {
+	"action": act,
+	"caller": object.union(professional, {"role": "connector", "municipalities": ["gem-leusden"]}),
+	"target": partner("gem-leusden", "municipality"),
+	"assignment": {"type": "schuldenoverzicht", "instruction_length": 0, "text_length": text_length},
+})
+
+# The debt counsellor, a participant, reads the plan or updates its own
+# agreement.
+participant := object.union(professional, {"municipalities": ["gem-leusden"]})
+
+test_assignment_of_a_known_type_allowed if {
+	d := ketenbrug.decision with input as intake(120)
+	allowed(d)
+	d.show == {}
+}
+
+test_unknown_assignment_type_denied if {
+	d := ketenbrug.decision with input as object.union(assignment, {"assignment": {"type": "tuinonderhoud"}})
+	d.reasons == ["assignment_type_not_allowed"]
+}
+
+test_missing_assignment_facts_denied if {
+	d := ketenbrug.decision with input as json.remove(assignment, ["assignment"])
+	d.reasons == ["assignment_type_not_allowed"]
+}
+
+test_assignment_type_for_another_sector_denied if {
+	x := object.union(assignment, {"assignment": {"type": "schoolgesprek"}})
+	d := ketenbrug.decision with input as x
+	d.reasons == ["assignment_type_not_allowed"]
+}
+
+test_assignment_type_for_the_recipients_sector_allowed if {
+	x := object.union(assignment, {
+		"purpose": "integrale-ondersteuning",
+		"target": partner("school", "education"),
+		"assignment": {"type": "schoolgesprek", "instruction_length": 40},
+	})
+	d := ketenbrug.decision with input as x
+	allowed(d)
+}
+
+test_receiving_a_type_for_another_sector_denied if {
+	youth := {"role": "connector", "sector": "youth", "municipalities": ["gem-leusden"]}
+	x := object.union(assignment, {"action": "assignment.receive", "caller": object.union(professional, youth)})
+	d := ketenbrug.decision with input as json.remove(x, ["target"])
+	"assignment_type_not_allowed" in d.reasons
+}
+
+test_no_free_text_for_the_type if {
+	d := ketenbrug.decision with input as object.union(assignment, {"assignment": {"instruction_length": 1}})
+	d.reasons == ["text_not_allowed"]
+}
+
+test_free_text_needs_free_text_true if {
+	cfg := json.patch(ketenbrug.config, [{"op": "remove", "path": "/assignments/types/intake/free_text"}])
+	d := ketenbrug.decision with input as intake(10) with ketenbrug.config as cfg
+	d.reasons == ["text_not_allowed"]
+}
+
+test_instruction_at_the_limit_allowed if {
+	d := ketenbrug.decision with input as intake(500)
+	allowed(d)
+}
+
+test_instruction_too_long if {
+	d := ketenbrug.decision with input as intake(501)
+	d.reasons == ["text_not_allowed"]
+}
+
+test_instruction_without_limit_denied if {
+	cfg := json.patch(ketenbrug.config, [{"op": "remove", "path": "/assignments/types/intake/max_instruction_length"}])
+	d := ketenbrug.decision with input as intake(10) with ketenbrug.config as cfg
+	d.reasons == ["text_not_allowed"]
+}
+
+test_step_allowed if {
+	every act in ["assignment.accept", "assignment.decline", "assignment.complete"] {
+		d := ketenbrug.decision with input as step(act, 20)
+		allowed(d)
+		"Convenant Ketenbrug (opdrachten)" in d.bases
+	}
+}
+
+test_step_text_too_long if {
+	d := ketenbrug.decision with input as step("assignment.complete", 501)
+	d.reasons == ["text_not_allowed"]
+}
+
+test_step_text_limit_missing_denies if {
+	cfg := json.remove(ketenbrug.config, ["assignments/max_text_length"])
+	d := ketenbrug.decision with input as step("assignment.decline", 1) with ketenbrug.config as cfg
+	d.reasons == ["text_not_allowed"]
+}
+
+test_step_needs_level_3 if {
+	d := ketenbrug.decision with input as object.union(step("assignment.accept", 0), {"municipality": municipality(2)})
+	d.reasons == ["level_too_low"]
+}
+
+test_step_under_consent_needs_consent_for_the_other_side if {
+	x := object.union(step("assignment.complete", 10), {
+		"purpose": "integrale-ondersteuning",
+		"subjects": {"p:moeder": {"consents": [consent({"sectors": ["debt"]})]}},
+	})
+	d := ketenbrug.decision with input as x
+	d.reasons == ["no_consent"]
+}
+
+test_cancel_is_never_blocked_by_the_level if {
+	x := object.union(assignment, {"action": "assignment.cancel", "municipality": municipality(1)})
+	d := ketenbrug.decision with input as x
+	allowed(d)
+	"Convenant Ketenbrug (opdrachten)" in d.bases
+}
+
+test_cancel_by_a_connector_denied if {
+	x := object.union(assignment, {"action": "assignment.cancel", "caller": {"role": "connector"}})
+	d := ketenbrug.decision with input as x
+	d.reasons == ["role_not_allowed"]
+}
+
+test_participant_reads_the_open_plan if {
+	d := ketenbrug.decision with input as object.union(plan_read, {"caller": participant})
+	allowed(d)
+}
+
+# A partner without a work agreement: the municipality's WMO desk, to
+# which the household consented.
+outsider := object.union(participant, {"partner": "wmo-loket", "sector": "municipality"})
+
+test_other_partner_does_not_read_the_plan if {
+	d := ketenbrug.decision with input as object.union(plan_read, {"caller": outsider})
+	d.reasons == ["not_participant"]
+}
+
+test_closed_plan_ends_the_participants_access if {
+	x := object.union(plan_read, {"caller": participant, "plan": {"status": "closed"}})
+	d := ketenbrug.decision with input as x
+	d.reasons == ["not_participant"]
+}
+
+test_coordinator_reads_the_closed_plan if {
+	d := ketenbrug.decision with input as object.union(plan_read, {"plan": {"status": "closed"}})
+	allowed(d)
+}
+
+test_reading_without_plan_facts_needs_the_coordinator if {
+	d := ketenbrug.decision with input as json.remove(object.union(plan_read, {"caller": participant}), ["plan"])
+	d.reasons == ["not_participant"]
+}
+
+test_participant_updates_its_agreement if {
+	d := ketenbrug.decision with input as object.union(plan_read, {"action": "plan.status", "caller": participant})
+	allowed(d)
+}
+
+test_only_the_regisseur_writes_the_plan if {
+	x := object.union(plan_read, {"action": "plan.write", "caller": participant})
+	d := ketenbrug.decision with input as x
+	d.reasons == ["not_coordinator"]
+}
+
+test_another_person_of_the_coordinating_partner_does_not_write if {
+	x := object.union(plan_read, {"action": "plan.write", "caller": {"sub": "a.jansen"}})
+	d := ketenbrug.decision with input as x
+	d.reasons == ["not_coordinator"]
+}
+
+test_plan_write_needs_consent_for_every_participant if {
+	x := object.union(plan_read, {
+		"action": "plan.write",
+		"subjects": {"p:moeder": {"consents": [consent({"sectors": ["municipality", "education"]})]}},
+	})
+	d := ketenbrug.decision with input as x
+	d.reasons == ["no_consent"]
+}
+
+test_plan_write_under_statute_needs_no_consent if {
+	x := object.union(plan_read, {
+		"action": "plan.write", "purpose": "vroegsignalering-schulden",
+		"subjects": {"p:moeder": {"consents": []}},
+		"plan": {"participants": [partner("kredietbank", "debt")]},
+	})
+	d := ketenbrug.decision with input as x
+	allowed(d)
+}
+
+test_participant_sector_not_allowed_for_the_purpose if {
+	x := object.union(plan_read, {"action": "plan.write", "purpose": "vroegsignalering-schulden"})
+	d := ketenbrug.decision with input as x
+	d.reasons == ["sector_not_allowed"]
+}
+
+test_participant_without_covenant if {
+	x := object.union(plan_read, {"action": "plan.write", "plan": {"participants": [
+		partner("kredietbank", "debt"),
+		object.union(partner("school", "education"), {"covenant": "2024-1"}),
+	]}})
+	d := ketenbrug.decision with input as x
+	d.reasons == ["covenant_not_signed"]
+}
+
+test_participant_level_counts if {
+	at_3 := object.union(partner("kredietbank", "debt"), {"level": 3})
+	x := object.union(plan_read, {"action": "plan.write", "plan": {"participants": [at_3]}})
+	d := ketenbrug.decision with input as x
+	d.reasons == ["level_too_low"]
+}
+
+test_shielded_subject_plan_shared_with_other_partners if {
+	x := object.union(plan_read, {
+		"action": "plan.write", "purpose": "vroegsignalering-schulden",
+		"caller": {"partner": "gem-leusden"},
+		"subjects": {"p:moeder": {"shielded": true}},
+		"plan": {"participants": [partner("kredietbank", "debt")]},
+	})
+	d := ketenbrug.decision with input as x
+	d.reasons == ["sector_not_allowed"]
+}
+
+test_shielded_subject_plan_shared_with_named_partners if {
+	cfg := object.union(ketenbrug.config, {"shielded": {"visible_to_partners": ["kredietbank", "gem-leusden"]}})
+	x := object.union(plan_read, {
+		"action": "plan.write", "purpose": "vroegsignalering-schulden",
+		"subjects": {"p:moeder": {"shielded": true}},
+		"plan": {"participants": [partner("kredietbank", "debt")]},
+	})
+	d := ketenbrug.decision with input as x with ketenbrug.config as cfg
+	allowed(d)
+}
+
+test_coordinator_closes_the_plan_at_any_level if {
+	x := object.union(plan_read, {"action": "plan.close", "municipality": municipality(1)})
+	d := ketenbrug.decision with input as x
+	allowed(d)
+	"AVG art. 5 lid 1 sub c en e" in d.bases
+}
+
+test_participant_does_not_close_the_plan if {
+	x := object.union(plan_read, {"action": "plan.close", "caller": participant})
+	d := ketenbrug.decision with input as x
+	d.reasons == ["not_coordinator"]
+}
+
+test_assignment_types_are_well_formed if {
+	is_number(ketenbrug.config.assignments.max_text_length)
+	count(ketenbrug.config.assignments.types) > 0
+	every _, t in ketenbrug.config.assignments.types {
+		is_string(t.name)
+		is_boolean(t.free_text)
+		every s in object.get(t, "recipient_sectors", []) {
+			s in broker_sectors
+		}
+	}
+	every id, _ in ketenbrug.config.assignments.types {
+		regex.match(`^[a-z0-9][a-z0-9._-]{0,62}$`, id)
+	}
+}
