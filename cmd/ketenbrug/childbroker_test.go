@@ -141,4 +141,3 @@ func (b *childBroker) client(id *connectors.Identity) *connectors.Client {
 	}
 	return c
 }
-
