@@ -3,7 +3,6 @@ package broker
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -298,23 +297,14 @@ func (s *Service) commitAll(ctx context.Context, e AuditEntry, v *verdict, invol
 		e.Disclosed = append(e.Disclosed, Disclosure{Subject: it.Subject, Involvement: involvement, Partner: e.Partner,
 			Fields: shownFields(it.About), To: it.Partner})
 	}
-	err := s.commit(ctx, e, v, func(tx Tx) error {
-		if err := apply(tx); err != nil {
-			return err
-		}
-		for _, it := range items {
-			if _, err := tx.AppendInbox(it); err != nil {
-				return fmt.Errorf("inbox of %s: %w", it.Partner, err)
+	return s.commitItems(ctx, e, []*verdict{v}, func(tx Tx) ([]InboxItem, error) {
+		if apply != nil {
+			if err := apply(tx); err != nil {
+				return nil, err
 			}
 		}
-		return nil
+		return items, nil
 	})
-	if err == nil {
-		for _, it := range items {
-			s.bell.ring(it.Partner)
-		}
-	}
-	return err
 }
 
 // shownFields names the fields present in a shown involvement.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
+	"net/url"
 	"slices"
 	"strconv"
 )
@@ -167,8 +169,8 @@ func (s *Service) putPartner(ctx context.Context, c *Caller, p Partner, create b
 	if err := s.cfg.CheckJWKS(p.JWKS); err != nil {
 		return Partner{}, err
 	}
-	if p.Webhook != "" && len(p.Webhook) > 2000 {
-		return Partner{}, invalid("webhook", "at most 2000 characters")
+	if err := checkWebhook(p.Webhook); err != nil {
+		return Partner{}, err
 	}
 	s.partnerMu.Lock()
 	defer s.partnerMu.Unlock()
@@ -218,4 +220,36 @@ type Whoami struct {
 func (s *Service) Whoami(c *Caller) Whoami {
 	return Whoami{Partner: c.Partner.ID, Name: c.Partner.Name, Sub: c.Sub, Role: c.Role,
 		Level: c.Partner.Level, Sector: c.Partner.Sector}
+}
+
+// checkWebhook accepts an empty webhook or an absolute https URL; plain
+// http only to a loopback host, where a connector on the partner's own
+// machine receives it. Inbox items carry what the policy allowed about a
+// person, so they never travel unencrypted over a network.
+func checkWebhook(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	if len(raw) > 2000 {
+		return invalid("webhook", "at most 2000 characters")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
+		return invalid("webhook", "an absolute https URL")
+	}
+	if u.User != nil || u.Fragment != "" {
+		return invalid("webhook", "no user information or fragment")
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		host := u.Hostname()
+		if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+			return nil
+		}
+		return invalid("webhook", "https, or http to a loopback host only")
+	default:
+		return invalid("webhook", "scheme %q: https only", u.Scheme)
+	}
 }

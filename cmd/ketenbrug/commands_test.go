@@ -204,16 +204,22 @@ func TestDemo(t *testing.T) {
 	if !bytes.Contains(logs, []byte(`"request_id"`)) {
 		t.Fatal("the demo's broker logged nothing")
 	}
-	for i := 0; i < 10; i++ {
+	for i := 0; i < 12; i++ {
 		if bsn := demoBSN(i); bytes.Contains(logs, []byte(bsn)) || strings.Contains(out.String(), bsn) {
 			t.Errorf("the demo's BSN %d appears in the log or the output", i)
 		}
 	}
 	for _, want := range []string{
-		"registered the municipality and its partners",
+		"registered two municipalities and their partners",
 		"its signed answer verified",
 		"replay 401 token_replayed",
 		"consent",
+		"reasons level_too_low — Leusden works at level 2",
+		"receives it at once",
+		"refused (409 conflict)",
+		"accepted → completed",
+		"is refused (412 precondition_failed)",
+		"Version 3, with 3 versions in its history",
 		"refused (403 forbidden) — four eyes",
 		"is now active",
 		"The audit chain is verified: intact",

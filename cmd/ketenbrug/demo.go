@@ -156,28 +156,32 @@ func (d *demo) run(ctx context.Context) error {
 	}
 	op := d.client["operator"]
 
-	// The region: a municipality at level 2 and the partners around a
-	// household, each with its own key.
+	// The region: Leusden at level 2, Amersfoort at level 4, and the
+	// partners around their households, each with its own key.
 	type reg struct {
 		name, id, title string
 		sector          broker.Sector
 		roles           []broker.Role
 		level           int
+		munis           []string
 		people          [][2]string // identity name, sub
 	}
+	leusden, both := []string{"gem-leusden"}, []string{"gem-leusden", "gem-amersfoort"}
 	regs := []reg{
 		{"gem", "gem-leusden", "Gemeente Leusden (sociaal team)", broker.SectorMunicipality,
-			[]broker.Role{broker.RoleCoordinator, broker.RoleProfessional}, 2, [][2]string{{"regisseur", "c.devries"}}},
+			[]broker.Role{broker.RoleCoordinator, broker.RoleProfessional}, 2, leusden, [][2]string{{"regisseur", "c.devries"}}},
+		{"gem-amf", "gem-amersfoort", "Gemeente Amersfoort (wijkteam)", broker.SectorMunicipality,
+			[]broker.Role{broker.RoleCoordinator, broker.RoleProfessional}, 4, []string{"gem-amersfoort"}, [][2]string{{"regisseur-amf", "s.bos"}}},
 		{"kredietbank", "kredietbank", "Kredietbank Eemland (schuldhulpverlening)", broker.SectorDebt,
-			[]broker.Role{broker.RoleConnector, broker.RoleProfessional}, 2, [][2]string{{"kredietbank", "connector"}}},
+			[]broker.Role{broker.RoleConnector, broker.RoleProfessional}, 4, both, [][2]string{{"kredietbank", "connector"}, {"schuldhulp", "p.deboer"}}},
 		{"cjg", "cjg-leusden", "Centrum voor Jeugd en Gezin Leusden", broker.SectorYouth,
-			[]broker.Role{broker.RoleConnector, broker.RoleProfessional}, 2, [][2]string{{"cjg", "m.jansen"}}},
+			[]broker.Role{broker.RoleConnector, broker.RoleProfessional}, 2, leusden, [][2]string{{"cjg", "m.jansen"}}},
 		{"school", "basisschool-de-regenboog", "Basisschool De Regenboog", broker.SectorEducation,
-			[]broker.Role{broker.RoleConnector}, 2, [][2]string{{"school", "connector"}}},
+			[]broker.Role{broker.RoleConnector}, 2, leusden, [][2]string{{"school", "connector"}}},
 		{"uwv", "uwv", "UWV", broker.SectorWorkIncome,
-			[]broker.Role{broker.RoleConnector}, 2, [][2]string{{"uwv", "connector"}}},
+			[]broker.Role{broker.RoleConnector}, 2, both, [][2]string{{"uwv", "connector"}}},
 		{"fg", "fg-regio", "Privacy office of the region (FG)", broker.SectorMunicipality,
-			[]broker.Role{broker.RolePrivacyOfficer}, 2, [][2]string{{"fg-anna", "anna.bakker"}, {"fg-ben", "ben.visser"}}},
+			[]broker.Role{broker.RolePrivacyOfficer}, 2, both, [][2]string{{"fg-anna", "anna.bakker"}, {"fg-ben", "ben.visser"}}},
 	}
 	for _, r := range regs {
 		var pubs []json.RawMessage
@@ -196,17 +200,18 @@ func (d *demo) run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		muni := []string{"gem-leusden"}
 		req := map[string]any{"id": r.id, "name": r.title, "sector": r.sector, "roles": r.roles, "level": r.level,
-			"municipalities": muni, "covenant": "2026-1", "jwks": jwks}
+			"municipalities": r.munis, "covenant": "2026-1", "jwks": jwks}
 		if err := op.JSON(ctx, http.MethodPost, "/v1/partners", "", req, nil); err != nil {
 			return fmt.Errorf("registering %s: %w", r.id, err)
 		}
 	}
-	d.say("The operator registered the municipality and its partners, each with its own public key:")
+	d.say("The operator registered two municipalities and their partners, each with its own public key:")
 	for _, r := range regs {
 		d.detail("%-26s %s (sector %s, level %d)", r.id, r.title, r.sector, r.level)
 	}
+	d.detail("A municipality's level is its ambition (1 consult core partners … 4 one joint plan); a request works at")
+	d.detail("the lower of the municipality's and the partner's level.")
 
 	var me broker.Whoami
 	if err := d.client["kredietbank"].JSON(ctx, http.MethodGet, "/v1/whoami", "", nil, &me); err != nil {
@@ -220,6 +225,15 @@ func (d *demo) run(ctx context.Context) error {
 	}
 
 	if err := d.household(ctx); err != nil {
+		return err
+	}
+	if err := d.refusedAssignment(ctx); err != nil {
+		return err
+	}
+	if err := d.assignment(ctx); err != nil {
+		return err
+	}
+	if err := d.plan(ctx); err != nil {
 		return err
 	}
 	if err := d.policyChange(ctx); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ketenbrug/ketenbrug/broker"
+	"github.com/ketenbrug/ketenbrug/broker/webhook"
 	"github.com/ketenbrug/ketenbrug/connectors"
 )
 
@@ -24,6 +25,7 @@ type brokerFlags struct {
 	fourEyes      bool
 	policyTimeout time.Duration
 	logLevel      string
+	webhook       webhook.Settings
 }
 
 func (f *brokerFlags) register(cmd *cobra.Command) {
@@ -34,6 +36,14 @@ func (f *brokerFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.fourEyes, "policy-four-eyes", fourEyes, "a second privacy officer must approve a policy version (env KETENBRUG_POLICY_FOUR_EYES)")
 	timeout, _ := time.ParseDuration(envOr("KETENBRUG_POLICY_TIMEOUT", "100ms"))
 	fl.DurationVar(&f.policyTimeout, "policy-timeout", timeout, "deadline of one policy decision; past it the request is denied (env KETENBRUG_POLICY_TIMEOUT)")
+	attempts, _ := strconv.Atoi(envOr("KETENBRUG_WEBHOOK_ATTEMPTS", strconv.Itoa(webhook.DefaultMaxAttempts)))
+	fl.IntVar(&f.webhook.MaxAttempts, "webhook-attempts", attempts, "attempts of one webhook delivery before it is dead-lettered (env KETENBRUG_WEBHOOK_ATTEMPTS)")
+	backoff, _ := time.ParseDuration(envOr("KETENBRUG_WEBHOOK_BACKOFF", webhook.DefaultBackoff.String()))
+	fl.DurationVar(&f.webhook.Backoff, "webhook-backoff", backoff, "wait after a webhook's first failed attempt, doubling after each further one (env KETENBRUG_WEBHOOK_BACKOFF)")
+	maxBackoff, _ := time.ParseDuration(envOr("KETENBRUG_WEBHOOK_MAX_BACKOFF", webhook.DefaultMaxBackoff.String()))
+	fl.DurationVar(&f.webhook.MaxBackoff, "webhook-max-backoff", maxBackoff, "longest wait between webhook attempts (env KETENBRUG_WEBHOOK_MAX_BACKOFF)")
+	hookTimeout, _ := time.ParseDuration(envOr("KETENBRUG_WEBHOOK_TIMEOUT", webhook.DefaultTimeout.String()))
+	fl.DurationVar(&f.webhook.Timeout, "webhook-timeout", hookTimeout, "deadline of one webhook request (env KETENBRUG_WEBHOOK_TIMEOUT)")
 	fl.StringVar(&f.logLevel, "log-level", envOr("KETENBRUG_LOG_LEVEL", "info"), "debug, info, warn or error (env KETENBRUG_LOG_LEVEL)")
 }
 
@@ -47,7 +57,7 @@ func (f *brokerFlags) logger(w io.Writer) (*slog.Logger, error) {
 
 func (f *brokerFlags) system(ctx context.Context, log *slog.Logger) (*System, error) {
 	return CreateSystem(ctx, SystemConfig{DataDir: f.data, ID: f.id, FourEyes: f.fourEyes,
-		PolicyTimeout: f.policyTimeout, Logger: log})
+		PolicyTimeout: f.policyTimeout, Logger: log, Webhook: f.webhook})
 }
 
 func newInitCommand() *cobra.Command {

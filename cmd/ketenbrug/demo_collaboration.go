@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ketenbrug/ketenbrug/broker"
+	"github.com/ketenbrug/ketenbrug/connectors"
+)
+
+// The second household of the story lives in Amersfoort, a municipality
+// at ambition level 4. Its parent is the Kredietbank client of the debt
+// export (demoBSN(10)), so the assignment meets an involvement the
+// recipient already has.
+const (
+	amfHousehold = "hh-2077"
+	amfPurpose   = "vroegsignalering-schulden"
+)
+
+// refusedAssignment shows level 3 refused where the municipality works at
+// level 2.
+func (d *demo) refusedAssignment(ctx context.Context) error {
+	err := d.client["regisseur"].JSON(ctx, http.MethodPost, "/v1/assignments", amfPurpose, map[string]any{
+		"household": "hh-1042", "recipient": "kredietbank", "type": "schuldenoverzicht", "due": dueIn(14),
+	}, nil)
+	var pe *connectors.ProblemError
+	if !errors.As(err, &pe) {
+		return fmt.Errorf("an assignment at level 2 was not refused: %v", err)
+	}
+	d.say("Leusden's coordinator tries to give the Kredietbank an assignment: refused (%d), reasons %s — Leusden works at level 2.",
+		pe.Status, strings.Join(pe.Reasons, ", "))
+	return nil
+}
+
+// assignment plays level 3 in Amersfoort: an assignment travels from the
+// coordinator to the Kredietbank's inbox and back through its lifecycle.
+func (d *demo) assignment(ctx context.Context) error {
+	coord, kb := d.client["regisseur-amf"], d.client["kredietbank"]
+	members := []map[string]any{
+		{"label": "ouder", "bsn": demoBSN(10), "role": broker.MemberParent, "birth_year": 1991},
+		{"label": "kind", "bsn": demoBSN(11), "role": broker.MemberChild, "birth_year": 2016},
+	}
+	if err := coord.JSON(ctx, http.MethodPut, "/v1/households/"+amfHousehold, amfPurpose,
+		map[string]any{"municipality": "gem-amersfoort", "area": "vathorst", "members": members}, nil); err != nil {
+		return err
+	}
+	d.say("In Amersfoort (level 4) the wijkteam's coordinator registers household %s (ouder, kind). Purpose now:", amfHousehold)
+	d.detail("early debt signalling, a statutory task (Wet gemeentelijke schuldhulpverlening): no consent needed, but only")
+	d.detail("debt-related partners and the fields the policy names.")
+
+	// The Kredietbank's connector is already waiting on its inbox, past
+	// the items it has seen.
+	var seen broker.InboxPage
+	if err := kb.JSON(ctx, http.MethodGet, "/v1/inbox", "", nil, &seen); err != nil {
+		return err
+	}
+	type polled struct {
+		page broker.InboxPage
+		err  error
+	}
+	poll := make(chan polled, 1)
+	go func() {
+		var p broker.InboxPage
+		err := kb.JSON(ctx, http.MethodGet, "/v1/inbox?wait=10s&after="+seen.Next, "", nil, &p)
+		poll <- polled{p, err}
+	}()
+	time.Sleep(100 * time.Millisecond)
+	var a broker.AssignmentView
+	if err := coord.JSON(ctx, http.MethodPost, "/v1/assignments", amfPurpose, map[string]any{
+		"household": amfHousehold, "recipient": "kredietbank", "type": "schuldenoverzicht", "due": dueIn(14),
+	}, &a); err != nil {
+		return err
+	}
+	d.say("She gives the Kredietbank an assignment (opdracht) %q, due %s: %s. The policy allows no free text", a.Type, a.Due, a.Status)
+	d.detail("for this type, so nothing about the household travels beyond what the type itself says.")
+	p := <-poll
+	if p.err != nil {
+		return p.err
+	}
+	var item *broker.InboxView
+	for i, it := range p.page.Items {
+		if it.Assignment != nil && it.Assignment.ID == a.ID {
+			item = &p.page.Items[i]
+		}
+	}
+	if item == nil {
+		return fmt.Errorf("the assignment did not reach the Kredietbank's inbox")
+	}
+	d.say("The Kredietbank's connector, long-polling its inbox, receives it at once (with its own dossier %s) and acknowledges.",
+		strings.Join(item.Assignment.YourRefs, ", "))
+	if err := kb.JSON(ctx, http.MethodPost, "/v1/inbox/"+item.ID+"/ack", "", nil, nil); err != nil {
+		return err
+	}
+
+	err := coord.JSON(ctx, http.MethodPost, "/v1/assignments/"+a.ID+"/accept", "", nil, nil)
+	var pe *connectors.ProblemError
+	if !errors.As(err, &pe) || pe.Status != http.StatusConflict {
+		return fmt.Errorf("the giver accepting her own assignment was not refused with 409: %v", err)
+	}
+	d.say("The coordinator tries to accept it herself: refused (%d %s) — only the recipient accepts.", pe.Status, pe.Code)
+
+	if err := kb.JSON(ctx, http.MethodPost, "/v1/assignments/"+a.ID+"/accept", "", nil, nil); err != nil {
+		return err
+	}
+	var done broker.AssignmentView
+	if err := kb.JSON(ctx, http.MethodPost, "/v1/assignments/"+a.ID+"/complete", "",
+		map[string]string{"outcome": "Overzicht gemaakt: 6 schuldeisers, afspraak budgetbeheer."}, &done); err != nil {
+		return err
+	}
+	var back broker.InboxPage
+	if err := coord.JSON(ctx, http.MethodGet, "/v1/inbox", "", nil, &back); err != nil {
+		return err
+	}
+	var steps []string
+	for _, it := range back.Items {
+		if it.Assignment != nil && it.Assignment.ID == a.ID {
+			steps = append(steps, it.Assignment.Status)
+		}
+	}
+	d.say("The Kredietbank accepts and completes it (%q); the coordinator's inbox shows: %s.",
+		done.Outcome, strings.Join(steps, " → "))
+	return nil
+}
+
+// plan plays level 4: the joint household plan, edited by two sides under
+// optimistic concurrency, printed for the household meeting.
+func (d *demo) plan(ctx context.Context) error {
+	coord, pro := d.client["regisseur-amf"], d.client["schuldhulp"]
+	path := "/v1/households/" + amfHousehold + "/plan"
+	plan := broker.PlanInput{
+		Goals: []broker.Goal{
+			{ID: "rust", Title: "Rust in de financiën", Target: dueIn(180)},
+			{ID: "school", Title: "Kind gaat met plezier naar school", Target: dueIn(120)},
+		},
+		Agreements: []broker.Agreement{
+			{ID: "budget", Goal: "rust", Partner: "kredietbank", Action: "Budgetbeheer starten en schuldeisers benaderen", Due: dueIn(30)},
+			{ID: "gesprek", Goal: "school", Partner: "gem-amersfoort", Action: "Gesprek met ouder en mentor plannen", Due: dueIn(21)},
+		},
+	}
+	v1, err := d.putPlan(ctx, coord, path, plan, http.Header{"If-None-Match": {"*"}})
+	if err != nil {
+		return err
+	}
+	d.say("The coordinator opens the joint plan (één gezin, één plan): %d goals, %d work agreements; version %d, ETag %s.",
+		len(v1.Goals), len(v1.Agreements), v1.Version, v1.ETag())
+
+	// Both sides edit version 1: the first write wins, the second gets 412.
+	resp, err := pro.Do(ctx, connectors.Request{Method: http.MethodPost, Path: path + "/agreements/budget/status",
+		Body: []byte(`{"status":"in-progress"}`), Header: http.Header{"If-Match": {v1.ETag()}}})
+	if err != nil {
+		return err
+	}
+	plan.Note = "Na de planbijeenkomst"
+	_, err = d.putPlan(ctx, coord, path, plan, http.Header{"If-Match": {v1.ETag()}})
+	var pe *connectors.ProblemError
+	if !errors.As(err, &pe) || pe.Status != http.StatusPreconditionFailed {
+		return fmt.Errorf("a stale plan edit was not refused with 412: %v", err)
+	}
+	d.say("The debt counsellor marks her agreement in progress (version %s); the coordinator's edit of version 1 at the same time",
+		strings.Trim(resp.Header.Get("ETag"), `"`))
+	d.detail("is refused (%d %s) instead of overwriting it: she reloads and saves on top of the new version.", pe.Status, pe.Code)
+	var cur broker.PlanView
+	if err := coord.JSON(ctx, http.MethodGet, path, amfPurpose, nil, &cur); err != nil {
+		return err
+	}
+	for i := range plan.Agreements {
+		for _, ag := range cur.Agreements {
+			if ag.ID == plan.Agreements[i].ID {
+				plan.Agreements[i].Status = ag.Status
+			}
+		}
+	}
+	latest, err := d.putPlan(ctx, coord, path, plan, http.Header{"If-Match": {cur.ETag()}})
+	if err != nil {
+		return err
+	}
+	doc, err := coord.Do(ctx, connectors.Request{Method: http.MethodGet, Path: path, Purpose: amfPurpose,
+		Header: http.Header{"Accept": {"text/markdown"}}})
+	if err != nil {
+		return err
+	}
+	var hist broker.PlanHistory
+	if err := coord.JSON(ctx, http.MethodGet, path+"/history", amfPurpose, nil, &hist); err != nil {
+		return err
+	}
+	d.say("Version %d, with %d versions in its history; printed as Markdown (%d lines) or HTML for the household meeting:",
+		latest.Version, len(hist.Versions), strings.Count(string(doc.Body), "\n"))
+	for _, ag := range latest.Agreements {
+		d.detail("%-8s %s · %s · by %s · %s", ag.ID, ag.PartnerName, ag.Action, ag.Due, ag.Status)
+	}
+	return nil
+}
+
+func (d *demo) putPlan(ctx context.Context, c *connectors.Client, path string, in broker.PlanInput, h http.Header) (broker.PlanView, error) {
+	var v broker.PlanView
+	body, err := json.Marshal(in)
+	if err != nil {
+		return v, err
+	}
+	resp, err := c.Do(ctx, connectors.Request{Method: http.MethodPut, Path: path, Purpose: amfPurpose, Body: body, Header: h})
+	if err != nil {
+		return v, err
+	}
+	return v, json.Unmarshal(resp.Body, &v)
+}
+
+func dueIn(days int) string { return time.Now().AddDate(0, 0, days).Format(time.DateOnly) }
