@@ -323,6 +323,15 @@ func (c *Client) verify(ctx context.Context, hresp *http.Response, jti string, b
 	if len(body) > 0 {
 		r.BodyHash = protocol.BodyHash(body)
 	}
+	return c.verifySigned(ctx, token, r)
+}
+
+// verifySigned checks a broker signature over r, refreshing the broker's
+// keys once when it names a key not yet known (rotation).
+func (c *Client) verifySigned(ctx context.Context, token string, r protocol.Response) error {
+	if err := c.discover(ctx, false); err != nil {
+		return err
+	}
 	for refreshed := false; ; refreshed = true {
 		c.mu.Lock()
 		v := c.verifier

@@ -6,7 +6,7 @@
 // Readers never block the writer, and Backup streams a consistent copy of
 // the file while the broker keeps serving.
 //
-// # Layout (schema version 3)
+// # Layout (schema version 4)
 //
 // All buckets are top level. Integers in keys are uint64 big-endian, so
 // byte order is numeric order and appends land at the end of the B+tree.
@@ -33,6 +33,15 @@
 //	households              id → broker.Household
 //	households_by_member    pseudonym ‖ 0x00 ‖ household id → ∅
 //	inbox                   partner ‖ 0x00 ‖ seq → broker.InboxItem
+//
+// Schema 4 added (collaboration.go), for ambition levels 3 and 4:
+//
+//	assignments            id → broker.Assignment
+//	assignments_by_partner partner ‖ 0x00 ‖ assignment id → ∅ (giver and recipient)
+//	plans                  household id → broker.Plan (the current version)
+//	plan_versions          household id ‖ 0x00 ‖ version → broker.Plan (every version, kept)
+//	deliveries             id → broker.Delivery (pending webhook deliveries)
+//	dead_letters           id → broker.DeadLetter
 //
 // # Adding an entity
 //

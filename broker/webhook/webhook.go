@@ -45,11 +45,11 @@ import (
 // Headers of a delivery.
 const (
 	// DeliveryHeader names the delivery; it is the signature's req claim.
-	DeliveryHeader = "Ketenbrug-Delivery"
+	DeliveryHeader = protocol.DeliveryHeader
 	// AttemptHeader counts the attempts of this delivery, from 1.
-	AttemptHeader = "Ketenbrug-Delivery-Attempt"
+	AttemptHeader = protocol.DeliveryAttemptHeader
 	// SignedStatus is the status claim of a delivery's signature.
-	SignedStatus = http.StatusOK
+	SignedStatus = protocol.DeliveryStatus
 )
 
 // Source is the broker's side of delivery: *broker.Service implements it.

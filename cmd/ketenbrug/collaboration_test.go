@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -434,18 +435,22 @@ func TestPlanOverHTTP(t *testing.T) {
 	}
 }
 
-// hook is a partner's webhook on loopback that can be down, and checks
-// every delivery's signature with the broker's published key.
+// hook is a partner's webhook on loopback that can be down. It serves the
+// SDK's WebhookHandler, which checks every delivery's signature with the
+// broker's published keys, and keeps the last raw delivery for replays.
 type hook struct {
 	srv       *httptest.Server
 	up        atomic.Bool
 	calls     atomic.Int32
 	mu        sync.Mutex
+	sdk       http.Handler
 	delivered []broker.InboxView
 	bad       atomic.Int32
+	raw       *http.Request
+	rawBody   []byte
 }
 
-func newHook(t *testing.T, tb *testBroker, partner string) *hook {
+func newHook(t *testing.T) *hook {
 	h := &hook{}
 	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.calls.Add(1)
@@ -454,23 +459,48 @@ func newHook(t *testing.T, tb *testBroker, partner string) *hook {
 			return
 		}
 		body, _ := io.ReadAll(r.Body)
-		if err := tb.verifySDK(r.Header.Get(protocol.SignatureHeader), partner, r.Header.Get(webhook.DeliveryHeader),
-			webhook.SignedStatus, body); err != nil {
-			h.bad.Add(1)
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		var it broker.InboxView
-		if err := json.Unmarshal(body, &it); err != nil {
-			h.bad.Add(1)
-		}
 		h.mu.Lock()
-		h.delivered = append(h.delivered, it)
+		h.raw, h.rawBody = r.Clone(context.Background()), body
+		sdk := h.sdk
 		h.mu.Unlock()
-		w.WriteHeader(http.StatusNoContent)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		rec := httptest.NewRecorder()
+		sdk.ServeHTTP(rec, r)
+		if rec.Code == http.StatusUnauthorized {
+			h.bad.Add(1)
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
 	}))
 	t.Cleanup(h.srv.Close)
 	return h
+}
+
+// serve hands the hook's deliveries to c's WebhookHandler.
+func (h *hook) serve(c *connectors.Client) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.sdk = c.WebhookHandler(func(_ context.Context, it broker.InboxView) error {
+		h.mu.Lock()
+		h.delivered = append(h.delivered, it)
+		h.mu.Unlock()
+		return nil
+	})
+}
+
+// replay sends the last delivery the hook received, changed by edit, to
+// handler and returns the status.
+func (h *hook) replay(handler http.Handler, edit func(r *http.Request, body []byte) []byte) int {
+	h.mu.Lock()
+	r, body := h.raw.Clone(context.Background()), bytes.Clone(h.rawBody)
+	h.mu.Unlock()
+	body = edit(r, body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	rec := httptest.NewRecorder()
+	handler.ServeHTTP(rec, r)
+	return rec.Code
 }
 
 func (h *hook) got() []broker.InboxView {
@@ -495,9 +525,10 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // inbox: nothing is lost.
 func TestWebhookDelivery(t *testing.T) {
 	tb := newCollabBroker(t, webhook.Settings{MaxAttempts: 4, Backoff: 20 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
-	kbHook := newHook(t, tb, "kredietbank")
-	sdHook := newHook(t, tb, "sociale-dienst")
+	kbHook, sdHook := newHook(t), newHook(t)
 	r := newRegion(t, tb, 3, map[string]string{"kredietbank": kbHook.srv.URL + "/ketenbrug", "sociale-dienst": sdHook.srv.URL})
+	kbHook.serve(r.kb)
+	sdHook.serve(r.sd)
 
 	// The kredietbank's webhook is down for its first attempts.
 	resp, pe := call(t, r.coord, http.MethodPost, "/v1/assignments", debtPurpose, map[string]any{
@@ -514,6 +545,50 @@ func TestWebhookDelivery(t *testing.T) {
 	}
 	if kbHook.bad.Load() != 0 {
 		t.Fatal("a delivery's signature did not verify")
+	}
+	// What the SDK's handler refuses: 401 (or 405), never handed over.
+	sdHandler := r.sd.WebhookHandler(func(context.Context, broker.InboxView) error {
+		t.Error("a refused delivery was handed over")
+		return nil
+	})
+	kbHandler := r.kb.WebhookHandler(func(context.Context, broker.InboxView) error {
+		t.Error("a refused delivery was handed over")
+		return nil
+	})
+	for _, tc := range []struct {
+		name    string
+		handler http.Handler
+		edit    func(r *http.Request, body []byte) []byte
+		want    int
+	}{
+		{"another partner's delivery", sdHandler, func(*http.Request, []byte) []byte { return nil }, http.StatusUnauthorized},
+		{"changed body", kbHandler, func(_ *http.Request, b []byte) []byte {
+			return bytes.Replace(b, []byte(`"kind":"assignment"`), []byte(`"kind":"match"     `), 1)
+		}, http.StatusUnauthorized},
+		{"other delivery id", kbHandler, func(r *http.Request, _ []byte) []byte {
+			r.Header.Set(protocol.DeliveryHeader, "d-other")
+			return nil
+		}, http.StatusUnauthorized},
+		{"no signature", kbHandler, func(r *http.Request, _ []byte) []byte {
+			r.Header.Del(protocol.SignatureHeader)
+			return nil
+		}, http.StatusUnauthorized},
+		{"not a POST", kbHandler, func(r *http.Request, _ []byte) []byte {
+			r.Method = http.MethodGet
+			return nil
+		}, http.StatusMethodNotAllowed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := kbHook.replay(tc.handler, func(r *http.Request, b []byte) []byte {
+				if e := tc.edit(r, b); e != nil {
+					return e
+				}
+				return b
+			})
+			if got != tc.want {
+				t.Errorf("status %d, want %d", got, tc.want)
+			}
+		})
 	}
 	// Delivered counts as acknowledged (once the broker has recorded the
 	// answer): the long-poll does not hand it over again.

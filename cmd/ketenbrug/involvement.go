@@ -434,10 +434,7 @@ func newInboxCommand() *cobra.Command {
 			tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tKIND\tTIME\tHOUSEHOLD\tYOUR REF\tABOUT")
 			for _, it := range page.Items {
-				about := "-"
-				if it.About != nil {
-					about = aboutString(it.About)
-				}
+				about := inboxAbout(it)
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", it.ID, it.Kind, it.Created.Local().Format(time.DateTime),
 					orDash(it.Household), orDash(it.Ref), orDash(about))
 			}
@@ -455,4 +452,25 @@ func newInboxCommand() *cobra.Command {
 			fmt.Fprintf(out, "acknowledged %d item(s)\n", len(page.Items))
 			return nil
 		})
+}
+
+// inboxAbout says in one line what an inbox item is about.
+func inboxAbout(it broker.InboxView) string {
+	switch {
+	case it.About != nil:
+		return aboutString(it.About)
+	case it.Assignment != nil:
+		a := it.Assignment
+		s := fmt.Sprintf("assignment %s %q %s, due %s, from %s", a.ID, a.Type, a.Status, a.Due, a.Giver.Partner)
+		if a.Outcome != "" {
+			s += ": " + a.Outcome
+		}
+		if a.Reason != "" {
+			s += ": " + a.Reason
+		}
+		return s
+	case it.Plan != nil:
+		return fmt.Sprintf("plan version %d (%s): %s by %s", it.Plan.Version, it.Plan.Status, it.Plan.Change, it.Plan.ChangedBy.Partner)
+	}
+	return "-"
 }

@@ -17,6 +17,15 @@ const (
 	// SignatureHeader is the HTTP response header carrying the response
 	// token.
 	SignatureHeader = "Ketenbrug-Signature"
+	// DeliveryHeader names a webhook delivery; the delivery's signature
+	// has it as its req claim (where a response has the request's jti).
+	DeliveryHeader = "Ketenbrug-Delivery"
+	// DeliveryAttemptHeader counts the attempts of a webhook delivery,
+	// from 1.
+	DeliveryAttemptHeader = "Ketenbrug-Delivery-Attempt"
+	// DeliveryStatus is the status claim of a webhook delivery's
+	// signature.
+	DeliveryStatus = 200
 	// MaxTokenLifetime is the largest exp - iat of a request token.
 	MaxTokenLifetime = 300 * time.Second
 	// MaxClockSkew is the clock difference tolerated between partner and
