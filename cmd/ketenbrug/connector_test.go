@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,8 +19,14 @@ import (
 // newPartnerIdentity registers partner id with one connector key and
 // writes its identity file.
 func newPartnerIdentity(t *testing.T, op *connectors.Client, dir, id string, sector broker.Sector) string {
+	return newPartnerAt(t, op, dir, id, sector, broker.RoleConnector, 2)
+}
+
+// newPartnerAt registers partner id of gem-test at level with one
+// identity of role, and returns the identity file.
+func newPartnerAt(t *testing.T, op *connectors.Client, dir, id string, sector broker.Sector, role broker.Role, level int) string {
 	t.Helper()
-	ident, pub, err := connectors.NewIdentity(id, "connector", string(broker.RoleConnector), "EdDSA")
+	ident, pub, err := connectors.NewIdentity(id, "connector", string(role), "EdDSA")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,8 +34,8 @@ func newPartnerIdentity(t *testing.T, op *connectors.Client, dir, id string, sec
 	if err := ident.WriteFile(path); err != nil {
 		t.Fatal(err)
 	}
-	req := map[string]any{"id": id, "name": "Test " + id, "sector": sector, "roles": []string{"connector"},
-		"level": 2, "municipalities": []string{"gem-test"}, "covenant": "2026-1", "jwks": json.RawMessage(pub)}
+	req := map[string]any{"id": id, "name": "Test " + id, "sector": sector, "roles": []broker.Role{role},
+		"level": level, "municipalities": []string{"gem-test"}, "covenant": "2026-1", "jwks": json.RawMessage(pub)}
 	if err := op.JSON(context.Background(), http.MethodPost, "/v1/partners", "", req, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -130,18 +137,20 @@ func (r *restartable) halt() {
 	}
 }
 
-// push puts an inbox item for partner straight into the store, as a match
-// signal or assignment would.
-func (r *restartable) push(partner string, n int) {
+// give has coord give n assignments to kb-test about household hh-d, over
+// HTTP, and returns their ids.
+func (r *restartable) give(coord *connectors.Client, n int) []string {
 	r.t.Helper()
+	var ids []string
 	for i := 0; i < n; i++ {
-		if err := r.sys.Store.Update(func(tx broker.Tx) error {
-			_, err := tx.AppendInbox(broker.InboxItem{Partner: partner, Kind: broker.InboxMatch, Created: time.Now().UTC(), Ref: "cl-1"})
-			return err
-		}); err != nil {
+		var a broker.AssignmentView
+		if err := coord.JSON(context.Background(), http.MethodPost, "/v1/assignments", "vroegsignalering-schulden",
+			map[string]any{"household": "hh-d", "recipient": "kb-test", "type": "schuldenoverzicht", "due": due(7 + i)}, &a); err != nil {
 			r.t.Fatal(err)
 		}
+		ids = append(ids, a.ID)
 	}
+	return ids
 }
 
 func TestConnectorDaemonDeliversEachItemOnceAcrossRestart(t *testing.T) {
@@ -166,7 +175,21 @@ func TestConnectorDaemonDeliversEachItemOnceAcrossRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idPath := newPartnerIdentity(t, op, dir, "cjg-test", broker.SectorYouth)
+	// A municipality at level 3 whose coordinator gives assignments to a
+	// debt counsellor's connector, which runs the daemon.
+	idPath := newPartnerAt(t, op, dir, "kb-test", broker.SectorDebt, broker.RoleConnector, 3)
+	coordIdent, err := connectors.LoadIdentity(newPartnerAt(t, op, dir, "gem-test", broker.SectorMunicipality, broker.RoleCoordinator, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	coord, err := connectors.New(connectors.Config{Server: "http://" + r.addr, Identity: coordIdent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := coord.JSON(context.Background(), http.MethodPut, "/v1/households/hh-d", "vroegsignalering-schulden",
+		map[string]any{"municipality": "gem-test", "members": []map[string]any{{"label": "ouder", "bsn": newBSN(t), "role": "parent"}}}, nil); err != nil {
+		t.Fatal(err)
+	}
 
 	outbox := filepath.Join(dir, "outbox")
 	cfg := &daemonConfig{Server: "http://" + r.addr, Identity: idPath, Outbox: outbox, InboxWait: "1s"}
@@ -196,25 +219,39 @@ func TestConnectorDaemonDeliversEachItemOnceAcrossRestart(t *testing.T) {
 		}
 	}
 
-	r.push("cjg-test", 3)
+	given := r.give(coord, 3)
 	if got := waitFiles(3); len(got) != 3 {
 		t.Fatalf("before the restart the outbox has %v", got)
 	}
 	r.halt()
 	r.start() // same data directory, same address
-	r.push("cjg-test", 2)
+	given = append(given, r.give(coord, 2)...)
 	waitFiles(5)
 	time.Sleep(1500 * time.Millisecond) // give a duplicate every chance to appear
 	got := waitFiles(0)
 	if len(got) != 5 {
 		t.Fatalf("after the restart the outbox has %d items, want exactly 5: %v", len(got), got)
 	}
+	var delivered []string
+	for _, name := range got {
+		var it broker.InboxView
+		b, err := os.ReadFile(filepath.Join(outbox, name))
+		if err != nil || json.Unmarshal(b, &it) != nil || it.Assignment == nil {
+			t.Fatalf("outbox file %s is not an assignment: %s", name, b)
+		}
+		delivered = append(delivered, it.Assignment.ID)
+	}
+	slices.Sort(delivered)
+	slices.Sort(given)
+	if !slices.Equal(delivered, given) {
+		t.Fatalf("the outbox holds assignments %v, want each of %v once", delivered, given)
+	}
 	var left []broker.InboxItem
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if err := r.sys.Store.View(func(tx broker.ReadTx) error {
 			var err error
-			left, err = tx.Inbox("cjg-test", 0, 100, false)
+			left, err = tx.Inbox("kb-test", 0, 100, false)
 			return err
 		}); err != nil {
 			t.Fatal(err)
