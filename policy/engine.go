@@ -44,6 +44,9 @@ type Config struct {
 	// CacheSize bounds the number of versions kept prepared (the active
 	// one is always kept). Default DefaultCacheSize.
 	CacheSize int
+	// Workers bounds the evaluations that run at once (the rest queue);
+	// see workers.go. Default twice GOMAXPROCS, at least 4.
+	Workers int
 }
 
 // Validate checks the configuration and fills defaults.
@@ -63,6 +66,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("policy: CacheSize must not be negative"))
 	case c.CacheSize == 0:
 		c.CacheSize = DefaultCacheSize
+	}
+	if c.Workers < 0 {
+		errs = append(errs, errors.New("policy: Workers must not be negative"))
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -86,6 +92,9 @@ type Engine struct {
 	mu    sync.Mutex
 	cache map[string]*entry
 	lru   list.List // of *entry, most recently used first
+
+	// workers evaluate; see workers.go.
+	workers *workers
 }
 
 var _ broker.PolicyEngine = (*Engine)(nil)
@@ -136,7 +145,8 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("policy: default bundle: %w (notes: %v)", err, rep.Notes)
 	}
-	e := &Engine{cfg: cfg, log: cfg.Logger, cache: map[string]*entry{}, builtinBundle: raw, builtinReport: rep}
+	e := &Engine{cfg: cfg, log: cfg.Logger, cache: map[string]*entry{}, builtinBundle: raw, builtinReport: rep,
+		workers: newWorkers(cfg.Workers)}
 	v, err := newVersion(ctx, broker.PolicyID(raw), l, pq)
 	if err != nil {
 		return nil, err
@@ -231,8 +241,6 @@ func (e *Engine) eval(ctx context.Context, v *version, in *broker.DecisionInput,
 		return nil, err
 	}
 	c := topdown.NewCancel()
-	timer := time.AfterFunc(limit, c.Cancel)
-	defer timer.Stop()
 	if ctx.Done() != nil {
 		defer context.AfterFunc(ctx, c.Cancel)()
 	}
@@ -240,7 +248,23 @@ func (e *Engine) eval(ctx context.Context, v *version, in *broker.DecisionInput,
 	opts = append(opts, v.opts...)
 	opts = append(opts, rego.EvalParsedInput(inputValue(in)), rego.EvalExternalCancel(c))
 	opts = append(opts, extra...)
-	rs, err := v.pq.Eval(ctx, opts...)
+	var rs rego.ResultSet
+	var err error
+	// The limit counts from when a worker starts, not from the queue: it
+	// bounds the policy's own cost. Waiting is bounded by ctx.
+	werr := e.workers.do(ctx, func() {
+		timer := time.AfterFunc(limit, c.Cancel)
+		defer timer.Stop()
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("policy evaluation panicked: %v", p)
+			}
+		}()
+		rs, err = v.pq.Eval(ctx, opts...)
+	})
+	if werr != nil {
+		return nil, fmt.Errorf("waiting for a policy worker: %w", werr)
+	}
 	if err != nil && c.Cancelled() {
 		if cerr := ctx.Err(); cerr != nil {
 			return nil, fmt.Errorf("%w: %w", cerr, err)

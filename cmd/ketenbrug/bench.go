@@ -366,6 +366,7 @@ func localTarget(ctx context.Context, ds *dataset.Dataset, res *benchResult, say
 	debug.FreeOSMemory()
 	start := time.Now()
 	log := slog.New(slog.DiscardHandler)
+	tuneGC(log) // as serve does
 	sys, err := CreateSystem(ctx, SystemConfig{DataDir: data, ID: "ketenbrug-bench", FourEyes: true,
 		PolicyTimeout: time.Second, Logger: log})
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -142,6 +144,7 @@ func newServeCommand() *cobra.Command {
 				}
 				log.Info("initialised data directory", "dir", f.data, "made", made)
 			}
+			tuneGC(log)
 			sys, err := f.system(ctx, log)
 			if err != nil {
 				return err
@@ -197,4 +200,23 @@ func serveUntilDone(ctx context.Context, sys *System, ln net.Listener, log *slog
 		return err
 	}
 	return nil
+}
+
+// serveGCPercent is the garbage collector's target while serving, unless
+// GOGC is set. The broker's live heap is small (tens of MiB even with a
+// million persons: the store is memory-mapped, not on the heap) while
+// every request allocates (OPA's evaluator most of all), so at Go's
+// default of 100 the collector ran constantly under load: 8 % of the CPU
+// in `ketenbrug bench`. At 400 the heap may grow to five times the live
+// data before a cycle — still far below the 512 MiB budget — and the
+// collector's share drops to a few per cent.
+const serveGCPercent = 400
+
+// tuneGC applies serveGCPercent when the operator did not set GOGC.
+func tuneGC(log *slog.Logger) {
+	if os.Getenv("GOGC") != "" {
+		return
+	}
+	debug.SetGCPercent(serveGCPercent)
+	log.Debug("garbage collector target set", "gc_percent", serveGCPercent)
 }
