@@ -33,6 +33,8 @@ type crashLedger struct {
 	// consents by evidence marker (unique per write), with the BSN index.
 	conSent  map[string]int
 	conAcked map[string]bool
+	// collab: full-caseload syncs, assignments and plan edits.
+	collab collabLedger
 	// refused holds answers that a crash cannot explain (a 4xx problem).
 	refused []error
 }
@@ -50,20 +52,29 @@ func (l *crashLedger) unexpected(err error) {
 
 func newCrashLedger() *crashLedger {
 	return &crashLedger{invSent: map[string]broker.InvolvementInput{}, invAcked: map[string]bool{},
-		conSent: map[string]int{}, conAcked: map[string]bool{}}
+		conSent: map[string]int{}, conAcked: map[string]bool{},
+		collab: newCollabLedger(crashSyncWorkers, crashPlanWorkers)}
 }
+
+// Workers of each kind of write besides involvements and consents.
+const crashSyncWorkers, crashPlanWorkers = 2, 2
 
 // crashParties are the SDK clients of the partners the harness plays.
 type crashParties struct {
 	conn, pro, fg *connectors.Client
 	bsns          []string
+	collab        *collabParties
 }
 
 // TestCrashSafety runs the real `ketenbrug serve` binary, writes to it
-// concurrently through the SDK, kills it with SIGKILL at random moments and
-// restarts it on the same data directory: every acknowledged write must
-// survive, nothing unacknowledged may be half there, the audit chain must
-// verify and bbolt's own consistency check must pass after every kill.
+// concurrently through the SDK — involvement upserts, consents,
+// full-caseload syncs, assignments given, accepted and completed (level 3)
+// and plan edits with If-Match (level 4) — kills it with SIGKILL at random
+// moments and restarts it on the same data directory: every acknowledged
+// write must survive, nothing unacknowledged may be half there (no change
+// without its audit entry or the reverse, no inbox signal without its
+// change), the audit chain must verify and bbolt's own consistency check
+// must pass after every kill.
 func TestCrashSafety(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash harness: builds and kills the broker binary")
@@ -89,6 +100,13 @@ func TestCrashSafety(t *testing.T) {
 		for w := range conWorkers {
 			wg.Go(func() { writeConsents(ctx, parties.pro, parties, ledger, round, w) })
 		}
+		for w, c := range parties.collab.syncers {
+			wg.Go(func() { writeSyncs(ctx, c, ledger, w) })
+		}
+		wg.Go(func() { writeAssignments(ctx, parties.collab, ledger, round) })
+		for w := range crashPlanWorkers {
+			wg.Go(func() { writePlans(ctx, parties.collab.coord, ledger, round, w) })
+		}
 		time.Sleep(time.Duration(100+rand.IntN(600)) * time.Millisecond)
 		b.kill()
 		cancel()
@@ -105,9 +123,35 @@ func TestCrashSafety(t *testing.T) {
 	b.stop()
 	checkBolt(t, dir, rounds)
 	ledger.mu.Lock()
-	t.Logf("%d kill rounds survived in %s: %d acknowledged writes checked (%d involvements, %d consents) of %d attempted, none lost",
-		rounds, time.Since(started).Round(time.Millisecond), checked, countTrue(ledger.invAcked), countTrue(ledger.conAcked),
-		len(ledger.invSent)+len(ledger.conSent))
+	cl := &ledger.collab
+	syncs, syncsAcked := 0, 0
+	for _, ss := range cl.syncs {
+		for _, s := range ss {
+			syncs++
+			if s.acked {
+				syncsAcked++
+			}
+		}
+	}
+	steps := map[string]int{}
+	for _, st := range cl.assignments {
+		steps[st]++
+	}
+	plans := 0
+	for _, es := range cl.plans {
+		plans += len(es)
+	}
+	t.Logf("%d kill rounds survived in %s, none lost: %d acknowledged writes checked in the last round; acknowledged: "+
+		"%d of %d involvement upserts, %d of %d consents, %d of %d full-caseload syncs (%d lines), "+
+		"%d assignments (last acknowledged step: %d proposed, %d accepted, %d completed), %d plan versions; "+
+		"%d audit entries read, %d inbox items cross-checked",
+		rounds, time.Since(started).Round(time.Millisecond), checked, countTrue(ledger.invAcked), len(ledger.invSent),
+		countTrue(ledger.conAcked), len(ledger.conSent), syncsAcked, syncs, cl.syncLines,
+		len(cl.assignments), steps[broker.AssignmentProposed], steps[broker.AssignmentAccepted], steps[broker.AssignmentCompleted],
+		plans, cl.auditNext-1, cl.inboxChecked)
+	if syncsAcked == 0 || len(cl.assignments) == 0 || plans == 0 {
+		t.Errorf("a kind of write was never acknowledged: the harness checked nothing of it")
+	}
 	ledger.mu.Unlock()
 }
 
@@ -248,6 +292,8 @@ func verifyLedger(t *testing.T, p *crashParties, l *crashLedger, round int) int 
 		}
 	}
 
+	checked += verifyCollab(t, p, l, round)
+
 	// The audit chain.
 	var rep broker.AuditVerification
 	if err := p.fg.JSON(ctx, http.MethodGet, "/v1/audit/verify", "", nil, &rep); err != nil {
@@ -284,17 +330,20 @@ func (b *childBroker) setupParties() *crashParties {
 		t.Fatal(err)
 	}
 	opc := b.client(op)
-	mk := func(id string, sector broker.Sector, role broker.Role) *connectors.Client {
+	register := func(id string, sector broker.Sector, level int, municipality string, role broker.Role) *connectors.Client {
 		ident, pub, err := connectors.NewIdentity(id, "crash-"+string(role), string(role), "EdDSA")
 		if err != nil {
 			t.Fatal(err)
 		}
 		req := map[string]any{"id": id, "name": "Crash " + id, "sector": sector, "roles": []broker.Role{role},
-			"level": 2, "municipalities": []string{"gem-test"}, "covenant": "2026-1", "jwks": json.RawMessage(pub)}
+			"level": level, "municipalities": []string{municipality}, "covenant": "2026-1", "jwks": json.RawMessage(pub)}
 		if err := opc.JSON(context.Background(), http.MethodPost, "/v1/partners", "", req, nil); err != nil {
 			t.Fatalf("registering %s: %v", id, err)
 		}
 		return b.client(ident)
+	}
+	mk := func(id string, sector broker.Sector, role broker.Role) *connectors.Client {
+		return register(id, sector, 2, "gem-test", role)
 	}
 	p := &crashParties{
 		conn: mk("crash-kb", broker.SectorDebt, broker.RoleConnector),
@@ -305,6 +354,7 @@ func (b *childBroker) setupParties() *crashParties {
 		p.bsns = append(p.bsns, newBSN(t))
 	}
 	crashBSNs = p.bsns
+	b.setupCollab(p, register, crashSyncWorkers, crashPlanWorkers)
 	return p
 }
 
