@@ -42,8 +42,8 @@ type crashSync struct {
 	acked bool
 }
 
-func syncRef(w, i int) string       { return fmt.Sprintf("s%d-%05d", w, i) }
-func syncService(w, n int) string   { return fmt.Sprintf("sync-%d-%d", w, n) }
+func syncRef(w, i int) string        { return fmt.Sprintf("s%d-%05d", w, i) }
+func syncService(w, n int) string    { return fmt.Sprintf("sync-%d-%d", w, n) }
 func (s crashSync) holds(i int) bool { return i >= s.n*syncShift && i < s.n*syncShift+syncWindow }
 
 // crashPlanEdit is an acknowledged plan version and the marker its note
