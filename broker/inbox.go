@@ -238,6 +238,9 @@ func (s *Service) matchSignals(ctx context.Context, c *Caller, v *Involvement) (
 		}
 		cand := Candidate{ID: v.ID, Subject: v.Subject, Service: v.Service, Status: v.Status, Partner: partnerFacts(self)}
 		in.Candidates = []Candidate{cand}
+		// The question is about the candidate's subject only: the policy
+		// gets no other member's facts (and has less to evaluate).
+		in.Subjects = map[Pseudonym]*SubjectFacts{v.Subject: in.Subjects[v.Subject]}
 		for _, partner := range sortedKeys(recipients) {
 			rp, err := s.LookupPartner(partner)
 			if err != nil || rp.Status != PartnerActive {

@@ -6,7 +6,9 @@ import (
 	"hash/fnv"
 	"io"
 	"iter"
+	"runtime"
 	"strconv"
+	"sync"
 )
 
 // SyncItem is one line of a full-caseload sync, parsed by the transport.
@@ -179,15 +181,9 @@ func (s *Service) syncChunk(ctx context.Context, c *Caller, d *verdict, chunk []
 		res.Added, res.Changed, res.Unchanged = res.Added+added, res.Changed+changed, res.Unchanged+unchanged
 		return nil
 	}
-	var signals []InboxItem
-	for i := range chunk {
-		if needSignals[i] {
-			items, err := s.matchSignals(ctx, c, &chunk[i])
-			if err != nil {
-				return err
-			}
-			signals = append(signals, items...)
-		}
+	signals, err := s.chunkSignals(ctx, c, chunk, needSignals)
+	if err != nil {
+		return err
 	}
 	now := s.now()
 	e := s.auditEntry(c, EventChange, "involvement.sync")
@@ -199,7 +195,7 @@ func (s *Service) syncChunk(ctx context.Context, c *Caller, d *verdict, chunk []
 	}
 	e.Detail = map[string]string{"added": strconv.Itoa(added), "changed": strconv.Itoa(changed)}
 	var counts [3]int
-	err := s.commitAll(ctx, e, d, "", signals, func(tx Tx) error {
+	err = s.commitAll(ctx, e, d, "", signals, func(tx Tx) error {
 		counts = [3]int{}
 		for i := range chunk {
 			v := chunk[i]
@@ -300,4 +296,37 @@ func (s *Service) endUnseen(ctx context.Context, c *Caller, d *verdict, seen map
 		}
 		after = last
 	}
+}
+
+// chunkSignals asks the match-signal questions of a chunk's lines that need
+// them, several lines at once: each line is a policy decision per other
+// partner of the household, and one sync would otherwise keep one core
+// busy while the policy workers could use them all. The signals come back
+// in line order.
+func (s *Service) chunkSignals(ctx context.Context, c *Caller, chunk []Involvement, need []bool) ([]InboxItem, error) {
+	per := make([][]InboxItem, len(chunk))
+	errs := make([]error, len(chunk))
+	sem := make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
+	var wg sync.WaitGroup
+	for i := range chunk {
+		if !need[i] {
+			continue
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			per[i], errs[i] = s.matchSignals(ctx, c, &chunk[i])
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	var out []InboxItem
+	for _, items := range per {
+		out = append(out, items...)
+	}
+	return out, nil
 }
