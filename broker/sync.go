@@ -75,6 +75,8 @@ func (s *Service) Sync(ctx context.Context, c *Caller, items iter.Seq[SyncItem],
 		res.Problems = append(res.Problems, p)
 	}
 	seen := map[uint64]struct{}{}
+	pipe := &syncPipeline{s: s, ctx: ctx, c: c, d: d, dryRun: dryRun}
+	defer pipe.drain() // on an early return, the chunk in flight still ends before Sync does
 	chunk := make([]Involvement, 0, syncChunk)
 	for it := range items {
 		if err := ctx.Err(); err != nil {
@@ -109,16 +111,78 @@ func (s *Service) Sync(ctx context.Context, c *Caller, items iter.Seq[SyncItem],
 		}
 		chunk = append(chunk, v)
 		if len(chunk) == syncChunk {
-			if err := s.syncChunk(ctx, c, d, chunk, &res); err != nil {
+			if chunk, err = pipe.submit(chunk, &res); err != nil {
 				return res, err
 			}
-			chunk = chunk[:0]
 		}
 	}
-	if err := s.syncChunk(ctx, c, d, chunk, &res); err != nil {
+	if _, err := pipe.submit(chunk, &res); err != nil {
+		return res, err
+	}
+	if err := pipe.wait(&res); err != nil {
 		return res, err
 	}
 	return res, s.endUnseen(ctx, c, d, seen, &res)
+}
+
+// syncPipeline writes one chunk while the next is read and checked: the
+// audit writer's transaction for chunk k overlaps the parsing, validation
+// and classification of chunk k+1. One chunk is in flight at most, so
+// memory stays bounded at two chunks. Overlapping cannot lose a match
+// signal: every line of a sync is the same partner's, and a partner is
+// never signalled about its own involvements.
+type syncPipeline struct {
+	s      *Service
+	ctx    context.Context
+	c      *Caller
+	d      *verdict
+	dryRun bool
+
+	inflight chan error
+	delta    SyncResult // what the chunk in flight did, once it is done
+	spare    []Involvement
+}
+
+// submit waits for the chunk in flight, starts writing chunk, and returns
+// an empty buffer for the next one.
+func (p *syncPipeline) submit(chunk []Involvement, res *SyncResult) ([]Involvement, error) {
+	if err := p.wait(res); err != nil {
+		return nil, err
+	}
+	if len(chunk) == 0 {
+		return chunk, nil
+	}
+	p.inflight = make(chan error, 1)
+	p.delta = SyncResult{DryRun: p.dryRun}
+	go func() { p.inflight <- p.s.syncChunk(p.ctx, p.c, p.d, chunk, &p.delta) }()
+	next := p.spare
+	if next == nil {
+		next = make([]Involvement, 0, syncChunk)
+	}
+	p.spare = chunk[:0]
+	return next[:0], nil
+}
+
+// drain waits for the chunk in flight, if any, discarding its outcome.
+func (p *syncPipeline) drain() {
+	if p.inflight != nil {
+		<-p.inflight
+		p.inflight = nil
+	}
+}
+
+// wait waits for the chunk in flight, if any, and adds what it did to res.
+func (p *syncPipeline) wait(res *SyncResult) error {
+	if p.inflight == nil {
+		return nil
+	}
+	err := <-p.inflight
+	p.inflight = nil
+	res.Added += p.delta.Added
+	res.Changed += p.delta.Changed
+	res.Unchanged += p.delta.Unchanged
+	res.Signals += p.delta.Signals
+	return err
 }
 
 // refHash keys the seen set: 8 bytes a reference instead of the reference.
