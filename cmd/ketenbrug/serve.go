@@ -126,7 +126,7 @@ func initDataDir(ctx context.Context, f *brokerFlags, log *slog.Logger) ([]strin
 
 func newServeCommand() *cobra.Command {
 	var f brokerFlags
-	var listen string
+	var listen, debugListen string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the broker's API (initialises an empty data directory first)",
@@ -155,12 +155,16 @@ func newServeCommand() *cobra.Command {
 				return err
 			}
 			log.Info("serving", "addr", ln.Addr().String(), "id", f.id, "data", f.data)
+			if _, err := startDebugListener(ctx, debugListen, log); err != nil {
+				return err
+			}
 			go keepAuditRetention(ctx, sys, retentionInterval, log)
 			return serveUntilDone(ctx, sys, ln, log)
 		},
 	}
 	f.register(cmd)
 	cmd.Flags().StringVar(&listen, "listen", envOr("KETENBRUG_LISTEN", "127.0.0.1:8080"), "address to listen on (env KETENBRUG_LISTEN)")
+	cmd.Flags().StringVar(&debugListen, "debug-listen", envOr("KETENBRUG_DEBUG_LISTEN", ""), "serve Go's profiler (pprof) on this loopback address; off when empty (env KETENBRUG_DEBUG_LISTEN)")
 	return cmd
 }
 
