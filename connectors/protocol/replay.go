@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"hash/maphash"
+	"strings"
 	"sync"
 	"time"
 )
@@ -84,6 +85,10 @@ func (c *MemoryReplayCache) CheckAndStore(issuer, jti string, until time.Time) b
 		// tokens before asking).
 		return false
 	}
+	// Keep copies: issuer and jti are substrings of the request token, and
+	// remembering them would pin the whole token (and what was parsed from
+	// it) in memory until the entry expires.
+	k = replayKey{strings.Clone(issuer), strings.Clone(jti)}
 	sh.seen[k] = u
 	sh.exp.push(replayEntry{until: u, key: k})
 	return false
