@@ -162,6 +162,11 @@ func (a *api) caller(w http.ResponseWriter, r *http.Request, claims *protocol.Cl
 	}
 	st := stateOf(w)
 	st.partner, st.role, st.aud, st.jti = p.ID, claims.Role, p.ID, claims.ID
+	if err := a.limits.allow(p.ID, a.cfg.Now()); err != nil {
+		a.metrics.limited("rate")
+		a.writeProblem(w, r, err)
+		return nil
+	}
 	return &broker.Caller{Partner: *p, Sub: claims.Subject, Role: role, Purpose: claims.Purpose,
 		RequestID: st.requestID, TokenID: claims.ID}
 }

@@ -274,6 +274,15 @@ func (a *api) inbox(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ 
 			return
 		}
 	}
+	if wait > 0 {
+		done, err := a.limits.startPoll(c.Partner.ID)
+		if err != nil {
+			a.metrics.limited("long-polls")
+			a.writeProblem(w, r, err)
+			return
+		}
+		defer done()
+	}
 	page, err := a.b.Inbox(r.Context(), c, after, limit, wait)
 	a.reply(w, r, http.StatusOK, page, err)
 }

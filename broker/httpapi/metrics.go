@@ -13,6 +13,7 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	refusals *prometheus.CounterVec
+	limits   *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -27,8 +28,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "ketenbrug", Name: "token_refusals_total", Help: "Request tokens refused, by reason code.",
 		}, []string{"reason"}),
+		limits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "ketenbrug", Name: "limited_total", Help: "Requests refused with 429 by a per-partner limit: rate or long-polls.",
+		}, []string{"limit"}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.latency, m.refusals} {
+	for _, c := range []prometheus.Collector{m.requests, m.latency, m.refusals, m.limits} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -42,3 +46,5 @@ func (m *metrics) observe(route, method string, status int, d time.Duration) {
 }
 
 func (m *metrics) refused(reason string) { m.refusals.WithLabelValues(reason).Inc() }
+
+func (m *metrics) limited(limit string) { m.limits.WithLabelValues(limit).Inc() }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/ketenbrug/ketenbrug/broker"
 	"github.com/ketenbrug/ketenbrug/connectors/protocol"
@@ -46,8 +47,11 @@ func problemFor(err error) *Problem {
 		invalid  *broker.ValidationError
 		rejected *broker.PolicyRejectedError
 		bodyErr  *bodyError
+		limitErr *limitError
 	)
 	switch {
+	case errors.As(err, &limitErr):
+		return newProblem(http.StatusTooManyRequests, "rate_limited", limitErr.what+"; retry after the Retry-After header's seconds")
 	case errors.As(err, &bodyErr):
 		p := newProblem(bodyErr.status, bodyErr.code, bodyErr.detail)
 		p.Field = bodyErr.field
@@ -110,6 +114,10 @@ func (a *api) writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 		slog.String("code", p.Code), slog.Int("status", p.Status), slog.String("cause", err.Error()))
 	w.Header().Set("Content-Type", ProblemContentType)
 	w.Header().Set("Cache-Control", "no-store")
+	var limitErr *limitError
+	if errors.As(err, &limitErr) {
+		w.Header().Set("Retry-After", strconv.Itoa(limitErr.retryAfterSeconds()))
+	}
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
 }

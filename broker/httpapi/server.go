@@ -58,6 +58,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// Limits bound each partner's requests and long-polls (limits.go).
+	Limits Limits
 }
 
 // Validate checks the configuration and fills in defaults.
@@ -99,6 +101,9 @@ func (c *Config) Validate() error {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if err := c.Limits.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
@@ -111,6 +116,7 @@ type api struct {
 	keys     *partnerKeys
 	metrics  *metrics
 	router   *mux.Router
+	limits   *limiter
 }
 
 // New returns the broker's HTTP handler.
@@ -118,7 +124,7 @@ func New(cfg Config) (http.Handler, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	a := &api{cfg: cfg, b: cfg.Broker, log: cfg.Logger, keys: newPartnerKeys(cfg.Broker)}
+	a := &api{cfg: cfg, b: cfg.Broker, log: cfg.Logger, keys: newPartnerKeys(cfg.Broker), limits: newLimiter(cfg.Limits)}
 	v, err := protocol.NewVerifier(protocol.VerifierConfig{
 		Audience: cfg.Broker.ID(), Keys: a.keys, Replay: cfg.Replay, NotBefore: cfg.StartedAt, Now: cfg.Now,
 	})

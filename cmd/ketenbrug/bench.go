@@ -33,10 +33,12 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jwk"
 	"github.com/spf13/cobra"
+	"golang.org/x/time/rate"
 
 	"github.com/ketenbrug/ketenbrug/broker"
 	"github.com/ketenbrug/ketenbrug/broker/boltstore"
 	"github.com/ketenbrug/ketenbrug/broker/dataset"
+	"github.com/ketenbrug/ketenbrug/broker/httpapi"
 	"github.com/ketenbrug/ketenbrug/connectors"
 	"github.com/ketenbrug/ketenbrug/connectors/protocol"
 )
@@ -372,8 +374,10 @@ func localTarget(ctx context.Context, ds *dataset.Dataset, res *benchResult, say
 	start := time.Now()
 	log := slog.New(slog.DiscardHandler)
 	tuneGC(log) // as serve does
+	// No per-partner rate limit: the load tool concentrates its clients on
+	// a few partners to measure the broker's capacity, not its limiter.
 	sys, err := CreateSystem(ctx, SystemConfig{DataDir: data, ID: "ketenbrug-bench", FourEyes: true,
-		PolicyTimeout: time.Second, Logger: log})
+		PolicyTimeout: time.Second, Logger: log, Limits: httpapi.Limits{PartnerRate: rate.Inf}})
 	if err != nil {
 		return fail(err)
 	}
@@ -384,7 +388,7 @@ func localTarget(ctx context.Context, ds *dataset.Dataset, res *benchResult, say
 		sys.Close()
 		return fail(err)
 	}
-	srv := newHTTPServer(sys.Handler, log)
+	srv := newHTTPServer(sys.Handler, sys.Config.Timeouts, log)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	t.url, t.brokerID = "http://"+ln.Addr().String(), sys.Config.ID

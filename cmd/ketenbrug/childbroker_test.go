@@ -87,7 +87,10 @@ func (b *childBroker) init() {
 func (b *childBroker) start() {
 	t := b.t
 	t.Helper()
-	args := append([]string{"serve", "--data", b.dir, "--id", b.id, "--listen", b.addr, "--log-level", "warn"}, b.args...)
+	// No per-partner rate limit: the harness's writers are a few partners
+	// writing as fast as they can, which is what it tests.
+	args := append([]string{"serve", "--data", b.dir, "--id", b.id, "--listen", b.addr, "--log-level", "warn",
+		"--partner-rate", "0"}, b.args...)
 	b.out = &lockedBuffer{}
 	b.cmd = exec.Command(b.bin, args...)
 	b.cmd.Stdout, b.cmd.Stderr = b.out, b.out

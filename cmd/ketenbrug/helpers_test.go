@@ -67,14 +67,21 @@ type testBroker struct {
 }
 
 // newTestBroker starts a broker for t and stops it when t ends.
-func newTestBroker(t testing.TB) *testBroker {
+func newTestBroker(t testing.TB) *testBroker { return newTestBrokerWith(t, nil) }
+
+// newTestBrokerWith is newTestBroker with its configuration changed by
+// adjust (limits, timeouts).
+func newTestBrokerWith(t testing.TB, adjust func(*SystemConfig)) *testBroker {
 	t.Helper()
 	ctx := context.Background()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	started := time.Now()
-	sys, err := CreateSystem(ctx, SystemConfig{DataDir: t.TempDir(), ID: testBrokerID, FourEyes: true,
-		PolicyTimeout: 2 * time.Second, Logger: log})
+	cfg := SystemConfig{DataDir: t.TempDir(), ID: testBrokerID, FourEyes: true, PolicyTimeout: 2 * time.Second, Logger: log}
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	sys, err := CreateSystem(ctx, cfg)
 	if err != nil {
 		t.Fatalf("CreateSystem: %v", err)
 	}

@@ -14,8 +14,10 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/time/rate"
 
 	"github.com/ketenbrug/ketenbrug/broker"
+	"github.com/ketenbrug/ketenbrug/broker/httpapi"
 	"github.com/ketenbrug/ketenbrug/broker/webhook"
 	"github.com/ketenbrug/ketenbrug/connectors"
 )
@@ -28,6 +30,27 @@ type brokerFlags struct {
 	policyTimeout time.Duration
 	logLevel      string
 	webhook       webhook.Settings
+	limits        limitFlags
+	timeouts      ServerTimeouts
+}
+
+// limitFlags are the per-partner limits as flags: a rate of 0 means
+// unlimited.
+type limitFlags struct {
+	rate      float64
+	burst     int
+	longPolls int
+}
+
+func (l limitFlags) limits() (httpapi.Limits, error) {
+	if l.rate < 0 || l.burst < 0 || l.longPolls < 0 {
+		return httpapi.Limits{}, errors.New("--partner-rate, --partner-burst and --long-polls must not be negative")
+	}
+	lim := httpapi.Limits{PartnerRate: rate.Limit(l.rate), PartnerBurst: l.burst, LongPolls: l.longPolls}
+	if l.rate == 0 {
+		lim.PartnerRate = rate.Inf
+	}
+	return lim, nil
 }
 
 func (f *brokerFlags) register(cmd *cobra.Command) {
@@ -46,6 +69,25 @@ func (f *brokerFlags) register(cmd *cobra.Command) {
 	fl.DurationVar(&f.webhook.MaxBackoff, "webhook-max-backoff", maxBackoff, "longest wait between webhook attempts (env KETENBRUG_WEBHOOK_MAX_BACKOFF)")
 	hookTimeout, _ := time.ParseDuration(envOr("KETENBRUG_WEBHOOK_TIMEOUT", webhook.DefaultTimeout.String()))
 	fl.DurationVar(&f.webhook.Timeout, "webhook-timeout", hookTimeout, "deadline of one webhook request (env KETENBRUG_WEBHOOK_TIMEOUT)")
+	partnerRate, _ := strconv.ParseFloat(envOr("KETENBRUG_PARTNER_RATE", fmt.Sprint(float64(httpapi.DefaultPartnerRate))), 64)
+	fl.Float64Var(&f.limits.rate, "partner-rate", partnerRate, "requests per second one partner may make, sustained; 0 for no limit (env KETENBRUG_PARTNER_RATE)")
+	partnerBurst, _ := strconv.Atoi(envOr("KETENBRUG_PARTNER_BURST", strconv.Itoa(httpapi.DefaultPartnerBurst)))
+	fl.IntVar(&f.limits.burst, "partner-burst", partnerBurst, "requests one partner may make at once after a quiet spell (env KETENBRUG_PARTNER_BURST)")
+	longPolls, _ := strconv.Atoi(envOr("KETENBRUG_LONG_POLLS", strconv.Itoa(httpapi.DefaultLongPolls)))
+	fl.IntVar(&f.limits.longPolls, "long-polls", longPolls, "inbox long-polls one partner may hold open at once (env KETENBRUG_LONG_POLLS)")
+	for _, d := range []struct {
+		p          *time.Duration
+		name, env  string
+		def, usage string
+	}{
+		{&f.timeouts.ReadHeader, "read-header-timeout", "KETENBRUG_READ_HEADER_TIMEOUT", "10s", "longest wait for a request's headers"},
+		{&f.timeouts.Read, "read-timeout", "KETENBRUG_READ_TIMEOUT", "5m", "longest wait for a whole request, body included"},
+		{&f.timeouts.Write, "write-timeout", "KETENBRUG_WRITE_TIMEOUT", "5m", "longest time to write a response (must exceed the 60s long-poll)"},
+		{&f.timeouts.Idle, "idle-timeout", "KETENBRUG_IDLE_TIMEOUT", "2m", "longest idle keep-alive connection"},
+	} {
+		v, _ := time.ParseDuration(envOr(d.env, d.def))
+		fl.DurationVar(d.p, d.name, v, d.usage+" (env "+d.env+")")
+	}
 	fl.StringVar(&f.logLevel, "log-level", envOr("KETENBRUG_LOG_LEVEL", "info"), "debug, info, warn or error (env KETENBRUG_LOG_LEVEL)")
 }
 
@@ -58,8 +100,12 @@ func (f *brokerFlags) logger(w io.Writer) (*slog.Logger, error) {
 }
 
 func (f *brokerFlags) system(ctx context.Context, log *slog.Logger) (*System, error) {
+	limits, err := f.limits.limits()
+	if err != nil {
+		return nil, err
+	}
 	return CreateSystem(ctx, SystemConfig{DataDir: f.data, ID: f.id, FourEyes: f.fourEyes,
-		PolicyTimeout: f.policyTimeout, Logger: log, Webhook: f.webhook})
+		PolicyTimeout: f.policyTimeout, Logger: log, Webhook: f.webhook, Limits: limits, Timeouts: f.timeouts})
 }
 
 func newInitCommand() *cobra.Command {
@@ -170,13 +216,13 @@ func newServeCommand() *cobra.Command {
 
 // newHTTPServer sets the timeouts that keep slow or idle clients from
 // holding connections.
-func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+func newHTTPServer(h http.Handler, t ServerTimeouts, log *slog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       5 * time.Minute, // a large caseload sync streams for a while
-		WriteTimeout:      5 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: t.ReadHeader,
+		ReadTimeout:       t.Read,
+		WriteTimeout:      t.Write,
+		IdleTimeout:       t.Idle,
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
@@ -186,7 +232,7 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 // accepting, lets requests in flight finish (their audit entries included),
 // and returns.
 func serveUntilDone(ctx context.Context, sys *System, ln net.Listener, log *slog.Logger) error {
-	srv := newHTTPServer(sys.Handler, log)
+	srv := newHTTPServer(sys.Handler, sys.Config.Timeouts, log)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

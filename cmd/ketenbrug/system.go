@@ -38,6 +38,47 @@ type SystemConfig struct {
 	// Webhook tunes the push of inbox items to partners' webhooks
 	// (attempts, backoff); zero values take the defaults.
 	Webhook webhook.Settings
+	// Limits bound each partner's request rate and long-polls; zero values
+	// take the defaults (httpapi.Limits).
+	Limits httpapi.Limits
+	// Timeouts bound how long the HTTP server waits for a client; zero
+	// values take the defaults (ServerTimeouts).
+	Timeouts ServerTimeouts
+}
+
+// ServerTimeouts keep slow or idle clients (slowloris) from holding
+// connections.
+type ServerTimeouts struct {
+	// ReadHeader bounds reading a request's headers. Default 10s.
+	ReadHeader time.Duration
+	// Read bounds reading a whole request, body included. Default 5m: a
+	// large caseload sync streams for a while.
+	Read time.Duration
+	// Write bounds writing the response, from the end of the headers.
+	// Default 5m; it must exceed the longest inbox long-poll (60s).
+	Write time.Duration
+	// Idle bounds a keep-alive connection between requests. Default 2m.
+	Idle time.Duration
+}
+
+// withDefaults fills zero values and refuses negative ones.
+func (t ServerTimeouts) withDefaults() (ServerTimeouts, error) {
+	if t.ReadHeader < 0 || t.Read < 0 || t.Write < 0 || t.Idle < 0 {
+		return t, errors.New("server timeouts must not be negative")
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&t.ReadHeader, 10*time.Second)
+	def(&t.Read, 5*time.Minute)
+	def(&t.Write, 5*time.Minute)
+	def(&t.Idle, 2*time.Minute)
+	if t.Write <= broker.MaxInboxWait {
+		return t, fmt.Errorf("the write timeout %s must exceed the longest inbox long-poll (%s)", t.Write, broker.MaxInboxWait)
+	}
+	return t, nil
 }
 
 // System is a wired broker: every concrete part, built once.
@@ -67,6 +108,9 @@ func CreateSystem(ctx context.Context, cfg SystemConfig) (sys *System, err error
 	}
 	if !broker.ValidID(cfg.ID) {
 		return nil, fmt.Errorf("broker id %q: use lower-case letters, digits, '.', '_' and '-'", cfg.ID)
+	}
+	if cfg.Timeouts, err = cfg.Timeouts.withDefaults(); err != nil {
+		return nil, err
 	}
 	dir, made, err := prepareDataDir(cfg.DataDir)
 	if err != nil {
@@ -125,6 +169,7 @@ func CreateSystem(ctx context.Context, cfg SystemConfig) (sys *System, err error
 	sys.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if sys.Handler, err = httpapi.New(httpapi.Config{
 		Broker: sys.Service, Signer: signer, PublicJWKS: pubJSON, Registry: sys.Registry, Logger: cfg.Logger,
+		Limits: cfg.Limits,
 	}); err != nil {
 		return nil, err
 	}
