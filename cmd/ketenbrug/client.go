@@ -19,11 +19,15 @@ import (
 type clientFlags struct {
 	server string
 	as     string
+	tls    connectors.TLSFiles
 }
 
 func (f *clientFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.server, "server", envOr("KETENBRUG_SERVER", "http://127.0.0.1:8080"), "broker URL (env KETENBRUG_SERVER)")
 	cmd.Flags().StringVar(&f.as, "as", envOr("KETENBRUG_AS", ""), "identity file to sign requests with (env KETENBRUG_AS)")
+	cmd.Flags().StringVar(&f.tls.CA, "ca-file", envOr("KETENBRUG_CA_FILE", ""), "PEM CA bundle the broker's HTTPS certificate is checked against; default the system's (env KETENBRUG_CA_FILE)")
+	cmd.Flags().StringVar(&f.tls.ClientCert, "client-cert", envOr("KETENBRUG_CLIENT_CERT", ""), "PEM client certificate, where the broker requires mutual TLS (env KETENBRUG_CLIENT_CERT)")
+	cmd.Flags().StringVar(&f.tls.ClientKey, "client-key", envOr("KETENBRUG_CLIENT_KEY", ""), "PEM key of --client-cert (env KETENBRUG_CLIENT_KEY)")
 }
 
 // client builds an SDK client from the flags.
@@ -35,7 +39,13 @@ func (f *clientFlags) client() (*connectors.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return connectors.New(connectors.Config{Server: f.server, Identity: id})
+	cfg := connectors.Config{Server: f.server, Identity: id}
+	if !f.tls.Empty() {
+		if cfg.HTTPClient, err = f.tls.HTTPClient(); err != nil {
+			return nil, err
+		}
+	}
+	return connectors.New(cfg)
 }
 
 // clientCommand makes a command whose run function gets a ready client.

@@ -46,6 +46,10 @@ type daemonConfig struct {
 	PollInterval string `json:"poll_interval,omitempty"`
 	// InboxWait is the long-poll of the inbox. Default 30s.
 	InboxWait string `json:"inbox_wait,omitempty"`
+	// TLS names the CA bundle of a broker served over HTTPS and, for mutual
+	// TLS, the organisation's client certificate and key (ca_file,
+	// client_cert, client_key).
+	TLS connectors.TLSFiles `json:"tls,omitempty"`
 
 	poll, wait time.Duration
 }
@@ -129,8 +133,12 @@ func runDaemon(ctx context.Context, cfg *daemonConfig, logOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	c, err := connectors.New(connectors.Config{Server: cfg.Server, Identity: id, Logger: log,
-		HTTPClient: &http.Client{Timeout: cfg.wait + 30*time.Second}})
+	hc, err := cfg.TLS.HTTPClient()
+	if err != nil {
+		return err
+	}
+	hc.Timeout = cfg.wait + 30*time.Second // a long-poll holds the request
+	c, err := connectors.New(connectors.Config{Server: cfg.Server, Identity: id, Logger: log, HTTPClient: hc})
 	if err != nil {
 		return err
 	}

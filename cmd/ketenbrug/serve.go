@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -173,6 +174,7 @@ func initDataDir(ctx context.Context, f *brokerFlags, log *slog.Logger) ([]strin
 func newServeCommand() *cobra.Command {
 	var f brokerFlags
 	var listen, debugListen string
+	var tlsFiles serverTLS
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the broker's API (initialises an empty data directory first)",
@@ -196,11 +198,18 @@ func newServeCommand() *cobra.Command {
 				return err
 			}
 			defer sys.Close()
+			tlsConf, err := tlsFiles.config()
+			if err != nil {
+				return err
+			}
 			ln, err := net.Listen("tcp", listen)
 			if err != nil {
 				return err
 			}
-			log.Info("serving", "addr", ln.Addr().String(), "id", f.id, "data", f.data)
+			if tlsConf != nil {
+				ln = tls.NewListener(ln, tlsConf)
+			}
+			log.Info("serving", "addr", ln.Addr().String(), "id", f.id, "data", f.data, "https", tlsConf != nil, "mutual_tls", tlsConf != nil && tlsConf.ClientCAs != nil)
 			if _, err := startDebugListener(ctx, debugListen, log); err != nil {
 				return err
 			}
@@ -210,6 +219,9 @@ func newServeCommand() *cobra.Command {
 	}
 	f.register(cmd)
 	cmd.Flags().StringVar(&listen, "listen", envOr("KETENBRUG_LISTEN", "127.0.0.1:8080"), "address to listen on (env KETENBRUG_LISTEN)")
+	cmd.Flags().StringVar(&tlsFiles.cert, "tls-cert", envOr("KETENBRUG_TLS_CERT", ""), "PEM certificate (chain) to serve HTTPS with (env KETENBRUG_TLS_CERT)")
+	cmd.Flags().StringVar(&tlsFiles.key, "tls-key", envOr("KETENBRUG_TLS_KEY", ""), "PEM key of --tls-cert (env KETENBRUG_TLS_KEY)")
+	cmd.Flags().StringVar(&tlsFiles.clientCA, "client-ca", envOr("KETENBRUG_CLIENT_CA", ""), "PEM CA bundle: require client certificates that chain to it (mutual TLS) (env KETENBRUG_CLIENT_CA)")
 	cmd.Flags().StringVar(&debugListen, "debug-listen", envOr("KETENBRUG_DEBUG_LISTEN", ""), "serve Go's profiler (pprof) on this loopback address; off when empty (env KETENBRUG_DEBUG_LISTEN)")
 	return cmd
 }
