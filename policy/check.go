@@ -221,6 +221,15 @@ func check(ctx context.Context, raw []byte) (*loaded, rego.PreparedEvalQuery, br
 		return nil, pq, rep, fmt.Errorf("%w: policy tests: %d failed, %d errored, %d passed",
 			broker.ErrInvalid, rep.Failed, rep.Errored, rep.Passed)
 	}
+	failures, err := smoke(ctx, pq)
+	if err != nil {
+		return nil, pq, rep, err
+	}
+	if len(failures) > 0 {
+		slices.Sort(failures)
+		rep.Notes = append(rep.Notes, failures...)
+		return nil, pq, rep, fmt.Errorf("%w: the policy fails on %d sample inputs (smoke test)", broker.ErrInvalid, len(failures))
+	}
 	return l, pq, rep, nil
 }
 
