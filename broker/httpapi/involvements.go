@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -89,7 +90,19 @@ func (a *api) listInvolvements(w http.ResponseWriter, r *http.Request, c *broker
 // a temporary file while its hash is checked against the token's bsh, and
 // only a body that matches is read: nothing of a tampered body takes effect.
 func (a *api) syncInvolvements(w http.ResponseWriter, r *http.Request, c *broker.Caller, claims *protocol.Claims) {
-	dryRun := r.URL.Query().Get("dry_run") == "true"
+	if ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); !ndjsonTypes[strings.TrimSpace(strings.ToLower(ct))] {
+		a.writeProblem(w, r, &bodyError{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type",
+			detail: "send the caseload as application/x-ndjson: one JSON object per line"})
+		return
+	}
+	dryRun := false
+	if s := r.URL.Query().Get("dry_run"); s != "" {
+		var err error
+		if dryRun, err = strconv.ParseBool(s); err != nil {
+			a.writeProblem(w, r, &broker.ValidationError{Field: "dry_run", Reason: "true or false"})
+			return
+		}
+	}
 	f, err := os.CreateTemp("", "ketenbrug-sync-*")
 	if err != nil {
 		a.writeProblem(w, r, err)
@@ -116,6 +129,9 @@ func (a *api) syncInvolvements(w http.ResponseWriter, r *http.Request, c *broker
 	res, err := a.b.Sync(r.Context(), c, ndjson(f), dryRun)
 	a.reply(w, r, http.StatusOK, res, err)
 }
+
+// ndjsonTypes are the accepted media types of a caseload.
+var ndjsonTypes = map[string]bool{"application/x-ndjson": true, "application/ndjson": true, "application/jsonl": true}
 
 // syncLine is one line of a sync: the reference and the involvement.
 type syncLine struct {
