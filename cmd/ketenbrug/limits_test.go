@@ -73,26 +73,38 @@ func TestLongPollsPerPartnerBounded(t *testing.T) {
 	a, _ := limitedPartner(t, tb, "poller")
 	b, _ := limitedPartner(t, tb, "other")
 	ctx := context.Background()
+	// Two long-polls held open until the test lets them go.
+	held, release := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	errs := make(chan error, 2)
 	for range 2 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs <- a.JSON(ctx, http.MethodGet, "/v1/inbox?wait=3s", "", nil, nil)
+			// A probe may take the slot for a moment: try again.
+			for {
+				err := a.JSON(held, http.MethodGet, "/v1/inbox?wait=50s", "", nil, nil)
+				var pe *connectors.ProblemError
+				if !errors.As(err, &pe) || pe.Status != http.StatusTooManyRequests || held.Err() != nil {
+					return
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
 		}()
 	}
-	// Wait until both long-polls are held: a third one is refused at once.
+	// Once both are held, a third is refused at once. A probe that gets
+	// in (the held ones not there yet) waits only a millisecond.
+	probe := func() error { return a.JSON(ctx, http.MethodGet, "/v1/inbox?wait=1ms", "", nil, nil) }
 	var pe *connectors.ProblemError
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for {
-		err := a.JSON(ctx, http.MethodGet, "/v1/inbox?wait=3s", "", nil, nil)
+		err := probe()
 		if errors.As(err, &pe) && pe.Status == http.StatusTooManyRequests {
 			break
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("a third long-poll was never refused (last: %v)", err)
 		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	if pe.Code != "rate_limited" || pe.RetryAfter != time.Second {
 		t.Errorf("refusal %+v", pe)
@@ -101,19 +113,18 @@ func TestLongPollsPerPartnerBounded(t *testing.T) {
 	if err := a.JSON(ctx, http.MethodGet, "/v1/inbox", "", nil, nil); err != nil {
 		t.Errorf("a plain inbox read: %v", err)
 	}
-	if err := b.JSON(ctx, http.MethodGet, "/v1/inbox?wait=100ms", "", nil, nil); err != nil {
+	if err := b.JSON(ctx, http.MethodGet, "/v1/inbox?wait=1ms", "", nil, nil); err != nil {
 		t.Errorf("another partner's long-poll: %v", err)
 	}
+	// Once the held ones end, long-polls are possible again.
+	release()
 	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Errorf("a held long-poll: %v", err)
+	deadline = time.Now().Add(20 * time.Second)
+	for err := probe(); err != nil; err = probe() {
+		if time.Now().After(deadline) {
+			t.Fatalf("no long-poll possible after the held ones ended: %v", err)
 		}
-	}
-	// Once they ended, long-polls are possible again.
-	if err := a.JSON(ctx, http.MethodGet, "/v1/inbox?wait=100ms", "", nil, nil); err != nil {
-		t.Errorf("a long-poll after the others ended: %v", err)
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
