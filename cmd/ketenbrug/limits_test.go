@@ -42,7 +42,7 @@ func limitedPartner(t *testing.T, tb *testBroker, id string) (*connectors.Client
 
 func TestPartnerRateLimit(t *testing.T) {
 	tb := newTestBrokerWith(t, func(c *SystemConfig) {
-		c.Limits = httpapi.Limits{PartnerRate: 0.5, PartnerBurst: 20}
+		c.Limits = httpapi.Limits{PartnerRate: 0.01, PartnerBurst: 20} // no refill during the test
 	})
 	a, _ := limitedPartner(t, tb, "busy")
 	b, _ := limitedPartner(t, tb, "quiet")
