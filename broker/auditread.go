@@ -1,6 +1,9 @@
 package broker
 
-import "context"
+import (
+	"context"
+	"io"
+)
 
 // AuditReader reads and verifies the audit trail, for privacy officers and
 // residents' access requests.
@@ -11,6 +14,9 @@ type AuditReader interface {
 	BySubject(ctx context.Context, subject Pseudonym) ([]AuditEntry, error)
 	// Verify walks the whole chain and reports every problem found.
 	Verify(ctx context.Context) (AuditVerification, error)
+	// Export writes the stored records from seq from on to w, one per
+	// line, byte for byte, and returns how many.
+	Export(ctx context.Context, w io.Writer, from uint64) (int, error)
 }
 
 // AuditVerification is the result of walking the audit chain.

@@ -3,7 +3,9 @@ package broker
 import (
 	"cmp"
 	"context"
+	"io"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -26,6 +28,25 @@ func (s *Service) VerifyAudit(ctx context.Context, c *Caller) (AuditVerification
 		return AuditVerification{}, err
 	}
 	return s.cfg.AuditReader.Verify(ctx)
+}
+
+// ExportAudit writes the stored audit records from seq from on to w, one
+// per line, byte for byte, so that a privacy officer can keep a copy of
+// the chain outside the broker and verify it with only the broker's public
+// keys (`ketenbrug audit export`, `audit verify-file`): an operator who
+// rewrote the chain would then have to rewrite that copy too. Privacy
+// officers and operators only; the export itself is audited.
+func (s *Service) ExportAudit(ctx context.Context, c *Caller, w io.Writer, from uint64) (int, error) {
+	if err := requireRole(c, RolePrivacyOfficer, RoleOperator); err != nil {
+		return 0, err
+	}
+	e := s.auditEntry(c, EventDisclosure, "audit.export")
+	e.Object = "audit"
+	e.Detail = map[string]string{"from": strconv.FormatUint(from, 10)}
+	if err := s.record(ctx, e, nil); err != nil {
+		return 0, err
+	}
+	return s.cfg.AuditReader.Export(ctx, w, from)
 }
 
 // SubjectAccessReport answers a resident's access request (inzage, AVG art.

@@ -27,6 +27,7 @@ type Broker interface {
 	Partner(ctx context.Context, c *broker.Caller, id string) (broker.Partner, error)
 	Partners(ctx context.Context, c *broker.Caller) ([]broker.Partner, error)
 	Backup(ctx context.Context, c *broker.Caller, w io.Writer) (int64, error)
+	ExportAudit(ctx context.Context, c *broker.Caller, w io.Writer, from uint64) (int, error)
 
 	RecordConsent(ctx context.Context, c *broker.Caller, bsn string, in broker.Consent) (broker.ConsentView, error)
 	Consents(ctx context.Context, c *broker.Caller, bsn string) (broker.ConsentList, error)

@@ -78,6 +78,7 @@ func (a *api) routes() *mux.Router {
 
 	v1.HandleFunc("/audit", a.authed(body, a.auditEntries)).Methods(http.MethodGet)
 	v1.HandleFunc("/audit/verify", a.authed(body, a.verifyAudit)).Methods(http.MethodGet)
+	v1.HandleFunc("/audit/export", a.authed(body, a.exportAudit)).Methods(http.MethodGet)
 	v1.HandleFunc("/audit/subject-access", a.authed(body, a.subjectAccess)).Methods(http.MethodPost)
 	return r
 }
@@ -260,6 +261,57 @@ func (a *api) backup(w http.ResponseWriter, r *http.Request, c *broker.Caller, _
 	if err := sw.sendSigned(http.StatusOK, "application/octet-stream", n, h.Sum(), f); err != nil {
 		a.log.Warn("backup stream interrupted", "request_id", sw.st.requestID, "error", err)
 	}
+}
+
+// exportAudit streams the stored audit records as NDJSON, spooled first so
+// that the response's signature covers the whole body (as for a backup).
+func (a *api) exportAudit(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+	var from uint64 = 1
+	if s := r.URL.Query().Get("from"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil || n == 0 {
+			a.writeProblem(w, r, &broker.ValidationError{Field: "from", Reason: "a sequence number from 1"})
+			return
+		}
+		from = n
+	}
+	f, err := os.CreateTemp("", "ketenbrug-audit-*")
+	if err != nil {
+		a.writeProblem(w, r, err)
+		return
+	}
+	defer func() { f.Close(); os.Remove(f.Name()) }()
+	h := protocol.NewBodyHasher()
+	cw := &countingWriter{w: io.MultiWriter(f, h)}
+	if _, err := a.b.ExportAudit(r.Context(), c, cw, from); err != nil {
+		a.writeProblem(w, r, err)
+		return
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		a.writeProblem(w, r, err)
+		return
+	}
+	sw, ok := w.(*signedWriter)
+	if !ok {
+		a.writeProblem(w, r, fmt.Errorf("the audit export needs the signed writer"))
+		return
+	}
+	w.Header().Set("Content-Disposition", `attachment; filename="ketenbrug-audit.ndjson"`)
+	if err := sw.sendSigned(http.StatusOK, "application/x-ndjson", cw.n, h.Sum(), f); err != nil {
+		a.log.Warn("audit export stream interrupted", "request_id", sw.st.requestID, "error", err)
+	}
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // reply writes v or, when err is set, its problem document.

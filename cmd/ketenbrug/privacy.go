@@ -306,7 +306,7 @@ func newAuditCommand() *cobra.Command {
 			printSubjectAccess(cmd.OutOrStdout(), rep)
 			return nil
 		})
-	cmd.AddCommand(list, verify, sar)
+	cmd.AddCommand(list, verify, sar, newAuditExportCommand(), newAuditVerifyFileCommand())
 	return cmd
 }
 
