@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -130,6 +131,11 @@ func (a *api) authedStream(h streamHandler) http.HandlerFunc {
 
 // bearerToken returns the request's token, or answers 401 without one.
 func (a *api) bearerToken(w http.ResponseWriter, r *http.Request) (string, bool) {
+	if err := a.limits.addrBlocked(clientAddr(r), a.cfg.Now()); err != nil {
+		a.metrics.limited("auth-failures")
+		a.writeProblem(w, r, err)
+		return "", false
+	}
 	token, ok := bearer(r)
 	if !ok {
 		a.refuse(w, r, errMissingToken)
@@ -182,7 +188,17 @@ func (a *api) refuse(w http.ResponseWriter, r *http.Request, err error) {
 		err = &protocol.Error{Reason: reason, Err: err}
 	}
 	a.metrics.refused(reason)
+	a.limits.refused(clientAddr(r), a.cfg.Now())
 	a.writeProblem(w, r, err)
+}
+
+// clientAddr is the address a request came from (without its port).
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // bearer returns the bearer token of r.

@@ -23,6 +23,16 @@ type Limits struct {
 	// LongPolls bounds a partner's inbox long-polls waiting at once; one
 	// more is answered 429 at once. Default DefaultLongPolls.
 	LongPolls int
+	// AuthFailureRate and AuthFailureBurst bound the refused request
+	// tokens one client address may send: past them its requests are
+	// answered 429 before any signature is checked, so that a flood of
+	// forged tokens cannot keep the cores busy with verification. Honest
+	// clients rarely send a refused token. Behind a reverse proxy every
+	// client shares the proxy's address: disable it there (rate.Inf) and
+	// limit at the proxy. Defaults DefaultAuthFailureRate and
+	// DefaultAuthFailureBurst.
+	AuthFailureRate  rate.Limit
+	AuthFailureBurst int
 }
 
 // Defaults of Limits. A coordinator's screen makes a few requests a second
@@ -32,13 +42,29 @@ const (
 	DefaultPartnerRate  rate.Limit = 100
 	DefaultPartnerBurst            = 200
 	DefaultLongPolls               = 4
+
+	DefaultAuthFailureRate  rate.Limit = 10
+	DefaultAuthFailureBurst            = 100
 )
+
+// maxFailureAddrs bounds the addresses tracked for refused tokens; past it
+// the table starts afresh, which forgets (never blocks) honest clients.
+const maxFailureAddrs = 10_000
 
 // Validate fills defaults and refuses nonsense.
 func (l *Limits) Validate() error {
 	var errs []error
 	if l.PartnerRate < 0 || math.IsNaN(float64(l.PartnerRate)) {
 		errs = append(errs, errors.New("httpapi: Limits.PartnerRate must not be negative"))
+	}
+	if l.AuthFailureRate < 0 || math.IsNaN(float64(l.AuthFailureRate)) || l.AuthFailureBurst < 0 {
+		errs = append(errs, errors.New("httpapi: Limits.AuthFailureRate and AuthFailureBurst must not be negative"))
+	}
+	if l.AuthFailureRate == 0 {
+		l.AuthFailureRate = DefaultAuthFailureRate
+	}
+	if l.AuthFailureBurst == 0 {
+		l.AuthFailureBurst = DefaultAuthFailureBurst
 	}
 	if l.PartnerBurst < 0 || l.LongPolls < 0 {
 		errs = append(errs, errors.New("httpapi: Limits.PartnerBurst and LongPolls must not be negative"))
@@ -74,14 +100,49 @@ func (e *limitError) retryAfterSeconds() int {
 // limiter keeps a token bucket and a long-poll count per partner. Partners
 // are few (a region has tens to hundreds), so the maps are never pruned.
 type limiter struct {
-	cfg   Limits
-	mu    sync.Mutex
-	bkt   map[string]*rate.Limiter
-	polls map[string]int
+	cfg      Limits
+	mu       sync.Mutex
+	bkt      map[string]*rate.Limiter
+	polls    map[string]int
+	failures map[string]*rate.Limiter // by client address
 }
 
 func newLimiter(cfg Limits) *limiter {
-	return &limiter{cfg: cfg, bkt: map[string]*rate.Limiter{}, polls: map[string]int{}}
+	return &limiter{cfg: cfg, bkt: map[string]*rate.Limiter{}, polls: map[string]int{}, failures: map[string]*rate.Limiter{}}
+}
+
+// addrBlocked reports whether addr used up its allowance of refused
+// tokens; such a request is answered 429 without verifying anything.
+func (l *limiter) addrBlocked(addr string, now time.Time) error {
+	if l.cfg.AuthFailureRate == rate.Inf {
+		return nil
+	}
+	l.mu.Lock()
+	b := l.failures[addr]
+	l.mu.Unlock()
+	if b == nil || b.TokensAt(now) >= 1 {
+		return nil
+	}
+	wait := time.Duration(float64(time.Second) * (1 - b.TokensAt(now)) / float64(l.cfg.AuthFailureRate))
+	return &limitError{what: "too many refused request tokens from your address", retryAfter: wait}
+}
+
+// refused spends one of addr's allowance of refused tokens.
+func (l *limiter) refused(addr string, now time.Time) {
+	if l.cfg.AuthFailureRate == rate.Inf {
+		return
+	}
+	l.mu.Lock()
+	b, ok := l.failures[addr]
+	if !ok {
+		if len(l.failures) >= maxFailureAddrs {
+			l.failures = map[string]*rate.Limiter{}
+		}
+		b = rate.NewLimiter(l.cfg.AuthFailureRate, l.cfg.AuthFailureBurst)
+		l.failures[addr] = b
+	}
+	l.mu.Unlock()
+	b.AllowN(now, 1)
 }
 
 // allow takes one request from partner's bucket, or says how long to wait.

@@ -227,3 +227,25 @@ func TestLimitAndTimeoutFlagsValidate(t *testing.T) {
 		t.Error("a write timeout shorter than a long-poll did not stop start-up")
 	}
 }
+
+// A client address that keeps sending refused tokens is answered 429
+// before any signature is checked.
+func TestRefusedTokensPerAddressLimited(t *testing.T) {
+	tb := newTestBrokerWith(t, func(c *SystemConfig) {
+		c.Limits = httpapi.Limits{AuthFailureRate: 0.01, AuthFailureBurst: 5} // no refill during the test
+	})
+	for i := range 5 {
+		resp, body := tb.send(t, http.MethodGet, "/v1/whoami", "not-a-token", nil, nil)
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("refused token %d: %d %s", i+1, resp.StatusCode, body)
+		}
+	}
+	resp, body := tb.send(t, http.MethodGet, "/v1/whoami", "not-a-token", nil, nil)
+	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(string(body), `"rate_limited"`) || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("past the allowance: %d %s (Retry-After %q), want 429 rate_limited", resp.StatusCode, body, resp.Header.Get("Retry-After"))
+	}
+	_, metrics := tb.get(t, "/metrics")
+	if !strings.Contains(string(metrics), `ketenbrug_limited_total{limit="auth-failures"}`) {
+		t.Error("the refusal is not counted")
+	}
+}

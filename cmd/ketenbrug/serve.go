@@ -41,15 +41,21 @@ type limitFlags struct {
 	rate      float64
 	burst     int
 	longPolls int
+	failRate  float64
+	failBurst int
 }
 
 func (l limitFlags) limits() (httpapi.Limits, error) {
-	if l.rate < 0 || l.burst < 0 || l.longPolls < 0 {
-		return httpapi.Limits{}, errors.New("--partner-rate, --partner-burst and --long-polls must not be negative")
+	if l.rate < 0 || l.burst < 0 || l.longPolls < 0 || l.failRate < 0 || l.failBurst < 0 {
+		return httpapi.Limits{}, errors.New("--partner-rate, --partner-burst, --long-polls and --auth-failure-* must not be negative")
 	}
-	lim := httpapi.Limits{PartnerRate: rate.Limit(l.rate), PartnerBurst: l.burst, LongPolls: l.longPolls}
+	lim := httpapi.Limits{PartnerRate: rate.Limit(l.rate), PartnerBurst: l.burst, LongPolls: l.longPolls,
+		AuthFailureRate: rate.Limit(l.failRate), AuthFailureBurst: l.failBurst}
 	if l.rate == 0 {
 		lim.PartnerRate = rate.Inf
+	}
+	if l.failRate == 0 {
+		lim.AuthFailureRate = rate.Inf
 	}
 	return lim, nil
 }
@@ -74,6 +80,10 @@ func (f *brokerFlags) register(cmd *cobra.Command) {
 	fl.Float64Var(&f.limits.rate, "partner-rate", partnerRate, "requests per second one partner may make, sustained; 0 for no limit (env KETENBRUG_PARTNER_RATE)")
 	partnerBurst, _ := strconv.Atoi(envOr("KETENBRUG_PARTNER_BURST", strconv.Itoa(httpapi.DefaultPartnerBurst)))
 	fl.IntVar(&f.limits.burst, "partner-burst", partnerBurst, "requests one partner may make at once after a quiet spell (env KETENBRUG_PARTNER_BURST)")
+	failRate, _ := strconv.ParseFloat(envOr("KETENBRUG_AUTH_FAILURE_RATE", fmt.Sprint(float64(httpapi.DefaultAuthFailureRate))), 64)
+	fl.Float64Var(&f.limits.failRate, "auth-failure-rate", failRate, "refused request tokens per second one client address may send before it gets 429 unverified; 0 for no limit (behind a proxy) (env KETENBRUG_AUTH_FAILURE_RATE)")
+	failBurst, _ := strconv.Atoi(envOr("KETENBRUG_AUTH_FAILURE_BURST", strconv.Itoa(httpapi.DefaultAuthFailureBurst)))
+	fl.IntVar(&f.limits.failBurst, "auth-failure-burst", failBurst, "refused request tokens one client address may send at once (env KETENBRUG_AUTH_FAILURE_BURST)")
 	longPolls, _ := strconv.Atoi(envOr("KETENBRUG_LONG_POLLS", strconv.Itoa(httpapi.DefaultLongPolls)))
 	fl.IntVar(&f.limits.longPolls, "long-polls", longPolls, "inbox long-polls one partner may hold open at once (env KETENBRUG_LONG_POLLS)")
 	for _, d := range []struct {
