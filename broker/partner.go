@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // Sector is the kind of organisation a partner is. Policies grant and
@@ -78,9 +80,16 @@ type Partner struct {
 	JWKS   json.RawMessage `json:"jwks"`
 	Status PartnerStatus   `json:"status"`
 	// Webhook, when set, receives the partner's inbox items (level 3).
-	Webhook   string    `json:"webhook,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Webhook string `json:"webhook,omitempty"`
+	// ClientCerts binds the partner to its organisation's TLS client
+	// certificates, where the broker requires them (serve --client-ca):
+	// the subject serial numbers (PKIoverheid puts the organisation's OIN
+	// there) or organisation names its certificates carry. When set, a
+	// request of this partner over a connection whose certificate names
+	// none of them is refused. Empty: any certificate of the region's PKI.
+	ClientCerts []string  `json:"client_certs,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 	// Revision counts changes; keys and caches key on it.
 	Revision uint64 `json:"revision"`
 }
@@ -120,6 +129,14 @@ func (p *Partner) Validate() error {
 	}
 	if p.Level < MinLevel || p.Level > MaxLevel {
 		return invalid("level", "must be 1-4")
+	}
+	if len(p.ClientCerts) > 10 {
+		return invalid("client_certs", "at most 10")
+	}
+	for _, c := range p.ClientCerts {
+		if c == "" || len(c) > 128 || strings.ContainsFunc(c, unicode.IsControl) {
+			return invalid("client_certs", "each 1-128 printable characters")
+		}
 	}
 	if len(p.Municipalities) > 1000 {
 		return invalid("municipalities", "at most 1000")
@@ -164,4 +181,19 @@ type Caller struct {
 // municipality's level (DESIGN: ambition levels).
 func EffectiveLevel(partnerLevel, municipalityLevel int) int {
 	return min(partnerLevel, municipalityLevel)
+}
+
+// AcceptsClientCert reports whether a connection with the verified client
+// certificate whose subject has serialNumber and organizations may carry
+// this partner's requests: always when no certificates are bound.
+func (p *Partner) AcceptsClientCert(serialNumber string, organizations []string) bool {
+	if len(p.ClientCerts) == 0 {
+		return true
+	}
+	for _, c := range p.ClientCerts {
+		if c == serialNumber || slices.Contains(organizations, c) {
+			return true
+		}
+	}
+	return false
 }

@@ -161,6 +161,14 @@ func (a *api) caller(w http.ResponseWriter, r *http.Request, claims *protocol.Cl
 		a.refuse(w, r, &protocol.Error{Reason: "unknown_key", Err: err})
 		return nil
 	}
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		leaf := r.TLS.PeerCertificates[0]
+		if !p.AcceptsClientCert(leaf.Subject.SerialNumber, leaf.Subject.Organization) {
+			a.writeProblem(w, r, fmt.Errorf("%w: the connection's client certificate is not registered for partner %s",
+				broker.ErrForbidden, p.ID))
+			return nil
+		}
+	}
 	role := broker.Role(claims.Role)
 	if !slices.Contains(broker.Roles, role) || !p.HasRole(role) {
 		a.refuse(w, r, errRoleNotAllowed)

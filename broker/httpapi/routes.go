@@ -147,11 +147,12 @@ type PartnerRequest struct {
 	Covenant       string          `json:"covenant,omitempty"`
 	JWKS           json.RawMessage `json:"jwks,omitempty"`
 	Webhook        string          `json:"webhook,omitempty"`
+	ClientCerts    []string        `json:"client_certs,omitempty"`
 }
 
 func (p PartnerRequest) partner() broker.Partner {
 	return broker.Partner{ID: p.ID, Name: p.Name, Sector: p.Sector, Municipalities: p.Municipalities,
-		Roles: p.Roles, Level: p.Level, Covenant: p.Covenant, JWKS: p.JWKS, Webhook: p.Webhook}
+		Roles: p.Roles, Level: p.Level, Covenant: p.Covenant, JWKS: p.JWKS, Webhook: p.Webhook, ClientCerts: p.ClientCerts}
 }
 
 func (a *api) registerPartner(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {

@@ -91,7 +91,7 @@ func newPartnerCommand() *cobra.Command {
 	var p struct {
 		id, name, sector, roles, covenant, jwks, webhook string
 		level                                            int
-		municipalities                                   []string
+		municipalities, clientCerts                      []string
 	}
 	add := clientCommand("add", "Register a partner or municipality with its public JWKS", cobra.NoArgs,
 		func(cmd *cobra.Command) {
@@ -105,6 +105,7 @@ func newPartnerCommand() *cobra.Command {
 			f.StringVar(&p.covenant, "covenant", "", "covenant version the partner signed")
 			f.StringVar(&p.jwks, "jwks", "", "file with the partner's public JWKS")
 			f.StringVar(&p.webhook, "webhook", "", "URL that receives inbox items (level 3)")
+			f.StringSliceVar(&p.clientCerts, "client-cert-id", nil, "with mutual TLS: the subject serial number (PKIoverheid: OIN) or organisation name the partner's client certificates carry (repeatable)")
 		},
 		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
 			jwks, err := readJWKS(p.jwks)
@@ -115,6 +116,9 @@ func newPartnerCommand() *cobra.Command {
 				"level": p.level, "municipalities": p.municipalities, "covenant": p.covenant, "jwks": jwks}
 			if p.webhook != "" {
 				req["webhook"] = p.webhook
+			}
+			if len(p.clientCerts) > 0 {
+				req["client_certs"] = p.clientCerts
 			}
 			var out broker.Partner
 			if err := c.JSON(cmd.Context(), http.MethodPost, "/v1/partners", "", req, &out); err != nil {

@@ -8,7 +8,9 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"math/big"
 	"net"
 	"net/http"
@@ -201,5 +203,50 @@ func TestServerTLSConfigRefusesHalfConfigs(t *testing.T) {
 	}
 	if c, err := (serverTLS{}).config(); c != nil || err != nil {
 		t.Errorf("no TLS flags: %v %v, want plain HTTP", c, err)
+	}
+}
+
+// With mutual TLS a partner can be bound to its organisation's client
+// certificates: its requests over another organisation's connection are
+// refused, even with its own valid request token.
+func TestClientCertificateBoundToPartner(t *testing.T) {
+	region := newTestPKI(t, "region")
+	cert, key := region.issue("broker", true)
+	url, op := startTLSBroker(t, serverTLS{cert: cert, key: key, clientCA: region.caFile()})
+	opCert, opKey := region.issue("operator-org", false)
+	kbCert, kbKey := region.issue("kredietbank", false)
+	otherCert, otherKey := region.issue("other-org", false)
+	files := func(c, k string) connectors.TLSFiles {
+		return connectors.TLSFiles{CA: region.caFile(), ClientCert: c, ClientKey: k}
+	}
+	hc, err := files(opCert, opKey).HTTPClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	operator, err := connectors.New(connectors.Config{Server: url, Identity: op, HTTPClient: hc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kbID, pub, err := connectors.NewIdentity("kredietbank", "connector", string(broker.RoleConnector), "EdDSA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := operator.JSON(context.Background(), http.MethodPost, "/v1/partners", "", map[string]any{"id": "kredietbank",
+		"name": "Kredietbank", "sector": broker.SectorDebt, "roles": []broker.Role{broker.RoleConnector}, "level": 2,
+		"municipalities": []string{"gem-c"}, "covenant": "2026-1", "jwks": json.RawMessage(pub),
+		"client_certs": []string{"kredietbank"}}, nil); err != nil {
+		t.Fatalf("registering a partner bound to its certificate: %v", err)
+	}
+	if err := whoamiOver(t, url, kbID, files(kbCert, kbKey)); err != nil {
+		t.Fatalf("over its own organisation's connection: %v", err)
+	}
+	err = whoamiOver(t, url, kbID, files(otherCert, otherKey))
+	var pe *connectors.ProblemError
+	if !errors.As(err, &pe) || pe.Status != http.StatusForbidden || pe.Code != "forbidden" {
+		t.Fatalf("over another organisation's connection: %v, want 403 forbidden", err)
+	}
+	// The operator is bound to nothing: any certificate of the region.
+	if err := whoamiOver(t, url, op, files(otherCert, otherKey)); err != nil {
+		t.Fatalf("an unbound partner: %v", err)
 	}
 }
