@@ -31,11 +31,13 @@ func TestPartnerClientCerts(t *testing.T) {
 	} {
 		q := p
 		q.ClientCerts = bad
-		if err := q.Validate(); !errors.Is(err, ErrInvalid) {
-			t.Errorf("client_certs %q: %v, want invalid", bad, err)
+		var ve *ValidationError
+		if err := q.Validate(); !errors.As(err, &ve) || ve.Field != "client_certs" {
+			t.Errorf("client_certs %q: %v, want client_certs invalid", bad, err)
 		}
 	}
-	if err := p.Validate(); err != nil {
+	var ve *ValidationError
+	if err := p.Validate(); errors.As(err, &ve) && ve.Field == "client_certs" {
 		t.Errorf("valid client_certs refused: %v", err)
 	}
 }
