@@ -233,39 +233,15 @@ func (a *api) setPartnerStatus(status broker.PartnerStatus) authedHandler {
 	}
 }
 
-// backup streams a consistent copy of the store. It is spooled to a
-// temporary file first, so that the signature header can cover the body's
-// hash without holding the store in memory.
+// backup streams a consistent copy of the store.
 func (a *api) backup(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
-	f, err := os.CreateTemp("", "ketenbrug-backup-*")
-	if err != nil {
-		a.writeProblem(w, r, err)
-		return
-	}
-	defer func() { f.Close(); os.Remove(f.Name()) }()
-	h := protocol.NewBodyHasher()
-	n, err := a.b.Backup(r.Context(), c, io.MultiWriter(f, h))
-	if err != nil {
-		a.writeProblem(w, r, err)
-		return
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		a.writeProblem(w, r, err)
-		return
-	}
-	sw, ok := w.(*signedWriter)
-	if !ok {
-		a.writeProblem(w, r, fmt.Errorf("backup needs the signed writer"))
-		return
-	}
-	w.Header().Set("Content-Disposition", `attachment; filename="ketenbrug-backup.db"`)
-	if err := sw.sendSigned(http.StatusOK, "application/octet-stream", n, h.Sum(), f); err != nil {
-		a.log.Warn("backup stream interrupted", "request_id", sw.st.requestID, "error", err)
-	}
+	a.sendSpooled(w, r, "application/octet-stream", "ketenbrug-backup.db", func(out io.Writer) error {
+		_, err := a.b.Backup(r.Context(), c, out)
+		return err
+	})
 }
 
-// exportAudit streams the stored audit records as NDJSON, spooled first so
-// that the response's signature covers the whole body (as for a backup).
+// exportAudit streams the stored audit records as NDJSON.
 func (a *api) exportAudit(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
 	var from uint64 = 1
 	if s := r.URL.Query().Get("from"); s != "" {
@@ -276,43 +252,45 @@ func (a *api) exportAudit(w http.ResponseWriter, r *http.Request, c *broker.Call
 		}
 		from = n
 	}
-	f, err := os.CreateTemp("", "ketenbrug-audit-*")
+	a.sendSpooled(w, r, "application/x-ndjson", "ketenbrug-audit.ndjson", func(out io.Writer) error {
+		_, err := a.b.ExportAudit(r.Context(), c, out, from)
+		return err
+	})
+}
+
+// sendSpooled answers with what write produces, as an attachment named
+// filename. The body is spooled to a temporary file first, so that the
+// signature header can cover its hash without holding it in memory; an
+// error of write is answered as a problem, nothing of the body sent.
+func (a *api) sendSpooled(w http.ResponseWriter, r *http.Request, contentType, filename string, write func(io.Writer) error) {
+	sw, ok := w.(*signedWriter)
+	if !ok {
+		a.writeProblem(w, r, fmt.Errorf("%s needs the signed writer", filename))
+		return
+	}
+	f, err := os.CreateTemp("", "ketenbrug-spool-*")
 	if err != nil {
 		a.writeProblem(w, r, err)
 		return
 	}
 	defer func() { f.Close(); os.Remove(f.Name()) }()
 	h := protocol.NewBodyHasher()
-	cw := &countingWriter{w: io.MultiWriter(f, h)}
-	if _, err := a.b.ExportAudit(r.Context(), c, cw, from); err != nil {
+	if err := write(io.MultiWriter(f, h)); err != nil {
 		a.writeProblem(w, r, err)
 		return
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
+	n, err := f.Seek(0, io.SeekCurrent)
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
 		a.writeProblem(w, r, err)
 		return
 	}
-	sw, ok := w.(*signedWriter)
-	if !ok {
-		a.writeProblem(w, r, fmt.Errorf("the audit export needs the signed writer"))
-		return
+	w.Header().Set("Content-Disposition", `attachment; filename="`+filename+`"`)
+	if err := sw.sendSigned(http.StatusOK, contentType, n, h.Sum(), f); err != nil {
+		a.log.Warn("streamed answer interrupted", "file", filename, "request_id", sw.st.requestID, "error", err)
 	}
-	w.Header().Set("Content-Disposition", `attachment; filename="ketenbrug-audit.ndjson"`)
-	if err := sw.sendSigned(http.StatusOK, "application/x-ndjson", cw.n, h.Sum(), f); err != nil {
-		a.log.Warn("audit export stream interrupted", "request_id", sw.st.requestID, "error", err)
-	}
-}
-
-// countingWriter counts the bytes written through it.
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // reply writes v or, when err is set, its problem document.

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -30,55 +28,6 @@ import (
 // debtPurpose is a statute purpose: the municipality, social services and
 // debt counselling, no consent needed.
 const debtPurpose = "vroegsignalering-schulden"
-
-// newCollabBroker is newTestBroker with webhook settings of the test's
-// choosing (short backoff).
-func newCollabBroker(t testing.TB, hooks webhook.Settings) *testBroker {
-	t.Helper()
-	ctx := context.Background()
-	logs := &syncBuffer{}
-	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	sys, err := CreateSystem(ctx, SystemConfig{DataDir: t.TempDir(), ID: testBrokerID, FourEyes: true,
-		PolicyTimeout: 2 * time.Second, Logger: log, Webhook: hooks})
-	if err != nil {
-		t.Fatalf("CreateSystem: %v", err)
-	}
-	opID, pub, err := connectors.NewIdentity(operatorID, "operator", string(broker.RoleOperator), "EdDSA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := sys.Service.EnsureOperator(ctx, broker.Partner{ID: operatorID, Name: "Operator",
-		Sector: broker.SectorOther, Roles: []broker.Role{broker.RoleOperator}, Level: broker.MaxLevel, JWKS: pub}); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	serveCtx, stop := context.WithCancel(ctx)
-	served := make(chan error, 1)
-	go func() { served <- serveUntilDone(serveCtx, sys, ln, log) }()
-	tb := &testBroker{sys: sys, url: "http://" + ln.Addr().String(), logs: logs, started: time.Now(),
-		http: &http.Client{Timeout: 30 * time.Second}}
-	t.Cleanup(func() {
-		stop()
-		if err := <-served; err != nil {
-			t.Errorf("serveUntilDone: %v", err)
-		}
-		if err := sys.Close(); err != nil {
-			t.Errorf("closing the system: %v", err)
-		}
-	})
-	resp, body := tb.get(t, "/.well-known/jwks.json")
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("jwks: %d", resp.StatusCode)
-	}
-	if tb.keys, err = protocol.ParseKeySet(body); err != nil {
-		t.Fatal(err)
-	}
-	tb.operator = tb.client(t, opID)
-	return tb
-}
 
 // region is the partners of the collaboration tests, all serving gem-c.
 type region struct {
@@ -524,7 +473,9 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // never comes back ends in the dead letters, and the item is still in the
 // inbox: nothing is lost.
 func TestWebhookDelivery(t *testing.T) {
-	tb := newCollabBroker(t, webhook.Settings{MaxAttempts: 4, Backoff: 20 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
+	tb := newTestBrokerWith(t, func(c *SystemConfig) {
+		c.Webhook = webhook.Settings{MaxAttempts: 4, Backoff: 20 * time.Millisecond, MaxBackoff: 50 * time.Millisecond}
+	})
 	kbHook, sdHook := newHook(t), newHook(t)
 	r := newRegion(t, tb, 3, map[string]string{"kredietbank": kbHook.srv.URL + "/ketenbrug", "sociale-dienst": sdHook.srv.URL})
 	kbHook.serve(r.kb)
