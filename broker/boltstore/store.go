@@ -22,6 +22,10 @@ var (
 	// schema this binary does not know; it is not opened, so nothing is
 	// misread or overwritten.
 	ErrSchemaTooNew = errors.New("boltstore: store schema is newer than this binary")
+	// ErrDamaged means the file is not a bbolt database or fails its own
+	// checks (a corrupt or truncated file, or another program's); it is
+	// not opened.
+	ErrDamaged = errors.New("boltstore: store file is damaged or not a bbolt database")
 	// ErrClosed means the store was closed. It matches broker.ErrUnavailable.
 	ErrClosed = fmt.Errorf("boltstore: store closed: %w", broker.ErrUnavailable)
 )
@@ -111,6 +115,9 @@ func open(path string, cfg Config, steps []migration) (*Store, error) {
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("%w: %s (waited %s)", ErrLocked, path, cfg.LockTimeout)
+	}
+	if errors.Is(err, bolterrors.ErrInvalid) || errors.Is(err, bolterrors.ErrVersionMismatch) || errors.Is(err, bolterrors.ErrChecksum) {
+		return nil, fmt.Errorf("%w: %w", ErrDamaged, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)

@@ -9,10 +9,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/lestrrat-go/jwx/v3/jwk"
 
 	"github.com/ketenbrug/ketenbrug/broker"
+	"github.com/ketenbrug/ketenbrug/broker/boltstore"
 	"github.com/ketenbrug/ketenbrug/connectors/protocol"
 )
 
@@ -129,4 +131,26 @@ func readSecretFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: permissions %v are too open; chmod 600 it", path, fi.Mode().Perm())
 	}
 	return os.ReadFile(path)
+}
+
+// storeOpenError says in one line what keeps the store at path in dir from
+// opening, and what to do about it.
+func storeOpenError(dir, path string, err error) error {
+	switch {
+	case errors.Is(err, boltstore.ErrLocked):
+		holder := ""
+		if pid := lockHolder(path); pid > 0 {
+			holder = fmt.Sprintf(" (pid %d)", pid)
+		}
+		return fmt.Errorf("the data directory %s is in use by another ketenbrug process%s; stop it or use another --data", dir, holder)
+	case errors.Is(err, boltstore.ErrDamaged):
+		cause := strings.TrimPrefix(err.Error(), boltstore.ErrDamaged.Error()+": ")
+		return fmt.Errorf("the store %s is damaged or not a ketenbrug store (%s); restore it from a backup (ketenbrug backup) or move it aside to start afresh", path, oneLine(cause))
+	}
+	return fmt.Errorf("opening the store %s: %s", path, oneLine(err.Error()))
+}
+
+// oneLine joins the lines of s, so that an error stays one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
 }

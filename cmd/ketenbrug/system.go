@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"time"
@@ -22,6 +23,10 @@ import (
 	"github.com/ketenbrug/ketenbrug/policy"
 	"github.com/ketenbrug/ketenbrug/rego"
 )
+
+// defaultBundle is the built-in policy bundle (a test build swaps it, see
+// brokenbundle.go).
+var defaultBundle fs.FS = rego.Bundle
 
 // SystemConfig is what a broker process is made of.
 type SystemConfig struct {
@@ -116,14 +121,17 @@ func CreateSystem(ctx context.Context, cfg SystemConfig) (sys *System, err error
 	if err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
 	}
-	sys = &System{Config: cfg, Made: made}
+	// built, not sys: a failed start returns a nil *System, and what was
+	// built so far must still be closed.
+	built := &System{Config: cfg, Made: made}
 	defer func() {
 		if err != nil {
-			sys.Close()
+			_ = built.Close()
 		}
 	}()
+	sys = built
 	if sys.Store, err = boltstore.Open(dir.file(storeFile), boltstore.Config{Logger: cfg.Logger}); err != nil {
-		return nil, err
+		return nil, storeOpenError(cfg.DataDir, dir.file(storeFile), err)
 	}
 	edKey, kid, err := dir.ed25519Key()
 	if err != nil {
@@ -136,8 +144,9 @@ func CreateSystem(ctx context.Context, cfg SystemConfig) (sys *System, err error
 	if sys.Audit, err = audit.New(audit.Config{Store: sys.Store, Signer: auditSigner, Logger: cfg.Logger}); err != nil {
 		return nil, err
 	}
-	if sys.Policy, err = policy.New(policy.Config{Logger: cfg.Logger, Timeout: cfg.PolicyTimeout, Default: rego.Bundle}); err != nil {
-		return nil, fmt.Errorf("policy engine: %w", err)
+	if sys.Policy, err = policy.New(policy.Config{Logger: cfg.Logger, Timeout: cfg.PolicyTimeout, Default: defaultBundle}); err != nil {
+		return nil, fmt.Errorf("the built-in policy bundle fails its tests or does not compile, so no decision could be trusted; "+
+			"this build is broken: use a released ketenbrug binary (%s)", oneLine(err.Error()))
 	}
 	pseudonyms, err := broker.NewPseudonymizer(dir.secret)
 	if err != nil {
@@ -187,6 +196,9 @@ func CreateSystem(ctx context.Context, cfg SystemConfig) (sys *System, err error
 // Close stops the webhook deliverer and the audit writer (flushing what
 // waits) and closes the store.
 func (s *System) Close() error {
+	if s == nil {
+		return nil
+	}
 	if s.stopWebhooks != nil {
 		s.stopWebhooks()
 		s.stopWebhooks = nil
