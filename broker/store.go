@@ -39,7 +39,10 @@ type ReadTx interface {
 	// PartnerInvolvements calls fn for partner's involvements in ref order,
 	// starting after ref after ("" for the first); fn may stop with io.EOF.
 	PartnerInvolvements(partner, after string, fn func(Involvement) error) error
-	Household(id string) (Household, error)
+	// Household returns household id of municipality. Household ids are a
+	// namespace per municipality: the same id in two municipalities names
+	// two households, and neither reveals the other.
+	Household(municipality, id string) (Household, error)
 	// HouseholdsOf returns the households subject is a member of.
 	HouseholdsOf(subject Pseudonym) ([]Household, error)
 	// Inbox returns up to limit of partner's inbox items with seq > after,
@@ -52,13 +55,14 @@ type ReadTx interface {
 	// PartnerAssignments calls fn for every assignment partner gave or
 	// received; fn may stop with io.EOF.
 	PartnerAssignments(partner string, fn func(Assignment) error) error
-	// Plan returns the current version of household's joint plan.
-	Plan(household string) (Plan, error)
-	// PlanVersion returns one stored version of household's plan.
-	PlanVersion(household string, version uint64) (Plan, error)
-	// PlanVersions calls fn for every version of household's plan, oldest
-	// first; fn may stop with io.EOF.
-	PlanVersions(household string, fn func(Plan) error) error
+	// Plan returns the current version of the joint plan of household
+	// (an id of municipality).
+	Plan(municipality, household string) (Plan, error)
+	// PlanVersion returns one stored version of the household's plan.
+	PlanVersion(municipality, household string, version uint64) (Plan, error)
+	// PlanVersions calls fn for every version of the household's plan,
+	// oldest first; fn may stop with io.EOF.
+	PlanVersions(municipality, household string, fn func(Plan) error) error
 	// Deliveries calls fn for every pending webhook delivery; fn may stop
 	// with io.EOF.
 	Deliveries(fn func(Delivery) error) error
@@ -90,7 +94,8 @@ type Tx interface {
 	// PutInvolvement stores v under (v.Partner, v.Ref) and keeps the
 	// subject index right when the subject changed.
 	PutInvolvement(v Involvement) error
-	// PutHousehold stores h and keeps the member index right.
+	// PutHousehold stores h under (h.Municipality, h.ID) and keeps the
+	// member index right.
 	PutHousehold(h Household) error
 	// AppendInbox stores a new item for item.Partner and returns it with
 	// its Seq.
@@ -101,7 +106,8 @@ type Tx interface {
 	// PutAssignment stores a under a.ID and indexes it under its giver's
 	// and its recipient's partner.
 	PutAssignment(a Assignment) error
-	// PutPlan stores p as the current version of its household's plan and
+	// PutPlan stores p as the current version of the plan of household
+	// (p.Municipality, p.Household) and
 	// keeps it as version p.Version, which must be the current version + 1
 	// (1 for a new plan); otherwise it fails with ErrPreconditionFailed.
 	PutPlan(p Plan) error

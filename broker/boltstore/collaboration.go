@@ -15,8 +15,10 @@ import (
 //
 //	assignments            id → broker.Assignment
 //	assignments_by_partner partner ‖ 0x00 ‖ assignment id → ∅ (the giver's partner and the recipient)
-//	plans                  household id → broker.Plan (the current version)
-//	plan_versions          household id ‖ 0x00 ‖ version → broker.Plan (every version, kept)
+//	plans                  household key → broker.Plan (the current version)
+//	plan_versions          household key ‖ 0x00 ‖ version → broker.Plan (every version, kept)
+//
+// A household key is municipality ‖ 0x00 ‖ household id (schema 5).
 //	deliveries             id → broker.Delivery (pending webhook deliveries)
 //	dead_letters           id → broker.DeadLetter
 var (
@@ -83,27 +85,29 @@ func (w *writeTx) PutAssignment(a broker.Assignment) error {
 	return assignments.put(w.tx, id, &a)
 }
 
-func planVersionKey(household string, version uint64) []byte {
+func planVersionKey(household []byte, version uint64) []byte {
 	k := make([]byte, 0, len(household)+9)
 	k = append(k, household...)
 	k = append(k, 0)
 	return append(k, u64(version)...)
 }
 
-// Plan returns the current version of household's plan.
-func (r *readTx) Plan(household string) (broker.Plan, error) {
-	return plans.get(r.tx, []byte(household))
+// Plan returns the current version of the plan of household id of
+// municipality.
+func (r *readTx) Plan(municipality, household string) (broker.Plan, error) {
+	return plans.get(r.tx, householdKey(municipality, household))
 }
 
-// PlanVersion returns version of household's plan.
-func (r *readTx) PlanVersion(household string, version uint64) (broker.Plan, error) {
-	return planVersions.get(r.tx, planVersionKey(household, version))
+// PlanVersion returns version of the household's plan.
+func (r *readTx) PlanVersion(municipality, household string, version uint64) (broker.Plan, error) {
+	return planVersions.get(r.tx, planVersionKey(householdKey(municipality, household), version))
 }
 
-// PlanVersions calls fn for every version of household's plan, oldest
+// PlanVersions calls fn for every version of the household's plan, oldest
 // first.
-func (r *readTx) PlanVersions(household string, fn func(broker.Plan) error) error {
-	prefix := planVersionKey(household, 0)[:len(household)+1]
+func (r *readTx) PlanVersions(municipality, household string, fn func(broker.Plan) error) error {
+	hk := householdKey(municipality, household)
+	prefix := planVersionKey(hk, 0)[:len(hk)+1]
 	c := r.tx.Bucket(bucketPlanVersions).Cursor()
 	for k, raw := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, raw = c.Next() {
 		p, err := planVersions.decode(k, raw)
@@ -120,10 +124,10 @@ func (r *readTx) PlanVersions(household string, fn func(broker.Plan) error) erro
 // PutPlan stores p as the current version and keeps it under its version,
 // which must follow the current one.
 func (w *writeTx) PutPlan(p broker.Plan) error {
-	if p.Household == "" || p.Version == 0 {
-		return fmt.Errorf("boltstore: plan without household or version: %w", broker.ErrInvalid)
+	if p.Household == "" || p.Municipality == "" || p.Version == 0 {
+		return fmt.Errorf("boltstore: plan without household, municipality or version: %w", broker.ErrInvalid)
 	}
-	key := []byte(p.Household)
+	key := householdKey(p.Municipality, p.Household)
 	cur, err := plans.get(w.tx, key)
 	switch {
 	case errors.Is(err, broker.ErrNotFound):
@@ -137,7 +141,7 @@ func (w *writeTx) PutPlan(p broker.Plan) error {
 	}
 	b := w.tx.Bucket(bucketPlanVersions)
 	b.FillPercent = appendFill
-	if err := planVersions.put(w.tx, planVersionKey(p.Household, p.Version), &p); err != nil {
+	if err := planVersions.put(w.tx, planVersionKey(key, p.Version), &p); err != nil {
 		return err
 	}
 	return plans.put(w.tx, key, &p)

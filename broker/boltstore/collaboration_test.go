@@ -71,7 +71,7 @@ func TestPlanVersions(t *testing.T) {
 	s := openTest(t, Config{})
 	put := func(p broker.Plan) error { return s.Update(func(tx broker.Tx) error { return tx.PutPlan(p) }) }
 	plan := func(household string, v uint64) broker.Plan {
-		return broker.Plan{Household: household, Version: v, Status: broker.PlanOpen, Change: "v" + string(rune('0'+v))}
+		return broker.Plan{Household: household, Municipality: "gem-a", Version: v, Status: broker.PlanOpen, Change: "v" + string(rune('0'+v))}
 	}
 	if err := put(plan("hh-1", 2)); !errors.Is(err, broker.ErrPreconditionFailed) {
 		t.Fatalf("version 2 first: %v", err)
@@ -87,23 +87,23 @@ func TestPlanVersions(t *testing.T) {
 	if err := put(plan("hh-1", 3)); !errors.Is(err, broker.ErrPreconditionFailed) {
 		t.Fatalf("version 3 again: %v", err)
 	}
-	if err := put(broker.Plan{Household: "hh-1"}); !errors.Is(err, broker.ErrInvalid) {
+	if err := put(broker.Plan{Household: "hh-1", Municipality: "gem-a"}); !errors.Is(err, broker.ErrInvalid) {
 		t.Fatalf("version 0: %v", err)
 	}
 	mustView(t, s, func(tx broker.ReadTx) error {
-		cur, err := tx.Plan("hh-1")
+		cur, err := tx.Plan("gem-a", "hh-1")
 		if err != nil || cur.Version != 3 {
 			t.Errorf("current: %+v, %v", cur, err)
 		}
-		v2, err := tx.PlanVersion("hh-1", 2)
+		v2, err := tx.PlanVersion("gem-a", "hh-1", 2)
 		if err != nil || v2.Change != "v2" {
 			t.Errorf("version 2: %+v, %v", v2, err)
 		}
-		if _, err := tx.Plan("hh-2"); !errors.Is(err, broker.ErrNotFound) {
+		if _, err := tx.Plan("gem-a", "hh-2"); !errors.Is(err, broker.ErrNotFound) {
 			t.Errorf("no plan: %v", err)
 		}
 		var versions []uint64
-		if err := tx.PlanVersions("hh-1", func(p broker.Plan) error {
+		if err := tx.PlanVersions("gem-a", "hh-1", func(p broker.Plan) error {
 			versions = append(versions, p.Version)
 			return nil
 		}); err != nil {
@@ -111,6 +111,11 @@ func TestPlanVersions(t *testing.T) {
 		}
 		if !slices.Equal(versions, []uint64{1, 2, 3}) {
 			t.Errorf("versions %v", versions)
+		}
+		// Household ids are a namespace per municipality: the same id
+		// elsewhere has no plan.
+		if _, err := tx.Plan("gem-b", "hh-1"); !errors.Is(err, broker.ErrNotFound) {
+			t.Errorf("plan of hh-1 in another municipality: %v", err)
 		}
 		return nil
 	})
@@ -188,6 +193,6 @@ func TestMigrationToCollaboration(t *testing.T) {
 		t.Fatalf("schema %d", v)
 	}
 	mustUpdate(t, s, func(tx broker.Tx) error {
-		return tx.PutPlan(broker.Plan{Household: "hh-1", Version: 1, Status: broker.PlanOpen})
+		return tx.PutPlan(broker.Plan{Household: "hh-1", Municipality: "gem-a", Version: 1, Status: broker.PlanOpen})
 	})
 }

@@ -12,8 +12,8 @@ import (
 var (
 	bucketInvolvements          = []byte("involvements")            // partner ‖ 0 ‖ ref → broker.Involvement (binary since schema 3, codec.go)
 	bucketInvolvementsBySubject = []byte("involvements_by_subject") // pseudonym ‖ 0 ‖ partner ‖ 0 ‖ ref → ∅
-	bucketHouseholds            = []byte("households")              // id → broker.Household
-	bucketHouseholdsByMember    = []byte("households_by_member")    // pseudonym ‖ 0 ‖ household id → ∅
+	bucketHouseholds            = []byte("households")              // municipality ‖ 0 ‖ id → broker.Household
+	bucketHouseholdsByMember    = []byte("households_by_member")    // pseudonym ‖ 0 ‖ household key → ∅
 	bucketInbox                 = []byte("inbox")                   // partner ‖ 0 ‖ seq → broker.InboxItem
 )
 
@@ -98,9 +98,19 @@ func (w *writeTx) PutInvolvement(v broker.Involvement) error {
 	return involvements.put(w.tx, key, &v)
 }
 
-// Household returns the household with id.
-func (r *readTx) Household(id string) (broker.Household, error) {
-	return households.get(r.tx, []byte(id))
+// householdKey is the key of household id in municipality: household ids
+// are a namespace per municipality (municipality ‖ 0x00 ‖ id), so that one
+// municipality's ids neither clash with nor reveal another's.
+func householdKey(municipality, id string) []byte {
+	k := make([]byte, 0, len(municipality)+1+len(id))
+	k = append(k, municipality...)
+	k = append(k, 0)
+	return append(k, id...)
+}
+
+// Household returns household id of municipality.
+func (r *readTx) Household(municipality, id string) (broker.Household, error) {
+	return households.get(r.tx, householdKey(municipality, id))
 }
 
 // HouseholdsOf returns the households subject is a member of, by id.
@@ -120,10 +130,10 @@ func (r *readTx) HouseholdsOf(subject broker.Pseudonym) ([]broker.Household, err
 // PutHousehold stores h and brings the member index in step with its
 // members: removed members lose their entry, new ones get one.
 func (w *writeTx) PutHousehold(h broker.Household) error {
-	if h.ID == "" {
-		return fmt.Errorf("boltstore: household without id: %w", broker.ErrInvalid)
+	if h.ID == "" || h.Municipality == "" {
+		return fmt.Errorf("boltstore: household without id or municipality: %w", broker.ErrInvalid)
 	}
-	key := []byte(h.ID)
+	key := householdKey(h.Municipality, h.ID)
 	old, err := households.get(w.tx, key)
 	if err != nil && !errors.Is(err, broker.ErrNotFound) {
 		return err

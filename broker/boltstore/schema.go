@@ -34,6 +34,10 @@ func migrations() []migration {
 		migrateInvolvementsToBinary,
 		// 3 → 4: assignments, plans and webhook deliveries (collaboration.go).
 		createCollaborationBuckets,
+		// 4 → 5: household ids become a namespace per municipality
+		// (households, their member index, plans and plan versions keyed
+		// by municipality ‖ 0x00 ‖ id).
+		migrateHouseholdKeys,
 	}
 }
 
