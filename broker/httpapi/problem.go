@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/ketenbrug/ketenbrug/broker"
 	"github.com/ketenbrug/ketenbrug/connectors/protocol"
@@ -57,7 +58,13 @@ func problemFor(err error) *Problem {
 		p.Field = bodyErr.field
 		return p
 	case errors.As(err, &perr):
-		return newProblem(http.StatusUnauthorized, "token_"+perr.Reason, "the request token was refused: "+perr.Reason)
+		status := http.StatusUnauthorized
+		if perr.Reason == protocol.ReasonPartnerSuspended {
+			// The token is sound but its partner may not act: a new
+			// token would not help (PROTOCOL.md section 5).
+			status = http.StatusForbidden
+		}
+		return newProblem(status, "token_"+perr.Reason, "the request token was refused: "+perr.Reason)
 	case errors.As(err, &rejected):
 		p := newProblem(http.StatusUnprocessableEntity, "policy_rejected", "the policy bundle did not compile or its tests failed")
 		p.Report = &rejected.Report
@@ -114,12 +121,47 @@ func (a *api) writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 		slog.String("code", p.Code), slog.Int("status", p.Status), slog.String("cause", err.Error()))
 	w.Header().Set("Content-Type", ProblemContentType)
 	w.Header().Set("Cache-Control", "no-store")
+	if p.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", a.challenge(p, err))
+	}
 	var limitErr *limitError
 	if errors.As(err, &limitErr) {
 		w.Header().Set("Retry-After", strconv.Itoa(limitErr.retryAfterSeconds()))
 	}
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
+}
+
+// challenge is the WWW-Authenticate header of a 401 (RFC 9110 section
+// 11.6.1, RFC 6750 section 3): the broker id as realm and, for a token that
+// was sent and refused, error="invalid_token" with the problem's code.
+// Without a token there is no error information (RFC 6750 section 3.1).
+func (a *api) challenge(p *Problem, err error) string {
+	c := "Bearer realm=" + quoteParam(a.b.ID())
+	var perr *protocol.Error
+	if errors.As(err, &perr) && perr.Reason != errMissingToken.Reason {
+		c += `, error="invalid_token", error_description=` + quoteParam(p.Code)
+	}
+	return c
+}
+
+// quoteParam makes s an RFC 9110 quoted-string.
+func quoteParam(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r < 0x20 || r == 0x7f || r > 0x7e:
+			b.WriteByte('?') // not a visible ASCII character
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 // writeJSON writes v with status.

@@ -116,6 +116,7 @@ type api struct {
 	keys     *partnerKeys
 	metrics  *metrics
 	router   *mux.Router
+	front    http.Handler // the router behind refusePath
 	limits   *limiter
 }
 
@@ -136,6 +137,11 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	a.router = a.routes()
+	// The router must never answer a path with a redirect to its cleaned
+	// form (gorilla/mux's default 301): refusePath refuses such paths
+	// instead, before routing.
+	a.router.SkipClean(true)
+	a.front = a.refusePath(a.router)
 	return a, nil
 }
 
@@ -161,7 +167,73 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			slog.Int("status", sw.status), slog.String("code", st.code),
 			slog.Float64("ms", float64(elapsed.Microseconds())/1000))
 	}()
-	a.router.ServeHTTP(sw, r)
+	a.front.ServeHTTP(sw, r)
+}
+
+// errBadPath refuses a request target that is not in its one canonical
+// form.
+var errBadPath = &bodyError{status: http.StatusBadRequest, code: "bad_path",
+	detail: "the path has a dot segment, an encoded slash or backslash, or an empty segment; send it in canonical form"}
+
+// refusePath answers 400 bad_path, before routing and before any token is
+// checked, to every request whose path is not canonical: a dot segment
+// ("." or "..", also percent-encoded), an encoded slash ("%2F") or
+// backslash ("%5C"), a backslash, or an empty segment ("//"). Such a path
+// means one thing to the broker and another to a proxy, a log filter or
+// an access rule in front of it; the broker neither cleans nor redirects
+// it (the request token is bound to the target as sent, so a client must
+// send the canonical form itself).
+func (a *api) refusePath(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if canonicalPath(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		// Bind the refusal to the request's token, if it has a readable
+		// one, as for a refused token.
+		if st := stateOf(w); st != nil {
+			if token, ok := bearer(r); ok {
+				st.aud, st.jti = protocol.PeekRequest(token)
+			}
+		}
+		a.writeProblem(w, r, errBadPath)
+	})
+}
+
+// canonicalPath reports whether the request's path, as sent (the
+// RequestURI of an origin-form request, else the escaped URL path; and
+// RawPath) and as decoded (URL.Path), starts with "/" and has no dot
+// segment, empty segment, backslash or encoded slash or backslash.
+// Double-encoded forms ("%252e%252e") are refused too, since whatever
+// decodes once more would see them.
+func canonicalPath(r *http.Request) bool {
+	sent := r.URL.EscapedPath()
+	if strings.HasPrefix(r.RequestURI, "/") { // origin form: the path as sent
+		sent, _, _ = strings.Cut(r.RequestURI, "?")
+	}
+	forms := []string{sent, r.URL.Path}
+	if r.URL.RawPath != "" {
+		forms = append(forms, r.URL.RawPath)
+	}
+	for _, p := range forms {
+		if !strings.HasPrefix(p, "/") || strings.ContainsRune(p, '\\') {
+			return false
+		}
+		lower := strings.ToLower(p)
+		if strings.Contains(lower, "%2f") || strings.Contains(lower, "%5c") {
+			return false
+		}
+		segs := strings.Split(lower[1:], "/")
+		for i, seg := range segs {
+			if seg == "" && i < len(segs)-1 { // "//"; a trailing "/" is a path of its own
+				return false
+			}
+			if dots := strings.ReplaceAll(seg, "%2e", "."); dots == "." || dots == ".." {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func newRequestID() string { return "r-" + strings.ToLower(rand.Text()[:20]) }

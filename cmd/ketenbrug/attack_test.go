@@ -16,7 +16,7 @@ import (
 )
 
 // TestAttackMatrix sends the attacks on the request protocol to a real
-// broker: each is refused with 401 and a problem document naming the
+// broker: each is refused with 401 (a suspended partner 403) and a problem document naming the
 // reason, a log line and a metric; valid ES256 and PS256 tokens pass.
 func TestAttackMatrix(t *testing.T) {
 	tb := newTestBroker(t)
@@ -234,13 +234,17 @@ func TestAttackMatrix(t *testing.T) {
 		t.Run(a.name, func(t *testing.T) {
 			before := metricValue(t, tb.metrics(t), refusalSeries(a.reason))
 			resp, body, token := a.do(t)
-			p := expectProblem(t, resp, body, http.StatusUnauthorized, "token_"+a.reason)
+			status := http.StatusUnauthorized
+			if a.reason == protocol.ReasonPartnerSuspended {
+				status = http.StatusForbidden // PROTOCOL.md section 5
+			}
+			p := expectProblem(t, resp, body, status, "token_"+a.reason)
 			if p.Type != "urn:ketenbrug:problem:token_"+a.reason {
 				t.Errorf("type %q", p.Type)
 			}
 			tb.verifyResponse(t, resp, body, token)
 			line := tb.waitLog(t, p.RequestID, p.Code)
-			if line["status"] != nil && line["status"] != float64(http.StatusUnauthorized) {
+			if line["status"] != nil && line["status"] != float64(status) {
 				t.Errorf("log line status %v", line["status"])
 			}
 			if after := metricValue(t, tb.metrics(t), refusalSeries(a.reason)); after != before+1 {
