@@ -429,3 +429,84 @@ func generateVectors(t *testing.T) {
 	}
 	t.Logf("wrote %s: %d request and %d response vectors", vectorsFile, len(reqs), len(resps))
 }
+
+// TestProtocolDocumentReasonTable: section 5 of PROTOCOL.md lists every
+// reason code with the HTTP status the broker answers it with — 401, 403
+// for partner_suspended (a new token would not help), "—" for the codes
+// only the SDK gives — and every request vector's verdict is one of them.
+// The broker's side of this agreement is tested over HTTP in
+// broker/httpapi (TestConformanceTokenRefusalStatuses).
+func TestProtocolDocumentReasonTable(t *testing.T) {
+	raw, err := os.ReadFile("PROTOCOL.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(raw)
+	sec5 := strings.Index(doc, "## 5. Errors")
+	sec6 := strings.Index(doc, "## 6.")
+	if sec5 < 0 || sec6 < sec5 {
+		t.Fatal("PROTOCOL.md has no section 5 before section 6")
+	}
+	documented := map[string]string{}
+	for _, line := range strings.Split(doc[sec5:sec6], "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 4 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "`") {
+			continue
+		}
+		documented[strings.Trim(strings.TrimSpace(cells[1]), "`")] = strings.TrimSpace(cells[2])
+	}
+	for _, r := range Reasons {
+		want := "401"
+		switch r {
+		case ReasonPartnerSuspended:
+			want = "403"
+		case ReasonRequestMismatch, ReasonStatusMismatch:
+			want = "—"
+		}
+		if got, ok := documented[r]; !ok {
+			t.Errorf("PROTOCOL.md's table of reasons lacks %s", r)
+		} else if got != want {
+			t.Errorf("PROTOCOL.md: %s has status %q, want %q", r, got, want)
+		}
+	}
+	// The example and the text describe what the broker sends: member
+	// code with token_<reason>, type urn:ketenbrug:problem:<code>, and the
+	// challenge.
+	for _, want := range []string{`"code": "token_expired"`, `"type": "urn:ketenbrug:problem:token_expired"`,
+		`WWW-Authenticate: Bearer realm="`, `error="invalid_token"`, "`403 Forbidden`", "`bad_path`"} {
+		if !strings.Contains(doc[sec5:sec6], want) {
+			t.Errorf("PROTOCOL.md section 5 does not say %s", want)
+		}
+	}
+	for _, stale := range []string{`"about:blank"`, `"reason":`} {
+		if strings.Contains(doc[sec5:sec6], stale) {
+			t.Errorf("PROTOCOL.md section 5 still shows %s, which the broker never sends", stale)
+		}
+	}
+
+	// Every verdict of a request vector is a documented reason.
+	var vf struct {
+		Requests []struct {
+			Name   string `json:"name"`
+			Expect string `json:"expect"`
+		} `json:"request_vectors"`
+	}
+	vraw, err := os.ReadFile(filepath.Join("testdata", "vectors.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(vraw, &vf); err != nil {
+		t.Fatal(err)
+	}
+	if len(vf.Requests) == 0 {
+		t.Fatal("no request vectors")
+	}
+	for _, v := range vf.Requests {
+		if v.Expect == "accept" {
+			continue
+		}
+		if status, ok := documented[v.Expect]; !ok || status == "—" {
+			t.Errorf("vector %s expects %s, which PROTOCOL.md's table does not give a broker status", v.Name, v.Expect)
+		}
+	}
+}
