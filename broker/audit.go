@@ -28,9 +28,17 @@ type AuditEntry struct {
 	RequestID string    `json:"request_id,omitempty"`
 	Partner   string    `json:"partner,omitempty"`
 	Sub       string    `json:"sub,omitempty"`
-	Role      Role      `json:"role,omitempty"`
-	Action    string    `json:"action"`
-	Purpose   string    `json:"purpose,omitempty"`
+	// SubKnown tells how the broker knew the person in Sub: "verified" (a
+	// person-bound key, later a console login) or "asserted" (the
+	// organisation's key; Sub is the organisation's own reference).
+	// Entries written before persons were verified have neither.
+	SubKnown string `json:"sub_known,omitempty"`
+	// SubVia names the proof of a verified person: "key:<kid>" or
+	// "oidc:<issuer>"; "broker" for the broker's own actions.
+	SubVia  string `json:"sub_via,omitempty"`
+	Role    Role   `json:"role,omitempty"`
+	Action  string `json:"action"`
+	Purpose string `json:"purpose,omitempty"`
 	// Object names what was acted on: "household:hh-1", "involvement:kredietbank/ref-1".
 	Object   string      `json:"object,omitempty"`
 	Subjects []Pseudonym `json:"subjects,omitempty"`

@@ -40,6 +40,9 @@ func (s *Service) ExportAudit(ctx context.Context, c *Caller, w io.Writer, from 
 	if err := requireRole(c, RolePrivacyOfficer, RoleOperator); err != nil {
 		return 0, err
 	}
+	if err := s.requireVerified(ctx, c, "audit.export", "audit"); err != nil {
+		return 0, err
+	}
 	e := s.auditEntry(c, EventDisclosure, "audit.export")
 	e.Object = "audit"
 	e.Detail = map[string]string{"from": strconv.FormatUint(from, 10)}
@@ -66,12 +69,15 @@ type SubjectAccessRow struct {
 	Partner     string    `json:"partner"`
 	PartnerName string    `json:"partner_name,omitempty"`
 	Sub         string    `json:"sub,omitempty"`
-	Role        Role      `json:"role,omitempty"`
-	Action      string    `json:"action"`
-	Purpose     string    `json:"purpose,omitempty"`
-	Decision    string    `json:"decision"`
-	Reasons     []string  `json:"reasons,omitempty"`
-	Bases       []string  `json:"bases,omitempty"`
+	// SubKnown says whether Sub is a verified person ("verified") or the
+	// organisation's own reference ("asserted").
+	SubKnown string   `json:"sub_known,omitempty"`
+	Role     Role     `json:"role,omitempty"`
+	Action   string   `json:"action"`
+	Purpose  string   `json:"purpose,omitempty"`
+	Decision string   `json:"decision"`
+	Reasons  []string `json:"reasons,omitempty"`
+	Bases    []string `json:"bases,omitempty"`
 	// Shown lists, per involvement, which fields were shown about this
 	// resident (and only this resident).
 	Shown []Disclosure `json:"shown,omitempty"`
@@ -81,6 +87,9 @@ type SubjectAccessRow struct {
 // Privacy officers only; the request itself is audited.
 func (s *Service) SubjectAccess(ctx context.Context, c *Caller, bsn string) (SubjectAccessReport, error) {
 	if err := requireRole(c, RolePrivacyOfficer); err != nil {
+		return SubjectAccessReport{}, err
+	}
+	if err := s.requireVerified(ctx, c, "audit.subject-access", "audit"); err != nil {
 		return SubjectAccessReport{}, err
 	}
 	p, err := s.pseudonym("bsn", bsn)
@@ -97,7 +106,7 @@ func (s *Service) SubjectAccess(ctx context.Context, c *Caller, bsn string) (Sub
 			continue
 		}
 		row := SubjectAccessRow{Seq: e.Seq, Time: e.Time, Event: e.Event, Partner: e.Partner, Sub: e.Sub,
-			Role: e.Role, Action: e.Action, Purpose: e.Purpose, Decision: e.Decision, Reasons: e.Reasons, Bases: e.Bases}
+			SubKnown: e.SubKnown, Role: e.Role, Action: e.Action, Purpose: e.Purpose, Decision: e.Decision, Reasons: e.Reasons, Bases: e.Bases}
 		if pt, err := s.LookupPartner(e.Partner); err == nil {
 			row.PartnerName = pt.Name
 		}

@@ -77,7 +77,7 @@ type Partner struct {
 	// Covenant is the version of the covenant (convenant) the partner signed.
 	Covenant string `json:"covenant,omitempty"`
 	// JWKS is the partner's public JSON Web Key Set, as registered.
-	JWKS   json.RawMessage `json:"jwks"`
+	JWKS   json.RawMessage `json:"jwks,omitempty"`
 	Status PartnerStatus   `json:"status"`
 	// Webhook, when set, receives the partner's inbox items (level 3).
 	Webhook string `json:"webhook,omitempty"`
@@ -87,9 +87,14 @@ type Partner struct {
 	// there) or organisation names its certificates carry. When set, a
 	// request of this partner over a connection whose certificate names
 	// none of them is refused. Empty: any certificate of the region's PKI.
-	ClientCerts []string  `json:"client_certs,omitempty"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	ClientCerts []string `json:"client_certs,omitempty"`
+	// Persons are the partner's person-bound keys: each binds a JWKS to one
+	// person and the roles that person holds. A token signed with one acts
+	// as that person (a verified person); a token signed with a key of JWKS
+	// is an organisation key, whose sub is only asserted.
+	Persons   []PersonKey `json:"persons,omitempty"`
+	CreatedAt time.Time   `json:"created_at"`
+	UpdatedAt time.Time   `json:"updated_at"`
 	// Revision counts changes; keys and caches key on it.
 	Revision uint64 `json:"revision"`
 }
@@ -159,8 +164,16 @@ func (p *Partner) Validate() error {
 	default:
 		return invalid("status", "must be active or suspended")
 	}
-	if len(p.JWKS) == 0 {
+	if !p.HasOrgKeys() && len(p.Persons) == 0 {
 		return invalid("jwks", "a public JWKS is required")
+	}
+	if len(p.Persons) > MaxPersonKeys {
+		return invalid("persons", "at most %d persons with keys", MaxPersonKeys)
+	}
+	for i := range p.Persons {
+		if err := p.Persons[i].validate(p); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -175,6 +188,35 @@ type Caller struct {
 	Purpose   string // purpose code, "" when the action discloses nothing
 	RequestID string
 	TokenID   string // jti of the request token
+	// Person tells how the broker knows the acting person: verified (a
+	// person-bound key, later a console login) or only asserted by the
+	// organisation's key (the zero value).
+	Person Person
+}
+
+// Person is how the broker knows the person behind a request.
+type Person struct {
+	// ID is the verified person; "" when the person is only asserted (Sub).
+	ID string `json:"id,omitempty"`
+	// Verified is true when a person key (or login) proved who acts.
+	Verified bool `json:"verified"`
+	// Via names the proof: "key:<kid>" for a person-bound key,
+	// "oidc:<issuer>" for a console login.
+	Via string `json:"via,omitempty"`
+}
+
+// How an audit entry's person was known (AuditEntry.SubKnown).
+const (
+	SubVerified = "verified"
+	SubAsserted = "asserted"
+)
+
+// Known returns SubVerified or SubAsserted.
+func (p Person) Known() string {
+	if p.Verified {
+		return SubVerified
+	}
+	return SubAsserted
 }
 
 // EffectiveLevel is the lower of the caller's partner level and the

@@ -13,7 +13,8 @@ import (
 // systemCaller acts for the broker itself, e.g. when init registers the
 // operator.
 func (s *Service) systemCaller(sub string) *Caller {
-	return &Caller{Partner: Partner{ID: s.cfg.ID}, Sub: sub, Role: RoleOperator}
+	return &Caller{Partner: Partner{ID: s.cfg.ID}, Sub: sub, Role: RoleOperator,
+		Person: Person{ID: sub, Verified: true, Via: "broker"}}
 }
 
 func (s *Service) reloadPartners() error {
@@ -55,14 +56,30 @@ func (s *Service) LookupPartner(id string) (*Partner, error) {
 	return p, nil
 }
 
+// OperatorPerson is the person to whom EnsureOperator binds the operator's
+// first key: the sub of the identity file init writes.
+const OperatorPerson = "operator"
+
 // EnsureOperator registers the region's operator partner when it does not
-// exist yet; init calls it without a request.
+// exist yet; init calls it without a request. The JWKS of p becomes the
+// person key of OperatorPerson (role operator), so that the operator is a
+// verified person from the first request on and may administer partners
+// and keys; the partner has no organisation key until one is set.
 func (s *Service) EnsureOperator(ctx context.Context, p Partner) (Partner, bool, error) {
 	if existing, err := s.LookupPartner(p.ID); err == nil {
 		return *existing, false, nil
 	}
 	if !p.HasRole(RoleOperator) {
 		p.Roles = append(p.Roles, RoleOperator)
+	}
+	if len(p.JWKS) > 0 && len(p.Persons) == 0 {
+		if err := s.cfg.CheckJWKS(p.JWKS); err != nil {
+			return Partner{}, false, err
+		}
+		now := s.now()
+		p.Persons = []PersonKey{{Person: OperatorPerson, Roles: []Role{RoleOperator}, JWKS: p.JWKS,
+			Status: PartnerActive, CreatedAt: now, UpdatedAt: now}}
+		p.JWKS = nil
 	}
 	out, err := s.putPartner(ctx, s.systemCaller("ketenbrug init"), p, true)
 	return out, err == nil, err
@@ -74,6 +91,10 @@ func (s *Service) RegisterPartner(ctx context.Context, c *Caller, p Partner) (Pa
 	if err := requireRole(c, RoleOperator); err != nil {
 		return Partner{}, err
 	}
+	if err := s.requireVerified(ctx, c, "partner.register", "partner:"+p.ID); err != nil {
+		return Partner{}, err
+	}
+	p.Persons = nil // person keys are bound one by one (PutPersonKey)
 	return s.putPartner(ctx, c, p, true)
 }
 
@@ -84,11 +105,14 @@ func (s *Service) UpdatePartner(ctx context.Context, c *Caller, p Partner) (Part
 	if err := requireRole(c, RoleOperator); err != nil {
 		return Partner{}, err
 	}
+	if err := s.requireVerified(ctx, c, "partner.update", "partner:"+p.ID); err != nil {
+		return Partner{}, err
+	}
 	old, err := s.LookupPartner(p.ID)
 	if err != nil {
 		return Partner{}, err
 	}
-	p.JWKS, p.Status, p.CreatedAt = old.JWKS, old.Status, old.CreatedAt
+	p.JWKS, p.Status, p.CreatedAt, p.Persons = old.JWKS, old.Status, old.CreatedAt, old.Persons
 	return s.putPartner(ctx, c, p, false)
 }
 
@@ -99,9 +123,15 @@ func (s *Service) SetPartnerKeys(ctx context.Context, c *Caller, id string, jwks
 	if err := requireRole(c, RoleOperator); err != nil {
 		return Partner{}, err
 	}
+	if err := s.requireVerified(ctx, c, "partner.update", "partner:"+id); err != nil {
+		return Partner{}, err
+	}
 	old, err := s.LookupPartner(id)
 	if err != nil {
 		return Partner{}, err
+	}
+	if len(jwks) == 0 {
+		return Partner{}, invalid("jwks", "a public JWKS is required")
 	}
 	p := *old
 	p.JWKS = jwks
@@ -117,6 +147,9 @@ func (s *Service) SetPartnerStatus(ctx context.Context, c *Caller, id string, st
 	}
 	if id == c.Partner.ID && status == PartnerSuspended {
 		return Partner{}, fmt.Errorf("%w: an operator cannot suspend its own partner", ErrConflict)
+	}
+	if err := s.requireVerified(ctx, c, "partner.update", "partner:"+id); err != nil {
+		return Partner{}, err
 	}
 	old, err := s.LookupPartner(id)
 	if err != nil {
@@ -163,10 +196,25 @@ func (s *Service) Partners(_ context.Context, c *Caller) ([]Partner, error) {
 }
 
 func (s *Service) putPartner(ctx context.Context, c *Caller, p Partner, create bool) (Partner, error) {
+	action := "partner.update"
+	if create {
+		action = "partner.register"
+	}
+	return s.putPartnerAudited(ctx, c, p, create, action, nil)
+}
+
+// putPartnerAudited stores p with an audit entry of action; detail, when
+// not nil, replaces the entry's default detail.
+func (s *Service) putPartnerAudited(ctx context.Context, c *Caller, p Partner, create bool, action string, detail map[string]string) (Partner, error) {
 	if err := p.Validate(); err != nil {
 		return Partner{}, err
 	}
-	if err := s.cfg.CheckJWKS(p.JWKS); err != nil {
+	if p.HasOrgKeys() {
+		if err := s.cfg.CheckJWKS(p.JWKS); err != nil {
+			return Partner{}, err
+		}
+	}
+	if err := checkKidsUnique(&p); err != nil {
 		return Partner{}, err
 	}
 	if err := checkWebhook(p.Webhook); err != nil {
@@ -174,14 +222,18 @@ func (s *Service) putPartner(ctx context.Context, c *Caller, p Partner, create b
 	}
 	s.partnerMu.Lock()
 	defer s.partnerMu.Unlock()
+	return s.putPartnerLocked(ctx, c, p, create, action, detail)
+}
+
+// putPartnerLocked stores a validated p; the caller holds partnerMu.
+func (s *Service) putPartnerLocked(ctx context.Context, c *Caller, p Partner, create bool, action string, detail map[string]string) (Partner, error) {
 	now := s.now()
-	action := "partner.update"
-	if create {
-		action = "partner.register"
-	}
 	e := s.auditEntry(c, EventChange, action)
 	e.Object = "partner:" + p.ID
 	e.Detail = map[string]string{"status": string(p.Status), "level": strconv.Itoa(p.Level), "sector": string(p.Sector)}
+	if detail != nil {
+		e.Detail = detail
+	}
 	var out Partner
 	err := s.record(ctx, e, func(tx Tx) error {
 		old, err := tx.Partner(p.ID)
@@ -211,14 +263,18 @@ type Whoami struct {
 	Partner string `json:"partner"`
 	Name    string `json:"name"`
 	Sub     string `json:"sub"`
-	Role    Role   `json:"role"`
-	Level   int    `json:"level"`
-	Sector  Sector `json:"sector"`
+	// SubKnown is "verified" when a person key proved who Sub is,
+	// "asserted" when an organisation key only names it; SubVia the proof.
+	SubKnown string `json:"sub_known"`
+	SubVia   string `json:"sub_via,omitempty"`
+	Role     Role   `json:"role"`
+	Level    int    `json:"level"`
+	Sector   Sector `json:"sector"`
 }
 
 // Whoami answers who the broker takes the caller to be.
 func (s *Service) Whoami(c *Caller) Whoami {
-	return Whoami{Partner: c.Partner.ID, Name: c.Partner.Name, Sub: c.Sub, Role: c.Role,
+	return Whoami{Partner: c.Partner.ID, Name: c.Partner.Name, Sub: c.Sub, SubKnown: c.Person.Known(), SubVia: c.Person.Via, Role: c.Role,
 		Level: c.Partner.Level, Sector: c.Partner.Sector}
 }
 

@@ -94,6 +94,10 @@ func (s *Service) PushPolicy(ctx context.Context, c *Caller, bundle []byte, note
 	if err := requireRole(c, RolePrivacyOfficer); err != nil {
 		return PolicyVersion{}, err
 	}
+	// Four eyes compares verified persons, so the uploader must be one.
+	if err := s.requireVerified(ctx, c, "policy.push", "policy"); err != nil {
+		return PolicyVersion{}, err
+	}
 	if len(note) > 500 {
 		return PolicyVersion{}, invalid("note", "at most 500 characters")
 	}
@@ -107,7 +111,7 @@ func (s *Service) PushPolicy(ctx context.Context, c *Caller, bundle []byte, note
 		return PolicyVersion{}, &PolicyRejectedError{Report: report, Cause: err}
 	}
 	v := PolicyVersion{ID: id, Bundle: bundle, Note: note, Status: PolicyPending,
-		UploadedBy: Actor{Partner: c.Partner.ID, Sub: c.Sub}, UploadedAt: s.now(), Report: report}
+		UploadedBy: Actor{Partner: c.Partner.ID, Sub: c.Sub}, UploadedVia: c.Person.Via, UploadedAt: s.now(), Report: report}
 	e := s.auditEntry(c, EventChange, "policy.push")
 	e.Object, e.Detail = "policy:"+id, map[string]string{"passed": fmt.Sprint(report.Passed)}
 	if err := s.record(ctx, e, func(tx Tx) error { return tx.PutPolicyVersion(v) }); err != nil {
@@ -268,9 +272,20 @@ func (s *Service) ApprovePolicy(ctx context.Context, c *Caller, id string) (Poli
 	if err != nil {
 		return PolicyVersion{}, err
 	}
-	me := Actor{Partner: c.Partner.ID, Sub: c.Sub}
-	if s.cfg.FourEyes && v.UploadedBy == me {
-		return PolicyVersion{}, fmt.Errorf("%w: four eyes: a second privacy officer must approve what %s pushed", ErrForbidden, me.Sub)
+	if err := s.requireVerified(ctx, c, "policy.approve", "policy:"+v.ID); err != nil {
+		return PolicyVersion{}, err
+	}
+	me := Actor{Partner: c.Partner.ID, Sub: c.Person.ID}
+	if s.cfg.FourEyes {
+		// Four eyes compares verified persons: the uploader must have been
+		// verified, and be another person than the approver.
+		if v.UploadedVia == "" {
+			return PolicyVersion{}, fmt.Errorf("%w: four eyes: policy %s was pushed by a person who was not verified (%s); push it again signed with a person key",
+				ErrForbidden, short(v.ID), v.UploadedBy.Sub)
+		}
+		if v.UploadedBy == me {
+			return PolicyVersion{}, fmt.Errorf("%w: four eyes: a second privacy officer must approve what %s pushed", ErrForbidden, me.Sub)
+		}
 	}
 	if v.Status == PolicyActive {
 		return PolicyVersion{}, fmt.Errorf("policy %s: %w: already active", short(v.ID), ErrConflict)
@@ -287,6 +302,9 @@ func (s *Service) RollbackPolicy(ctx context.Context, c *Caller, id string) (Pol
 	}
 	v, err := s.resolvePolicyID(id)
 	if err != nil {
+		return PolicyVersion{}, err
+	}
+	if err := s.requireVerified(ctx, c, "policy.rollback", "policy:"+v.ID); err != nil {
 		return PolicyVersion{}, err
 	}
 	if v.ActivatedAt == nil {
@@ -326,7 +344,7 @@ func (s *Service) activate(ctx context.Context, c *Caller, v PolicyVersion, acti
 		nv := v
 		nv.Status, nv.ActivatedAt = PolicyActive, &now
 		if approver != nil {
-			nv.ApprovedBy, nv.ApprovedAt = approver, &now
+			nv.ApprovedBy, nv.ApprovedAt, nv.ApprovedVia = approver, &now, c.Person.Via
 		}
 		out = nv
 		if err := tx.PutPolicyVersion(nv); err != nil {

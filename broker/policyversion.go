@@ -13,16 +13,21 @@ const (
 // PolicyVersion is one uploaded policy bundle.
 type PolicyVersion struct {
 	// ID is the hex SHA-256 of the bundle bytes.
-	ID          string       `json:"id"`
-	Bundle      []byte       `json:"bundle,omitempty"` // OPA bundle, tar.gz
-	Note        string       `json:"note,omitempty"`
-	Status      string       `json:"status"`
-	UploadedBy  Actor        `json:"uploaded_by"`
-	UploadedAt  time.Time    `json:"uploaded_at"`
-	Report      PolicyReport `json:"report"`
-	ApprovedBy  *Actor       `json:"approved_by,omitempty"`
-	ApprovedAt  *time.Time   `json:"approved_at,omitempty"`
-	ActivatedAt *time.Time   `json:"activated_at,omitempty"`
+	ID         string       `json:"id"`
+	Bundle     []byte       `json:"bundle,omitempty"` // OPA bundle, tar.gz
+	Note       string       `json:"note,omitempty"`
+	Status     string       `json:"status"`
+	UploadedBy Actor        `json:"uploaded_by"`
+	UploadedAt time.Time    `json:"uploaded_at"`
+	Report     PolicyReport `json:"report"`
+	// UploadedVia is how the uploader was verified ("key:<kid>"); empty
+	// when the uploader was only asserted (versions from before person
+	// keys), which four eyes cannot compare.
+	UploadedVia string     `json:"uploaded_via,omitempty"`
+	ApprovedBy  *Actor     `json:"approved_by,omitempty"`
+	ApprovedVia string     `json:"approved_via,omitempty"`
+	ApprovedAt  *time.Time `json:"approved_at,omitempty"`
+	ActivatedAt *time.Time `json:"activated_at,omitempty"`
 }
 
 // DecisionRecord is a past policy question kept for dry-runs of a new

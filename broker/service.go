@@ -121,6 +121,7 @@ func (s *Service) auditEntry(c *Caller, event, action string) AuditEntry {
 		e.RequestID = c.RequestID
 		e.Partner = c.Partner.ID
 		e.Sub = c.Sub
+		e.SubKnown, e.SubVia = c.Person.Known(), c.Person.Via
 		e.Role = c.Role
 		e.Purpose = c.Purpose
 	}

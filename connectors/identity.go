@@ -26,8 +26,13 @@ import (
 // Identity is what a connector signs with: the partner it speaks for, the
 // acting person or service (sub), the role it uses, and the private key. It
 // is kept in a file readable by its owner only.
+//
+// An identity whose key is bound to a person (a person key, registered with
+// `ketenbrug partner keys add --person`) names that person in Person; its
+// sub is the person, and the broker refuses any other.
 type Identity struct {
 	Partner string          `json:"partner"`
+	Person  string          `json:"person,omitempty"`
 	Sub     string          `json:"sub"`
 	Role    string          `json:"role"`
 	Key     json.RawMessage `json:"key"`
@@ -68,6 +73,20 @@ func NewIdentity(partner, sub, role, alg string) (*Identity, []byte, error) {
 	return id, pub, nil
 }
 
+// NewPersonIdentity makes an identity for a person key: Person and Sub are
+// person. Register its public JWKS with `partner keys add --person`.
+func NewPersonIdentity(partner, person, role, alg string) (*Identity, []byte, error) {
+	if person == "" {
+		return nil, nil, errors.New("connectors: person is required")
+	}
+	id, pub, err := NewIdentity(partner, person, role, alg)
+	if err != nil {
+		return nil, nil, err
+	}
+	id.Person = person
+	return id, pub, nil
+}
+
 // LoadIdentity reads an identity file. It refuses files that others may
 // read, as ssh does for private keys.
 func LoadIdentity(path string) (*Identity, error) {
@@ -90,6 +109,12 @@ func ParseIdentity(raw []byte) (*Identity, error) {
 	var id Identity
 	if err := json.Unmarshal(raw, &id); err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
+	}
+	if id.Person != "" && id.Sub == "" {
+		id.Sub = id.Person
+	}
+	if id.Person != "" && id.Sub != id.Person {
+		return nil, errors.New("identity: sub must be the person of a person key")
 	}
 	if id.Partner == "" || id.Sub == "" || id.Role == "" || len(id.Key) == 0 {
 		return nil, errors.New("identity: partner, sub, role and key are required")

@@ -19,9 +19,12 @@
 // broker.AuditEntry except "hash", in this order and with the same
 // omitempty rules, encoded as encoding/json encodes a struct:
 //
-//	seq, prev_hash, time, event, request_id, partner, sub, role, action,
-//	purpose, object, subjects, decision, reasons, bases, policy_version,
-//	disclosed, detail
+//	seq, prev_hash, time, event, request_id, partner, sub, sub_known,
+//	sub_via, role, action, purpose, object, subjects, decision, reasons,
+//	bases, policy_version, disclosed, detail
+//
+// (sub_known and sub_via came later; being omitted when empty, entries
+// written before them keep their hash.)
 //
 // "time" is UTC with exactly nine fraction digits
 // (2026-11-22T19:00:00.000000000Z); "detail" keys are sorted; strings use

@@ -37,6 +37,8 @@ type canonicalBody struct {
 	RequestID     string              `json:"request_id,omitempty"`
 	Partner       string              `json:"partner,omitempty"`
 	Sub           string              `json:"sub,omitempty"`
+	SubKnown      string              `json:"sub_known,omitempty"`
+	SubVia        string              `json:"sub_via,omitempty"`
 	Role          broker.Role         `json:"role,omitempty"`
 	Action        string              `json:"action"`
 	Purpose       string              `json:"purpose,omitempty"`
@@ -56,7 +58,7 @@ func encodeBody(e *broker.AuditEntry) ([]byte, error) {
 	e.Time = e.Time.UTC()
 	b, err := json.Marshal(&canonicalBody{
 		Time: e.Time.Format(timeLayout), Event: e.Event, RequestID: e.RequestID, Partner: e.Partner,
-		Sub: e.Sub, Role: e.Role, Action: e.Action, Purpose: e.Purpose, Object: e.Object,
+		Sub: e.Sub, SubKnown: e.SubKnown, SubVia: e.SubVia, Role: e.Role, Action: e.Action, Purpose: e.Purpose, Object: e.Object,
 		Subjects: e.Subjects, Decision: e.Decision, Reasons: e.Reasons, Bases: e.Bases,
 		PolicyVersion: e.PolicyVersion, Disclosed: e.Disclosed, Detail: e.Detail,
 	})

@@ -26,14 +26,58 @@ type partnerKeys struct {
 
 type cachedKeys struct {
 	revision uint64
-	keys     *protocol.KeySet
+	keys     *protocol.KeySet // the organisation's keys; nil when it has none
+	// persons maps the kid of every person-bound key to its key and the
+	// index of its person in Partner.Persons of this revision.
+	persons map[string]personKey
+}
+
+type personKey struct {
+	key    *protocol.PublicKey
+	person int
 }
 
 func newPartnerKeys(b Broker) *partnerKeys {
 	return &partnerKeys{b: b, sets: map[string]cachedKeys{}}
 }
 
-// ResolveKey implements protocol.KeyResolver.
+// cached returns the parsed keys of p at its current revision.
+func (k *partnerKeys) cached(p *broker.Partner) (cachedKeys, error) {
+	k.mu.RLock()
+	c, ok := k.sets[p.ID]
+	k.mu.RUnlock()
+	if ok && c.revision == p.Revision {
+		return c, nil
+	}
+	c = cachedKeys{revision: p.Revision, persons: map[string]personKey{}}
+	if p.HasOrgKeys() {
+		ks, err := protocol.ParseKeySet(p.JWKS)
+		if err != nil {
+			return c, fmt.Errorf("%w: registered JWKS of %s unusable: %v", protocol.ErrUnknownKey, p.ID, err)
+		}
+		c.keys = ks
+	}
+	for i, pk := range p.Persons {
+		ks, err := protocol.ParseKeySet(pk.JWKS)
+		if err != nil {
+			return c, fmt.Errorf("%w: registered JWKS of %s person %s unusable: %v", protocol.ErrUnknownKey, p.ID, pk.Person, err)
+		}
+		for _, kid := range broker.KeyIDs(pk.JWKS) {
+			if key, ok := ks.Key(kid); ok {
+				c.persons[kid] = personKey{key: key, person: i}
+			}
+		}
+	}
+	k.mu.Lock()
+	k.sets[p.ID] = c
+	k.mu.Unlock()
+	return c, nil
+}
+
+// ResolveKey implements protocol.KeyResolver: a kid of the partner's
+// organisation JWKS or of one of its person keys. Whether a person key's
+// person may act (status, sub, role) is checked by caller, after the
+// signature.
 func (k *partnerKeys) ResolveKey(_ context.Context, issuer, kid string) (*protocol.PublicKey, error) {
 	p, err := k.b.LookupPartner(issuer)
 	if err != nil {
@@ -42,24 +86,36 @@ func (k *partnerKeys) ResolveKey(_ context.Context, issuer, kid string) (*protoc
 	if p.Status != broker.PartnerActive {
 		return nil, protocol.ErrPartnerSuspended
 	}
-	k.mu.RLock()
-	c, ok := k.sets[issuer]
-	k.mu.RUnlock()
-	if !ok || c.revision != p.Revision {
-		ks, err := protocol.ParseKeySet(p.JWKS)
-		if err != nil {
-			return nil, fmt.Errorf("%w: registered JWKS of %s unusable: %v", protocol.ErrUnknownKey, issuer, err)
+	c, err := k.cached(p)
+	if err != nil {
+		return nil, err
+	}
+	if c.keys != nil {
+		if key, ok := c.keys.Key(kid); ok {
+			return key, nil
 		}
-		c = cachedKeys{revision: p.Revision, keys: ks}
-		k.mu.Lock()
-		k.sets[issuer] = c
-		k.mu.Unlock()
 	}
-	key, ok := c.keys.Key(kid)
-	if !ok {
-		return nil, protocol.ErrUnknownKey
+	if pk, ok := c.persons[kid]; ok {
+		return pk.key, nil
 	}
-	return key, nil
+	return nil, protocol.ErrUnknownKey
+}
+
+// personOf returns the person key of p that kid belongs to, or nil for an
+// organisation key.
+func (k *partnerKeys) personOf(p *broker.Partner, kid string) (*broker.PersonKey, error) {
+	if len(p.Persons) == 0 {
+		return nil, nil
+	}
+	c, err := k.cached(p)
+	if err != nil {
+		return nil, err
+	}
+	pk, ok := c.persons[kid]
+	if !ok || pk.person >= len(p.Persons) {
+		return nil, nil
+	}
+	return &p.Persons[pk.person], nil
 }
 
 // authedHandler handles a request whose token was verified; body is the
@@ -68,7 +124,7 @@ type authedHandler func(w http.ResponseWriter, r *http.Request, c *broker.Caller
 
 // errRoleNotAllowed refuses a token whose role the partner was not
 // registered for.
-var errRoleNotAllowed = &protocol.Error{Reason: "role_not_allowed", Err: errors.New("role not allowed for this partner")}
+var errRoleNotAllowed = protocol.Refuse(protocol.ErrRoleNotAllowed, "role not allowed for this partner")
 
 // errMissingToken refuses a request without a bearer token.
 var errMissingToken = &protocol.Error{Reason: "missing_token", Err: errors.New("no bearer token")}
@@ -174,6 +230,10 @@ func (a *api) caller(w http.ResponseWriter, r *http.Request, claims *protocol.Cl
 		a.refuse(w, r, errRoleNotAllowed)
 		return nil
 	}
+	person, ok := a.personOf(w, r, p, claims, role)
+	if !ok {
+		return nil
+	}
 	st := stateOf(w)
 	st.partner, st.role, st.aud, st.jti = p.ID, claims.Role, p.ID, claims.ID
 	if err := a.limits.allow(p.ID, a.cfg.Now()); err != nil {
@@ -182,7 +242,41 @@ func (a *api) caller(w http.ResponseWriter, r *http.Request, claims *protocol.Cl
 		return nil
 	}
 	return &broker.Caller{Partner: *p, Sub: claims.Subject, Role: role, Purpose: claims.Purpose,
-		RequestID: st.requestID, TokenID: claims.ID}
+		RequestID: st.requestID, TokenID: claims.ID, Person: person}
+}
+
+// personOf tells how the person of a verified token is known. A token
+// signed with a person key acts as that person: its person must be active,
+// its sub the person and its role one of the person's roles, else it is
+// refused (the refusal of an authentic token is audited too). A token
+// signed with an organisation key names an asserted person.
+func (a *api) personOf(w http.ResponseWriter, r *http.Request, p *broker.Partner, claims *protocol.Claims, role broker.Role) (broker.Person, bool) {
+	pk, err := a.keys.personOf(p, claims.KeyID)
+	if err != nil {
+		a.refuse(w, r, err)
+		return broker.Person{}, false
+	}
+	if pk == nil {
+		return broker.Person{}, true
+	}
+	var refusal *protocol.Error
+	switch {
+	case pk.Status != broker.PartnerActive:
+		refusal = protocol.Refuse(protocol.ErrPersonSuspended, "person "+pk.Person+" is suspended")
+	case claims.Subject != pk.Person:
+		refusal = protocol.Refuse(protocol.ErrPersonMismatch, "the key is bound to another person than sub")
+	case !pk.HasRole(role):
+		refusal = protocol.Refuse(protocol.ErrRoleNotAllowed, "role not allowed for this person")
+	}
+	if refusal != nil {
+		a.b.RecordRefusal(r.Context(), &broker.Caller{Partner: *p, Sub: pk.Person, Role: role, Purpose: claims.Purpose,
+			RequestID: stateOf(w).requestID, TokenID: claims.ID,
+			Person: broker.Person{ID: pk.Person, Verified: true, Via: "key:" + claims.KeyID}},
+			refusal.Reason, claims.Subject)
+		a.refuse(w, r, refusal)
+		return broker.Person{}, false
+	}
+	return broker.Person{ID: pk.Person, Verified: true, Via: "key:" + claims.KeyID}, true
 }
 
 // refuse answers a refused token: 401 with the reason, a metric and a log

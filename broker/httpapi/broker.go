@@ -26,6 +26,13 @@ type Broker interface {
 	SetPartnerStatus(ctx context.Context, c *broker.Caller, id string, status broker.PartnerStatus) (broker.Partner, error)
 	Partner(ctx context.Context, c *broker.Caller, id string) (broker.Partner, error)
 	Partners(ctx context.Context, c *broker.Caller) ([]broker.Partner, error)
+	PutPersonKey(ctx context.Context, c *broker.Caller, partner string, k broker.PersonKey) (broker.PersonKey, error)
+	RemovePersonKey(ctx context.Context, c *broker.Caller, partner, person string) error
+	SetPersonStatus(ctx context.Context, c *broker.Caller, partner, person string, status broker.PartnerStatus) (broker.PersonKey, error)
+	PersonKeys(ctx context.Context, c *broker.Caller, partner string) ([]broker.PersonKey, error)
+	// RecordRefusal audits the refusal of an authentic token (a person
+	// key used for another person or role, or of a suspended person).
+	RecordRefusal(ctx context.Context, c *broker.Caller, reason, claimedSub string)
 	Backup(ctx context.Context, c *broker.Caller, w io.Writer) (int64, error)
 	ExportAudit(ctx context.Context, c *broker.Caller, w io.Writer, from uint64) (int, error)
 

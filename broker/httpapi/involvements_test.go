@@ -188,7 +188,8 @@ func ivNewEnv(t testing.TB) *ivEnv {
 		t.Fatal(err)
 	}
 	op, _ := svc.LookupPartner("operator")
-	e.operator = &broker.Caller{Partner: *op, Sub: "operator", Role: broker.RoleOperator, RequestID: "r-setup"}
+	e.operator = &broker.Caller{Partner: *op, Sub: "operator", Role: broker.RoleOperator, RequestID: "r-setup",
+		Person: broker.Person{ID: "operator", Verified: true, Via: "key:setup"}}
 	for _, p := range ivRegion {
 		key, err := protocol.GenerateKey(protocol.AlgEdDSA)
 		if err != nil {

@@ -59,7 +59,7 @@ func problemFor(err error) *Problem {
 		return p
 	case errors.As(err, &perr):
 		status := http.StatusUnauthorized
-		if perr.Reason == protocol.ReasonPartnerSuspended {
+		if perr.Reason == protocol.ReasonPartnerSuspended || perr.Reason == protocol.ReasonPersonSuspended {
 			// The token is sound but its partner may not act: a new
 			// token would not help (PROTOCOL.md section 5).
 			status = http.StatusForbidden
@@ -85,6 +85,8 @@ func problemFor(err error) *Problem {
 		return newProblem(http.StatusConflict, "conflict", safeDetail(err, broker.ErrConflict))
 	case errors.Is(err, broker.ErrPreconditionFailed):
 		return newProblem(http.StatusPreconditionFailed, "precondition_failed", "the object changed; fetch it again and retry with its current ETag")
+	case errors.Is(err, broker.ErrPersonNotVerified):
+		return newProblem(http.StatusForbidden, "person_not_verified", safeDetail(err, broker.ErrPersonNotVerified))
 	case errors.Is(err, broker.ErrForbidden):
 		return newProblem(http.StatusForbidden, "forbidden", safeDetail(err, broker.ErrForbidden))
 	case errors.Is(err, broker.ErrUnauthenticated):

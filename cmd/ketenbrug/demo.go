@@ -127,6 +127,23 @@ func (d *demo) identity(name, partner, sub string, role broker.Role) (json.RawMe
 	return pub, nil
 }
 
+// personIdentity is identity for a person-bound key.
+func (d *demo) personIdentity(name, partner, person string, role broker.Role) (json.RawMessage, error) {
+	id, pub, err := connectors.NewPersonIdentity(partner, person, string(role), "EdDSA")
+	if err != nil {
+		return nil, err
+	}
+	if err := id.WriteFile(filepath.Join(d.dir, name+".json")); err != nil {
+		return nil, err
+	}
+	c, err := connectors.New(connectors.Config{Server: d.url, Identity: id})
+	if err != nil {
+		return nil, err
+	}
+	d.ids[name], d.client[name] = id, c
+	return pub, nil
+}
+
 // mergeJWKS joins the keys of several public sets into one, for a partner
 // with several people (each with their own key).
 func mergeJWKS(sets ...json.RawMessage) (json.RawMessage, error) {
@@ -165,27 +182,40 @@ func (d *demo) run(ctx context.Context) error {
 		level           int
 		munis           []string
 		people          [][2]string // identity name, sub
+		// persons: the people get person-bound keys (verified persons);
+		// the organisation key is then the office's own system's.
+		persons bool
 	}
 	leusden, both := []string{"gem-leusden"}, []string{"gem-leusden", "gem-amersfoort"}
 	regs := []reg{
 		{"gem", "gem-leusden", "Gemeente Leusden (sociaal team)", broker.SectorMunicipality,
-			[]broker.Role{broker.RoleCoordinator, broker.RoleProfessional}, 2, leusden, [][2]string{{"regisseur", "c.devries"}}},
+			[]broker.Role{broker.RoleCoordinator, broker.RoleProfessional}, 2, leusden, [][2]string{{"regisseur", "c.devries"}}, false},
 		{"gem-amf", "gem-amersfoort", "Gemeente Amersfoort (wijkteam)", broker.SectorMunicipality,
-			[]broker.Role{broker.RoleCoordinator, broker.RoleProfessional}, 4, []string{"gem-amersfoort"}, [][2]string{{"regisseur-amf", "s.bos"}}},
+			[]broker.Role{broker.RoleCoordinator, broker.RoleProfessional}, 4, []string{"gem-amersfoort"}, [][2]string{{"regisseur-amf", "s.bos"}}, false},
 		{"kredietbank", "kredietbank", "Kredietbank Eemland (schuldhulpverlening)", broker.SectorDebt,
-			[]broker.Role{broker.RoleConnector, broker.RoleProfessional}, 4, both, [][2]string{{"kredietbank", "connector"}, {"schuldhulp", "p.deboer"}}},
+			[]broker.Role{broker.RoleConnector, broker.RoleProfessional}, 4, both, [][2]string{{"kredietbank", "connector"}, {"schuldhulp", "p.deboer"}}, false},
 		{"cjg", "cjg-leusden", "Centrum voor Jeugd en Gezin Leusden", broker.SectorYouth,
-			[]broker.Role{broker.RoleConnector, broker.RoleProfessional}, 2, leusden, [][2]string{{"cjg", "m.jansen"}}},
+			[]broker.Role{broker.RoleConnector, broker.RoleProfessional}, 2, leusden, [][2]string{{"cjg", "m.jansen"}}, false},
 		{"school", "basisschool-de-regenboog", "Basisschool De Regenboog", broker.SectorEducation,
-			[]broker.Role{broker.RoleConnector}, 2, leusden, [][2]string{{"school", "connector"}}},
+			[]broker.Role{broker.RoleConnector}, 2, leusden, [][2]string{{"school", "connector"}}, false},
 		{"uwv", "uwv", "UWV", broker.SectorWorkIncome,
-			[]broker.Role{broker.RoleConnector}, 2, both, [][2]string{{"uwv", "connector"}}},
+			[]broker.Role{broker.RoleConnector}, 2, both, [][2]string{{"uwv", "connector"}}, false},
 		{"fg", "fg-regio", "Privacy office of the region (FG)", broker.SectorMunicipality,
-			[]broker.Role{broker.RolePrivacyOfficer}, 2, both, [][2]string{{"fg-anna", "anna.bakker"}, {"fg-ben", "ben.visser"}}},
+			[]broker.Role{broker.RolePrivacyOfficer}, 2, both, [][2]string{{"fg-anna", "anna.bakker"}, {"fg-ben", "ben.visser"}}, true},
 	}
 	for _, r := range regs {
 		var pubs []json.RawMessage
+		if r.persons {
+			pub, err := d.identity(r.name+"-office", r.id, "office", r.roles[0])
+			if err != nil {
+				return err
+			}
+			pubs = append(pubs, pub)
+		}
 		for _, p := range r.people {
+			if r.persons {
+				continue
+			}
 			role := r.roles[0]
 			if r.sector != broker.SectorMunicipality && p[1] != "connector" {
 				role = broker.RoleProfessional
@@ -205,11 +235,25 @@ func (d *demo) run(ctx context.Context) error {
 		if err := op.JSON(ctx, http.MethodPost, "/v1/partners", "", req, nil); err != nil {
 			return fmt.Errorf("registering %s: %w", r.id, err)
 		}
+		if !r.persons {
+			continue
+		}
+		for _, p := range r.people {
+			pub, err := d.personIdentity(p[0], r.id, p[1], r.roles[0])
+			if err != nil {
+				return err
+			}
+			if _, err := op.PutPersonKey(ctx, r.id, p[1], []string{string(r.roles[0])}, pub); err != nil {
+				return fmt.Errorf("binding %s to %s: %w", p[1], r.id, err)
+			}
+		}
 	}
 	d.say("The operator registered two municipalities and their partners, each with its own public key:")
 	for _, r := range regs {
 		d.detail("%-26s %s (sector %s, level %d)", r.id, r.title, r.sector, r.level)
 	}
+	d.detail("The two privacy officers each got a person-bound key: a token signed with one acts as that person only,")
+	d.detail("which four eyes, policy approval and the audit trail rest on.")
 	d.detail("A municipality's level is its ambition (1 consult core partners … 4 one joint plan); a request works at")
 	d.detail("the lower of the municipality's and the partner's level.")
 

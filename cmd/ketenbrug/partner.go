@@ -17,7 +17,7 @@ import (
 
 func newIdentityCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "identity", Short: "Make and inspect identity files (a partner's signing key)"}
-	var partner, sub, role, out, alg, jwksOut string
+	var partner, sub, person, role, out, alg, jwksOut string
 	newCmd := &cobra.Command{
 		Use:   "new",
 		Short: "Make a key pair and write an identity file; print the public JWKS to register",
@@ -26,14 +26,28 @@ func newIdentityCommand() *cobra.Command {
 			if out == "" {
 				return errors.New("--out FILE is required")
 			}
-			id, pub, err := connectors.NewIdentity(partner, sub, role, alg)
+			var id *connectors.Identity
+			var pub []byte
+			var err error
+			switch {
+			case person != "" && sub != "" && sub != person:
+				return errors.New("--sub and --person differ: a person key's sub is its person")
+			case person != "":
+				id, pub, err = connectors.NewPersonIdentity(partner, person, role, alg)
+			default:
+				id, pub, err = connectors.NewIdentity(partner, sub, role, alg)
+			}
 			if err != nil {
 				return err
 			}
 			if err := id.WriteFile(out); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "wrote identity %s (partner %s, sub %s, role %s, mode 0600)\n", out, partner, sub, role)
+			fmt.Fprintf(cmd.ErrOrStderr(), "wrote identity %s (partner %s, sub %s, role %s, mode 0600)\n", out, partner, id.Sub, role)
+			if person != "" {
+				fmt.Fprintf(cmd.ErrOrStderr(), "the operator binds its key to %s: ketenbrug partner keys add --partner %s --person %s --roles %s --jwks <the public JWKS>\n",
+					person, partner, person, role)
+			}
 			if jwksOut != "" {
 				if err := os.WriteFile(jwksOut, append(pub, '\n'), 0o644); err != nil {
 					return err
@@ -47,6 +61,7 @@ func newIdentityCommand() *cobra.Command {
 	}
 	newCmd.Flags().StringVar(&partner, "partner", "", "partner id")
 	newCmd.Flags().StringVar(&sub, "sub", "", "acting person or service")
+	newCmd.Flags().StringVar(&person, "person", "", "make a person key: the person it will be bound to (its sub); the operator binds it with partner keys add --person")
 	newCmd.Flags().StringVar(&role, "role", "connector", "role: connector, professional, coordinator, privacy-officer, operator")
 	newCmd.Flags().StringVar(&out, "out", "", "identity file to write (mode 0600)")
 	newCmd.Flags().StringVar(&alg, "alg", "EdDSA", "key algorithm: EdDSA, ES256 or PS256")
@@ -178,6 +193,7 @@ func newPartnerCommand() *cobra.Command {
 			fmt.Fprintf(cmd.OutOrStdout(), "keys of %s replaced (revision %d)\n", out.ID, out.Revision)
 			return nil
 		})
+	keys.AddCommand(personKeyCommands()...)
 	cmd.AddCommand(add, list, show, keys,
 		statusCmd("suspend", "suspend", "Suspend a partner: its tokens are refused from the next request on"),
 		statusCmd("activate", "activate", "Reactivate a suspended partner"))
@@ -214,4 +230,91 @@ func joinRoles(rs []broker.Role) string {
 		s[i] = string(r)
 	}
 	return strings.Join(s, ",")
+}
+
+// personKeyCommands are `partner keys add|remove|list|suspend|resume`:
+// keys bound to one person of a partner and the roles that person holds.
+func personKeyCommands() []*cobra.Command {
+	var partner, person, roles, jwksFile string
+	partnerFlag := func(cmd *cobra.Command) {
+		cmd.Flags().StringVar(&partner, "partner", "", "partner id")
+	}
+	personFlags := func(cmd *cobra.Command) {
+		partnerFlag(cmd)
+		cmd.Flags().StringVar(&person, "person", "", "person id (the sub their tokens carry)")
+	}
+	need := func(names ...string) error {
+		for i := 0; i+1 < len(names); i += 2 {
+			if names[i+1] == "" {
+				return fmt.Errorf("--%s is required", names[i])
+			}
+		}
+		return nil
+	}
+	add := clientCommand("add", "Bind a person's public JWKS and roles to a partner (or replace them: rotation)", cobra.NoArgs,
+		func(cmd *cobra.Command) {
+			personFlags(cmd)
+			cmd.Flags().StringVar(&roles, "roles", "", "comma-separated roles of the person (a subset of the partner's)")
+			cmd.Flags().StringVar(&jwksFile, "jwks", "", "file with the person's public JWKS (identity new --person … --jwks-out)")
+		},
+		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
+			if err := need("partner", partner, "person", person, "roles", roles); err != nil {
+				return err
+			}
+			jwks, err := readJWKS(jwksFile)
+			if err != nil {
+				return err
+			}
+			k, err := c.PutPersonKey(cmd.Context(), partner, person, splitList(roles), jwks)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s of %s: keys %s, roles %s, %s\n", k.Person, partner,
+				strings.Join(broker.KeyIDs(k.JWKS), ","), joinRoles(k.Roles), k.Status)
+			return nil
+		})
+	remove := clientCommand("remove", "Remove a person's keys from a partner", cobra.NoArgs, personFlags,
+		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
+			if err := need("partner", partner, "person", person); err != nil {
+				return err
+			}
+			if err := c.RemovePersonKey(cmd.Context(), partner, person); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "removed the keys of %s from %s\n", person, partner)
+			return nil
+		})
+	list := clientCommand("list", "List the persons with keys of a partner", cobra.NoArgs, partnerFlag,
+		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
+			if err := need("partner", partner); err != nil {
+				return err
+			}
+			ks, err := c.PersonKeys(cmd.Context(), partner)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "PERSON\tROLES\tSTATUS\tKEYS")
+			for _, k := range ks {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.Person, joinRoles(k.Roles), k.Status, strings.Join(broker.KeyIDs(k.JWKS), ","))
+			}
+			return tw.Flush()
+		})
+	status := func(use string, suspend bool, short string) *cobra.Command {
+		return clientCommand(use, short, cobra.NoArgs, personFlags,
+			func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
+				if err := need("partner", partner, "person", person); err != nil {
+					return err
+				}
+				k, err := c.SetPersonSuspended(cmd.Context(), partner, person, suspend)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s of %s is now %s\n", k.Person, partner, k.Status)
+				return nil
+			})
+	}
+	return []*cobra.Command{add, remove, list,
+		status("suspend", true, "Suspend a person's keys (the organisation keeps working)"),
+		status("resume", false, "Reactivate a suspended person's keys")}
 }

@@ -38,6 +38,10 @@ type Claims struct {
 
 	Role    string // role: connector, professional, coordinator, privacy-officer or operator
 	Purpose string // purpose: purpose code; optional in the token, required by the broker for disclosures
+
+	// KeyID is the kid of the registered key that verified the token (the
+	// header's kid). Verify sets it; it is not a claim and is never signed.
+	KeyID string
 }
 
 // ResponseClaims are the claims of a response token (typ kb-resp+jwt),

@@ -38,6 +38,12 @@ const (
 	ReasonBodyHashMissing  = "body_hash_missing"  // see ErrBodyHashMissing
 	ReasonClaimsInvalid    = "claims_invalid"     // see ErrClaimsInvalid
 
+	// Binding of the claims to the key's owner, checked by the broker
+	// after the signature: the partner's roles, a person key's person.
+	ReasonRoleNotAllowed  = "role_not_allowed" // see ErrRoleNotAllowed
+	ReasonPersonMismatch  = "person_mismatch"  // see ErrPersonMismatch
+	ReasonPersonSuspended = "person_suspended" // see ErrPersonSuspended
+
 	// Response signatures only (checked by the SDK).
 	ReasonRequestMismatch = "request_mismatch" // see ErrRequestMismatch
 	ReasonStatusMismatch  = "status_mismatch"  // see ErrStatusMismatch
@@ -151,6 +157,21 @@ var (
 	ErrStatusMismatch = errors.New("response status mismatch")
 )
 
+// Sentinels of the binding of the claims to the key's owner. The broker
+// checks them after the signature verified, against its registry; they are
+// not part of Verify.
+var (
+	// ErrRoleNotAllowed: role is not a role of the partner, or, for a
+	// person key, not a role of that person.
+	ErrRoleNotAllowed = errors.New("role not allowed")
+	// ErrPersonMismatch: the token is signed with a person key and its
+	// sub is not the person the key is bound to.
+	ErrPersonMismatch = errors.New("sub is not the person of the key")
+	// ErrPersonSuspended: the token is signed with a person key whose
+	// person is suspended (the organisation is not).
+	ErrPersonSuspended = errors.New("person suspended")
+)
+
 // reasons maps each sentinel to its reason code.
 var reasons = map[error]string{
 	ErrMalformed:         ReasonMalformed,
@@ -177,6 +198,14 @@ var reasons = map[error]string{
 	ErrStatusMismatch:    ReasonStatusMismatch,
 }
 
+// bindingReasons maps each sentinel of the broker's binding checks to its
+// reason code (BindingReasons).
+var bindingReasons = map[error]string{
+	ErrRoleNotAllowed:  ReasonRoleNotAllowed,
+	ErrPersonMismatch:  ReasonPersonMismatch,
+	ErrPersonSuspended: ReasonPersonSuspended,
+}
+
 // Reasons lists every reason code, in the order of the table in
 // PROTOCOL.md. Useful to pre-register metric label values.
 var Reasons = []string{
@@ -189,9 +218,27 @@ var Reasons = []string{
 	ReasonRequestMismatch, ReasonStatusMismatch,
 }
 
+// BindingReasons lists the reason codes of the checks the broker makes
+// against its registry after Verify (role of the partner, person key's
+// person and roles); a verifier without the registry never gives them, so
+// the test vectors do not cover them.
+var BindingReasons = []string{ReasonRoleNotAllowed, ReasonPersonMismatch, ReasonPersonSuspended}
+
+// Refuse returns the *Error of sentinel (one of the Err* sentinels above)
+// with a detail message, for checks made outside Verify.
+func Refuse(sentinel error, detail string) *Error {
+	if detail == "" {
+		return refuse(sentinel, "")
+	}
+	return refuse(sentinel, "%s", detail)
+}
+
 // refuse builds the *Error for sentinel with a detail message.
 func refuse(sentinel error, format string, args ...any) *Error {
 	reason, ok := reasons[sentinel]
+	if !ok {
+		reason, ok = bindingReasons[sentinel]
+	}
 	if !ok {
 		panic("protocol: refuse called with unknown sentinel " + sentinel.Error())
 	}

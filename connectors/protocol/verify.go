@@ -157,9 +157,11 @@ func (v *Verifier) verify(ctx context.Context, token string, req Request, deferB
 	if c.Issuer == "" {
 		return nil, refuse(ErrClaimsInvalid, "iss is missing")
 	}
-	if _, err := checkSignature(ctx, v.keys, c.Issuer, &tok); err != nil {
+	key, err := checkSignature(ctx, v.keys, c.Issuer, &tok)
+	if err != nil {
 		return nil, err
 	}
+	c.KeyID = key.kid
 
 	// Authentic from here on.
 	if e := c.validate(); e != nil {

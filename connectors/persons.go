@@ -1,0 +1,53 @@
+package connectors
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+
+	"github.com/ketenbrug/ketenbrug/broker"
+)
+
+// Person-bound keys (operator). A person key binds a public JWKS to one
+// person of a partner and the roles that person holds; a request signed
+// with it acts as that verified person.
+
+func personPath(partner, person string) string {
+	return "/v1/partners/" + url.PathEscape(partner) + "/persons/" + url.PathEscape(person)
+}
+
+// PutPersonKey binds jwks to person of partner with roles, or replaces the
+// person's roles and keys (to rotate, send a set with old and new key,
+// later one without the old).
+func (c *Client) PutPersonKey(ctx context.Context, partner, person string, roles []string, jwks json.RawMessage) (broker.PersonKey, error) {
+	var out broker.PersonKey
+	err := c.JSON(ctx, http.MethodPut, personPath(partner, person), "", map[string]any{"roles": roles, "jwks": jwks}, &out)
+	return out, err
+}
+
+// RemovePersonKey removes the keys of person from partner.
+func (c *Client) RemovePersonKey(ctx context.Context, partner, person string) error {
+	return c.JSON(ctx, http.MethodDelete, personPath(partner, person), "", nil, nil)
+}
+
+// SetPersonSuspended suspends (true) or reactivates (false) person's keys;
+// the organisation keeps working.
+func (c *Client) SetPersonSuspended(ctx context.Context, partner, person string, suspended bool) (broker.PersonKey, error) {
+	verb := "/activate"
+	if suspended {
+		verb = "/suspend"
+	}
+	var out broker.PersonKey
+	err := c.JSON(ctx, http.MethodPost, personPath(partner, person)+verb, "", nil, &out)
+	return out, err
+}
+
+// PersonKeys lists the persons bound to partner.
+func (c *Client) PersonKeys(ctx context.Context, partner string) ([]broker.PersonKey, error) {
+	var out struct {
+		Persons []broker.PersonKey `json:"persons"`
+	}
+	err := c.JSON(ctx, http.MethodGet, "/v1/partners/"+url.PathEscape(partner)+"/persons", "", nil, &out)
+	return out.Persons, err
+}
