@@ -165,11 +165,11 @@ var assignmentSteps = map[string]assignmentStep{
 
 // validate checks the input of a new assignment on day today.
 func (in *AssignmentInput) validate(today time.Time) error {
-	if !ValidID(in.Household) {
-		return invalid("household", "not a valid household id")
+	if _, _, err := splitHouseholdRef(in.Household); err != nil {
+		return invalid("household", "not a valid household id: "+IDRule+", optionally after the municipality and ':'")
 	}
 	if !ValidID(in.Recipient) {
-		return invalid("recipient", "not a valid partner id")
+		return invalid("recipient", "not a valid partner id: "+IDRule)
 	}
 	if !ValidID(in.Type) {
 		return invalid("type", "an assignment type from the policy, e.g. intake")

@@ -26,7 +26,7 @@ func (s *Service) GiveAssignment(ctx context.Context, c *Caller, in AssignmentIn
 	if err != nil || recipient.Status != PartnerActive {
 		return AssignmentView{}, invalid("recipient", "not a registered, active partner")
 	}
-	h, err := s.loadHousehold(in.Household)
+	h, err := s.findHousehold(c, in.Household)
 	if err != nil {
 		return AssignmentView{}, err
 	}
@@ -35,7 +35,7 @@ func (s *Service) GiveAssignment(ctx context.Context, c *Caller, in AssignmentIn
 		Status: AssignmentProposed}
 	give := &DecisionInput{Action: ActionAssignmentGive, Purpose: c.Purpose, Caller: callerFacts(c),
 		Municipality: s.municipalityFacts(h.Municipality), Household: householdFacts(&h), Assignment: a.facts(0)}
-	subs, _, err := s.gather(h.Members, give)
+	subs, _, err := s.gather(h.Members, give, &relationFacts{c: c, households: []Household{h}, subjects: memberSubjects(&h)})
 	if err != nil {
 		return AssignmentView{}, err
 	}
@@ -141,29 +141,31 @@ func (s *Service) StepAssignment(ctx context.Context, c *Caller, id, step, text 
 	} else if text != "" {
 		return AssignmentView{}, invalid("text", "this step carries no text")
 	}
-	a, err := s.loadAssignment(c, id)
+	a, h, err := s.loadAssignmentFor(ctx, c, id, st.action)
 	if err != nil {
 		return AssignmentView{}, err
 	}
+	object := "assignment:" + a.ID
+	subjects := memberSubjects(&h)
 	side := a.sideOf(c.Partner.ID)
 	if err := a.allows(step, &st, side); err != nil {
-		return AssignmentView{}, err
+		return AssignmentView{}, s.refused(ctx, c, st.action, object, subjects, err)
 	}
 	if c.Purpose != "" && c.Purpose != a.Purpose {
-		return AssignmentView{}, invalid("purpose", "the assignment was given for purpose %s", a.Purpose)
-	}
-	h, err := s.loadHousehold(a.Household)
-	if err != nil {
-		return AssignmentView{}, err
+		return AssignmentView{}, s.refused(ctx, c, st.action, object, subjects,
+			invalid("purpose", "the assignment was given for purpose %s", a.Purpose))
 	}
 	other, otherSide := a.Recipient, SideRecipient
 	if side == SideRecipient {
 		other, otherSide = a.Giver.Partner, SideGiver
 	}
-	in := &DecisionInput{Action: st.action, Purpose: a.Purpose, Caller: callerFacts(c),
+	// The policy is asked under the purpose the caller states, not the
+	// assignment's: a step that needs a purpose must name it
+	// (purpose_missing otherwise), and it must be the assignment's.
+	in := &DecisionInput{Action: st.action, Purpose: c.Purpose, Caller: callerFacts(c),
 		Municipality: s.municipalityFacts(h.Municipality), Household: householdFacts(&h),
 		Assignment: a.facts(utf8.RuneCountInString(text))}
-	if _, _, err := s.gather(h.Members, in); err != nil {
+	if _, _, err := s.gather(h.Members, in, &relationFacts{c: c, households: []Household{h}, subjects: memberSubjects(&h)}); err != nil {
 		return AssignmentView{}, err
 	}
 	in.Candidates = nil
@@ -171,8 +173,6 @@ func (s *Service) StepAssignment(ctx context.Context, c *Caller, id, step, text 
 		tf := partnerFacts(op)
 		in.Target = &tf
 	}
-	subjects := memberSubjects(&h)
-	object := "assignment:" + a.ID
 	v, err := s.decide(ctx, c, in, object, subjects)
 	if err != nil {
 		return AssignmentView{}, err
@@ -210,7 +210,8 @@ func (s *Service) StepAssignment(ctx context.Context, c *Caller, id, step, text 
 		return []InboxItem{s.assignmentItem(&cur, other, otherSide)}, nil
 	})
 	if err != nil {
-		return AssignmentView{}, err
+		// Another step came first: refused, and audited as such.
+		return AssignmentView{}, s.refused(ctx, c, st.action, object, subjects, err)
 	}
 	return out.view(side), nil
 }
@@ -239,30 +240,39 @@ func pastTense(step string) string {
 	return "cancelled"
 }
 
-// loadAssignment reads assignment id for c: only its giver's and its
-// recipient's partners see it; to anyone else it does not exist.
-func (s *Service) loadAssignment(c *Caller, id string) (Assignment, error) {
+// loadAssignmentFor reads assignment id and its household for a step by
+// c. To a partner that is neither side the assignment does not exist
+// (ErrNotFound, as for an id never used), and the attempt is audited as a
+// refusal about the household's members.
+func (s *Service) loadAssignmentFor(ctx context.Context, c *Caller, id, action string) (Assignment, Household, error) {
 	if !ValidID(id) {
-		return Assignment{}, invalid("id", "not a valid assignment id")
+		return Assignment{}, Household{}, invalid("id", "not a valid assignment id: "+IDRule)
 	}
-	var a Assignment
+	var (
+		a Assignment
+		h Household
+	)
 	err := s.cfg.Store.View(func(tx ReadTx) error {
 		var err error
-		a, err = tx.Assignment(id)
+		if a, err = tx.Assignment(id); err != nil {
+			return err
+		}
+		h, err = tx.Household(a.Municipality, a.Household)
 		return err
 	})
 	if err != nil {
-		return Assignment{}, err
+		return Assignment{}, Household{}, err
 	}
 	if a.sideOf(c.Partner.ID) == "" {
-		return Assignment{}, fmt.Errorf("assignment %s: %w", id, ErrNotFound)
+		return Assignment{}, Household{}, s.refused(ctx, c, action, "assignment:"+id, memberSubjects(&h),
+			fmt.Errorf("assignment %s: %w", id, ErrNotFound))
 	}
-	return a, nil
+	return a, h, nil
 }
 
 // Assignment returns assignment id to its giver or recipient.
-func (s *Service) Assignment(_ context.Context, c *Caller, id string) (AssignmentView, error) {
-	a, err := s.loadAssignment(c, id)
+func (s *Service) Assignment(ctx context.Context, c *Caller, id string) (AssignmentView, error) {
+	a, _, err := s.loadAssignmentFor(ctx, c, id, ActionAssignmentRead)
 	if err != nil {
 		return AssignmentView{}, err
 	}
@@ -297,15 +307,16 @@ func (s *Service) Assignments(_ context.Context, c *Caller, q AssignmentQuery) (
 		AssignmentDeclined, AssignmentCompleted, AssignmentCancelled}, q.Status) {
 		return AssignmentList{}, invalid("status", "open, proposed, accepted, declined, completed or cancelled")
 	}
-	if q.Household != "" && !ValidID(q.Household) {
-		return AssignmentList{}, invalid("household", "not a valid household id")
+	if q.Household != "" && !ValidHouseholdRef(q.Household) {
+		return AssignmentList{}, invalid("household", "not a valid household id: "+IDRule)
 	}
 	var all []Assignment
 	err := s.cfg.Store.View(func(tx ReadTx) error {
 		return tx.PartnerAssignments(c.Partner.ID, func(a Assignment) error {
 			side := a.sideOf(c.Partner.ID)
 			switch {
-			case side == "", q.Side != "" && side != q.Side, q.Household != "" && a.Household != q.Household:
+			case side == "", q.Side != "" && side != q.Side,
+				q.Household != "" && q.Household != a.Household && q.Household != a.Municipality+HouseholdRefSep+a.Household:
 				return nil
 			case q.Status == "open" && a.Status != AssignmentProposed && a.Status != AssignmentAccepted:
 				return nil

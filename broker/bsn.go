@@ -100,3 +100,28 @@ func (p *Pseudonymizer) Pseudonym(b BSN) Pseudonym {
 	base64.RawURLEncoding.Encode(out[2:], mac[:16])
 	return Pseudonym(out[:])
 }
+
+// ContainsBSN reports whether s holds a run of exactly nine ASCII digits
+// (not part of a longer run of digits) that passes the elfproef. Identifiers
+// and references travel in URLs, logs and the store, where a BSN must never
+// be; "ref-<BSN>" or "hh.<BSN>" would carry one there all the same. Longer
+// digit runs (client numbers, dates with times) are not read as a BSN, so
+// a partner's own long numeric references stay usable.
+func ContainsBSN(s string) bool {
+	start := -1
+	for i := 0; i <= len(s); i++ {
+		digit := i < len(s) && s[i] >= '0' && s[i] <= '9'
+		switch {
+		case digit && start < 0:
+			start = i
+		case !digit && start >= 0:
+			if i-start == 9 {
+				if _, err := ParseBSN(s[start:i]); err == nil {
+					return true
+				}
+			}
+			start = -1
+		}
+	}
+	return false
+}

@@ -2,7 +2,10 @@ package broker
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // ConsentList is a person's consents, the withdrawn and expired ones
@@ -82,6 +85,9 @@ func (s *Service) RecordConsent(ctx context.Context, c *Caller, bsn string, in C
 	in.Withdrawn = nil
 
 	dec := &DecisionInput{Action: ActionConsentRecord, Purpose: in.Purpose, Caller: callerFacts(c)}
+	if err := s.personContext(c, p, dec); err != nil {
+		return ConsentView{}, err
+	}
 	d, err := s.decide(ctx, c, dec, "consent:"+in.ID, []Pseudonym{p})
 	if err != nil {
 		return ConsentView{}, err
@@ -104,6 +110,9 @@ func (s *Service) Consents(ctx context.Context, c *Caller, bsn string) (ConsentL
 		return ConsentList{}, err
 	}
 	dec := &DecisionInput{Action: ActionConsentRead, Purpose: c.Purpose, Caller: callerFacts(c)}
+	if err := s.personContext(c, p, dec); err != nil {
+		return ConsentList{}, err
+	}
 	d, err := s.decide(ctx, c, dec, "consents", []Pseudonym{p})
 	if err != nil {
 		return ConsentList{}, err
@@ -135,6 +144,9 @@ func (s *Service) WithdrawConsent(ctx context.Context, c *Caller, id, reason str
 	if len(reason) > 500 {
 		return ConsentView{}, invalid("reason", "at most 500 characters")
 	}
+	if !ValidID(id) {
+		return ConsentView{}, invalid("id", "not a valid consent id: "+IDRule)
+	}
 	var cur Consent
 	if err := s.cfg.Store.View(func(tx ReadTx) error {
 		var err error
@@ -144,8 +156,17 @@ func (s *Service) WithdrawConsent(ctx context.Context, c *Caller, id, reason str
 		return ConsentView{}, err
 	}
 	dec := &DecisionInput{Action: ActionConsentWithdraw, Purpose: cur.Purpose, Caller: callerFacts(c)}
+	if err := s.personContext(c, cur.Subject, dec); err != nil {
+		return ConsentView{}, err
+	}
 	d, err := s.decide(ctx, c, dec, "consent:"+id, []Pseudonym{cur.Subject})
 	if err != nil {
+		// Withdrawing is for the person's own partners and coordinator:
+		// to anyone else the consent does not exist (the denial is
+		// audited all the same).
+		if deniedFor(err, ReasonNoRelation, ReasonOtherMunicipality) {
+			return ConsentView{}, fmt.Errorf("consent %s: %w", id, ErrNotFound)
+		}
 		return ConsentView{}, err
 	}
 	e := s.auditEntry(c, EventChange, ActionConsentWithdraw)
@@ -164,7 +185,45 @@ func (s *Service) WithdrawConsent(ctx context.Context, c *Caller, id, reason str
 		return tx.PutConsent(c2)
 	})
 	if err != nil {
-		return ConsentView{}, err
+		return ConsentView{}, s.refused(ctx, c, ActionConsentWithdraw, "consent:"+id, []Pseudonym{cur.Subject}, err)
 	}
 	return ConsentView{Consent: out, State: ConsentWithdrawn}, nil
+}
+
+// personContext adds to in what the policy needs about the person p a
+// consent action concerns: the caller's relations to p (and to p's
+// household) and, when p is a member of a household in a municipality the
+// caller serves, that household and its municipality. Households elsewhere are not read into
+// the question: what a caller may not know does not shape the answer.
+func (s *Service) personContext(c *Caller, p Pseudonym, in *DecisionInput) error {
+	return s.cfg.Store.View(func(tx ReadTx) error {
+		hs, err := tx.HouseholdsOf(p)
+		if err != nil {
+			return err
+		}
+		mine := householdsIn(hs, c.Partner.Municipalities)
+		// Consent is asked for and recorded in the household's
+		// conversation: a partner that serves a member of the person's
+		// household (in a municipality it serves) stands in relation to
+		// the person too.
+		subjects := []Pseudonym{p}
+		if len(mine) > 0 {
+			slices.SortFunc(mine, func(a, b Household) int { return strings.Compare(a.Ref(), b.Ref()) })
+			in.Household = householdFacts(&mine[0])
+			in.Municipality = s.municipalityFacts(mine[0].Municipality)
+			for i := range mine {
+				subjects = append(subjects, memberSubjects(&mine[i])...)
+			}
+			slices.Sort(subjects)
+			subjects = slices.Compact(subjects)
+		}
+		in.Relations, err = s.relations(tx, relationFacts{c: c, households: mine, subjects: subjects})
+		return err
+	})
+}
+
+// deniedFor reports whether err is a policy denial for one of reasons.
+func deniedFor(err error, reasons ...string) bool {
+	var d *DeniedError
+	return errors.As(err, &d) && slices.ContainsFunc(d.Reasons, func(r string) bool { return slices.Contains(reasons, r) })
 }

@@ -28,6 +28,11 @@ const (
 	// work agreement; ActionPlanClose the coordinator closing the plan.
 	ActionPlanStatus = "plan.status"
 	ActionPlanClose  = "plan.close"
+
+	// ActionAssignmentRead is a side reading its own assignment: its own
+	// record, so the policy is not asked; named in the audit trail when
+	// another partner's attempt is refused.
+	ActionAssignmentRead = "assignment.read"
 )
 
 // Stable reason codes of a denial. The policy returns them; clients and the
@@ -55,6 +60,12 @@ const (
 	ReasonNotParticipant = "not_participant"
 	// ReasonNotCoordinator: only the household's coordinator may do this.
 	ReasonNotCoordinator = "not_coordinator"
+	// ReasonNoRelation: the caller stands in none of the relations to the
+	// household or person that the purpose and action require (an
+	// involvement of its own, being the coordinator, an open assignment,
+	// a designation). Asked about a person the broker does not know, the
+	// answer is the same.
+	ReasonNoRelation = "no_relation"
 )
 
 // DecisionInput is the input document of the one policy question per request,
@@ -78,6 +89,11 @@ type DecisionInput struct {
 	Assignment *AssignmentFacts `json:"assignment,omitempty"`
 	// Plan describes the household's joint plan for a plan.* action.
 	Plan *PlanFacts `json:"plan,omitempty"`
+	// Relations are the caller's relations to the request's household or
+	// persons (RelationCoordinator, …), established by the broker from its
+	// records, sorted. Purpose binding needs one: the policy data says per
+	// purpose and action which suffice.
+	Relations []string `json:"relations,omitempty"`
 }
 
 // AssignmentFacts describes an assignment (opdracht) for the policy: its

@@ -44,13 +44,13 @@ type Member struct {
 // validate checks the household's own fields.
 func (h *Household) validate(now time.Time) error {
 	if !ValidID(h.ID) {
-		return invalid("id", "must be a valid identifier")
+		return invalid("id", IDRule)
 	}
 	if !ValidID(h.Municipality) {
-		return invalid("municipality", "must be a valid identifier")
+		return invalid("municipality", IDRule)
 	}
 	if h.Area != "" && !ValidID(h.Area) {
-		return invalid("area", "must be a valid identifier")
+		return invalid("area", IDRule)
 	}
 	if len(h.Members) == 0 {
 		return invalid("members", "at least one member")

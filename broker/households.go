@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // HouseholdInput registers or changes a household. BSNs travel only here.
@@ -56,7 +57,14 @@ func householdView(h *Household) HouseholdView {
 // PutHousehold registers or changes household id. Coordinators of the
 // household's municipality only (the policy decides); only a municipality
 // partner may shield or unshield a member. Membership changes are audited.
-func (s *Service) PutHousehold(ctx context.Context, c *Caller, id string, in HouseholdInput) (HouseholdView, error) {
+func (s *Service) PutHousehold(ctx context.Context, c *Caller, ref string, in HouseholdInput) (HouseholdView, error) {
+	municipality, id, err := splitHouseholdRef(ref)
+	if err != nil {
+		return HouseholdView{}, err
+	}
+	if municipality != "" && municipality != in.Municipality {
+		return HouseholdView{}, invalid("municipality", "the id names municipality %s", municipality)
+	}
 	h := Household{ID: id, Municipality: in.Municipality, Area: in.Area}
 	if in.Coordinator != nil {
 		h.Coordinator = *in.Coordinator
@@ -88,7 +96,7 @@ func (s *Service) PutHousehold(ctx context.Context, c *Caller, id string, in Hou
 		subjects[i] = m.Subject
 	}
 	d, err := s.decide(ctx, c, &DecisionInput{Action: ActionHouseholdWrite, Purpose: c.Purpose, Caller: callerFacts(c),
-		Municipality: muni, Household: householdFacts(&h)}, "household:"+id, subjects)
+		Municipality: muni, Household: householdFacts(&h)}, "household:"+h.Ref(), subjects)
 	if err != nil {
 		return HouseholdView{}, err
 	}
@@ -99,7 +107,7 @@ func (s *Service) PutHousehold(ctx context.Context, c *Caller, id string, in Hou
 	var before Household
 	if err := s.cfg.Store.View(func(tx ReadTx) error {
 		var err error
-		before, err = tx.Household(id)
+		before, err = tx.Household(h.Municipality, id)
 		if errors.Is(err, ErrNotFound) {
 			return nil
 		}
@@ -109,17 +117,14 @@ func (s *Service) PutHousehold(ctx context.Context, c *Caller, id string, in Hou
 	}
 	added, removed := membershipChange(&before, &h)
 	e := s.auditEntry(c, EventChange, ActionHouseholdWrite)
-	e.Object, e.Subjects = "household:"+id, append(slices.Clone(subjects), removed...)
+	e.Object, e.Subjects = "household:"+h.Ref(), append(slices.Clone(subjects), removed...)
 	e.Detail = map[string]string{"members": strconv.Itoa(len(h.Members)), "municipality": h.Municipality,
 		"added": strconv.Itoa(len(added)), "removed": strconv.Itoa(len(removed))}
 	var out Household
 	err = s.commit(ctx, e, d, func(tx Tx) error {
-		old, err := tx.Household(id)
+		old, err := tx.Household(h.Municipality, id)
 		switch {
 		case err == nil:
-			if old.Municipality != h.Municipality {
-				return fmt.Errorf("household %s: %w: it belongs to another municipality", id, ErrConflict)
-			}
 			h.CreatedAt, h.Revision = old.CreatedAt, old.Revision+1
 		case errors.Is(err, ErrNotFound):
 			h.CreatedAt, h.Revision = now, 1
@@ -173,26 +178,96 @@ func keepShielding(h, old *Household) {
 // Household returns the registration of household id (labels, roles,
 // coordinator) to those the policy lets write it.
 func (s *Service) Household(ctx context.Context, c *Caller, id string) (HouseholdView, error) {
-	h, err := s.loadHousehold(id)
+	h, err := s.findHousehold(c, id)
 	if err != nil {
 		return HouseholdView{}, err
 	}
 	if _, err := s.decide(ctx, c, &DecisionInput{Action: ActionHouseholdWrite, Purpose: c.Purpose, Caller: callerFacts(c),
-		Municipality: s.municipalityFacts(h.Municipality), Household: householdFacts(&h)}, "household:"+id, nil); err != nil {
+		Municipality: s.municipalityFacts(h.Municipality), Household: householdFacts(&h)}, "household:"+h.Ref(), memberSubjects(&h)); err != nil {
 		return HouseholdView{}, err
 	}
 	return householdView(&h), nil
 }
 
-// loadHousehold reads household id, refusing an id that is not one.
-func (s *Service) loadHousehold(id string) (Household, error) {
-	if !ValidID(id) {
-		return Household{}, invalid("id", "not a valid household id")
+// HouseholdRefSep separates municipality and id in a qualified household
+// id ("gem-leusden:hh-12"). Household ids are a namespace per municipality;
+// a partner that serves one municipality names its households by id alone,
+// one that serves several qualifies an id that two of them use.
+const HouseholdRefSep = ":"
+
+// Ref is the household's qualified id, municipality:id, unique in the
+// region (audit objects use it).
+func (h *Household) Ref() string { return h.Municipality + HouseholdRefSep + h.ID }
+
+// ValidHouseholdRef reports whether s names a household as a caller may:
+// an id, or municipality:id.
+func ValidHouseholdRef(s string) bool {
+	_, _, err := splitHouseholdRef(s)
+	return err == nil
+}
+
+// splitHouseholdRef splits a household id as a caller names it: id, or
+// municipality:id.
+func splitHouseholdRef(ref string) (municipality, id string, err error) {
+	municipality, id, qualified := strings.Cut(ref, HouseholdRefSep)
+	if !qualified {
+		municipality, id = "", ref
 	}
+	if !ValidID(id) || (qualified && !ValidID(municipality)) {
+		return "", "", invalid("id", "not a valid household id: "+IDRule+", optionally after the municipality and ':'")
+	}
+	return municipality, id, nil
+}
+
+// findHousehold resolves a household id as caller c names it. Household
+// ids are a namespace per municipality, and a caller looks only in the
+// municipalities its partner serves: a household elsewhere is answered
+// exactly as a missing one (ErrNotFound), so that no one learns that an id
+// is used in another municipality. An id that names a household in two of
+// the caller's own municipalities must be qualified (municipality:id).
+func (s *Service) findHousehold(c *Caller, ref string) (Household, error) {
+	municipality, id, err := splitHouseholdRef(ref)
+	if err != nil {
+		return Household{}, err
+	}
+	scope := c.Partner.Municipalities
+	if municipality != "" {
+		if !c.Partner.Serves(municipality) {
+			return Household{}, fmt.Errorf("household %s: %w", ref, ErrNotFound)
+		}
+		scope = []string{municipality}
+	}
+	var found []Household
+	err = s.cfg.Store.View(func(tx ReadTx) error {
+		for _, m := range scope {
+			h, err := tx.Household(m, id)
+			switch {
+			case err == nil:
+				found = append(found, h)
+			case !errors.Is(err, ErrNotFound):
+				return err
+			}
+		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		return Household{}, err
+	case len(found) == 0:
+		return Household{}, fmt.Errorf("household %s: %w", ref, ErrNotFound)
+	case len(found) > 1:
+		return Household{}, invalid("id", "household %s exists in more than one of your municipalities: name one as municipality%sid", id, HouseholdRefSep)
+	}
+	return found[0], nil
+}
+
+// loadHousehold reads household id of municipality, for an object (an
+// assignment, a plan) that names both.
+func (s *Service) loadHousehold(municipality, id string) (Household, error) {
 	var h Household
 	err := s.cfg.Store.View(func(tx ReadTx) error {
 		var err error
-		h, err = tx.Household(id)
+		h, err = tx.Household(municipality, id)
 		return err
 	})
 	return h, err

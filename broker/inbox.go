@@ -204,7 +204,7 @@ func (s *Service) matchSignals(ctx context.Context, c *Caller, v *Involvement) (
 		members := slices.Clone(h.Members)
 		in := &DecisionInput{Action: ActionMatchSignal, Purpose: signalPurpose(c), Municipality: s.municipalityFacts(h.Municipality),
 			Household: householdFacts(&h)}
-		subs, _, err := s.gather(members, in)
+		subs, _, err := s.gather(members, in, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -51,23 +51,21 @@ var (
 	phonePattern   = regexp.MustCompile(`^\+?[0-9][0-9 ()-]{5,24}$`)
 )
 
+// RefRule says what makes a valid reference, for error messages.
+const RefRule = "1-128 letters, digits, '.', '_', ':' or '-', and no BSN in it"
+
 // ValidRef reports whether s is a valid partner reference: 1-128 letters,
 // digits, '.', '_', ':' or '-'. References appear in URLs, so they must not
-// be BSNs: nine digits passing the elfproef are refused.
+// carry a BSN: a run of nine digits passing the elfproef is refused
+// (ContainsBSN), alone or inside the reference.
 func ValidRef(s string) bool {
-	if !refPattern.MatchString(s) {
-		return false
-	}
-	if _, err := ParseBSN(s); err == nil {
-		return false
-	}
-	return true
+	return refPattern.MatchString(s) && !ContainsBSN(s)
 }
 
 // validate checks the involvement's own fields (the subject is derived).
 func (v *Involvement) validate() error {
 	if !ValidRef(v.Ref) {
-		return invalid("ref", "must be 1-128 letters, digits, '.', '_', ':' or '-', and not a BSN")
+		return invalid("ref", RefRule)
 	}
 	if !servicePattern.MatchString(v.Service) {
 		return invalid("service", "a service code is 1-64 lower-case letters, digits, '.', '_' or '-'")

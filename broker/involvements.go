@@ -110,7 +110,7 @@ func (s *Service) PutInvolvement(ctx context.Context, c *Caller, ref string, in 
 // today). Ending an ended involvement changes nothing.
 func (s *Service) EndInvolvement(ctx context.Context, c *Caller, ref, end string) (InvolvementView, error) {
 	if !ValidRef(ref) {
-		return InvolvementView{}, invalid("ref", "not a valid reference")
+		return InvolvementView{}, invalid("ref", RefRule)
 	}
 	if end == "" {
 		end = s.now().Format(dateLayout)
@@ -176,7 +176,7 @@ func (s *Service) Involvements(_ context.Context, c *Caller, status, after strin
 		return InvolvementPage{}, invalid("status", "must be registered, active or ended")
 	}
 	if after != "" && !ValidRef(after) {
-		return InvolvementPage{}, invalid("after", "not a valid reference")
+		return InvolvementPage{}, invalid("after", RefRule)
 	}
 	if limit <= 0 || limit > 1000 {
 		limit = 100

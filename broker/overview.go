@@ -93,12 +93,19 @@ type subject struct {
 }
 
 // gather reads the consents and involvements of members in one read
-// transaction and builds the policy input's subjects and candidates.
-func (s *Service) gather(members []Member, in *DecisionInput) ([]subject, map[string]*Involvement, error) {
+// transaction and builds the policy input's subjects and candidates and,
+// when rel is not nil, the caller's relations to them.
+func (s *Service) gather(members []Member, in *DecisionInput, rel *relationFacts) ([]subject, map[string]*Involvement, error) {
 	subs := make([]subject, len(members))
 	byID := map[string]*Involvement{}
 	in.Subjects = make(map[Pseudonym]*SubjectFacts, len(members))
 	err := s.cfg.Store.View(func(tx ReadTx) error {
+		if rel != nil {
+			var err error
+			if in.Relations, err = s.relations(tx, *rel); err != nil {
+				return err
+			}
+		}
 		for i, m := range members {
 			consents, err := subjectConsents(tx, m.Subject)
 			if err != nil {
@@ -141,17 +148,24 @@ func (s *Service) gather(members []Member, in *DecisionInput) ([]subject, map[st
 // purpose in the caller's token, as far as the policy allows. The policy is
 // asked once; the answer is audited with what was shown.
 func (s *Service) HouseholdOverview(ctx context.Context, c *Caller, id string) (Overview, error) {
-	h, err := s.loadHousehold(id)
+	h, err := s.findHousehold(c, id)
 	if err != nil {
 		return Overview{}, err
 	}
 	in := &DecisionInput{Action: ActionHouseholdOverview, Purpose: c.Purpose, Caller: callerFacts(c),
 		Municipality: s.municipalityFacts(h.Municipality), Household: householdFacts(&h)}
-	return s.overview(ctx, c, in, h.Members, "household:"+h.ID)
+	rel := &relationFacts{c: c, households: []Household{h}, subjects: memberSubjects(&h)}
+	return s.overview(ctx, c, in, h.Members, "household:"+h.Ref(), rel)
 }
 
 // PersonOverview answers which partners serve the person with this BSN, in
-// the context of municipality (default: the caller's first).
+// the context of municipality (default: the caller's first). The question
+// is asked in that municipality and no other: the answer depends only on
+// what the caller named and on facts of municipalities its partner serves,
+// so a person registered elsewhere (or shielded elsewhere) is answered
+// exactly as a person the broker never saw — same status, same body, same
+// level (need to know; a household in another municipality is not hinted
+// at).
 func (s *Service) PersonOverview(ctx context.Context, c *Caller, bsn, municipality string) (Overview, error) {
 	p, err := s.pseudonym("bsn", bsn)
 	if err != nil {
@@ -164,29 +178,32 @@ func (s *Service) PersonOverview(ctx context.Context, c *Caller, bsn, municipali
 		return Overview{}, invalid("municipality", "name the municipality the question is asked in")
 	}
 	m := Member{Label: "person", Subject: p, Role: MemberOther}
-	// A person who is a member of a household carries its facts (role,
-	// birth year, shielding), and the question is asked in the household's
-	// municipality, whatever the caller named: a coordinator elsewhere then
-	// meets the policy's tenancy rule.
+	rel := &relationFacts{c: c, subjects: []Pseudonym{p}}
+	// A member of a household in this municipality carries its facts
+	// (role, birth year); shielding counts wherever it was registered, as
+	// it protects the person, not a household. Households elsewhere add
+	// nothing else.
 	if err := s.cfg.Store.View(func(tx ReadTx) error {
 		hs, err := tx.HouseholdsOf(p)
-		if len(hs) > 0 {
-			municipality = hs[0].Municipality
-		}
 		for _, h := range hs {
 			for _, mm := range h.Members {
-				if mm.Subject == p {
-					m.Role, m.BirthYear, m.Shielded = mm.Role, mm.BirthYear, m.Shielded || mm.Shielded
+				if mm.Subject != p {
+					continue
+				}
+				m.Shielded = m.Shielded || mm.Shielded
+				if h.Municipality == municipality {
+					m.Role, m.BirthYear = mm.Role, mm.BirthYear
 				}
 			}
 		}
+		rel.households = householdsIn(hs, []string{municipality})
 		return err
 	}); err != nil {
 		return Overview{}, err
 	}
 	in := &DecisionInput{Action: ActionPersonOverview, Purpose: c.Purpose, Caller: callerFacts(c),
 		Municipality: s.municipalityFacts(municipality)}
-	return s.overview(ctx, c, in, []Member{m}, "person")
+	return s.overview(ctx, c, in, []Member{m}, "person", rel)
 }
 
 func householdFacts(h *Household) *HouseholdFacts {
@@ -194,8 +211,8 @@ func householdFacts(h *Household) *HouseholdFacts {
 		CoordinatorPartner: h.Coordinator.Partner, CoordinatorSub: h.Coordinator.Sub}
 }
 
-func (s *Service) overview(ctx context.Context, c *Caller, in *DecisionInput, members []Member, object string) (Overview, error) {
-	subs, byID, err := s.gather(members, in)
+func (s *Service) overview(ctx context.Context, c *Caller, in *DecisionInput, members []Member, object string, rel *relationFacts) (Overview, error) {
+	subs, byID, err := s.gather(members, in, rel)
 	if err != nil {
 		return Overview{}, err
 	}
@@ -231,12 +248,13 @@ func (s *Service) overview(ctx context.Context, c *Caller, in *DecisionInput, me
 		}
 		// A shielded member is not even listed unless the policy showed
 		// something of theirs to this caller. The one person of a person
-		// overview is always listed (the caller named them), but as a
-		// stranger: no household role, so nothing hints at shielding.
-		if sub.member.Shielded && len(mo.Involvements) == 0 {
-			if in.Household != nil {
-				continue
-			}
+		// overview is always listed (the caller named them), and always as
+		// a stranger: no household role, so nothing hints at a household
+		// or at shielding.
+		if sub.member.Shielded && len(mo.Involvements) == 0 && in.Household != nil {
+			continue
+		}
+		if in.Household == nil {
 			mo.Role = MemberOther
 		}
 		out.Members = append(out.Members, mo)

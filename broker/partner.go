@@ -99,12 +99,17 @@ type Partner struct {
 	Revision uint64 `json:"revision"`
 }
 
+// IDRule says what makes a valid identifier, for error messages.
+const IDRule = "1-63 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit, and no BSN in it"
+
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
 
 // ValidID reports whether s is a valid identifier for partners,
-// municipalities, households and references: lower-case letters, digits, '.',
-// '_' and '-', 1 to 63 characters, starting with a letter or digit.
-func ValidID(s string) bool { return idPattern.MatchString(s) }
+// municipalities, households, plan goals and agreements: lower-case
+// letters, digits, '.', '_' and '-', 1 to 63 characters, starting with a
+// letter or digit, and carrying no BSN (ContainsBSN): identifiers appear in
+// URLs, logs and the store.
+func ValidID(s string) bool { return idPattern.MatchString(s) && !ContainsBSN(s) }
 
 // HasRole reports whether the partner may act in role r.
 func (p *Partner) HasRole(r Role) bool { return slices.Contains(p.Roles, r) }
@@ -116,7 +121,7 @@ func (p *Partner) Serves(m string) bool { return slices.Contains(p.Municipalitie
 // service's key checker.
 func (p *Partner) Validate() error {
 	if !ValidID(p.ID) {
-		return invalid("id", "must be 1-63 lower-case letters, digits, '.', '_' or '-'")
+		return invalid("id", IDRule)
 	}
 	if p.Name == "" || len(p.Name) > 200 {
 		return invalid("name", "must be 1-200 characters")

@@ -208,7 +208,7 @@ func (in *PlanInput) normalise(municipality string, lookup func(string) (*Partne
 			g.ID = shortID("g-")
 		}
 		if !ValidID(g.ID) {
-			return invalid(field("id"), "not a valid identifier")
+			return invalid(field("id"), "not a valid identifier: "+IDRule)
 		}
 		if goals[g.ID] {
 			return invalid(field("id"), "goal %s is listed twice", g.ID)
@@ -237,7 +237,7 @@ func (in *PlanInput) normalise(municipality string, lookup func(string) (*Partne
 			a.ID = shortID("w-")
 		}
 		if !ValidID(a.ID) {
-			return invalid(field("id"), "not a valid identifier")
+			return invalid(field("id"), "not a valid identifier: "+IDRule)
 		}
 		if agreements[a.ID] {
 			return invalid(field("id"), "agreement %s is listed twice", a.ID)
@@ -247,7 +247,7 @@ func (in *PlanInput) normalise(municipality string, lookup func(string) (*Partne
 			return invalid(field("goal"), "names no goal of the plan")
 		}
 		if !ValidID(a.Partner) {
-			return invalid(field("partner"), "not a valid partner id")
+			return invalid(field("partner"), "not a valid partner id: "+IDRule)
 		}
 		p, err := lookup(a.Partner)
 		if err != nil || p.Status != PartnerActive {

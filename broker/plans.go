@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,16 +27,16 @@ type planState struct {
 }
 
 // loadPlan reads household id and its plan, and starts the policy question
-// for action under the plan's purpose (the caller's, when there is no plan
-// yet). A caller that states another purpose than the plan's is refused.
-func (s *Service) loadPlan(c *Caller, id, action string) (*planState, error) {
-	h, err := s.loadHousehold(id)
+// for action under the caller's purpose. A caller that states another
+// purpose than the plan's is refused.
+func (s *Service) loadPlan(ctx context.Context, c *Caller, id, action string) (*planState, error) {
+	h, err := s.findHousehold(c, id)
 	if err != nil {
 		return nil, err
 	}
 	st := &planState{h: h, subjects: memberSubjects(&h)}
 	err = s.cfg.Store.View(func(tx ReadTx) error {
-		st.cur, err = tx.Plan(id)
+		st.cur, err = tx.Plan(h.Municipality, h.ID)
 		if errors.Is(err, ErrNotFound) {
 			return nil
 		}
@@ -45,16 +46,16 @@ func (s *Service) loadPlan(c *Caller, id, action string) (*planState, error) {
 	if err != nil {
 		return nil, err
 	}
-	purpose := c.Purpose
-	if st.exists {
-		if c.Purpose != "" && c.Purpose != st.cur.Purpose {
-			return nil, invalid("purpose", "the plan is kept for purpose %s", st.cur.Purpose)
-		}
-		purpose = st.cur.Purpose
+	// The policy is asked under the purpose the caller states: an action
+	// that needs one must name it (purpose_missing otherwise), and it must
+	// be the plan's.
+	if st.exists && c.Purpose != "" && c.Purpose != st.cur.Purpose {
+		return nil, s.refused(ctx, c, action, "plan:"+h.Ref(), st.subjects,
+			invalid("purpose", "the plan is kept for purpose %s", st.cur.Purpose))
 	}
-	st.in = &DecisionInput{Action: action, Purpose: purpose, Caller: callerFacts(c),
+	st.in = &DecisionInput{Action: action, Purpose: c.Purpose, Caller: callerFacts(c),
 		Municipality: s.municipalityFacts(h.Municipality), Household: householdFacts(&h)}
-	if _, _, err := s.gather(h.Members, st.in); err != nil {
+	if _, _, err := s.gather(h.Members, st.in, &relationFacts{c: c, households: []Household{h}, subjects: st.subjects}); err != nil {
 		return nil, err
 	}
 	st.in.Candidates = nil
@@ -97,11 +98,11 @@ func checkVersion(cur *Plan, exists bool, ifMatch uint64) error {
 // Plan returns version (0: the current one) of household id's plan to a
 // participant. The read is a disclosure and is audited.
 func (s *Service) Plan(ctx context.Context, c *Caller, id string, version uint64) (PlanView, error) {
-	st, err := s.loadPlan(c, id, ActionPlanRead)
+	st, err := s.loadPlan(ctx, c, id, ActionPlanRead)
 	if err != nil {
 		return PlanView{}, err
 	}
-	object := "plan:" + id
+	object := "plan:" + st.h.Ref()
 	v, err := s.decide(ctx, c, st.in, object, st.subjects)
 	if err != nil {
 		return PlanView{}, err
@@ -112,7 +113,7 @@ func (s *Service) Plan(ctx context.Context, c *Caller, id string, version uint64
 	p := st.cur
 	if version != 0 && version != p.Version {
 		if err := s.cfg.Store.View(func(tx ReadTx) error {
-			p, err = tx.PlanVersion(id, version)
+			p, err = tx.PlanVersion(st.h.Municipality, st.h.ID, version)
 			return err
 		}); err != nil {
 			return PlanView{}, err
@@ -121,7 +122,7 @@ func (s *Service) Plan(ctx context.Context, c *Caller, id string, version uint64
 	e := s.auditEntry(c, EventDisclosure, ActionPlanRead)
 	e.Purpose, e.Object, e.Subjects = st.cur.Purpose, object, st.subjects
 	e.Detail = map[string]string{"version": strconv.FormatUint(p.Version, 10)}
-	e.Disclosed = planDisclosures(st.subjects, id, p.Coordinator.Partner, "", "goals", "agreements")
+	e.Disclosed = planDisclosures(st.subjects, st.h.Ref(), p.Coordinator.Partner, "", "goals", "agreements")
 	if err := s.commit(ctx, e, v, nil); err != nil {
 		return PlanView{}, err
 	}
@@ -130,11 +131,11 @@ func (s *Service) Plan(ctx context.Context, c *Caller, id string, version uint64
 
 // PlanHistory lists the versions of household id's plan to a participant.
 func (s *Service) PlanHistory(ctx context.Context, c *Caller, id string) (PlanHistory, error) {
-	st, err := s.loadPlan(c, id, ActionPlanRead)
+	st, err := s.loadPlan(ctx, c, id, ActionPlanRead)
 	if err != nil {
 		return PlanHistory{}, err
 	}
-	object := "plan:" + id
+	object := "plan:" + st.h.Ref()
 	v, err := s.decide(ctx, c, st.in, object, st.subjects)
 	if err != nil {
 		return PlanHistory{}, err
@@ -142,9 +143,9 @@ func (s *Service) PlanHistory(ctx context.Context, c *Caller, id string) (PlanHi
 	if !st.exists {
 		return PlanHistory{}, fmt.Errorf("plan of household %s: %w", id, ErrNotFound)
 	}
-	out := PlanHistory{Household: id, Versions: []PlanVersion{}}
+	out := PlanHistory{Household: st.h.ID, Versions: []PlanVersion{}}
 	err = s.cfg.Store.View(func(tx ReadTx) error {
-		return tx.PlanVersions(id, func(p Plan) error {
+		return tx.PlanVersions(st.h.Municipality, st.h.ID, func(p Plan) error {
 			out.Versions = append(out.Versions, PlanVersion{Version: p.Version, Status: p.Status, Change: p.Change,
 				ChangedBy: p.ChangedBy, ChangedAt: p.ChangedAt, Goals: len(p.Goals), Agreements: len(p.Agreements)})
 			return nil
@@ -156,7 +157,7 @@ func (s *Service) PlanHistory(ctx context.Context, c *Caller, id string) (PlanHi
 	e := s.auditEntry(c, EventDisclosure, ActionPlanRead)
 	e.Purpose, e.Object, e.Subjects = st.cur.Purpose, object+"/history", st.subjects
 	e.Detail = map[string]string{"versions": strconv.Itoa(len(out.Versions))}
-	e.Disclosed = planDisclosures(st.subjects, id, st.cur.Coordinator.Partner, "", "history")
+	e.Disclosed = planDisclosures(st.subjects, st.h.Ref(), st.cur.Coordinator.Partner, "", "history")
 	if err := s.commit(ctx, e, v, nil); err != nil {
 		return PlanHistory{}, err
 	}
@@ -168,19 +169,18 @@ func (s *Service) PlanHistory(ctx context.Context, c *Caller, id string) (PlanHi
 // on (0 to create the plan). The change is disclosed to every participant,
 // so the policy is asked about them all.
 func (s *Service) PutPlan(ctx context.Context, c *Caller, id string, ifMatch uint64, in PlanInput) (PlanView, error) {
-	st, err := s.loadPlan(c, id, ActionPlanWrite)
+	st, err := s.loadPlan(ctx, c, id, ActionPlanWrite)
 	if err != nil {
 		return PlanView{}, err
 	}
-	if err := checkVersion(&st.cur, st.exists, ifMatch); err != nil {
-		return PlanView{}, err
-	}
+	// The version is checked after the policy (in writePlan): a caller the
+	// policy refuses learns nothing of the plan, not even its version.
 	if err := in.normalise(st.h.Municipality, s.LookupPartner); err != nil {
 		return PlanView{}, err
 	}
 	next := st.cur
 	if !st.exists {
-		next = Plan{Household: id, Municipality: st.h.Municipality, Purpose: st.in.Purpose, Status: PlanOpen}
+		next = Plan{Household: st.h.ID, Municipality: st.h.Municipality, Purpose: st.in.Purpose, Status: PlanOpen}
 	}
 	next.Goals, next.Agreements = slices.Clone(in.Goals), slices.Clone(in.Agreements)
 	if next.Goals == nil {
@@ -208,27 +208,22 @@ func (s *Service) SetAgreementStatus(ctx context.Context, c *Caller, id, agreeme
 	if !slices.Contains(agreementStatuses, status) {
 		return PlanView{}, invalid("status", "one of planned, in-progress, done, cancelled")
 	}
-	st, err := s.loadPlan(c, id, ActionPlanStatus)
+	st, err := s.loadPlan(ctx, c, id, ActionPlanStatus)
 	if err != nil {
 		return PlanView{}, err
 	}
-	if !st.exists {
-		return PlanView{}, fmt.Errorf("plan of household %s: %w", id, ErrNotFound)
-	}
-	i := st.cur.agreement(agreement)
-	if i < 0 {
-		return PlanView{}, fmt.Errorf("agreement %s: %w", agreement, ErrNotFound)
-	}
-	if st.cur.Agreements[i].Partner != c.Partner.ID {
-		return PlanView{}, fmt.Errorf("%w: only the partner of agreement %s updates its status", ErrForbidden, agreement)
-	}
-	if err := checkVersion(&st.cur, true, ifMatch); err != nil {
-		return PlanView{}, err
-	}
+	// Whether the agreement exists and is the caller's, and the version,
+	// are checked after the policy (in writePlan's transaction): a caller
+	// the policy refuses learns nothing of the plan.
 	return s.writePlan(ctx, c, st, ifMatch, ActionPlanStatus, func(p *Plan) error {
 		j := p.agreement(agreement)
-		if j < 0 {
+		switch {
+		case p.Version == 0:
+			return fmt.Errorf("plan of household %s: %w", id, ErrNotFound)
+		case j < 0:
 			return fmt.Errorf("agreement %s: %w", agreement, ErrNotFound)
+		case p.Agreements[j].Partner != c.Partner.ID:
+			return fmt.Errorf("%w: only the partner of agreement %s updates its status", ErrForbidden, agreement)
 		}
 		old := p.Agreements[j].Status
 		p.Agreements = slices.Clone(p.Agreements)
@@ -241,17 +236,14 @@ func (s *Service) SetAgreementStatus(ctx context.Context, c *Caller, id, agreeme
 // ClosePlan closes household id's plan: the coordinator only. Access that
 // rested on taking part in the plan ends; the coordinator still reads it.
 func (s *Service) ClosePlan(ctx context.Context, c *Caller, id string, ifMatch uint64) (PlanView, error) {
-	st, err := s.loadPlan(c, id, ActionPlanClose)
+	st, err := s.loadPlan(ctx, c, id, ActionPlanClose)
 	if err != nil {
 		return PlanView{}, err
 	}
-	if !st.exists {
-		return PlanView{}, fmt.Errorf("plan of household %s: %w", id, ErrNotFound)
-	}
-	if err := checkVersion(&st.cur, true, ifMatch); err != nil {
-		return PlanView{}, err
-	}
 	return s.writePlan(ctx, c, st, ifMatch, ActionPlanClose, func(p *Plan) error {
+		if p.Version == 0 {
+			return fmt.Errorf("plan of household %s: %w", id, ErrNotFound)
+		}
 		p.Status, p.Change = PlanClosed, "plan closed"
 		return nil
 	})
@@ -261,7 +253,7 @@ func (s *Service) ClosePlan(ctx context.Context, c *Caller, id string, ifMatch u
 // one transaction with its audit entry and the participants' signals,
 // checking the version again inside it.
 func (s *Service) writePlan(ctx context.Context, c *Caller, st *planState, ifMatch uint64, action string, change func(*Plan) error) (PlanView, error) {
-	object := "plan:" + st.h.ID
+	object := "plan:" + st.h.Ref()
 	v, err := s.decide(ctx, c, st.in, object, st.subjects)
 	if err != nil {
 		return PlanView{}, err
@@ -281,10 +273,10 @@ func (s *Service) writePlan(ctx context.Context, c *Caller, st *planState, ifMat
 	recipients = slices.DeleteFunc(recipients, func(p string) bool { return p == c.Partner.ID })
 
 	e := s.auditEntry(c, EventChange, action)
-	e.Purpose, e.Object, e.Subjects = st.in.Purpose, object, st.subjects
+	e.Purpose, e.Object, e.Subjects = cmp.Or(st.in.Purpose, st.cur.Purpose), object, st.subjects
 	for _, p := range st.in.Plan.Participants {
 		if p.ID != c.Partner.ID {
-			e.Disclosed = append(e.Disclosed, planDisclosures(st.subjects, st.h.ID, c.Partner.ID, p.ID, "plan")...)
+			e.Disclosed = append(e.Disclosed, planDisclosures(st.subjects, st.h.Ref(), c.Partner.ID, p.ID, "plan")...)
 		}
 	}
 	var out Plan
@@ -292,7 +284,7 @@ func (s *Service) writePlan(ctx context.Context, c *Caller, st *planState, ifMat
 	// version the change makes.
 	e.Detail = map[string]string{"version": strconv.FormatUint(ifMatch+1, 10)}
 	err = s.commitItems(ctx, e, []*verdict{v}, func(tx Tx) ([]InboxItem, error) {
-		cur, err := tx.Plan(st.h.ID)
+		cur, err := tx.Plan(st.h.Municipality, st.h.ID)
 		exists := err == nil
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return nil, err
@@ -325,7 +317,8 @@ func (s *Service) writePlan(ctx context.Context, c *Caller, st *planState, ifMat
 		return items, nil
 	})
 	if err != nil {
-		return PlanView{}, err
+		// A stale or conflicting edit is refused and audited as such.
+		return PlanView{}, s.refused(ctx, c, action, object, st.subjects, err)
 	}
 	return s.planView(&out, &st.h, out.Version), nil
 }

@@ -87,7 +87,7 @@ func (s *Service) Sync(ctx context.Context, c *Caller, items iter.Seq[SyncItem],
 			// A reference that is not one is never echoed: it may be a BSN.
 			err := it.Err
 			if err == nil {
-				err = invalid("ref", "must be 1-128 letters, digits, '.', '_', ':' or '-', and not a BSN")
+				err = invalid("ref", RefRule)
 			}
 			reject(it.Line, "", err)
 			continue

@@ -17,10 +17,10 @@ import (
 //	assignments_by_partner partner ‖ 0x00 ‖ assignment id → ∅ (the giver's partner and the recipient)
 //	plans                  household key → broker.Plan (the current version)
 //	plan_versions          household key ‖ 0x00 ‖ version → broker.Plan (every version, kept)
-//
-// A household key is municipality ‖ 0x00 ‖ household id (schema 5).
 //	deliveries             id → broker.Delivery (pending webhook deliveries)
 //	dead_letters           id → broker.DeadLetter
+//
+// A household key is municipality ‖ 0x00 ‖ household id (schema 5).
 var (
 	bucketAssignments          = []byte("assignments")
 	bucketAssignmentsByPartner = []byte("assignments_by_partner")

@@ -43,6 +43,12 @@
 //	deliveries             id → broker.Delivery (pending webhook deliveries)
 //	dead_letters           id → broker.DeadLetter
 //
+// Schema 5 (migrate_households.go) made household ids a namespace per
+// municipality: households, households_by_member, plans and plan_versions
+// are keyed by the household key municipality ‖ 0x00 ‖ id instead of the
+// bare id, so that one municipality's household ids neither clash with
+// nor reveal another's.
+//
 // # Adding an entity
 //
 // Declare a table (and any index) in tables.go, add a migration that

@@ -202,7 +202,7 @@ func planFormat(r *http.Request) (string, error) {
 }
 
 func (a *api) getPlan(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
-	id, err := pathID(r, "id")
+	id, err := householdPathID(r)
 	if err != nil {
 		a.writeProblem(w, r, err)
 		return
@@ -243,7 +243,7 @@ func (a *api) getPlan(w http.ResponseWriter, r *http.Request, c *broker.Caller, 
 }
 
 func (a *api) putPlan(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
-	id, err := pathID(r, "id")
+	id, err := householdPathID(r)
 	if err != nil {
 		a.writeProblem(w, r, err)
 		return
@@ -267,7 +267,7 @@ func (a *api) putPlan(w http.ResponseWriter, r *http.Request, c *broker.Caller, 
 }
 
 func (a *api) planHistory(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
-	id, err := pathID(r, "id")
+	id, err := householdPathID(r)
 	if err != nil {
 		a.writeProblem(w, r, err)
 		return
@@ -277,7 +277,7 @@ func (a *api) planHistory(w http.ResponseWriter, r *http.Request, c *broker.Call
 }
 
 func (a *api) closePlan(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
-	id, err := pathID(r, "id")
+	id, err := householdPathID(r)
 	if err != nil {
 		a.writeProblem(w, r, err)
 		return
@@ -292,7 +292,7 @@ func (a *api) closePlan(w http.ResponseWriter, r *http.Request, c *broker.Caller
 }
 
 func (a *api) setAgreementStatus(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
-	id, err := pathID(r, "id")
+	id, err := householdPathID(r)
 	if err != nil {
 		a.writeProblem(w, r, err)
 		return

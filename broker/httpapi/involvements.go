@@ -220,7 +220,7 @@ func lineError(err error) error {
 }
 
 func (a *api) putHousehold(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
-	id, err := pathID(r, "id")
+	id, err := householdPathID(r)
 	if err != nil {
 		a.writeProblem(w, r, err)
 		return
@@ -235,7 +235,7 @@ func (a *api) putHousehold(w http.ResponseWriter, r *http.Request, c *broker.Cal
 }
 
 func (a *api) getHousehold(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
-	id, err := pathID(r, "id")
+	id, err := householdPathID(r)
 	if err != nil {
 		a.writeProblem(w, r, err)
 		return
@@ -245,7 +245,7 @@ func (a *api) getHousehold(w http.ResponseWriter, r *http.Request, c *broker.Cal
 }
 
 func (a *api) householdOverview(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
-	id, err := pathID(r, "id")
+	id, err := householdPathID(r)
 	if err != nil {
 		a.writeProblem(w, r, err)
 		return

@@ -132,7 +132,18 @@ func (a *api) whoami(w http.ResponseWriter, _ *http.Request, c *broker.Caller, _
 func pathID(r *http.Request, name string) (string, error) {
 	v := mux.Vars(r)[name]
 	if !broker.ValidID(v) {
-		return "", &broker.ValidationError{Field: name, Reason: "not a valid identifier"}
+		return "", &broker.ValidationError{Field: name, Reason: "not a valid identifier: " + broker.IDRule}
+	}
+	return v, nil
+}
+
+// householdPathID returns the household named in the path: an id, or
+// municipality:id for a partner that serves several municipalities.
+func householdPathID(r *http.Request) (string, error) {
+	v := mux.Vars(r)["id"]
+	if !broker.ValidHouseholdRef(v) {
+		return "", &broker.ValidationError{Field: "id", Reason: "not a valid household id: " + broker.IDRule +
+			", optionally after the municipality and ':'"}
 	}
 	return v, nil
 }

@@ -41,6 +41,65 @@ deny contains {"reason": "role_not_allowed", "basis": basis_of(rego.metadata.rul
 }
 
 # METADATA
+# title: No relation to the household or person
+# description: |
+#   Purpose binding needs a relation: a caller may ask about a household or
+#   person only when it stands in one of the relations that the purpose (for
+#   overviews) or the action (for consents and assignments) lists in the
+#   policy data, such as an active involvement of its own partner with a
+#   member, being the household's coordinator, an open assignment about
+#   the household, or a designation the policy data grants its partner
+#   (for example a certified youth-protection organisation). The broker
+#   establishes the relations from its own records (input.relations). A
+#   person the broker never saw has no relation either, so the answer
+#   reveals nothing.
+# custom:
+#   basis: AVG art. 5 lid 1 sub b; AVG art. 5 lid 1 sub c
+deny contains {"reason": "no_relation", "basis": basis_of(rego.metadata.rule())} if {
+	needs_relation
+	not has_relation
+}
+
+# The relations that suffice for this request: the action's own list for
+# the caller's role (or its "*" list), or, for an action that takes them
+# from its purpose, the purpose's list.
+needed_relations := {r | some r in action.relations[input.caller.role]} if action.relations[input.caller.role]
+
+needed_relations := {r | some r in action.relations["*"]} if {
+	action.relations
+	not action.relations[input.caller.role]
+}
+
+needed_relations := {r | some r in purpose.relations} if action.relations_from_purpose == true
+
+needs_relation if action.relations
+
+# A purpose that is missing or unknown is refused by its own rules; it
+# lists no relations to check.
+needs_relation if {
+	action.relations_from_purpose == true
+	known_purpose
+}
+
+has_relation if {
+	some r in object.get(input, "relations", [])
+	needed_relations[r]
+}
+
+has_relation if {
+	some d in caller_designations
+	needed_relations[concat(":", ["designation", d])]
+}
+
+# The designations the policy data grants the caller's partner, such as
+# gecertificeerde-instelling (certified by the state to carry out child
+# protection measures, Jeugdwet art. 3.4).
+caller_designations contains d if {
+	some d, partners in config.designations
+	input.caller.partner in partners
+}
+
+# METADATA
 # title: Purpose missing
 # description: An action that discloses personal data needs a stated purpose (doelbinding).
 # custom:

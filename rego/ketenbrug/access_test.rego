@@ -391,3 +391,87 @@ test_missing_target_covenant_denied if {
 	d := ketenbrug.decision with input as json.remove(assignment, ["target/covenant"])
 	denied_for(d, "covenant_not_signed")
 }
+
+# Relations (purpose binding needs a relation to the household or person).
+
+cjg_professional := {
+	"partner": "cjg", "sector": "youth", "role": "professional", "sub": "m.jansen",
+	"level": 4, "covenant": "2026-1", "municipalities": ["gem-leusden"],
+}
+
+test_statute_overview_without_relation_denied if {
+	x := object.union(overview, {"caller": cjg_professional, "purpose": "jeugdbescherming", "relations": []})
+	d := ketenbrug.decision with input as x
+	d.reasons == ["no_relation"]
+	d.show == {}
+}
+
+test_statute_overview_without_relations_field_denied if {
+	x := json.remove(object.union(overview, {"caller": cjg_professional, "purpose": "jeugdbescherming"}), ["relations"])
+	d := ketenbrug.decision with input as x
+	d.reasons == ["no_relation"]
+}
+
+test_statute_overview_with_own_involvement_allowed if {
+	x := object.union(overview, {"caller": cjg_professional, "purpose": "jeugdbescherming", "relations": ["involvement"]})
+	d := ketenbrug.decision with input as x
+	allowed(d)
+}
+
+test_statute_overview_with_open_assignment_allowed if {
+	x := object.union(overview, {"caller": cjg_professional, "purpose": "jeugdbescherming", "relations": ["assignment"]})
+	d := ketenbrug.decision with input as x
+	allowed(d)
+}
+
+test_designated_partner_allowed_for_its_purpose_only if {
+	cfg := object.union(ketenbrug.config, {"designations": {"gecertificeerde-instelling": ["cjg"]}})
+	x := object.union(overview, {"caller": cjg_professional, "purpose": "jeugdbescherming", "relations": []})
+	allowed(ketenbrug.decision) with input as x with ketenbrug.config as cfg
+	y := object.union(overview, {"caller": cjg_professional, "purpose": "re-integratie", "relations": []})
+	d := ketenbrug.decision with input as y with ketenbrug.config as cfg
+	"no_relation" in d.reasons
+}
+
+test_municipality_relation_is_not_enough_for_an_overview if {
+	x := object.union(overview, {"relations": ["municipality"]})
+	d := ketenbrug.decision with input as x
+	d.reasons == ["no_relation"]
+}
+
+test_unknown_purpose_is_not_also_no_relation if {
+	x := object.union(overview, {"purpose": "marketing", "relations": []})
+	d := ketenbrug.decision with input as x
+	d.reasons == ["purpose_not_allowed"]
+}
+
+test_consent_read_without_relation_denied if {
+	x := object.union(simple("consent.read", "integrale-ondersteuning", professional), {"relations": []})
+	d := ketenbrug.decision with input as x
+	d.reasons == ["no_relation"]
+}
+
+test_consent_read_on_municipality_relation_only_for_privacy_officers if {
+	fg := object.union(professional, {"role": "privacy-officer", "sector": "other", "partner": "fg-regio"})
+	x := object.union(simple("consent.read", "", fg), {"relations": ["municipality"]})
+	allowed(ketenbrug.decision) with input as x
+	y := object.union(simple("consent.read", "integrale-ondersteuning", professional), {"relations": ["municipality"]})
+	d := ketenbrug.decision with input as y
+	d.reasons == ["no_relation"]
+}
+
+test_consent_withdraw_without_relation_denied if {
+	x := object.union(simple("consent.withdraw", "integrale-ondersteuning", coordinator), {"relations": []})
+	d := ketenbrug.decision with input as x
+	d.reasons == ["no_relation"]
+}
+
+test_consent_record_without_relation_denied if {
+	d := ketenbrug.decision with input as object.union(consent_record, {"relations": []})
+	d.reasons == ["no_relation"]
+}
+
+test_assignment_without_relation_denied if {
+	d := ketenbrug.decision with input as object.union(assignment, {"relations": []})
+	d.reasons == ["no_relation"]
+}

@@ -6,7 +6,7 @@ package ketenbrug_test
 import data.ketenbrug
 
 # The example of DESIGN.md ("Policy contract"), with the caller's
-# municipalities added.
+# municipalities and relations added.
 test_design_example if {
 	x := {
 		"action": "household.overview",
@@ -28,6 +28,7 @@ test_design_example if {
 			},
 			"p:77c1": {"label": "kind 1", "role": "child", "birth_year": 2014, "consents": []},
 		},
+		"relations": ["coordinator"],
 		"candidates": [{
 			"id": "inv-1", "subject": "p:3f9a", "service": "schuldregeling", "status": "active",
 			"partner": {"id": "kredietbank", "sector": "debt", "level": 2, "covenant": "2026-1"},

@@ -98,6 +98,7 @@ overview := {
 	"household": household,
 	"subjects": subjects,
 	"candidates": candidates,
+	"relations": ["coordinator"],
 }
 
 level2 := ["partner", "contact", "service", "status", "period"]
@@ -119,6 +120,7 @@ assignment := {
 	"subjects": subjects,
 	"target": partner("kredietbank", "debt"),
 	"assignment": {"type": "schuldenoverzicht", "instruction_length": 0, "text_length": 0},
+	"relations": ["coordinator"],
 }
 
 # May the work coach of UWV (as connector) receive a match signal about the
@@ -154,20 +156,23 @@ plan_read := {
 	},
 }
 
-# A professional records a consent.
+# A professional whose partner serves the person records a consent.
 consent_record := {
 	"action": "consent.record",
 	"purpose": "integrale-ondersteuning",
 	"now": now,
 	"caller": professional,
+	"relations": ["involvement"],
 }
 
-# A request with no household or municipality.
+# A request with no household or municipality, by a caller related to
+# the person (its partner serves them, and coordinates their household).
 simple(act, purpose, caller) := {
 	"action": act,
 	"purpose": purpose,
 	"now": "2026-11-22T19:00:00Z",
 	"caller": caller,
+	"relations": ["coordinator", "involvement", "municipality"],
 }
 
 # d denies with reason (among others) and shows nothing.
