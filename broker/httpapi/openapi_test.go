@@ -339,6 +339,9 @@ func TestOpenAPIProblemCodes(t *testing.T) {
 	}
 	want["token_"+errMissingToken.Reason] = true
 	want["token_"+errRoleNotAllowed.Reason] = true
+	for _, r := range protocol.BindingReasons {
+		want["token_"+r] = true
+	}
 	for _, c := range sourceCodes(t) {
 		want[c] = true
 	}
@@ -428,6 +431,10 @@ var schemaTypes = map[string]any{
 	"ShownInvolvement": broker.ShownInvolvement{}, "InboxView": broker.InboxView{}, "InboxPage": broker.InboxPage{},
 	"PartnerRequest": PartnerRequest{}, "ConsentRequest": ConsentRequest{}, "PersonRequest": PersonRequest{},
 	"Configuration": Configuration{}, "Problem": Problem{},
+	"PersonKey": broker.PersonKey{}, "PersonKeyRequest": PersonKeyRequest{}, "PersonKeyList": struct {
+		Partner string             `json:"partner"`
+		Persons []broker.PersonKey `json:"persons"`
+	}{},
 	"SyncLine": syncLine{},
 }
 

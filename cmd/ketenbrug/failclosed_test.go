@@ -61,11 +61,11 @@ func TestPolicyFailuresDenyOverHTTP(t *testing.T) {
 	k1, k2 := newTestKey(t, protocol.AlgEdDSA), newTestKey(t, protocol.AlgEdDSA)
 	if err := tb.operator.JSON(ctx, http.MethodPost, "/v1/partners", "", map[string]any{"id": "fg-x", "name": "FG",
 		"sector": broker.SectorMunicipality, "roles": []broker.Role{broker.RolePrivacyOfficer}, "level": 2,
-		"municipalities": []string{"gem-c"}, "covenant": "2026-1", "jwks": jwksOf(t, k1, k2)}, nil); err != nil {
+		"municipalities": []string{"gem-c"}, "covenant": "2026-1", "jwks": jwksOf(t, newTestKey(t, protocol.AlgEdDSA))}, nil); err != nil {
 		t.Fatal(err)
 	}
-	anna := tb.client(t, k1.identity(t, "fg-x", "anna", broker.RolePrivacyOfficer))
-	ben := tb.client(t, k2.identity(t, "fg-x", "ben", broker.RolePrivacyOfficer))
+	anna := tb.bindPerson(t, "fg-x", "anna", k1, broker.RolePrivacyOfficer)
+	ben := tb.bindPerson(t, "fg-x", "ben", k2, broker.RolePrivacyOfficer)
 	builtin := tb.sys.Policy.Active()
 
 	for name, fault := range runtimeFaults {
@@ -139,10 +139,10 @@ func TestPolicyPushRefusesWhatFailsOnSamples(t *testing.T) {
 	k := newTestKey(t, protocol.AlgEdDSA)
 	if err := tb.operator.JSON(ctx, http.MethodPost, "/v1/partners", "", map[string]any{"id": "fg-y", "name": "FG",
 		"sector": broker.SectorMunicipality, "roles": []broker.Role{broker.RolePrivacyOfficer}, "level": 2,
-		"municipalities": []string{"gem-c"}, "covenant": "2026-1", "jwks": jwksOf(t, k)}, nil); err != nil {
+		"municipalities": []string{"gem-c"}, "covenant": "2026-1", "jwks": jwksOf(t, newTestKey(t, protocol.AlgEdDSA))}, nil); err != nil {
 		t.Fatal(err)
 	}
-	fg := tb.client(t, k.identity(t, "fg-y", "fg", broker.RolePrivacyOfficer))
+	fg := tb.bindPerson(t, "fg-y", "fg", k, broker.RolePrivacyOfficer)
 	dir := t.TempDir()
 	src := faultyPolicy(`decision := {"allow": to_number("x"), "reasons": []} if input.caller.partner == "gem-c"`)
 	src = strings.ReplaceAll(src, `"gem-c"`, `"gem-leusden"`) // the samples' coordinator

@@ -42,9 +42,9 @@ func TestConsentsPoliciesAudit(t *testing.T) {
 	tb.register(t, "cjg-test", broker.SectorYouth, []broker.Role{broker.RoleProfessional}, cjgKey)
 	cjg := tb.client(t, cjgKey.identity(t, "cjg-test", "m.jansen", broker.RoleProfessional))
 	annaKey, benKey := newTestKey(t, protocol.AlgEdDSA), newTestKey(t, protocol.AlgES256)
-	tb.register(t, "fg-regio", broker.SectorMunicipality, []broker.Role{broker.RolePrivacyOfficer}, annaKey, benKey)
-	anna := tb.client(t, annaKey.identity(t, "fg-regio", "anna.bakker", broker.RolePrivacyOfficer))
-	ben := tb.client(t, benKey.identity(t, "fg-regio", "ben.visser", broker.RolePrivacyOfficer))
+	tb.register(t, "fg-regio", broker.SectorMunicipality, []broker.Role{broker.RolePrivacyOfficer}, newTestKey(t, protocol.AlgEdDSA))
+	anna := tb.bindPerson(t, "fg-regio", "anna.bakker", annaKey, broker.RolePrivacyOfficer)
+	ben := tb.bindPerson(t, "fg-regio", "ben.visser", benKey, broker.RolePrivacyOfficer)
 
 	mother, child, invalidBSN := newBSN(t), newBSN(t), "123456789" // the last fails the elfproef
 	t.Cleanup(func() { tb.assertNoBSNInLogs(t, mother, child, invalidBSN) })
