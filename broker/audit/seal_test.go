@@ -114,6 +114,7 @@ func TestCanonicalMirrorsAuditEntry(t *testing.T) {
 	// And the stored form decodes with every field back.
 	e := entry(3)
 	e.Reasons, e.Detail = []string{"r"}, map[string]string{"k": "v"}
+	e.SubKnown, e.SubVia = broker.SubVerified, "key:k1"
 	raw, _ := seal(&e, chainHead{})
 	var generic map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &generic); err != nil {
