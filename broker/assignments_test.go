@@ -98,7 +98,9 @@ func TestAssignmentLifecycle(t *testing.T) {
 		t.Fatalf("inbox item %+v", got)
 	}
 
-	rc := func() *broker.Caller { return e.connector("kredietbank") }
+	// Every step states the assignment's purpose (purpose_missing
+	// otherwise, TestEveryActionFollowsItsPurposeRule).
+	rc := func() *broker.Caller { return e.caller("kredietbank", broker.RoleConnector, debtPurpose) }
 	gc := func() *broker.Caller { return e.coordinator("gem-a", debtPurpose) }
 	step := func(c *broker.Caller, step, text string) (broker.AssignmentView, error) {
 		return e.svc.StepAssignment(e.ctx, c, a.ID, step, text)
@@ -120,7 +122,7 @@ func TestAssignmentLifecycle(t *testing.T) {
 		}
 	}
 	// A partner that is neither side does not see it.
-	if _, err := e.svc.StepAssignment(e.ctx, e.connector("uwv"), a.ID, broker.StepAccept, ""); !errors.Is(err, broker.ErrNotFound) {
+	if _, err := e.svc.StepAssignment(e.ctx, e.caller("uwv", broker.RoleConnector, debtPurpose), a.ID, broker.StepAccept, ""); !errors.Is(err, broker.ErrNotFound) {
 		t.Errorf("a third partner: %v, want not found", err)
 	}
 	if _, err := e.svc.Assignment(e.ctx, e.connector("uwv"), a.ID); !errors.Is(err, broker.ErrNotFound) {
@@ -209,7 +211,7 @@ func TestAssignmentDeclineAndCancel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := e.svc.StepAssignment(e.ctx, e.connector("kredietbank"), a.ID, broker.StepDecline, "Geen capaciteit deze maand.")
+	d, err := e.svc.StepAssignment(e.ctx, e.caller("kredietbank", broker.RoleConnector, debtPurpose), a.ID, broker.StepDecline, "Geen capaciteit deze maand.")
 	if err != nil || d.Status != broker.AssignmentDeclined || d.Reason == "" {
 		t.Fatalf("decline: %+v, %v", d, err)
 	}
@@ -221,7 +223,7 @@ func TestAssignmentDeclineAndCancel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.StepAssignment(e.ctx, e.connector("kredietbank"), b.ID, broker.StepAccept, ""); err != nil {
+	if _, err := e.svc.StepAssignment(e.ctx, e.caller("kredietbank", broker.RoleConnector, debtPurpose), b.ID, broker.StepAccept, ""); err != nil {
 		t.Fatal(err)
 	}
 	// Another purpose than the assignment's is refused.
@@ -239,7 +241,7 @@ func TestAssignmentDeclineAndCancel(t *testing.T) {
 		items[1].Assignment.Status != broker.AssignmentCancelled {
 		t.Fatalf("the recipient's inbox after the cancel: %+v", items)
 	}
-	if _, err := e.svc.StepAssignment(e.ctx, e.connector("kredietbank"), b.ID, broker.StepComplete, "toch gedaan"); !isConflict(err) {
+	if _, err := e.svc.StepAssignment(e.ctx, e.caller("kredietbank", broker.RoleConnector, debtPurpose), b.ID, broker.StepComplete, "toch gedaan"); !isConflict(err) {
 		t.Errorf("completing a cancelled assignment: %v", err)
 	}
 
@@ -334,7 +336,7 @@ func TestAssignmentPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.StepAssignment(e.ctx, e.connector("cjg"), a.ID, broker.StepAccept, ""); !deniedWith(err, broker.ReasonNoConsent) {
+	if _, err := e.svc.StepAssignment(e.ctx, e.caller("cjg", broker.RoleConnector, invPurpose), a.ID, broker.StepAccept, ""); !deniedWith(err, broker.ReasonNoConsent) {
 		t.Fatalf("accept without consent to the giver: %v", err)
 	}
 	var father broker.ConsentView
@@ -348,13 +350,13 @@ func TestAssignmentPolicy(t *testing.T) {
 			father = c
 		}
 	}
-	if _, err := e.svc.StepAssignment(e.ctx, e.connector("cjg"), a.ID, broker.StepAccept, ""); err != nil {
+	if _, err := e.svc.StepAssignment(e.ctx, e.caller("cjg", broker.RoleConnector, invPurpose), a.ID, broker.StepAccept, ""); err != nil {
 		t.Fatalf("accept: %v", err)
 	}
 	if _, err := e.svc.WithdrawConsent(e.ctx, e.professional("cjg", invPurpose), father.ID, "ingetrokken"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.StepAssignment(e.ctx, e.connector("cjg"), a.ID, broker.StepComplete, "Intake gedaan."); !deniedWith(err, broker.ReasonNoConsent) {
+	if _, err := e.svc.StepAssignment(e.ctx, e.caller("cjg", broker.RoleConnector, invPurpose), a.ID, broker.StepComplete, "Intake gedaan."); !deniedWith(err, broker.ReasonNoConsent) {
 		t.Fatalf("complete after the consent was withdrawn: %v", err)
 	}
 	// The giver can still cancel.

@@ -100,7 +100,7 @@ func TestHouseholdMembershipChangesAreAudited(t *testing.T) {
 		t.Fatalf("%d audit entries for one change", len(es))
 	}
 	a := es[0]
-	if a.Action != broker.ActionHouseholdWrite || a.Object != "household:hh-7" || a.Detail["added"] != "1" || a.Detail["removed"] != "1" {
+	if a.Action != broker.ActionHouseholdWrite || a.Object != "household:gem-a:hh-7" || a.Detail["added"] != "1" || a.Detail["removed"] != "1" {
 		t.Fatalf("audit entry %+v", a)
 	}
 	if len(a.Subjects) != 3 {
@@ -142,18 +142,32 @@ func TestHouseholdsBelongToTheirMunicipality(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := e.head()
-	// The coordinator of gem-b cannot register into gem-a, read gem-a's
-	// household, or take it over into gem-b.
+	// The coordinator of gem-b cannot register into gem-a.
 	if _, err := e.svc.PutHousehold(e.ctx, e.coordinator("gem-b", ""), "hh-2", in); !deniedWith(err, broker.ReasonOtherMunicipality) {
 		t.Errorf("gem-b registering into gem-a: %v", err)
 	}
-	if _, err := e.svc.Household(e.ctx, e.coordinator("gem-b", ""), "hh-1"); !deniedWith(err, broker.ReasonOtherMunicipality) {
-		t.Errorf("gem-b reading gem-a's household: %v", err)
+	// Household ids are a namespace per municipality: to gem-b, gem-a's
+	// hh-1 does not exist, exactly as an id nobody uses.
+	for _, id := range []string{"hh-1", "gem-a:hh-1", "hh-none"} {
+		if _, err := e.svc.Household(e.ctx, e.coordinator("gem-b", ""), id); !errors.Is(err, broker.ErrNotFound) {
+			t.Errorf("gem-b reading %s: %v, want not found", id, err)
+		}
 	}
+	for _, a := range e.entriesSince(before) {
+		if a.Event == broker.EventChange {
+			t.Errorf("a refused household write changed something: %+v", a)
+		}
+	}
+	// gem-b's own hh-1 is another household, and leaves gem-a's alone.
 	in.Municipality = "gem-b"
-	if _, err := e.svc.PutHousehold(e.ctx, e.coordinator("gem-b", ""), "hh-1", in); !errors.Is(err, broker.ErrConflict) {
-		t.Errorf("gem-b taking over gem-a's household: %v", err)
+	if h, err := e.svc.PutHousehold(e.ctx, e.coordinator("gem-b", ""), "hh-1", in); err != nil || h.Municipality != "gem-b" || h.Revision != 1 {
+		t.Errorf("gem-b registering its own hh-1: %+v, %v", h, err)
 	}
+	// An id qualified with another municipality than the body's is refused.
+	if _, err := e.svc.PutHousehold(e.ctx, e.coordinator("gem-b", ""), "gem-a:hh-1", in); invalidField(err) != "municipality" {
+		t.Errorf("a qualified id for another municipality than the body's: %v", err)
+	}
+	before = e.head()
 	// Only coordinators write households.
 	in.Municipality = "gem-a"
 	if _, err := e.svc.PutHousehold(e.ctx, e.professional("cjg", ""), "hh-3", in); !deniedWith(err, broker.ReasonRoleNotAllowed) {

@@ -2,6 +2,7 @@ package broker_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -107,7 +108,7 @@ func TestOverviewIsOneAuditedPolicyQuestion(t *testing.T) {
 		t.Fatalf("one overview left %d audit entries", len(es))
 	}
 	a := es[0]
-	if a.Event != broker.EventDisclosure || a.Action != broker.ActionHouseholdOverview || a.Object != "household:hh-1" ||
+	if a.Event != broker.EventDisclosure || a.Action != broker.ActionHouseholdOverview || a.Object != "household:gem-a:hh-1" ||
 		a.Purpose != invPurpose || a.Role != broker.RoleCoordinator || a.PolicyVersion != o.PolicyVersion || len(a.Bases) == 0 {
 		t.Fatalf("audit entry %+v", a)
 	}
@@ -181,8 +182,7 @@ func TestOverviewDeniesOtherMunicipalitiesAndRoles(t *testing.T) {
 		caller *broker.Caller
 		reason string
 	}{
-		{"coordinator of another municipality", e.coordinator("gem-b", invPurpose), broker.ReasonOtherMunicipality},
-		{"professional of another municipality's partner", e.professional("cjg-b", "jeugdbescherming"), broker.ReasonOtherMunicipality},
+		{"a professional without a relation under a statute", e.professional("sociale-dienst", "jeugdbescherming"), broker.ReasonNoRelation},
 		{"a connector", e.caller("kredietbank", broker.RoleConnector, invPurpose), broker.ReasonRoleNotAllowed},
 		{"a professional under consent, not the regisseur", e.professional("cjg", invPurpose), broker.ReasonRoleNotAllowed},
 		{"no purpose", e.coordinator("gem-a", ""), broker.ReasonPurposeMissing},
@@ -204,8 +204,20 @@ func TestOverviewDeniesOtherMunicipalitiesAndRoles(t *testing.T) {
 			}
 		})
 	}
+	// To another municipality's callers the household does not exist, and
+	// nothing is audited about its members: their request names gem-b's
+	// own hh-1, which nobody registered.
+	for _, c := range []*broker.Caller{e.coordinator("gem-b", invPurpose), e.professional("cjg-b", "jeugdbescherming")} {
+		mark := e.head()
+		if _, err := e.svc.HouseholdOverview(e.ctx, c, "hh-1"); !errors.Is(err, broker.ErrNotFound) {
+			t.Errorf("%s asking gem-a's hh-1: %v, want not found", c.Partner.ID, err)
+		}
+		if es := e.entriesSince(mark); len(es) != 0 {
+			t.Errorf("a missing household was audited: %+v", es)
+		}
+	}
 	// The person overview in gem-a's context is refused to gem-b too.
-	if _, err := e.svc.PersonOverview(e.ctx, e.coordinator("gem-b", invPurpose), f.bsns["moeder"], "gem-a"); !deniedWith(err, broker.ReasonOtherMunicipality) {
+	if _, err := e.svc.PersonOverview(e.ctx, e.coordinator("gem-b", invPurpose), f.bsns["moeder"], "gem-a"); !deniedWith(err, broker.ReasonNoRelation, broker.ReasonOtherMunicipality) {
 		t.Errorf("gem-b asking about a person in gem-a: %v", err)
 	}
 	// A professional who is the household's regisseur may ask under consent.
@@ -241,12 +253,14 @@ func TestShieldedMembersAreNotShown(t *testing.T) {
 	if got := fmt.Sprint(shownByLabel(o)); got != "map[kind 1:[school] moeder:[] vader:[]]" {
 		t.Fatalf("under jeugdbescherming the coordinator sees %s", got)
 	}
-	// The partner the policy names (the social services) does.
+	// The partner the policy names (the social services) does, once it
+	// stands in a relation to the household (it serves the father).
+	e.put("sociale-dienst", "sd-1", f.bsns["vader"], "bijstand")
 	o, err := e.svc.HouseholdOverview(e.ctx, e.professional("sociale-dienst", "jeugdbescherming"), "hh-1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := fmt.Sprint(shownByLabel(o)); got != "map[kind 1:[school] kind 2:[cjg] moeder:[] vader:[]]" {
+	if got := fmt.Sprint(shownByLabel(o)); got != "map[kind 1:[school] kind 2:[cjg] moeder:[] vader:[sociale-dienst]]" {
 		t.Fatalf("the social services see %s", got)
 	}
 	// The audit of the coordinator's overview discloses nothing of the child.
@@ -260,24 +274,25 @@ func TestShieldedMembersAreNotShown(t *testing.T) {
 		}
 	}
 
-	// The person overview of the shielded child looks like that of anyone
-	// the caller may see nothing of: no hint that the child is shielded.
+	// The person overview of the shielded child looks like that of any
+	// member the caller may see nothing of (the mother: her debt
+	// counselling is not shown under jeugdbescherming): no hint that the
+	// child is shielded.
 	shielded, err := e.svc.PersonOverview(e.ctx, e.coordinator("gem-a", "jeugdbescherming"), f.bsns["kind 2"], "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	stranger := e.bsn()
-	nobody, err := e.svc.PersonOverview(e.ctx, e.coordinator("gem-a", "jeugdbescherming"), stranger, "")
+	nothing, err := e.svc.PersonOverview(e.ctx, e.coordinator("gem-a", "jeugdbescherming"), f.bsns["moeder"], "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	a, _ := json.Marshal(shielded)
-	b, _ := json.Marshal(nobody)
+	b, _ := json.Marshal(nothing)
 	if string(a) != string(b) {
-		t.Fatalf("the shielded child's person overview %s differs from a stranger's %s", a, b)
+		t.Fatalf("the shielded child's person overview %s differs from the mother's %s", a, b)
 	}
 	e.noBSN("a person overview", shielded, f.bsns["kind 2"])
-	e.noBSN("a person overview", nobody, stranger)
+	e.noBSN("a person overview", nothing, f.bsns["moeder"])
 }
 
 func TestPersonOverview(t *testing.T) {
@@ -306,7 +321,9 @@ func TestPersonOverview(t *testing.T) {
 	if got := fmt.Sprint(shownByLabel(o)); got != "map[person:[kredietbank]]" {
 		t.Fatalf("after consent: %s", got)
 	}
-	if o.Members[0].Role != broker.MemberParent || o.Household != "" {
+	// A person overview names no household role: the caller named a
+	// person, and a role would hint at a household.
+	if o.Members[0].Role != broker.MemberOther || o.Household != "" {
 		t.Errorf("person overview %+v", o)
 	}
 	if _, err := e.svc.PersonOverview(e.ctx, e.coordinator("gem-a", invPurpose), "123456789", ""); invalidField(err) != "bsn" {
@@ -319,22 +336,25 @@ func TestPersonOverview(t *testing.T) {
 
 func TestPersonOverviewOfAnotherMunicipalitysResident(t *testing.T) {
 	e := newInvEnv(t)
-	f := e.newFamily("hh-1")
+	f := e.newFamily("hh-1", "moeder")
 	e.consentAll(f)
-	// gem-b's coordinator holds the BSN of a resident of gem-a, whose
-	// partners serve gem-a only. Asked in gem-a's context: refused.
-	if _, err := e.svc.PersonOverview(e.ctx, e.coordinator("gem-b", invPurpose), f.bsns["moeder"], "gem-a"); !deniedWith(err, broker.ReasonOtherMunicipality) {
-		t.Fatalf("in gem-a's context: %v", err)
-	}
-	// Asked in gem-b's own context: a household member is asked about in
-	// the household's municipality, so this is refused too, and nothing of
-	// gem-a's partners shows.
-	o, err := e.svc.PersonOverview(e.ctx, e.coordinator("gem-b", invPurpose), f.bsns["moeder"], "")
-	if err == nil {
-		if got := fmt.Sprint(shownByLabel(o)); got != "map[person:[]]" {
-			t.Fatalf("gem-b's coordinator sees %s of a gem-a resident", got)
+	stranger := e.bsn()
+	// gem-b's coordinator holds the BSNs of residents of gem-a (the mother
+	// shielded). In either municipality's context the answer is the one
+	// about a person the broker never saw: the same error, or the same
+	// overview, level included.
+	for _, muni := range []string{"gem-a", "", "gem-b"} {
+		for _, who := range []string{"moeder", "vader", "kind 1"} {
+			for _, purpose := range []string{invPurpose, "jeugdbescherming"} {
+				c := e.coordinator("gem-b", purpose)
+				o1, err1 := e.svc.PersonOverview(e.ctx, c, f.bsns[who], muni)
+				o2, err2 := e.svc.PersonOverview(e.ctx, c, stranger, muni)
+				a, _ := json.Marshal(o1)
+				b, _ := json.Marshal(o2)
+				if fmt.Sprint(err1) != fmt.Sprint(err2) || string(a) != string(b) {
+					t.Errorf("%s in %q under %s: %s %v; a stranger: %s %v", who, muni, purpose, a, err1, b, err2)
+				}
+			}
 		}
-	} else if !deniedWith(err, broker.ReasonOtherMunicipality) {
-		t.Fatalf("in gem-b's context: %v", err)
 	}
 }

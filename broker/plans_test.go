@@ -338,3 +338,45 @@ func TestRenderPlanEscapes(t *testing.T) {
 		t.Errorf("pdf: %v", err)
 	}
 }
+
+// TestPlanRefusalsAreAudited: the refusals the domain makes about a plan
+// (another partner's agreement, an unknown agreement, a stale edit) leave
+// a denial in the audit trail about every member, like the policy's own.
+func TestPlanRefusalsAreAudited(t *testing.T) {
+	e, _ := planFamily(t)
+	v1, err := e.svc.PutPlan(e.ctx, e.coord(), "hh-1", 0, firstPlan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb := e.professional("kredietbank", invPurpose)
+	for _, tc := range []struct {
+		name, agreement string
+		version         uint64
+		want            error
+		code            string
+	}{
+		{"another partner's agreement", "w-cjg", v1.Version, broker.ErrForbidden, broker.RefusalForbidden},
+		{"an unknown agreement", "w-none", v1.Version, broker.ErrNotFound, broker.RefusalNotFound},
+		{"a stale version", "w-kb", v1.Version + 7, broker.ErrPreconditionFailed, broker.RefusalPrecondition},
+	} {
+		mark := e.head()
+		_, err := e.svc.SetAgreementStatus(e.ctx, kb, "hh-1", tc.agreement, tc.version, broker.AgreementDone)
+		if !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+			continue
+		}
+		es := e.entriesSince(mark)
+		if len(es) != 1 || es[0].Event != broker.EventDenial || es[0].Action != broker.ActionPlanStatus ||
+			!slices.Equal(es[0].Reasons, []string{tc.code}) || len(es[0].Subjects) != 4 || es[0].Partner != "kredietbank" {
+			t.Errorf("%s audited as %+v", tc.name, es)
+		}
+	}
+	// A stale edit of the plan itself, by the coordinator.
+	mark := e.head()
+	if _, err := e.svc.PutPlan(e.ctx, e.coord(), "hh-1", 0, firstPlan); !errors.Is(err, broker.ErrPreconditionFailed) {
+		t.Fatalf("a stale create: %v", err)
+	}
+	if es := e.entriesSince(mark); len(es) != 1 || es[0].Event != broker.EventDenial || es[0].Reasons[0] != broker.RefusalPrecondition {
+		t.Errorf("a stale plan edit audited as %+v", es)
+	}
+}

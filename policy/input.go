@@ -43,6 +43,7 @@ var (
 	kSubject            = ast.StringTerm("subject")
 	kService            = ast.StringTerm("service")
 	kStatus             = ast.StringTerm("status")
+	kRelations          = ast.StringTerm("relations")
 )
 
 var nullTerm = ast.NullTerm()
@@ -65,6 +66,7 @@ var vocabulary = func() map[string]*ast.Term {
 	}
 	add(broker.GivenByValues...)
 	add("active", "ended", "parent", "child", "other")
+	add(broker.RelationCoordinator, broker.RelationInvolvement, broker.RelationAssignment, broker.RelationMunicipality)
 	add(broker.ActionHouseholdOverview, broker.ActionPersonOverview, broker.ActionHouseholdWrite,
 		broker.ActionInvolvementWrite, broker.ActionConsentRecord, broker.ActionConsentRead,
 		broker.ActionConsentWithdraw, broker.ActionMatchSignal, broker.ActionAssignmentGive,
@@ -110,6 +112,9 @@ func inputValue(in *broker.DecisionInput) ast.Value {
 		o = append(o, item(kTarget, partnerTerm(in.Target)))
 	}
 	o = append(o, collaborationItems(in)...)
+	if len(in.Relations) > 0 {
+		o = append(o, item(kRelations, strs(in.Relations)))
+	}
 	return ast.NewObject(o...)
 }
 

@@ -34,6 +34,7 @@ func viaJSON(t *testing.T, in *broker.DecisionInput) ast.Value {
 func TestInputMatchesJSON(t *testing.T) {
 	full := overviewInput()
 	full.Target = &broker.PartnerFacts{ID: "uwv", Sector: broker.SectorWorkIncome, Level: 3, Covenant: "2026-1"}
+	full.Relations = []string{broker.RelationCoordinator, broker.RelationInvolvement, "designation:x"}
 	full.Subjects["p:nil"] = nil
 	full.Subjects["p:empty"] = &broker.SubjectFacts{Shielded: true}
 	full.Subjects["p:3f9a"].Consents = append(full.Subjects["p:3f9a"].Consents,
@@ -47,7 +48,7 @@ func TestInputMatchesJSON(t *testing.T) {
 		"simple": {Action: broker.ActionConsentRecord, Purpose: "integrale-ondersteuning", Now: "2026-11-22T19:00:00Z",
 			Caller: broker.CallerFacts{Partner: "p", Role: broker.RoleProfessional, Municipalities: []string{}}},
 		"empty maps": {Action: "a", Subjects: map[broker.Pseudonym]*broker.SubjectFacts{}, Candidates: []broker.Candidate{},
-			Household: &broker.HouseholdFacts{}},
+			Household: &broker.HouseholdFacts{}, Relations: []string{}},
 	}
 	for name, in := range cases {
 		got, want := inputValue(in), viaJSON(t, in)

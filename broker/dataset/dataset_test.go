@@ -132,7 +132,7 @@ func TestLoad(t *testing.T) {
 	}
 	hh := d.Household(5)
 	err = store.View(func(tx broker.ReadTx) error {
-		h, err := tx.Household(hh.ID)
+		h, err := tx.Household(hh.Municipality, hh.ID)
 		if err != nil {
 			return err
 		}

@@ -36,9 +36,11 @@ type benchWorld struct {
 	dir        string
 	// probe is a household of 4 members with 6 involvements in a
 	// municipality at level 2 or more.
-	probe  string
-	caller *broker.Caller
-	err    error
+	probe string
+	// probeMunicipality is the probe household's municipality.
+	probeMunicipality string
+	caller            *broker.Caller
+	err               error
 }
 
 func benchPersons() int {
@@ -135,7 +137,7 @@ func (w *benchWorld) findProbe() error {
 			if err != nil {
 				return err
 			}
-			w.probe = hh.ID
+			w.probe, w.probeMunicipality = hh.ID, hh.Municipality
 			w.caller = &broker.Caller{Partner: *p, Sub: "regisseur-bench", Role: broker.RoleCoordinator,
 				Purpose: dataset.Purpose, RequestID: "r-bench"}
 			return nil
@@ -241,7 +243,7 @@ func BenchmarkHouseholdReads(b *testing.B) {
 	w := loadWorld(b)
 	var subjects []broker.Pseudonym
 	_ = w.sys.Store.View(func(tx broker.ReadTx) error {
-		h, err := tx.Household(w.probe)
+		h, err := tx.Household(w.probeMunicipality, w.probe)
 		for _, m := range h.Members {
 			subjects = append(subjects, m.Subject)
 		}
@@ -250,7 +252,7 @@ func BenchmarkHouseholdReads(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		err := w.sys.Store.View(func(tx broker.ReadTx) error {
-			if _, err := tx.Household(w.probe); err != nil {
+			if _, err := tx.Household(w.probeMunicipality, w.probe); err != nil {
 				return err
 			}
 			for _, s := range subjects {

@@ -1,0 +1,194 @@
+package broker_test
+
+import (
+	"encoding/json"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/ketenbrug/ketenbrug/broker"
+	"github.com/ketenbrug/ketenbrug/rego"
+)
+
+// TestEveryActionFollowsItsPurposeRule holds the broker to the purpose rule
+// each action declares in the policy data (data.json, actions.*.purpose):
+// asked without a purpose, an action whose purpose is "required" is refused
+// with purpose_missing (or, where the purpose travels in the body, a
+// validation error on it), and one whose purpose is "optional" or "ignored"
+// is not refused for lacking one. An action of the policy data without a
+// case here fails the test, so docs and behaviour cannot drift apart.
+func TestEveryActionFollowsItsPurposeRule(t *testing.T) {
+	raw, err := rego.Bundle.ReadFile("data.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var data struct {
+		Config struct {
+			Actions map[string]struct {
+				Purpose string `json:"purpose"`
+			} `json:"actions"`
+		} `json:"ketenbrug_config"`
+	}
+	if err := json.Unmarshal(raw, &data); err != nil {
+		t.Fatal(err)
+	}
+
+	e, f := planFamily(t)
+	if _, err := e.svc.PutPlan(e.ctx, e.coord(), "hh-1", 0, firstPlan); err != nil {
+		t.Fatal(err)
+	}
+	give := func(purpose string) (broker.AssignmentView, error) {
+		return e.svc.GiveAssignment(e.ctx, e.coordinator("gem-a", purpose), broker.AssignmentInput{
+			Household: "hh-1", Recipient: "kredietbank", Type: "schuldenoverzicht", Due: e.day(14)})
+	}
+	consent := e.consent(f.bsns["moeder"], broker.GivenBySelf, broker.SectorDebt)
+	kb := func(purpose string) *broker.Caller { return e.caller("kredietbank", broker.RoleConnector, purpose) }
+	// step gives a fresh assignment (under the plan's purpose) and takes
+	// the steps before the one asked about, all with the purpose; the
+	// last step with the purpose given.
+	step := func(purpose string, steps ...string) error {
+		a, err := give(invPurpose)
+		if err != nil {
+			return err
+		}
+		last := len(steps) - 1
+		for i, s := range steps {
+			p, c, text := invPurpose, kb, ""
+			if i == last {
+				p = purpose
+			}
+			switch s {
+			case broker.StepCancel:
+				c = func(p string) *broker.Caller { return e.coordinator("gem-a", p) }
+			case broker.StepDecline, broker.StepComplete:
+				text = "tekst"
+			}
+			if _, err := e.svc.StepAssignment(e.ctx, c(p), a.ID, s, text); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	cases := map[string]func(purpose string) error{
+		broker.ActionHouseholdOverview: func(p string) error {
+			_, err := e.svc.HouseholdOverview(e.ctx, e.coordinator("gem-a", p), "hh-1")
+			return err
+		},
+		broker.ActionPersonOverview: func(p string) error {
+			_, err := e.svc.PersonOverview(e.ctx, e.coordinator("gem-a", p), f.bsns["moeder"], "")
+			return err
+		},
+		broker.ActionHouseholdWrite: func(p string) error {
+			h, err := e.svc.Household(e.ctx, e.coordinator("gem-a", p), "hh-1")
+			if err != nil {
+				return err
+			}
+			in := broker.HouseholdInput{Municipality: h.Municipality, Area: h.Area}
+			for _, m := range familyMembers {
+				m.BSN = f.bsns[m.Label]
+				in.Members = append(in.Members, m)
+			}
+			_, err = e.svc.PutHousehold(e.ctx, e.coordinator("gem-a", p), "hh-1", in)
+			return err
+		},
+		broker.ActionInvolvementWrite: func(p string) error {
+			_, _, err := e.svc.PutInvolvement(e.ctx, e.caller("kredietbank", broker.RoleConnector, p), "p-1",
+				broker.InvolvementInput{BSN: f.bsns["vader"], Service: "budgetbeheer", Status: broker.InvolvementActive, Start: "2026-01-05"})
+			return err
+		},
+		broker.ActionConsentRecord: func(p string) error {
+			// The purpose of a consent travels in its body.
+			_, err := e.svc.RecordConsent(e.ctx, e.professional("cjg", invPurpose), f.bsns["vader"], broker.Consent{
+				Purpose: p, Sectors: []broker.Sector{broker.SectorDebt}, GivenBy: broker.GivenBySelf, Evidence: "form"})
+			return err
+		},
+		broker.ActionConsentRead: func(p string) error {
+			_, err := e.svc.Consents(e.ctx, e.professional("cjg", p), f.bsns["moeder"])
+			return err
+		},
+		broker.ActionConsentWithdraw: func(p string) error {
+			_, err := e.svc.WithdrawConsent(e.ctx, e.professional("cjg", p), consent.ID, "")
+			return err
+		},
+		broker.ActionAssignmentGive: func(p string) error {
+			_, err := give(p)
+			return err
+		},
+		broker.ActionAssignmentAccept:   func(p string) error { return step(p, broker.StepAccept) },
+		broker.ActionAssignmentDecline:  func(p string) error { return step(p, broker.StepDecline) },
+		broker.ActionAssignmentComplete: func(p string) error { return step(p, broker.StepAccept, broker.StepComplete) },
+		broker.ActionAssignmentCancel:   func(p string) error { return step(p, broker.StepCancel) },
+		broker.ActionPlanRead: func(p string) error {
+			_, err := e.svc.Plan(e.ctx, e.coordinator("gem-a", p), "hh-1", 0)
+			return err
+		},
+		broker.ActionPlanWrite: func(p string) error {
+			cur, err := e.svc.Plan(e.ctx, e.coord(), "hh-1", 0)
+			if err != nil {
+				return err
+			}
+			_, err = e.svc.PutPlan(e.ctx, e.coordinator("gem-a", p), "hh-1", cur.Version, firstPlan)
+			return err
+		},
+		broker.ActionPlanStatus: func(p string) error {
+			cur, err := e.svc.Plan(e.ctx, e.coord(), "hh-1", 0)
+			if err != nil {
+				return err
+			}
+			_, err = e.svc.SetAgreementStatus(e.ctx, e.professional("kredietbank", p), "hh-1", "w-kb", cur.Version, broker.AgreementInProgress)
+			return err
+		},
+		broker.ActionPlanClose: nil, // below: it ends the plan
+	}
+	// The broker asks these on a partner's behalf, never under a caller's
+	// token: a match signal under the registering request's purpose (or
+	// integrated support), receiving an assignment under the giver's.
+	internal := []string{broker.ActionMatchSignal, broker.ActionAssignmentReceive}
+
+	for action, spec := range data.Config.Actions {
+		if slices.Contains(internal, action) {
+			continue
+		}
+		run, listed := cases[action]
+		if !listed {
+			t.Errorf("action %s of the policy data has no case in this test", action)
+			continue
+		}
+		if run == nil {
+			continue
+		}
+		err := run("")
+		var denied *broker.DeniedError
+		missing := errors.As(err, &denied) && slices.Contains(denied.Reasons, broker.ReasonPurposeMissing)
+		var invalid *broker.ValidationError
+		bodyPurpose := errors.As(err, &invalid) && invalid.Field == "purpose"
+		switch spec.Purpose {
+		case "required":
+			if !missing && !bodyPurpose {
+				t.Errorf("%s without a purpose: %v; data.json says required, want purpose_missing", action, err)
+			}
+		case "optional", "ignored":
+			if missing || bodyPurpose {
+				t.Errorf("%s without a purpose: %v; data.json says %s", action, err, spec.Purpose)
+			}
+		default:
+			t.Errorf("%s: unknown purpose rule %q", action, spec.Purpose)
+		}
+		if spec.Purpose == "required" {
+			if err := run(invPurpose); err != nil {
+				t.Errorf("%s with the purpose: %v", action, err)
+			}
+		}
+	}
+	// plan.close is optional: the coordinator closes without one.
+	if data.Config.Actions[broker.ActionPlanClose].Purpose != "optional" {
+		t.Fatalf("plan.close is %q in data.json; this test expects optional", data.Config.Actions[broker.ActionPlanClose].Purpose)
+	}
+	cur, err := e.svc.Plan(e.ctx, e.coord(), "hh-1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.ClosePlan(e.ctx, e.coordinator("gem-a", ""), "hh-1", cur.Version); err != nil {
+		t.Errorf("plan.close without a purpose: %v", err)
+	}
+}
