@@ -15,6 +15,10 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrPreconditionFailed means an If-Match version no longer matches.
 	ErrPreconditionFailed = errors.New("precondition failed")
+	// ErrMassEnd means a full-caseload sync would end more of the
+	// partner's involvements than one sync may (SyncEndLimit); see
+	// *MassEndError for the figures. Nothing of the sync was applied.
+	ErrMassEnd = errors.New("sync would end too much of the caseload")
 )
 
 // Errors of access control. A request is refused with one of these before

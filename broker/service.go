@@ -37,6 +37,11 @@ type Config struct {
 	// DryRunDefault is the number of recent decisions a dry-run replays
 	// when the caller names none. Default 1000.
 	DryRunDefault int
+	// SyncMaxEndFraction is the share of a partner's live involvements
+	// one full-caseload sync may end unless the caller allows a mass end
+	// (see SyncEndLimit): from 0 to 1, 0 meaning
+	// DefaultSyncMaxEndFraction (0.10).
+	SyncMaxEndFraction float64
 	// Logger receives operational logs; never personal data. Default: slog.Default().
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
@@ -63,6 +68,9 @@ func (c *Config) Validate() error {
 	}
 	if c.CheckJWKS == nil {
 		errs = append(errs, errors.New("broker: CheckJWKS is required"))
+	}
+	if c.SyncMaxEndFraction < 0 || c.SyncMaxEndFraction > 1 || c.SyncMaxEndFraction != c.SyncMaxEndFraction {
+		errs = append(errs, errors.New("broker: SyncMaxEndFraction must be from 0 to 1"))
 	}
 	if c.DryRunDefault <= 0 {
 		c.DryRunDefault = 1000

@@ -3,9 +3,11 @@ package broker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"hash/fnv"
 	"io"
 	"iter"
+	"log/slog"
 	"runtime"
 	"slices"
 	"strconv"
@@ -25,16 +27,75 @@ type SyncItem struct {
 
 // SyncResult says what a sync did (or, in a dry run, would do).
 type SyncResult struct {
-	DryRun    bool            `json:"dry_run"`
-	Lines     int             `json:"lines"`
-	Added     int             `json:"added"`
-	Changed   int             `json:"changed"`
-	Unchanged int             `json:"unchanged"`
-	Ended     int             `json:"ended"`
-	Rejected  int             `json:"rejected"`
-	Signals   int             `json:"signals"`
-	Problems  []SyncRejection `json:"problems"`
+	DryRun    bool `json:"dry_run"`
+	Lines     int  `json:"lines"`
+	Added     int  `json:"added"`
+	Changed   int  `json:"changed"`
+	Unchanged int  `json:"unchanged"`
+	Ended     int  `json:"ended"`
+	Rejected  int  `json:"rejected"`
+	Signals   int  `json:"signals"`
+	// Live is how many of the partner's involvements were live (not
+	// ended) before the sync; EndLimit is how many of them one sync may
+	// end (SyncEndLimit); MassEnd says that Ended exceeds it, so that the
+	// sync is refused unless SyncOptions.AllowMassEnd.
+	Live     int             `json:"live"`
+	EndLimit int             `json:"end_limit"`
+	MassEnd  bool            `json:"mass_end"`
+	Problems []SyncRejection `json:"problems"`
 }
+
+// SyncOptions are the caller's choices of one sync.
+type SyncOptions struct {
+	// DryRun only says what the sync would do.
+	DryRun bool
+	// AllowMassEnd applies a sync that ends more than SyncEndLimit of the
+	// partner's live involvements: the caller confirms that its export is
+	// complete and that the involvements really ended.
+	AllowMassEnd bool
+}
+
+// The mass-end guard: a truncated or half-written export must not end a
+// partner's caseload.
+const (
+	// DefaultSyncMaxEndFraction is the share of a partner's live
+	// involvements one sync may end unless the caller allows more.
+	DefaultSyncMaxEndFraction = 0.10
+	// SyncEndHandful involvements may always end in one sync, however few
+	// the partner has: ordinary churn of a small caseload is no mass end.
+	SyncEndHandful = 10
+	// ReasonMassEnd is the reason code of the audited refusal.
+	ReasonMassEnd = "mass_end"
+)
+
+// SyncEndLimit is how many of live involvements one sync may end without
+// SyncOptions.AllowMassEnd: the fraction of them, rounded down, but at
+// least SyncEndHandful; and never all of them when there are more than
+// SyncEndHandful. A fraction of 0 is DefaultSyncMaxEndFraction.
+func SyncEndLimit(live int, fraction float64) int {
+	if fraction <= 0 {
+		fraction = DefaultSyncMaxEndFraction
+	}
+	limit := max(int(fraction*float64(live)), SyncEndHandful)
+	if live > SyncEndHandful {
+		limit = min(limit, live-1)
+	}
+	return limit
+}
+
+// MassEndError refuses a sync that would end more than Limit of the
+// partner's Live involvements. It matches ErrMassEnd.
+type MassEndError struct {
+	Ended, Live, Limit int
+}
+
+func (e *MassEndError) Error() string {
+	return fmt.Sprintf("%v: the sync would end %d of %d live involvements, more than the %d one sync may end",
+		ErrMassEnd, e.Ended, e.Live, e.Limit)
+}
+
+// Is makes errors.Is(err, ErrMassEnd) true.
+func (e *MassEndError) Is(target error) bool { return target == ErrMassEnd }
 
 // SyncRejection is one rejected line.
 type SyncRejection struct {
@@ -56,10 +117,27 @@ const (
 // number and reason and lose nothing else. Memory stays bounded: lines are
 // committed in chunks, and the set of references seen is kept as 8-byte
 // hashes.
-func (s *Service) Sync(ctx context.Context, c *Caller, items iter.Seq[SyncItem], dryRun bool) (SyncResult, error) {
+//
+// A sync that would end more than SyncEndLimit of the partner's live
+// involvements is refused as a whole with a *MassEndError, audited as a
+// denial, unless opts.AllowMassEnd: a truncated export must not end the
+// caseload. To know that before any chunk is applied, such a sync reads
+// items twice — once for the references, once to apply — so items must
+// yield the same lines each time it is ranged over. A dry run, or a sync
+// that allows a mass end, reads them once.
+func (s *Service) Sync(ctx context.Context, c *Caller, items iter.Seq[SyncItem], opts SyncOptions) (SyncResult, error) {
+	dryRun := opts.DryRun
 	res := SyncResult{DryRun: dryRun, Problems: []SyncRejection{}}
 	d, err := s.decide(ctx, c, &DecisionInput{Action: ActionInvolvementWrite, Purpose: c.Purpose, Caller: callerFacts(c)}, "involvement.sync", nil)
 	if err != nil {
+		return res, err
+	}
+	planned := -1 // references of the caseload, when the guard read them first
+	if !dryRun && !opts.AllowMassEnd {
+		if planned, err = s.guardMassEnd(ctx, c, items, &res); err != nil {
+			return res, err
+		}
+	} else if res.Live, _, err = s.liveInvolvements(c.Partner.ID, nil); err != nil {
 		return res, err
 	}
 	reject := func(line int, ref string, err error) {
@@ -122,7 +200,92 @@ func (s *Service) Sync(ctx context.Context, c *Caller, items iter.Seq[SyncItem],
 	if err := pipe.wait(&res); err != nil {
 		return res, err
 	}
-	return res, s.endUnseen(ctx, c, d, seen, &res)
+	if planned >= 0 && len(seen) != planned {
+		// The guard counted other lines than were applied: ending by
+		// this reading could end more than the guard allowed.
+		return res, fmt.Errorf("%w: the caseload changed while it was read (%d references, then %d); nothing was ended", ErrConflict, planned, len(seen))
+	}
+	if err := s.endUnseen(ctx, c, d, seen, &res); err != nil {
+		return res, err
+	}
+	res.EndLimit = SyncEndLimit(res.Live, s.cfg.SyncMaxEndFraction)
+	res.MassEnd = res.Ended > res.EndLimit
+	return res, nil
+}
+
+// caseloadRefs is the set of references a caseload holds, as Sync counts
+// them: every valid reference, also of a rejected line.
+func caseloadRefs(ctx context.Context, items iter.Seq[SyncItem]) (map[uint64]struct{}, error) {
+	seen := map[uint64]struct{}{}
+	for it := range items {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if ValidRef(it.Ref) {
+			seen[refHash(it.Ref)] = struct{}{}
+		}
+	}
+	return seen, nil
+}
+
+// liveInvolvements counts the partner's live involvements and, when seen
+// is not nil, those of them a caseload with these references would end.
+func (s *Service) liveInvolvements(partner string, seen map[uint64]struct{}) (live, ending int, err error) {
+	err = s.cfg.Store.View(func(tx ReadTx) error {
+		return tx.PartnerInvolvements(partner, "", func(v Involvement) error {
+			if v.Status == InvolvementEnded {
+				return nil
+			}
+			live++
+			if _, ok := seen[refHash(v.Ref)]; seen != nil && !ok {
+				ending++
+			}
+			return nil
+		})
+	})
+	return live, ending, err
+}
+
+// guardMassEnd reads the caseload's references and refuses the sync, with
+// an audited denial, when it would end more than SyncEndLimit of the
+// caller's live involvements. It returns how many references it read, or
+// -1 when it did not need to read them.
+func (s *Service) guardMassEnd(ctx context.Context, c *Caller, items iter.Seq[SyncItem], res *SyncResult) (int, error) {
+	// A caseload of a handful (a new partner's first sync, too) cannot end
+	// more than it may: no need to read the caseload twice.
+	live, _, err := s.liveInvolvements(c.Partner.ID, nil)
+	if err != nil {
+		return 0, err
+	}
+	if live <= SyncEndLimit(live, s.cfg.SyncMaxEndFraction) {
+		res.Live = live
+		return -1, nil
+	}
+	seen, err := caseloadRefs(ctx, items)
+	if err != nil {
+		return 0, err
+	}
+	live, ending, err := s.liveInvolvements(c.Partner.ID, seen)
+	if err != nil {
+		return 0, err
+	}
+	res.Live = live
+	limit := SyncEndLimit(live, s.cfg.SyncMaxEndFraction)
+	if ending <= limit {
+		return len(seen), nil
+	}
+	res.Ended, res.EndLimit, res.MassEnd = ending, limit, true
+	e := s.auditEntry(c, EventDenial, "involvement.sync")
+	e.Decision, e.Reasons = DecisionDeny, []string{ReasonMassEnd}
+	e.Object = "involvements:" + c.Partner.ID
+	e.Detail = map[string]string{"ended": strconv.Itoa(ending), "live": strconv.Itoa(live), "limit": strconv.Itoa(limit)}
+	if err := s.record(ctx, e, nil); err != nil {
+		return 0, err
+	}
+	s.log.LogAttrs(ctx, slog.LevelWarn, "sync refused: it would end too much of the caseload",
+		slog.String("request_id", c.RequestID), slog.String("partner", c.Partner.ID),
+		slog.Int("ending", ending), slog.Int("live", live), slog.Int("limit", limit))
+	return 0, &MassEndError{Ended: ending, Live: live, Limit: limit}
 }
 
 // syncPipeline writes one chunk while the next is read and checked: the

@@ -64,7 +64,7 @@ func TestSyncReportsBadLinesAndKeepsTheRest(t *testing.T) {
 		asBSN,                             // 8: a BSN as reference
 		line("ok-9", a, "Re-integratie"),  // 9: bad service code
 		line("ok-10", b, "re-integratie"), // 10
-	), false)
+	), broker.SyncOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,14 +93,14 @@ func TestSyncEndsWhatTheCaseloadNoLongerHolds(t *testing.T) {
 	a, b, c := e.bsn(), e.bsn(), e.bsn()
 	e.put("school", "handmade", c, "extra-ondersteuning")
 	res, err := e.svc.Sync(e.ctx, e.connector("school"), caseload(
-		line("lln-1", a, "extra-ondersteuning"), line("lln-2", b, "extra-ondersteuning"), line("lln-3", c, "lwoo")), false)
+		line("lln-1", a, "extra-ondersteuning"), line("lln-2", b, "extra-ondersteuning"), line("lln-3", c, "lwoo")), broker.SyncOptions{})
 	if err != nil || res.Added != 3 || res.Ended != 1 {
 		t.Fatalf("first sync %+v, %v", res, err)
 	}
 	// The same caseload again changes nothing and writes no audit entry.
 	mark := e.head()
 	res, err = e.svc.Sync(e.ctx, e.connector("school"), caseload(
-		line("lln-1", a, "extra-ondersteuning"), line("lln-2", b, "extra-ondersteuning"), line("lln-3", c, "lwoo")), false)
+		line("lln-1", a, "extra-ondersteuning"), line("lln-2", b, "extra-ondersteuning"), line("lln-3", c, "lwoo")), broker.SyncOptions{})
 	if err != nil || res.Unchanged != 3 || res.Added+res.Changed+res.Ended != 0 {
 		t.Fatalf("the same sync again %+v, %v", res, err)
 	}
@@ -111,7 +111,7 @@ func TestSyncEndsWhatTheCaseloadNoLongerHolds(t *testing.T) {
 	// lln-2 left school; lln-3 changed service; lln-4 is new.
 	mark = e.head()
 	res, err = e.svc.Sync(e.ctx, e.connector("school"), caseload(
-		line("lln-1", a, "extra-ondersteuning"), line("lln-3", c, "extra-ondersteuning"), line("lln-4", b, "lwoo")), false)
+		line("lln-1", a, "extra-ondersteuning"), line("lln-3", c, "extra-ondersteuning"), line("lln-4", b, "lwoo")), broker.SyncOptions{})
 	if err != nil || res.Added != 1 || res.Changed != 1 || res.Unchanged != 1 || res.Ended != 1 || res.Rejected != 0 {
 		t.Fatalf("second sync %+v, %v", res, err)
 	}
@@ -132,7 +132,7 @@ func TestSyncEndsWhatTheCaseloadNoLongerHolds(t *testing.T) {
 	}
 	// Another partner's involvements are untouched by school's sync.
 	e.put("cjg", "lln-1", a, "opvoedondersteuning")
-	if _, err := e.svc.Sync(e.ctx, e.connector("school"), caseload(), false); err != nil {
+	if _, err := e.svc.Sync(e.ctx, e.connector("school"), caseload(), broker.SyncOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if st := e.refsByStatus("cjg"); st["lln-1"] != "active" {
@@ -146,14 +146,14 @@ func TestSyncEndsWhatTheCaseloadNoLongerHolds(t *testing.T) {
 func TestSyncBadLineDoesNotEndItsInvolvement(t *testing.T) {
 	e := newInvEnv(t)
 	a, b := e.bsn(), e.bsn()
-	if _, err := e.svc.Sync(e.ctx, e.connector("uwv"), caseload(line("ww-1", a, "ww"), line("ww-2", b, "ww")), false); err != nil {
+	if _, err := e.svc.Sync(e.ctx, e.connector("uwv"), caseload(line("ww-1", a, "ww"), line("ww-2", b, "ww")), broker.SyncOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	// ww-2's line is broken this time: it is rejected, and ww-2 stays as it
 	// was — a typo must not end a running involvement.
 	broken := line("ww-2", b, "ww")
 	broken.Input.Start = "2026-02-30"
-	res, err := e.svc.Sync(e.ctx, e.connector("uwv"), caseload(line("ww-1", a, "ww"), broken), false)
+	res, err := e.svc.Sync(e.ctx, e.connector("uwv"), caseload(line("ww-1", a, "ww"), broken), broker.SyncOptions{})
 	if err != nil || res.Rejected != 1 || res.Ended != 0 || res.Unchanged != 1 {
 		t.Fatalf("sync with a broken line %+v, %v", res, err)
 	}
@@ -167,7 +167,7 @@ func TestSyncDryRunChangesNothing(t *testing.T) {
 	a := e.bsn()
 	e.put("uwv", "old", a, "ww")
 	mark := e.head()
-	res, err := e.svc.Sync(e.ctx, e.connector("uwv"), caseload(line("new-1", a, "ww"), line("new-2", a, "wia"), line("bad", "1", "ww")), true)
+	res, err := e.svc.Sync(e.ctx, e.connector("uwv"), caseload(line("new-1", a, "ww"), line("new-2", a, "wia"), line("bad", "1", "ww")), broker.SyncOptions{DryRun: true})
 	if err != nil || !res.DryRun || res.Added != 2 || res.Ended != 1 || res.Rejected != 1 {
 		t.Fatalf("dry run %+v, %v", res, err)
 	}
@@ -182,7 +182,7 @@ func TestSyncDryRunChangesNothing(t *testing.T) {
 func TestSyncNeedsAConnector(t *testing.T) {
 	e := newInvEnv(t)
 	a := e.bsn()
-	_, err := e.svc.Sync(e.ctx, e.coordinator("gem-a", ""), caseload(line("x", a, "ww")), false)
+	_, err := e.svc.Sync(e.ctx, e.coordinator("gem-a", ""), caseload(line("x", a, "ww")), broker.SyncOptions{})
 	if !deniedWith(err, broker.ReasonRoleNotAllowed) {
 		t.Fatalf("a coordinator's sync: %v", err)
 	}
@@ -212,11 +212,11 @@ func TestSyncManyChunks(t *testing.T) {
 			}
 		}
 	}
-	res, err := e.svc.Sync(e.ctx, e.connector("kredietbank"), items(n+1), false)
+	res, err := e.svc.Sync(e.ctx, e.connector("kredietbank"), items(n+1), broker.SyncOptions{})
 	if err != nil || res.Added != n-1 {
 		t.Fatalf("first sync %+v, %v", res, err)
 	}
-	res, err = e.svc.Sync(e.ctx, e.connector("kredietbank"), items(10), false)
+	res, err = e.svc.Sync(e.ctx, e.connector("kredietbank"), items(10), broker.SyncOptions{})
 	if err != nil || res.Unchanged != n-250 || res.Ended != 249 {
 		t.Fatalf("second sync %+v, %v", res, err)
 	}

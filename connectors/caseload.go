@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/ketenbrug/ketenbrug/broker"
 )
@@ -14,9 +15,25 @@ import (
 // changed, ended and rejected. With dryRun the broker only says what it
 // would do. A full sync is idempotent, so it is retried like a PUT.
 func (c *Client) Sync(ctx context.Context, ndjson io.ReadSeeker, dryRun bool) (broker.SyncResult, error) {
+	return c.SyncWith(ctx, ndjson, broker.SyncOptions{DryRun: dryRun})
+}
+
+// SyncWith is Sync with all the options: opts.AllowMassEnd applies a sync
+// that ends more of the caseload than the broker allows at once (without
+// it such a sync is refused with 409 mass_end_refused and nothing
+// applied). ndjson is read from its start for every attempt, twice (to
+// hash it, then to send it).
+func (c *Client) SyncWith(ctx context.Context, ndjson io.ReadSeeker, opts broker.SyncOptions) (broker.SyncResult, error) {
 	path := "/v1/involvements/sync"
-	if dryRun {
-		path += "?dry_run=true"
+	var q []string
+	if opts.DryRun {
+		q = append(q, "dry_run=true")
+	}
+	if opts.AllowMassEnd {
+		q = append(q, "allow_mass_end=true")
+	}
+	if len(q) > 0 {
+		path += "?" + strings.Join(q, "&")
 	}
 	resp, err := c.Do(ctx, Request{Method: http.MethodPost, Path: path, BodyStream: ndjson,
 		ContentType: "application/x-ndjson", Idempotent: true})

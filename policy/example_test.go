@@ -28,6 +28,9 @@ func ExampleEngine_Decide() {
 			Municipalities: []string{"gem-leusden"}},
 		Municipality: &broker.MunicipalityFacts{ID: "gem-leusden", Level: 2},
 		Household:    &broker.HouseholdFacts{ID: "hh-1042", Municipality: "gem-leusden"},
+		// The caller's partner coordinates the household: purpose binding
+		// needs such a relation.
+		Relations: []string{broker.RelationCoordinator},
 		Subjects: map[broker.Pseudonym]*broker.SubjectFacts{
 			"p:3f9a": {Role: "parent", BirthYear: 1988, Consents: []broker.ConsentFacts{{
 				ID: "c-1", Purpose: "integrale-ondersteuning", Sectors: []broker.Sector{broker.SectorDebt},

@@ -82,6 +82,7 @@ func overviewInput() *broker.DecisionInput {
 		Municipality: &broker.MunicipalityFacts{ID: "gem-leusden", Level: 2},
 		Household: &broker.HouseholdFacts{ID: "hh-1042", Municipality: "gem-leusden", Area: "centrum",
 			CoordinatorPartner: "gem-leusden", CoordinatorSub: "c.devries"},
+		Relations: []string{broker.RelationCoordinator},
 		Subjects: map[broker.Pseudonym]*broker.SubjectFacts{
 			"p:3f9a": {Label: "moeder", Role: "parent", BirthYear: 1988, Consents: []broker.ConsentFacts{
 				consent("c-1", []broker.Sector{broker.SectorDebt, broker.SectorEducation}, false, "self"),

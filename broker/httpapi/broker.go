@@ -51,7 +51,7 @@ type Broker interface {
 	PutInvolvement(ctx context.Context, c *broker.Caller, ref string, in broker.InvolvementInput) (broker.InvolvementView, bool, error)
 	EndInvolvement(ctx context.Context, c *broker.Caller, ref, end string) (broker.InvolvementView, error)
 	Involvements(ctx context.Context, c *broker.Caller, status, after string, limit int) (broker.InvolvementPage, error)
-	Sync(ctx context.Context, c *broker.Caller, items iter.Seq[broker.SyncItem], dryRun bool) (broker.SyncResult, error)
+	Sync(ctx context.Context, c *broker.Caller, items iter.Seq[broker.SyncItem], opts broker.SyncOptions) (broker.SyncResult, error)
 	PutHousehold(ctx context.Context, c *broker.Caller, id string, in broker.HouseholdInput) (broker.HouseholdView, error)
 	Household(ctx context.Context, c *broker.Caller, id string) (broker.HouseholdView, error)
 	HouseholdOverview(ctx context.Context, c *broker.Caller, id string) (broker.Overview, error)

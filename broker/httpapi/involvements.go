@@ -87,28 +87,35 @@ func (a *api) listInvolvements(w http.ResponseWriter, r *http.Request, c *broker
 }
 
 // syncInvolvements takes a full caseload as NDJSON. The body is spooled to
-// a temporary file while its hash is checked against the token's bsh, and
-// only a body that matches is read: nothing of a tampered body takes effect.
+// a file in the spool directory while its hash is checked against the
+// token's bsh, and only a body that matches is read: nothing of a tampered
+// body takes effect. The spool file holds BSNs in clear, so it lives only
+// inside the data directory and only as long as the request (see spool).
 func (a *api) syncInvolvements(w http.ResponseWriter, r *http.Request, c *broker.Caller, claims *protocol.Claims) {
 	if ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); !ndjsonTypes[strings.TrimSpace(strings.ToLower(ct))] {
 		a.writeProblem(w, r, &bodyError{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type",
 			detail: "send the caseload as application/x-ndjson: one JSON object per line"})
 		return
 	}
-	dryRun := false
-	if s := r.URL.Query().Get("dry_run"); s != "" {
-		var err error
-		if dryRun, err = strconv.ParseBool(s); err != nil {
-			a.writeProblem(w, r, &broker.ValidationError{Field: "dry_run", Reason: "true or false"})
-			return
+	var opts broker.SyncOptions
+	for _, q := range []struct {
+		name string
+		v    *bool
+	}{{"dry_run", &opts.DryRun}, {"allow_mass_end", &opts.AllowMassEnd}} {
+		if s := r.URL.Query().Get(q.name); s != "" {
+			var err error
+			if *q.v, err = strconv.ParseBool(s); err != nil {
+				a.writeProblem(w, r, &broker.ValidationError{Field: q.name, Reason: "true or false"})
+				return
+			}
 		}
 	}
-	f, err := os.CreateTemp("", "ketenbrug-sync-*")
+	f, done, err := a.spool("sync-*")
 	if err != nil {
 		a.writeProblem(w, r, err)
 		return
 	}
-	defer func() { f.Close(); os.Remove(f.Name()) }()
+	defer done()
 	if _, err := io.Copy(f, claims.VerifyBody(http.MaxBytesReader(w, r.Body, a.cfg.MaxSync))); err != nil {
 		var tooLarge *http.MaxBytesError
 		var perr *protocol.Error
@@ -122,12 +129,41 @@ func (a *api) syncInvolvements(w http.ResponseWriter, r *http.Request, c *broker
 		}
 		return
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		a.writeProblem(w, r, err)
-		return
+	// The domain may read the caseload twice (the mass-end guard counts
+	// its references before anything is applied): each reading starts at
+	// the top of the spool file.
+	var readErr error
+	lines := func(yield func(broker.SyncItem) bool) {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			readErr = err
+			return
+		}
+		ndjson(f)(yield)
 	}
-	res, err := a.b.Sync(r.Context(), c, ndjson(f), dryRun)
+	res, err := a.b.Sync(r.Context(), c, lines, opts)
+	if err == nil && readErr != nil {
+		err = readErr
+	}
 	a.reply(w, r, http.StatusOK, res, err)
+}
+
+// spool creates a file in the spool directory (mode 0600, inside the data
+// directory) for one request and returns it with the function that closes
+// and removes it, to be deferred. Where the system allows, the file's name
+// is removed at once, so that not even a broker killed mid-request leaves
+// it behind; what survives elsewhere is removed at the next start-up.
+func (a *api) spool(pattern string) (*os.File, func(), error) {
+	f, err := os.CreateTemp(a.cfg.SpoolDir, pattern)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: spool file: %v", broker.ErrUnavailable, err)
+	}
+	unlinked := os.Remove(f.Name()) == nil
+	return f, func() {
+		_ = f.Close()
+		if !unlinked {
+			_ = os.Remove(f.Name())
+		}
+	}, nil
 }
 
 // ndjsonTypes are the accepted media types of a caseload.
@@ -306,4 +342,32 @@ func (a *api) inbox(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ 
 func (a *api) ackInbox(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
 	v, err := a.b.AckInbox(r.Context(), c, mux.Vars(r)["id"])
 	a.reply(w, r, http.StatusOK, v, err)
+}
+
+// checkSpoolDir refuses a spool directory that is missing, not a directory
+// or open to others.
+func checkSpoolDir(dir string) error {
+	if dir == "" {
+		return errors.New("httpapi: SpoolDir is required (a directory of mode 0700 inside the data directory)")
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("httpapi: SpoolDir: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("httpapi: SpoolDir %s is not a directory", dir)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return fmt.Errorf("httpapi: SpoolDir %s has mode %v; only its owner may enter it (chmod 700)", dir, fi.Mode().Perm())
+	}
+	return nil
+}
+
+// massEndDetail explains a refused mass end: the figures, and how to allow
+// it when the export is complete.
+func massEndDetail(e *broker.MassEndError) string {
+	return fmt.Sprintf("this sync would end %d of your %d live involvements; one sync may end at most %d. Nothing was applied. "+
+		"Check that the export is complete (a truncated export would end every involvement it misses); if these involvements "+
+		"really ended, send the sync again with allow_mass_end=true (ketenbrug connector sync --allow-mass-end; "+
+		"the connector daemon: \"allow_mass_end\": true)", e.Ended, e.Live, e.Limit)
 }

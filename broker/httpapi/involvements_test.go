@@ -104,6 +104,7 @@ type ivEnv struct {
 	srv      *httptest.Server
 	logs     *ivBuffer
 	dbPath   string
+	spool    string // the spool directory
 	operator *broker.Caller
 	ids      map[string]*connectors.Identity // "partner/role"
 	clients  map[string]*connectors.Client
@@ -171,11 +172,13 @@ func ivNewEnv(t testing.TB) *ivEnv {
 		t.Fatal(err)
 	}
 	pubJSON, _ := json.Marshal(pub)
-	h, err := New(Config{Broker: svc, Signer: respSigner, PublicJWKS: pubJSON, Registry: prometheus.NewRegistry(), Logger: log})
+	spool := ivSpoolDir(t)
+	h, err := New(Config{Broker: svc, Signer: respSigner, PublicJWKS: pubJSON, Registry: prometheus.NewRegistry(), Logger: log,
+		SpoolDir: spool})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &ivEnv{t: t, ctx: ctx, svc: svc, store: store, alog: alog, logs: logs, dbPath: dbPath,
+	e := &ivEnv{t: t, ctx: ctx, svc: svc, store: store, alog: alog, logs: logs, dbPath: dbPath, spool: spool,
 		ids: map[string]*connectors.Identity{}, clients: map[string]*connectors.Client{}}
 	e.srv = httptest.NewServer(e.echoCheck(h))
 	t.Cleanup(e.close)

@@ -38,7 +38,7 @@ func testAPI(t *testing.T) *api {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := New(Config{Broker: stubBroker{}, Signer: signer, PublicJWKS: json.RawMessage(`{"keys":[]}`)})
+	h, err := New(Config{Broker: stubBroker{}, Signer: signer, PublicJWKS: json.RawMessage(`{"keys":[]}`), SpoolDir: ivSpoolDir(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

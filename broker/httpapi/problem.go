@@ -49,6 +49,7 @@ func problemFor(err error) *Problem {
 		rejected *broker.PolicyRejectedError
 		bodyErr  *bodyError
 		limitErr *limitError
+		massEnd  *broker.MassEndError
 	)
 	switch {
 	case errors.As(err, &limitErr):
@@ -69,6 +70,8 @@ func problemFor(err error) *Problem {
 		p := newProblem(http.StatusUnprocessableEntity, "policy_rejected", "the policy bundle did not compile or its tests failed")
 		p.Report = &rejected.Report
 		return p
+	case errors.As(err, &massEnd):
+		return newProblem(http.StatusConflict, "mass_end_refused", massEndDetail(massEnd))
 	case errors.As(err, &denied):
 		p := newProblem(http.StatusForbidden, "denied", "the policy refused this request")
 		p.Reasons = denied.Reasons

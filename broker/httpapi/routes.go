@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strconv"
 
 	"github.com/gorilla/mux"
@@ -271,7 +270,7 @@ func (a *api) exportAudit(w http.ResponseWriter, r *http.Request, c *broker.Call
 }
 
 // sendSpooled answers with what write produces, as an attachment named
-// filename. The body is spooled to a temporary file first, so that the
+// filename. The body is spooled to a file in the spool directory first, so that the
 // signature header can cover its hash without holding it in memory; an
 // error of write is answered as a problem, nothing of the body sent.
 func (a *api) sendSpooled(w http.ResponseWriter, r *http.Request, contentType, filename string, write func(io.Writer) error) {
@@ -280,12 +279,12 @@ func (a *api) sendSpooled(w http.ResponseWriter, r *http.Request, contentType, f
 		a.writeProblem(w, r, fmt.Errorf("%s needs the signed writer", filename))
 		return
 	}
-	f, err := os.CreateTemp("", "ketenbrug-spool-*")
+	f, done, err := a.spool("answer-*")
 	if err != nil {
 		a.writeProblem(w, r, err)
 		return
 	}
-	defer func() { f.Close(); os.Remove(f.Name()) }()
+	defer done()
 	h := protocol.NewBodyHasher()
 	if err := write(io.MultiWriter(f, h)); err != nil {
 		a.writeProblem(w, r, err)

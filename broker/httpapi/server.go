@@ -60,6 +60,11 @@ type Config struct {
 	Now func() time.Time
 	// Limits bound each partner's requests and long-polls (limits.go).
 	Limits Limits
+	// SpoolDir receives a sync's upload (BSNs in clear) and a streamed
+	// answer while a request lasts. Required: a directory that only its
+	// owner may enter (mode 0700), inside the data directory — never the
+	// system's temporary directory.
+	SpoolDir string
 }
 
 // Validate checks the configuration and fills in defaults.
@@ -102,6 +107,9 @@ func (c *Config) Validate() error {
 		c.Logger = slog.Default()
 	}
 	if err := c.Limits.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := checkSpoolDir(c.SpoolDir); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"log/slog"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
@@ -53,6 +54,7 @@ type childBroker struct {
 	id   string
 	addr string
 	args []string // extra serve flags
+	env  []string // extra environment of serve
 
 	cmd    *exec.Cmd
 	out    *lockedBuffer
@@ -94,6 +96,9 @@ func (b *childBroker) start() {
 	b.out = &lockedBuffer{}
 	b.cmd = exec.Command(b.bin, args...)
 	b.cmd.Stdout, b.cmd.Stderr = b.out, b.out
+	if b.env != nil {
+		b.cmd.Env = append(os.Environ(), b.env...)
+	}
 	if err := b.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ var adapters = export.Registry{
 func newConnectorCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "connector", Short: "Sync a partner's own export files with the broker, and follow its inbox"}
 	var adapter, file, mapping string
-	var dryRun bool
+	var dryRun, allowMassEnd bool
 	sync := clientCommand("sync", "Map an export with an adapter, show what would change, and apply it as a full-caseload sync", cobra.NoArgs,
 		func(cmd *cobra.Command) {
 			f := cmd.Flags()
@@ -41,10 +41,11 @@ func newConnectorCommand() *cobra.Command {
 			f.StringVar(&file, "file", "", "the export file")
 			f.StringVar(&mapping, "mapping", "", "mapping file (generic adapter)")
 			f.BoolVar(&dryRun, "dry-run", false, "only show what would be added, changed and ended")
+			f.BoolVar(&allowMassEnd, "allow-mass-end", false, "apply the sync even when it ends more of the caseload than the broker allows at once (the export is complete, and those involvements really ended)")
 		},
 		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
 			rep, err := syncExport(cmd.Context(), c, syncJob{adapter: adapter, file: file, mapping: mapping, dryRun: dryRun,
-				progress: progressOut(cmd.ErrOrStderr())})
+				allowMassEnd: allowMassEnd, progress: progressOut(cmd.ErrOrStderr())})
 			printSyncReport(cmd.OutOrStdout(), rep)
 			return err
 		})
@@ -69,7 +70,7 @@ func newConnectorCommand() *cobra.Command {
 // syncJob is one export to sync.
 type syncJob struct {
 	adapter, file, mapping string
-	dryRun                 bool
+	dryRun, allowMassEnd   bool
 	progress               func(done, total int64)
 }
 
@@ -85,9 +86,20 @@ type syncReport struct {
 	Result   *broker.SyncResult `json:"result,omitempty"`
 }
 
-// syncExport maps the export to the broker's NDJSON in a temporary file,
-// asks the broker what a sync would do (dry run), and applies it unless
-// job.dryRun. A second run of the same file changes nothing.
+// syncExport maps the export to the broker's NDJSON, asks the broker what
+// a sync would do (dry run), and applies it unless job.dryRun — or unless
+// it would end more of the caseload than the broker allows at once and
+// job.allowMassEnd is not set. A second run of the same file changes
+// nothing.
+//
+// The NDJSON is never written to disk: it holds BSNs in clear, and a
+// temporary file would outlive a killed process in a directory nobody
+// watches. Instead the export is mapped afresh each time the body is read
+// (exportBody): once here for the report, and for each request once to
+// hash it (the token binds the body) and once to send it. Mapping is
+// cheap next to the broker's work, and deterministic (one "today" for the
+// job); should the export change between two readings, the body no longer
+// matches its hash and the broker refuses it with nothing applied.
 func syncExport(ctx context.Context, c *connectors.Client, job syncJob) (syncReport, error) {
 	rep := syncReport{File: job.file, Adapter: job.adapter, Skipped: []export.Problem{}}
 	if job.file == "" || job.adapter == "" {
@@ -97,36 +109,20 @@ func syncExport(ctx context.Context, c *connectors.Client, job syncJob) (syncRep
 	if err != nil {
 		return rep, err
 	}
-	in, err := os.Open(job.file)
-	if err != nil {
-		return rep, err
-	}
-	defer in.Close()
-	var total int64
-	if fi, err := in.Stat(); err == nil {
-		total = fi.Size()
-	}
-	counted := &countingReader{r: in, total: total, progress: job.progress}
-	body, err := os.CreateTemp("", "ketenbrug-sync-*.ndjson")
-	if err != nil {
-		return rep, err
-	}
-	defer func() { body.Close(); os.Remove(body.Name()) }()
-	// A skipped row is sent as its bare reference (when it has one), so
-	// that a typo in tonight's export leaves that involvement as it was
-	// instead of ending it as missing from the caseload.
-	opts := export.SyncOptions{KeepSkipped: true, Report: func(p export.Problem) {
+	body := &exportBody{file: job.file, adapter: a, today: time.Now()}
+	defer body.Close()
+	// The first reading makes the report and finds a file that cannot be
+	// read before the broker is asked anything.
+	sum, err := body.report(func(p export.Problem) {
 		if !p.Warning {
 			rep.Skipped = append(rep.Skipped, p)
 		}
-	}}
-	sum, err := opts.WriteSync(body, a.Rows(counted, export.Options{File: filepath.Base(job.file)}))
-	counted.finish()
+	}, job.progress)
 	rep.Rows, rep.Warnings = sum.Rows, sum.Warnings
 	if err != nil {
 		return rep, fmt.Errorf("reading %s: %w", job.file, err)
 	}
-	plan, err := c.Sync(ctx, body, true)
+	plan, err := c.SyncWith(ctx, body, broker.SyncOptions{DryRun: true})
 	if err != nil {
 		return rep, err
 	}
@@ -134,12 +130,89 @@ func syncExport(ctx context.Context, c *connectors.Client, job syncJob) (syncRep
 	if job.dryRun {
 		return rep, nil
 	}
-	res, err := c.Sync(ctx, body, false)
+	if plan.MassEnd && !job.allowMassEnd {
+		return rep, fmt.Errorf("not applied: this sync would end %d of your %d live involvements, and the broker allows at most %d at once. "+
+			"Is %s complete? If those involvements really ended, sync again with --allow-mass-end (connector daemon: \"allow_mass_end\": true)",
+			plan.Ended, plan.Live, plan.EndLimit, job.file)
+	}
+	res, err := c.SyncWith(ctx, body, broker.SyncOptions{AllowMassEnd: job.allowMassEnd})
 	if err != nil {
 		return rep, err
 	}
 	rep.Result = &res
 	return rep, nil
+}
+
+// exportBody is the sync body of an export file, mapped afresh from the
+// file each time it is read from the start; it is an io.ReadSeeker that
+// can only seek to the start, which is all the SDK asks of a body. A
+// skipped row is sent as its bare reference (when it has one), so that a
+// typo in tonight's export leaves that involvement as it was instead of
+// ending it as missing from the caseload.
+type exportBody struct {
+	file    string
+	adapter export.Adapter
+	today   time.Time
+
+	pr   *io.PipeReader
+	done chan struct{}
+}
+
+// write maps the export once into w.
+func (b *exportBody) write(w io.Writer, report func(export.Problem), progress func(done, total int64)) (export.Summary, error) {
+	in, err := os.Open(b.file)
+	if err != nil {
+		return export.Summary{}, err
+	}
+	defer in.Close()
+	var r io.Reader = in
+	if progress != nil {
+		var total int64
+		if fi, err := in.Stat(); err == nil {
+			total = fi.Size()
+		}
+		counted := &countingReader{r: in, total: total, progress: progress}
+		defer counted.finish()
+		r = counted
+	}
+	opts := export.SyncOptions{KeepSkipped: true, Report: report}
+	return opts.WriteSync(w, b.adapter.Rows(r, export.Options{File: filepath.Base(b.file), Today: b.today}))
+}
+
+// report reads the export once for its summary and problems.
+func (b *exportBody) report(report func(export.Problem), progress func(done, total int64)) (export.Summary, error) {
+	return b.write(io.Discard, report, progress)
+}
+
+func (b *exportBody) Read(p []byte) (int, error) {
+	if b.pr == nil {
+		pr, pw := io.Pipe()
+		b.pr, b.done = pr, make(chan struct{})
+		go func() {
+			defer close(b.done)
+			_, err := b.write(pw, nil, nil)
+			pw.CloseWithError(err)
+		}()
+	}
+	return b.pr.Read(p)
+}
+
+// Seek starts the next reading from the top of the export.
+func (b *exportBody) Seek(offset int64, whence int) (int64, error) {
+	if offset != 0 || whence != io.SeekStart {
+		return 0, errors.New("an export body can only be read again from the start")
+	}
+	return 0, b.Close()
+}
+
+// Close ends a reading in progress.
+func (b *exportBody) Close() error {
+	if b.pr != nil {
+		b.pr.CloseWithError(io.ErrClosedPipe)
+		<-b.done
+		b.pr = nil
+	}
+	return nil
 }
 
 func printSyncReport(w io.Writer, rep syncReport) {
@@ -160,6 +233,10 @@ func printSyncReport(w io.Writer, rep syncReport) {
 	}
 	if rep.Plan != nil {
 		show("the broker would make", rep.Plan)
+		if rep.Plan.MassEnd {
+			fmt.Fprintf(w, "  this would end %d of %d live involvements (at most %d at once): refused without --allow-mass-end\n",
+				rep.Plan.Ended, rep.Plan.Live, rep.Plan.EndLimit)
+		}
 	}
 	if rep.Result != nil {
 		show("applied", rep.Result)

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -82,7 +83,10 @@ func TestCrashSafety(t *testing.T) {
 	started := time.Now()
 	bin := buildBroker(t)
 	dir := filepath.Join(t.TempDir(), "data")
-	b := &childBroker{t: t, bin: bin, dir: dir, id: "kb-crash"}
+	// The broker's temporary directory is the test's own, so that a file
+	// it spooled there (a sync upload holds BSNs in clear) would be seen.
+	childTmp := t.TempDir()
+	b := &childBroker{t: t, bin: bin, dir: dir, id: "kb-crash", env: []string{"TMPDIR=" + childTmp}}
 	b.init()
 	b.start()
 	parties := b.setupParties()
@@ -113,6 +117,7 @@ func TestCrashSafety(t *testing.T) {
 		wg.Wait()
 		checkBolt(t, dir, round)
 		b.start()
+		checkNoSpoolLeft(t, dir, childTmp, round)
 		checked = verifyLedger(t, parties, ledger, round)
 		if t.Failed() {
 			t.FailNow()
@@ -303,6 +308,28 @@ func verifyLedger(t *testing.T, p *crashParties, l *crashLedger, round int) int 
 		t.Errorf("round %d: the audit chain does not verify: %+v", round, rep)
 	}
 	return checked
+}
+
+// checkNoSpoolLeft checks, after a restart, that no spool file of the
+// killed broker survived: the spool directory is empty (a leftover is
+// removed at start-up) and nothing was ever written to the system's
+// temporary directory.
+func checkNoSpoolLeft(t *testing.T, dir, tmp string, round int) {
+	t.Helper()
+	spooled, err := os.ReadDir(filepath.Join(dir, spoolDir))
+	if err != nil {
+		t.Fatalf("round %d: the spool directory: %v", round, err)
+	}
+	for _, e := range spooled {
+		t.Errorf("round %d: %s survived the restart in the spool directory", round, e.Name())
+	}
+	tmps, err := os.ReadDir(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range tmps {
+		t.Errorf("round %d: the broker wrote %s to its TMPDIR", round, e.Name())
+	}
 }
 
 // checkBolt opens the store file of a stopped broker and runs bbolt's

@@ -46,6 +46,11 @@ type daemonConfig struct {
 	PollInterval string `json:"poll_interval,omitempty"`
 	// InboxWait is the long-poll of the inbox. Default 30s.
 	InboxWait string `json:"inbox_wait,omitempty"`
+	// AllowMassEnd applies a sync that ends more of the caseload than the
+	// broker allows at once. Off, such an export is not applied: it goes
+	// to Failed with its report (a truncated export must not end the
+	// caseload). Turn it on only for a run you checked.
+	AllowMassEnd bool `json:"allow_mass_end,omitempty"`
 	// TLS names the CA bundle of a broker served over HTTPS and, for mutual
 	// TLS, the organisation's client certificate and key (ca_file,
 	// client_cert, client_key).
@@ -217,7 +222,7 @@ func watchDrop(ctx context.Context, c *connectors.Client, cfg *daemonConfig, log
 				continue
 			}
 			path := filepath.Join(cfg.Drop, name)
-			rep, err := syncExport(ctx, c, syncJob{adapter: cfg.Adapter, file: path, mapping: cfg.Mapping})
+			rep, err := syncExport(ctx, c, syncJob{adapter: cfg.Adapter, file: path, mapping: cfg.Mapping, allowMassEnd: cfg.AllowMassEnd})
 			if err != nil && transientSync(err) {
 				log.Warn("sync postponed: broker unreachable", "file", name, "error", err)
 				wait = bo.next()

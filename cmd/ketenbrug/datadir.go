@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,6 +26,7 @@ const (
 	secretFile    = "pseudonym.secret" // the key of BSN pseudonyms
 	operatorFile  = "operator.json"    // the operator's identity file
 	operatorID    = "operator"         // the operator partner that init registers
+	spoolDir      = "spool"            // request spool files (sync uploads: BSNs in clear), never kept
 )
 
 // dataDir holds the paths and secrets of a data directory.
@@ -153,4 +155,34 @@ func storeOpenError(dir, path string, err error) error {
 // oneLine joins the lines of s, so that an error stays one line.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// prepareSpoolDir creates the data directory's spool directory (0700) and
+// empties it: whatever is in it was left by a broker that was killed in the
+// middle of a request, and may hold BSNs in clear. It returns its path.
+func prepareSpoolDir(d *dataDir, log *slog.Logger) (string, error) {
+	dir := d.file(spoolDir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("spool directory: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return "", fmt.Errorf("spool directory: %w", err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "", fmt.Errorf("spool directory: %w", err)
+	}
+	removed := 0
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return "", fmt.Errorf("spool directory: removing a leftover: %w", err)
+		}
+		removed++
+	}
+	if removed > 0 {
+		log.Warn("removed leftover spool files of an interrupted broker", "dir", dir, "removed", removed)
+	} else {
+		log.Debug("spool directory is empty", "dir", dir)
+	}
+	return dir, nil
 }

@@ -316,7 +316,7 @@ func BenchmarkSyncImport(b *testing.B) {
 						}
 					}
 				})
-				res, err := w.sys.Service.Sync(ctx, c, items, false)
+				res, err := w.sys.Service.Sync(ctx, c, items, broker.SyncOptions{})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -33,6 +33,7 @@ type brokerFlags struct {
 	webhook       webhook.Settings
 	limits        limitFlags
 	timeouts      ServerTimeouts
+	syncMaxEnd    float64
 }
 
 // limitFlags are the per-partner limits as flags: a rate of 0 means
@@ -99,6 +100,8 @@ func (f *brokerFlags) register(cmd *cobra.Command) {
 		v, _ := time.ParseDuration(envOr(d.env, d.def))
 		fl.DurationVar(d.p, d.name, v, d.usage+" (env "+d.env+")")
 	}
+	maxEnd, _ := strconv.ParseFloat(envOr("KETENBRUG_SYNC_MAX_END_FRACTION", fmt.Sprint(broker.DefaultSyncMaxEndFraction)), 64)
+	fl.Float64Var(&f.syncMaxEnd, "sync-max-end-fraction", maxEnd, "share of a partner's live involvements one full-caseload sync may end without allow_mass_end; at least 10 may always end, and never all of more than 10 (env KETENBRUG_SYNC_MAX_END_FRACTION)")
 	fl.StringVar(&f.logLevel, "log-level", envOr("KETENBRUG_LOG_LEVEL", "info"), "debug, info, warn or error (env KETENBRUG_LOG_LEVEL)")
 }
 
@@ -115,8 +118,12 @@ func (f *brokerFlags) system(ctx context.Context, log *slog.Logger) (*System, er
 	if err != nil {
 		return nil, err
 	}
+	if f.syncMaxEnd <= 0 || f.syncMaxEnd > 1 {
+		return nil, fmt.Errorf("--sync-max-end-fraction %v: use a share above 0 and at most 1, such as 0.10", f.syncMaxEnd)
+	}
 	return CreateSystem(ctx, SystemConfig{DataDir: f.data, ID: f.id, FourEyes: f.fourEyes,
-		PolicyTimeout: f.policyTimeout, Logger: log, Webhook: f.webhook, Limits: limits, Timeouts: f.timeouts})
+		PolicyTimeout: f.policyTimeout, Logger: log, Webhook: f.webhook, Limits: limits, Timeouts: f.timeouts,
+		SyncMaxEndFraction: f.syncMaxEnd})
 }
 
 func newInitCommand() *cobra.Command {

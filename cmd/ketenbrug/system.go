@@ -49,6 +49,10 @@ type SystemConfig struct {
 	// Timeouts bound how long the HTTP server waits for a client; zero
 	// values take the defaults (ServerTimeouts).
 	Timeouts ServerTimeouts
+	// SyncMaxEndFraction is the share of a partner's live involvements
+	// one sync may end without allow_mass_end (broker.SyncEndLimit); 0
+	// takes the default, 0.10.
+	SyncMaxEndFraction float64
 }
 
 // ServerTimeouts keep slow or idle clients (slowloris) from holding
@@ -130,6 +134,10 @@ func CreateSystem(ctx context.Context, cfg SystemConfig) (sys *System, err error
 		}
 	}()
 	sys = built
+	spool, err := prepareSpoolDir(dir, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
 	if sys.Store, err = boltstore.Open(dir.file(storeFile), boltstore.Config{Logger: cfg.Logger}); err != nil {
 		return nil, storeOpenError(cfg.DataDir, dir.file(storeFile), err)
 	}
@@ -155,6 +163,7 @@ func CreateSystem(ctx context.Context, cfg SystemConfig) (sys *System, err error
 	if sys.Service, err = broker.New(ctx, broker.Config{
 		ID: cfg.ID, Store: sys.Store, Audit: sys.Audit, AuditReader: sys.Audit, Policy: sys.Policy,
 		Pseudonyms: pseudonyms, CheckJWKS: checkJWKS, FourEyes: cfg.FourEyes, Logger: cfg.Logger,
+		SyncMaxEndFraction: cfg.SyncMaxEndFraction,
 	}); err != nil {
 		return nil, err
 	}
@@ -178,7 +187,7 @@ func CreateSystem(ctx context.Context, cfg SystemConfig) (sys *System, err error
 	sys.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if sys.Handler, err = httpapi.New(httpapi.Config{
 		Broker: sys.Service, Signer: signer, PublicJWKS: pubJSON, Registry: sys.Registry, Logger: cfg.Logger,
-		Limits: cfg.Limits,
+		Limits: cfg.Limits, SpoolDir: spool,
 	}); err != nil {
 		return nil, err
 	}
