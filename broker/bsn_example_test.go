@@ -119,3 +119,47 @@ func FuzzParseBSN(f *testing.F) {
 		}
 	})
 }
+
+func ExampleContainsBSN() {
+	for _, ref := range []string{"dossier-42", "ref-111222333", "client-1112223334", "hh.111222334"} {
+		fmt.Println(ref, broker.ContainsBSN(ref))
+	}
+	// Output:
+	// dossier-42 false
+	// ref-111222333 true
+	// client-1112223334 false
+	// hh.111222334 false
+}
+
+// FuzzContainsBSN holds ContainsBSN to its definition: true exactly when a
+// maximal run of nine ASCII digits passes the elfproef; and an identifier
+// with such a run is never valid.
+func FuzzContainsBSN(f *testing.F) {
+	for _, s := range []string{"ref-111222333", "111222333", "x1112223334", "a111222333b", "", "123456789", "1-111222333-2",
+		"111222333111222333", "id.999999990"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want := false
+		for i := 0; i < len(s); {
+			if s[i] < '0' || s[i] > '9' {
+				i++
+				continue
+			}
+			j := i
+			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+				j++
+			}
+			if j-i == 9 && elfproef(s[i:j]) {
+				want = true
+			}
+			i = j
+		}
+		if got := broker.ContainsBSN(s); got != want {
+			t.Fatalf("ContainsBSN(%q) = %v, want %v", s, got, want)
+		}
+		if want && (broker.ValidID(s) || broker.ValidRef(s)) {
+			t.Fatalf("%q carries a BSN and is a valid identifier", s)
+		}
+	})
+}
