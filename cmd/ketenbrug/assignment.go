@@ -85,8 +85,19 @@ func newAssignmentCommand() *cobra.Command {
 				if text != "" {
 					in = map[string]string{textFlag: text}
 				}
+				path := "/v1/assignments/" + url.PathEscape(args[0])
+				if purpose == "" {
+					// Every step states its purpose (doelbinding), which
+					// must be the assignment's: read it from the
+					// assignment, which its two sides may always read.
+					var a broker.AssignmentView
+					if err := c.JSON(cmd.Context(), http.MethodGet, path, "", nil, &a); err != nil {
+						return err
+					}
+					purpose = a.Purpose
+				}
 				var v broker.AssignmentView
-				if err := c.JSON(cmd.Context(), http.MethodPost, "/v1/assignments/"+url.PathEscape(args[0])+"/"+name, purpose, in, &v); err != nil {
+				if err := c.JSON(cmd.Context(), http.MethodPost, path+"/"+name, purpose, in, &v); err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "assignment %s is %s\n", v.ID, v.Status)

@@ -71,7 +71,8 @@ func runDemo(ctx context.Context, out io.Writer, keep, verbose bool) (err error)
 		logOut = os.Stderr
 	}
 	log := slog.New(slog.NewJSONHandler(logOut, nil))
-	f := &brokerFlags{data: filepath.Join(dir, "data"), id: "ketenbrug-demo", fourEyes: true, policyTimeout: 100 * time.Millisecond}
+	f := &brokerFlags{data: filepath.Join(dir, "data"), id: "ketenbrug-demo", fourEyes: true, policyTimeout: 100 * time.Millisecond,
+		syncMaxEnd: broker.DefaultSyncMaxEndFraction}
 	if _, err := initDataDir(ctx, f, log); err != nil {
 		return err
 	}

@@ -97,18 +97,19 @@ func (d *demo) assignment(ctx context.Context) error {
 		return err
 	}
 
-	err := coord.JSON(ctx, http.MethodPost, "/v1/assignments/"+a.ID+"/accept", "", nil, nil)
+	// Every step states the purpose it is taken for: the assignment's.
+	err := coord.JSON(ctx, http.MethodPost, "/v1/assignments/"+a.ID+"/accept", amfPurpose, nil, nil)
 	var pe *connectors.ProblemError
 	if !errors.As(err, &pe) || pe.Status != http.StatusConflict {
 		return fmt.Errorf("the giver accepting her own assignment was not refused with 409: %v", err)
 	}
 	d.say("The coordinator tries to accept it herself: refused (%d %s) — only the recipient accepts.", pe.Status, pe.Code)
 
-	if err := kb.JSON(ctx, http.MethodPost, "/v1/assignments/"+a.ID+"/accept", "", nil, nil); err != nil {
+	if err := kb.JSON(ctx, http.MethodPost, "/v1/assignments/"+a.ID+"/accept", amfPurpose, nil, nil); err != nil {
 		return err
 	}
 	var done broker.AssignmentView
-	if err := kb.JSON(ctx, http.MethodPost, "/v1/assignments/"+a.ID+"/complete", "",
+	if err := kb.JSON(ctx, http.MethodPost, "/v1/assignments/"+a.ID+"/complete", amfPurpose,
 		map[string]string{"outcome": "Overzicht gemaakt: 6 schuldeisers, afspraak budgetbeheer."}, &done); err != nil {
 		return err
 	}
@@ -150,7 +151,7 @@ func (d *demo) plan(ctx context.Context) error {
 		len(v1.Goals), len(v1.Agreements), v1.Version, v1.ETag())
 
 	// Both sides edit version 1: the first write wins, the second gets 412.
-	resp, err := pro.Do(ctx, connectors.Request{Method: http.MethodPost, Path: path + "/agreements/budget/status",
+	resp, err := pro.Do(ctx, connectors.Request{Method: http.MethodPost, Path: path + "/agreements/budget/status", Purpose: amfPurpose,
 		Body: []byte(`{"status":"in-progress"}`), Header: http.Header{"If-Match": {v1.ETag()}}})
 	if err != nil {
 		return err

@@ -150,7 +150,13 @@ func TestInvolvementHouseholdInboxCommands(t *testing.T) {
 	if !strings.Contains(out, "Household hh-42 — purpose integrale-ondersteuning, level 2") || strings.Count(out, "nothing shown") != 3 {
 		t.Errorf("household show before consent printed\n%s", out)
 	}
-	keep(invMustCLI(t, tb, cjgProf, "", "consent", "record", "--bsn-file", bsnFile("consent.bsn", mother), "--sectors", "debt,youth"))
+	// The household's coordinator records the consent (the CJG serves no one
+	// in the household: it has no relation to record one, no_relation).
+	if _, err := invCLI(t, tb, cjgProf, "", "consent", "record", "--bsn-file", bsnFile("consent.bsn", mother), "--sectors", "debt,youth"); err == nil ||
+		!strings.Contains(err.Error(), "no_relation") {
+		t.Errorf("a partner without a relation recording a consent: %v", err)
+	}
+	keep(invMustCLI(t, tb, coord, "", "consent", "record", "--bsn-file", bsnFile("consent.bsn", mother), "--sectors", "debt,youth"))
 	out = keep(invMustCLI(t, tb, coord, "", "household", "show", "hh-42", "--purpose", "integrale-ondersteuning", "--registration"))
 	for _, want := range []string{"Household hh-42 of gem-test, area centrum, coordinator gem-test/c.devries",
 		"MEMBER", "kind 1", "child", "2014",

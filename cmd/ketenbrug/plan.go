@@ -48,7 +48,7 @@ redo the change on the new version.`}
 	show := clientCommand("show HOUSEHOLD", "Show the plan: as text, JSON, or a printable HTML or Markdown document", cobra.ExactArgs(1),
 		func(cmd *cobra.Command) {
 			f := cmd.Flags()
-			f.StringVar(&s.purpose, "purpose", "", "purpose (doelbinding) (default: the plan's)")
+			f.StringVar(&s.purpose, "purpose", "", "purpose (doelbinding) the plan is kept for (required)")
 			f.StringVar(&s.format, "format", "text", "text, json, html or markdown")
 			f.StringVar(&s.out, "out", "", "write to this file (default standard output)")
 			f.Uint64Var(&s.version, "version", 0, "an earlier version (default the current one)")
@@ -56,6 +56,9 @@ redo the change on the new version.`}
 		func(cmd *cobra.Command, c *connectors.Client, args []string) error {
 			id, err := householdArg(args[0])
 			if err != nil {
+				return err
+			}
+			if err := planPurpose(s.purpose); err != nil {
 				return err
 			}
 			format := s.format
@@ -103,7 +106,7 @@ redo the change on the new version.`}
 	edit := clientCommand("edit HOUSEHOLD", "Change the plan: its goals and agreements from a file (coordinator), your agreement's status, or close it", cobra.ExactArgs(1),
 		func(cmd *cobra.Command) {
 			f := cmd.Flags()
-			f.StringVar(&e.purpose, "purpose", "", "purpose (doelbinding); a new plan is kept for it (default: the plan's)")
+			f.StringVar(&e.purpose, "purpose", "", "purpose (doelbinding) the plan is kept for; a new plan is kept for it (required, except with --close)")
 			f.StringVar(&e.file, "file", "", "JSON file with goals and agreements (as plan show --format json writes it)")
 			f.Uint64Var(&e.version, "version", 0, "the version the change is made on (default: the file's \"version\")")
 			f.BoolVar(&e.create, "create", false, "create the plan (there must be none yet)")
@@ -124,6 +127,11 @@ redo the change on the new version.`}
 			}
 			if modes != 1 {
 				return errors.New("give one of --file, --agreement (with --status) or --close")
+			}
+			if !e.close {
+				if err := planPurpose(e.purpose); err != nil {
+					return err
+				}
 			}
 			req := connectors.Request{Purpose: e.purpose, Header: http.Header{}}
 			switch {
@@ -183,11 +191,14 @@ redo the change on the new version.`}
 	var hPurpose string
 	history := clientCommand("history HOUSEHOLD", "List the plan's versions: who changed what, when", cobra.ExactArgs(1),
 		func(cmd *cobra.Command) {
-			cmd.Flags().StringVar(&hPurpose, "purpose", "", "purpose (doelbinding) (default: the plan's)")
+			cmd.Flags().StringVar(&hPurpose, "purpose", "", "purpose (doelbinding) the plan is kept for (required)")
 		},
 		func(cmd *cobra.Command, c *connectors.Client, args []string) error {
 			id, err := householdArg(args[0])
 			if err != nil {
+				return err
+			}
+			if err := planPurpose(hPurpose); err != nil {
 				return err
 			}
 			var h broker.PlanHistory
@@ -207,10 +218,21 @@ redo the change on the new version.`}
 }
 
 func householdArg(s string) (string, error) {
-	if !broker.ValidID(s) {
-		return "", fmt.Errorf("%q is not a household id", s)
+	if !broker.ValidHouseholdRef(s) {
+		return "", fmt.Errorf("%q is not a household id: use the id (or municipality:id) the household was registered under", s)
 	}
 	return s, nil
+}
+
+// planPurpose refuses a plan command without a purpose: the broker asks
+// every plan action under the purpose the caller states (doelbinding), and
+// it must be the one the plan is kept for.
+func planPurpose(purpose string) error {
+	if purpose == "" {
+		return errors.New("name the purpose the plan is kept for with --purpose, for example --purpose integrale-ondersteuning " +
+			"(the purpose it was created for; the broker refuses another)")
+	}
+	return nil
 }
 
 func planPath(household string) string {

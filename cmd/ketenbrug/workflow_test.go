@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -49,6 +50,14 @@ func TestConsentsPoliciesAudit(t *testing.T) {
 	mother, child, invalidBSN := newBSN(t), newBSN(t), "123456789" // the last fails the elfproef
 	t.Cleanup(func() { tb.assertNoBSNInLogs(t, mother, child, invalidBSN) })
 
+	// The CJG serves the mother and the child: the relation that lets it
+	// record, read and withdraw their consents (no_relation otherwise).
+	for i, bsn := range []string{mother, child} {
+		if err := cjg.JSON(ctx, http.MethodPut, fmt.Sprintf("/v1/involvements/cjg-%d", i), "", map[string]any{
+			"bsn": bsn, "service": "opvoedondersteuning", "status": "active", "start": "2026-09-01"}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var consent broker.ConsentView
 	t.Run("record consent", func(t *testing.T) {
 		resp, err := cjg.Do(ctx, connectors.Request{Method: http.MethodPost, Path: "/v1/consents", Purpose: purpose,
@@ -248,7 +257,8 @@ func TestConsentsPoliciesAudit(t *testing.T) {
 	t.Run("explain", func(t *testing.T) {
 		in := broker.DecisionInput{Action: broker.ActionConsentRead, Purpose: purpose,
 			Caller: broker.CallerFacts{Partner: "fg-regio", Sector: broker.SectorMunicipality, Role: broker.RolePrivacyOfficer,
-				Sub: "ben.visser", Level: 2, Covenant: "2026-1", Municipalities: []string{"gem-test"}}}
+				Sub: "ben.visser", Level: 2, Covenant: "2026-1", Municipalities: []string{"gem-test"}},
+			Relations: []string{broker.RelationMunicipality}}
 		var x broker.Explanation
 		if err := ben.JSON(ctx, http.MethodPost, "/v1/policies/explain", "", in, &x); err != nil {
 			t.Fatal(err)
@@ -331,14 +341,15 @@ func TestConsentsPoliciesAudit(t *testing.T) {
 			}
 			return got
 		}
-		// Recorded, listed, withdrawn and listed again; the access reports
+		// Served, recorded, listed, withdrawn, listed again, and the refused
+		// second withdrawal (audited as a denial); the access reports
 		// themselves are left out.
-		want := []string{"cjg-test consent.record allow", "fg-regio consent.read allow", "cjg-test consent.withdraw allow",
-			"fg-regio consent.read allow"}
+		want := []string{"cjg-test involvement.write allow", "cjg-test consent.record allow", "fg-regio consent.read allow",
+			"cjg-test consent.withdraw allow", "fg-regio consent.read allow", "cjg-test consent.withdraw deny"}
 		if got := access(mother); !slices.Equal(got, want) {
 			t.Errorf("the mother's report:\n got %q\nwant %q", got, want)
 		}
-		if got := access(child); !slices.Equal(got, want[:1]) {
+		if got := access(child); !slices.Equal(got, want[:2]) {
 			t.Errorf("the child's report: %q", got)
 		}
 		if got := access(newBSN(t)); len(got) != 0 {
