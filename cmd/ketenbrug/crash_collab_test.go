@@ -193,7 +193,7 @@ func writeAssignments(ctx context.Context, p *collabParties, l *crashLedger, rou
 			if step.outcome != "" {
 				body = map[string]string{"outcome": step.outcome}
 			}
-			if err := p.debt.JSON(ctx, http.MethodPost, "/v1/assignments/"+a.ID+"/"+step.name, "", body, nil); err != nil {
+			if err := p.debt.JSON(ctx, http.MethodPost, "/v1/assignments/"+a.ID+"/"+step.name, debtPurpose, body, nil); err != nil {
 				l.unexpected(err)
 				break
 			}
@@ -217,7 +217,7 @@ func writePlans(ctx context.Context, c *connectors.Client, l *crashLedger, round
 	for n := 0; ctx.Err() == nil; n++ {
 		if version == 0 {
 			var cur broker.PlanView
-			if err := c.JSON(ctx, http.MethodGet, path, "", nil, &cur); err != nil {
+			if err := c.JSON(ctx, http.MethodGet, path, debtPurpose, nil, &cur); err != nil {
 				l.unexpected(err)
 				time.Sleep(5 * time.Millisecond)
 				continue
@@ -338,7 +338,7 @@ func verifyCollab(t *testing.T, p *crashParties, l *crashLedger, round int) int 
 	for w, edits := range cl.plans {
 		hh := crashPlanHH(w)
 		var h broker.PlanHistory
-		if err := p.collab.coord.JSON(context.Background(), http.MethodGet, "/v1/households/"+hh+"/plan/history", "", nil, &h); err != nil {
+		if err := p.collab.coord.JSON(context.Background(), http.MethodGet, "/v1/households/"+hh+"/plan/history", debtPurpose, nil, &h); err != nil {
 			t.Fatalf("round %d: plan history of %s: %v", round, hh, err)
 		}
 		byVersion := map[uint64]broker.PlanVersion{}
@@ -357,7 +357,8 @@ func verifyCollab(t *testing.T, p *crashParties, l *crashLedger, round int) int 
 			}
 		}
 		audited := map[uint64]bool{}
-		for _, e := range cl.auditIndex["plan:"+hh] {
+		// Audit objects name a household by municipality:id.
+		for _, e := range cl.auditIndex["plan:"+crashMunicipality+broker.HouseholdRefSep+hh] {
 			n, err := strconv.ParseUint(e.Detail["version"], 10, 64)
 			if err != nil {
 				t.Errorf("round %d: audit entry %d of %s names no version", round, e.Seq, hh)
@@ -384,7 +385,7 @@ func verifyCollab(t *testing.T, p *crashParties, l *crashLedger, round int) int 
 	latest := map[string]uint64{}
 	for w := range cl.plans {
 		var h broker.PlanHistory
-		if err := p.collab.coord.JSON(context.Background(), http.MethodGet, "/v1/households/"+crashPlanHH(w)+"/plan/history", "", nil, &h); err != nil {
+		if err := p.collab.coord.JSON(context.Background(), http.MethodGet, "/v1/households/"+crashPlanHH(w)+"/plan/history", debtPurpose, nil, &h); err != nil {
 			t.Fatal(err)
 		}
 		latest[crashPlanHH(w)] = uint64(len(h.Versions))

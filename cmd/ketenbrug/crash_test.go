@@ -377,8 +377,14 @@ func (b *childBroker) setupParties() *crashParties {
 		pro:  mk("crash-cjg", broker.SectorYouth, broker.RoleProfessional),
 		fg:   mk("crash-fg", broker.SectorMunicipality, broker.RolePrivacyOfficer),
 	}
-	for range 4 {
+	for i := range 4 {
 		p.bsns = append(p.bsns, newBSN(t))
+		// The CJG serves each person whose consents it records: the
+		// relation the policy needs (no_relation otherwise).
+		if err := p.pro.JSON(context.Background(), http.MethodPut, fmt.Sprintf("/v1/involvements/crash-cjg-%d", i), "", map[string]any{
+			"bsn": p.bsns[i], "service": "opvoedondersteuning", "status": "active", "start": "2026-09-01"}, nil); err != nil {
+			t.Fatalf("the CJG's involvement %d: %v", i, err)
+		}
 	}
 	crashBSNs = p.bsns
 	b.setupCollab(p, register, crashSyncWorkers, crashPlanWorkers)
