@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"hash"
+	"regexp"
+	"strings"
 	"sync"
 )
 
@@ -124,4 +126,35 @@ func ContainsBSN(s string) bool {
 		}
 	}
 	return false
+}
+
+// digitRun matches a run of digits, each pair optionally separated by one
+// space, dot or dash (123456782, 1234.56.782, 123 456 782).
+var digitRun = regexp.MustCompile(`[0-9](?:[ .-]?[0-9])*`)
+
+// holdsBSN reports whether s holds a run of nine digits that passes the
+// elfproef. (Longer runs, such as phone numbers, are not BSNs.)
+func holdsBSN(s string) bool {
+	for _, m := range digitRun.FindAllString(s, -1) {
+		digits := strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return r
+			}
+			return -1
+		}, m)
+		if _, err := ParseBSN(digits); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// refuseBSNIn refuses free text in field that holds a BSN (holdsBSN):
+// texts are stored and travel to other partners, and the broker keeps no
+// BSN in clear anywhere.
+func refuseBSNIn(field, s string) error {
+	if holdsBSN(s) {
+		return invalid(field, "must not hold a BSN: the broker keeps none, and texts travel to other partners; name the person by their role")
+	}
+	return nil
 }

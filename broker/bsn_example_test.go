@@ -163,3 +163,13 @@ func FuzzContainsBSN(f *testing.F) {
 		}
 	})
 }
+
+// TestConsentTextsRefuseBSNs: a consent's evidence may not hold a BSN.
+func TestConsentTextsRefuseBSNs(t *testing.T) {
+	c := broker.Consent{Purpose: "integrale-ondersteuning", AllSectors: true, GivenBy: broker.GivenBySelf,
+		ValidFrom: "2026-01-01", Evidence: "formulier van 111 222 333"}
+	var v *broker.ValidationError
+	if err := c.Validate(); !errors.As(err, &v) || v.Field != "evidence" {
+		t.Fatalf("evidence with a BSN: %v", err)
+	}
+}

@@ -80,6 +80,9 @@ func (c *Consent) Validate() error {
 	if len(c.Evidence) > 200 {
 		return invalid("evidence", "at most 200 characters")
 	}
+	if err := refuseBSNIn("evidence", c.Evidence); err != nil {
+		return err
+	}
 	from, err := time.Parse(dateLayout, c.ValidFrom)
 	if err != nil {
 		return invalid("valid_from", "must be a date YYYY-MM-DD")

@@ -144,6 +144,9 @@ func (s *Service) WithdrawConsent(ctx context.Context, c *Caller, id, reason str
 	if len(reason) > 500 {
 		return ConsentView{}, invalid("reason", "at most 500 characters")
 	}
+	if err := refuseBSNIn("reason", reason); err != nil {
+		return ConsentView{}, err
+	}
 	if !ValidID(id) {
 		return ConsentView{}, invalid("id", "not a valid consent id: "+IDRule)
 	}

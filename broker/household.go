@@ -65,6 +65,9 @@ func (h *Household) validate(now time.Time) error {
 		if m.Label == "" || len(m.Label) > 40 {
 			return invalid(field("label"), "must be 1-40 characters")
 		}
+		if err := refuseBSNIn(field("label"), m.Label); err != nil {
+			return err
+		}
 		if labels[m.Label] {
 			return invalid(field("label"), "label %q is used twice", m.Label)
 		}

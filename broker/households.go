@@ -84,6 +84,9 @@ func (s *Service) PutHousehold(ctx context.Context, c *Caller, ref string, in Ho
 	if !ValidID(h.Coordinator.Partner) || h.Coordinator.Sub == "" || len(h.Coordinator.Sub) > 100 {
 		return HouseholdView{}, invalid("coordinator", "name the coordinator's partner and person")
 	}
+	if err := refuseBSNIn("coordinator.sub", h.Coordinator.Sub); err != nil {
+		return HouseholdView{}, err
+	}
 	if _, err := s.LookupPartner(h.Coordinator.Partner); err != nil {
 		return HouseholdView{}, invalid("coordinator.partner", "not a registered partner")
 	}

@@ -73,6 +73,12 @@ func (v *Involvement) validate() error {
 	if len(v.ServiceLabel) > 100 {
 		return invalid("service_label", "at most 100 characters")
 	}
+	for field, text := range map[string]string{"service_label": v.ServiceLabel, "contact.name": v.Contact.Name,
+		"contact.phone": v.Contact.Phone, "contact.email": v.Contact.Email} {
+		if err := refuseBSNIn(field, text); err != nil {
+			return err
+		}
+	}
 	if v.Status == "" {
 		v.Status = InvolvementActive
 	}

@@ -126,6 +126,10 @@ type authedHandler func(w http.ResponseWriter, r *http.Request, c *broker.Caller
 // registered for.
 var errRoleNotAllowed = protocol.Refuse(protocol.ErrRoleNotAllowed, "role not allowed for this partner")
 
+// errSubCarriesBSN refuses a token whose sub holds a BSN.
+var errSubCarriesBSN = &protocol.Error{Reason: protocol.ReasonClaimsInvalid,
+	Err: fmt.Errorf("%w: sub must name a person or service, never carry a BSN", protocol.ErrClaimsInvalid)}
+
 // errMissingToken refuses a request without a bearer token.
 var errMissingToken = &protocol.Error{Reason: "missing_token", Err: errors.New("no bearer token")}
 
@@ -215,6 +219,13 @@ func (a *api) caller(w http.ResponseWriter, r *http.Request, claims *protocol.Cl
 	p, err := a.b.LookupPartner(claims.Issuer)
 	if err != nil {
 		a.refuse(w, r, &protocol.Error{Reason: "unknown_key", Err: err})
+		return nil
+	}
+	// The sub claim names a professional or service and lands in the audit
+	// trail and the logs: one that carries a BSN (a client's number typed
+	// where the professional's belongs) is refused, without echoing it.
+	if broker.ContainsBSN(claims.Subject) {
+		a.refuse(w, r, errSubCarriesBSN)
 		return nil
 	}
 	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {

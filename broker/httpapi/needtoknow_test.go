@@ -279,3 +279,52 @@ func mustJSON(v any) []byte {
 	}
 	return raw
 }
+
+// TestSubCarryingABSNIsRefused: a token whose sub holds a BSN (a client's
+// number typed where the professional's name belongs) is refused before
+// anything happens, and the number reaches no log, audit entry or answer.
+func TestSubCarryingABSNIsRefused(t *testing.T) {
+	e := ivNewEnv(t)
+	b := e.bsn()
+	id := *e.ids["kredietbank/"+string(broker.RoleConnector)]
+	raw, _ := json.Marshal(map[string]any{"partner": id.Partner, "sub": "medewerker-" + b, "role": id.Role, "key": id.Key})
+	ident, err := connectors.ParseIdentity(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := connectors.New(connectors.Config{Server: e.srv.URL, Identity: ident, Backoff: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, pe := e.do(c, http.MethodGet, "/v1/involvements", "", nil, "")
+	if pe == nil || pe.Status != http.StatusUnauthorized || pe.Code != "token_claims_invalid" || strings.Contains(pe.Detail, b) {
+		t.Fatalf("a sub with a BSN: %v", pe)
+	}
+}
+
+// TestBSNsInFreeTextAreRefused: free text is stored and travels to other
+// partners; a BSN in it (also written 1234.56.782) is refused, field named.
+func TestBSNsInFreeTextAreRefused(t *testing.T) {
+	e := ivNewEnv(t)
+	const b = "111222333" // never registered by the test: the leak checks would flag it otherwise
+	dotted := "1112.22.333"
+	kb := e.client("kredietbank", broker.RoleConnector)
+	for _, tc := range []struct {
+		field string
+		body  map[string]any
+	}{
+		{"service_label", map[string]any{"bsn": e.bsn(), "service": "schuldregeling", "service_label": "Regeling " + b}},
+		{"contact.name", map[string]any{"bsn": e.bsn(), "service": "schuldregeling", "contact": map[string]string{"name": "Dossier " + dotted}}},
+		{"contact.phone", map[string]any{"bsn": e.bsn(), "service": "schuldregeling", "contact": map[string]string{"phone": b}}},
+	} {
+		_, pe := e.do(kb, http.MethodPut, "/v1/involvements/ref-1", "", mustJSON(tc.body), "")
+		ivExpect(t, pe, http.StatusUnprocessableEntity, "invalid_input", tc.field)
+	}
+	coord := e.client("gem-a", broker.RoleCoordinator)
+	_, pe := e.do(coord, http.MethodPut, "/v1/households/hh-9", ivPurpose, mustJSON(map[string]any{"municipality": "gem-a",
+		"members": []map[string]any{{"label": "kind " + b, "bsn": e.bsn(), "role": "other"}}}), "")
+	ivExpect(t, pe, http.StatusUnprocessableEntity, "invalid_input", "members[0].label")
+	if got := e.list("kredietbank"); len(got) != 0 {
+		t.Fatalf("stored: %v", got)
+	}
+}
