@@ -103,13 +103,17 @@ func (p *Pseudonymizer) Pseudonym(b BSN) Pseudonym {
 	return Pseudonym(out[:])
 }
 
-// ContainsBSN reports whether s holds a run of exactly nine ASCII digits
-// (not part of a longer run of digits) that passes the elfproef. Identifiers
-// and references travel in URLs, logs and the store, where a BSN must never
-// be; "ref-<BSN>" or "hh.<BSN>" would carry one there all the same. Longer
-// digit runs (client numbers, dates with times) are not read as a BSN, so
-// a partner's own long numeric references stay usable.
+// ContainsBSN reports whether s holds a BSN: nine digits that pass the
+// elfproef, either as a run of exactly nine digits or written as people
+// write them, each pair of digits separated by at most one space, dot or
+// dash (1234.56.782, 123 456 782). Identifiers, references and free text
+// travel in URLs, logs and the store, where a BSN must never be;
+// "ref-<BSN>" or "hh.1234.56.782" would carry one there all the same.
+// Longer digit runs (client numbers, phone numbers, dates with times) are
+// not read as a BSN, so a partner's own long numeric references stay
+// usable.
 func ContainsBSN(s string) bool {
+	// A run of exactly nine digits, whatever surrounds it ("2026-<BSN>").
 	start := -1
 	for i := 0; i <= len(s); i++ {
 		digit := i < len(s) && s[i] >= '0' && s[i] <= '9'
@@ -125,16 +129,7 @@ func ContainsBSN(s string) bool {
 			start = -1
 		}
 	}
-	return false
-}
-
-// digitRun matches a run of digits, each pair optionally separated by one
-// space, dot or dash (123456782, 1234.56.782, 123 456 782).
-var digitRun = regexp.MustCompile(`[0-9](?:[ .-]?[0-9])*`)
-
-// holdsBSN reports whether s holds a run of nine digits that passes the
-// elfproef. (Longer runs, such as phone numbers, are not BSNs.)
-func holdsBSN(s string) bool {
+	// Nine digits written with separators.
 	for _, m := range digitRun.FindAllString(s, -1) {
 		digits := strings.Map(func(r rune) rune {
 			if r >= '0' && r <= '9' {
@@ -149,11 +144,16 @@ func holdsBSN(s string) bool {
 	return false
 }
 
-// refuseBSNIn refuses free text in field that holds a BSN (holdsBSN):
+// digitRun matches a run of digits, each pair optionally separated by one
+// space, dot or dash (123456782, 1234.56.782, 123 456 782).
+var digitRun = regexp.MustCompile(`[0-9](?:[ .-]?[0-9])*`)
+
+
+// refuseBSNIn refuses free text in field that holds a BSN (ContainsBSN):
 // texts are stored and travel to other partners, and the broker keeps no
 // BSN in clear anywhere.
 func refuseBSNIn(field, s string) error {
-	if holdsBSN(s) {
+	if ContainsBSN(s) {
 		return invalid(field, "must not hold a BSN: the broker keeps none, and texts travel to other partners; name the person by their role")
 	}
 	return nil

@@ -121,7 +121,7 @@ func FuzzParseBSN(f *testing.F) {
 }
 
 func ExampleContainsBSN() {
-	for _, ref := range []string{"dossier-42", "ref-111222333", "client-1112223334", "hh.111222334"} {
+	for _, ref := range []string{"dossier-42", "ref-111222333", "client-1112223334", "hh.111222334", "hh.1112.22.333"} {
 		fmt.Println(ref, broker.ContainsBSN(ref))
 	}
 	// Output:
@@ -129,18 +129,20 @@ func ExampleContainsBSN() {
 	// ref-111222333 true
 	// client-1112223334 false
 	// hh.111222334 false
+	// hh.1112.22.333 true
 }
 
-// FuzzContainsBSN holds ContainsBSN to its definition: true exactly when a
-// maximal run of nine ASCII digits passes the elfproef; and an identifier
-// with such a run is never valid.
+// FuzzContainsBSN holds ContainsBSN to its contract: a run of exactly nine
+// ASCII digits passing the elfproef is always found, a string without nine
+// digits never is, and an identifier or reference that holds a BSN is
+// never valid.
 func FuzzContainsBSN(f *testing.F) {
 	for _, s := range []string{"ref-111222333", "111222333", "x1112223334", "a111222333b", "", "123456789", "1-111222333-2",
-		"111222333111222333", "id.999999990"} {
+		"111222333111222333", "id.999999990", "1112.22.333", "111 222 333", "2026-111222333"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		want := false
+		strict, digits := false, 0
 		for i := 0; i < len(s); {
 			if s[i] < '0' || s[i] > '9' {
 				i++
@@ -150,26 +152,21 @@ func FuzzContainsBSN(f *testing.F) {
 			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
 				j++
 			}
+			digits += j - i
 			if j-i == 9 && elfproef(s[i:j]) {
-				want = true
+				strict = true
 			}
 			i = j
 		}
-		if got := broker.ContainsBSN(s); got != want {
-			t.Fatalf("ContainsBSN(%q) = %v, want %v", s, got, want)
+		got := broker.ContainsBSN(s)
+		if strict && !got {
+			t.Fatalf("ContainsBSN(%q) missed a nine-digit run that passes the elfproef", s)
 		}
-		if want && (broker.ValidID(s) || broker.ValidRef(s)) {
+		if digits < 9 && got {
+			t.Fatalf("ContainsBSN(%q) found a BSN in fewer than nine digits", s)
+		}
+		if got && (broker.ValidID(s) || broker.ValidRef(s)) {
 			t.Fatalf("%q carries a BSN and is a valid identifier", s)
 		}
 	})
-}
-
-// TestConsentTextsRefuseBSNs: a consent's evidence may not hold a BSN.
-func TestConsentTextsRefuseBSNs(t *testing.T) {
-	c := broker.Consent{Purpose: "integrale-ondersteuning", AllSectors: true, GivenBy: broker.GivenBySelf,
-		ValidFrom: "2026-01-01", Evidence: "formulier van 111 222 333"}
-	var v *broker.ValidationError
-	if err := c.Validate(); !errors.As(err, &v) || v.Field != "evidence" {
-		t.Fatalf("evidence with a BSN: %v", err)
-	}
 }

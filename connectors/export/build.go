@@ -133,8 +133,10 @@ func (b *Builder) Ref(column, prefix string, parts ...string) {
 	switch {
 	case len(ref) > maxRef:
 		b.Fail(column, fmt.Sprintf("makes a reference longer than %d characters", maxRef))
+	case broker.ContainsBSN(ref):
+		b.Fail(column, "holds a number that looks like a BSN (nine digits passing the elfproef); a reference appears in URLs and logs, so it must not: map another column as the reference")
 	case !broker.ValidRef(ref):
-		b.Fail(column, "does not make a valid reference (a reference of nine digits passing the elfproef looks like a BSN; use a prefix)")
+		b.Fail(column, "does not make a valid reference: "+broker.RefRule)
 	default:
 		b.row.Ref = ref
 	}

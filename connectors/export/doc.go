@@ -34,9 +34,12 @@
 //     today, "registered" when the start date is after today, "active"
 //     otherwise (so also when there are no dates).
 //   - References: made from the partner's own number with an adapter
-//     prefix ("lln-", "uwv-", "shv-", "cl-"), so that a number of nine
-//     digits is never mistaken for a BSN, which the broker refuses in a
-//     reference because references appear in URLs. Accents are removed
+//     prefix ("lln-", "uwv-", "shv-", "cl-"). A number that looks like a
+//     BSN (nine digits passing the elfproef, also written 1234.56.782) is
+//     refused as a reference even with a prefix, as the broker refuses it
+//     (broker.ContainsBSN): references appear in URLs and logs, and such
+//     a number may be a BSN. The row is reported; map another column as
+//     the reference, or ask the system for one. Accents are removed
 //     and characters other than ASCII letters, digits, '.', '_', ':' and
 //     '-' become '-'. A reference
 //     is at most 128 characters. A row whose reference contains its own

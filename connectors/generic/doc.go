@@ -52,9 +52,9 @@
 // # Mapping rows
 //
 //   - ref: ref_prefix and the ref columns' values joined with ':', each
-//     with characters a reference cannot hold made '-'. Without a prefix,
-//     a number of nine digits that passes the elfproef is refused as a
-//     reference (it looks like a BSN), so set one.
+//     with characters a reference cannot hold made '-'. A number of nine
+//     digits that passes the elfproef is refused in a reference, with or
+//     without a prefix (it looks like a BSN; broker.ContainsBSN).
 //   - service: with service_values, the value's code and label (and an
 //     unknown value is a bad row); without, the value as a code
 //     ("Huishoudelijke hulp" is "huishoudelijke-hulp") and as the label;

@@ -66,7 +66,7 @@ func TestBadRows(t *testing.T) {
 		{"missing support", "1;999990019;;01-09-2026;;J. Smit;033-2221100", "ondersteuningsvorm", "is empty"},
 		{"support without letters", "1;999990019;***;01-09-2026;;J. Smit;033-2221100", "ondersteuningsvorm", "service code"},
 		{"missing start", "1;999990019;Plusklas;;;J. Smit;033-2221100", "begindatum", "is empty"},
-		{"BSN as pupil number", "999990019;999990019;Plusklas;01-09-2026;;J. Smit;033-2221100", "leerlingnummer", "holds the row's BSN"},
+		{"BSN as pupil number", "999990019;999990019;Plusklas;01-09-2026;;J. Smit;033-2221100", "leerlingnummer", "looks like a BSN"},
 		{"BSN in the phone column", "1;999990019;Plusklas;01-09-2026;;J. Smit;999990019", "telefoon", "holds the row's BSN"},
 		{"shifted columns", "1;999990019;Plusklas; gedrag;01-09-2026;;J. Smit;033-2221100", "", "fields where the header has 7"},
 	} {

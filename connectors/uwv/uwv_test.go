@@ -32,7 +32,7 @@ func TestBadRows(t *testing.T) {
 		{"end before start", `{"uitkeringsnummer":"WW-1","bsn":"999990342","regeling":"WW","ingangsdatum":"2026-03-02","einddatum":"2026-03-01"}`, "einddatum", "is before ingangsdatum"},
 		{"missing ref", `{"bsn":"999990342","regeling":"WW"}`, "uitkeringsnummer", "every row needs its own reference"},
 		{"ref of the wrong type", `{"uitkeringsnummer":{"nr":1},"bsn":"999990342","regeling":"WW"}`, "uitkeringsnummer", "must be text"},
-		{"BSN as benefit number", `{"uitkeringsnummer":"999990342","bsn":"999990342","regeling":"WW"}`, "uitkeringsnummer", "holds the row's BSN"},
+		{"BSN as benefit number", `{"uitkeringsnummer":"999990342","bsn":"999990342","regeling":"WW"}`, "uitkeringsnummer", "looks like a BSN"},
 		{"contact of the wrong type", `{"uitkeringsnummer":"WW-1","bsn":"999990342","regeling":"WW","contact":["x"]}`, "contact", "must be an object"},
 		{"contact phone of the wrong type", `{"uitkeringsnummer":"WW-1","bsn":"999990342","regeling":"WW","contact":{"telefoon":{}}}`, "contact.telefoon", "must be text"},
 		{"not JSON", `{"uitkeringsnummer":"WW-1","bsn":"999990342",`, "", "not valid JSON"},
