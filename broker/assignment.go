@@ -210,4 +210,3 @@ func checkText(field, s string, need bool) error {
 	}
 	return refuseBSNIn(field, s)
 }
-

@@ -148,7 +148,6 @@ func ContainsBSN(s string) bool {
 // space, dot or dash (123456782, 1234.56.782, 123 456 782).
 var digitRun = regexp.MustCompile(`[0-9](?:[ .-]?[0-9])*`)
 
-
 // refuseBSNIn refuses free text in field that holds a BSN (ContainsBSN):
 // texts are stored and travel to other partners, and the broker keeps no
 // BSN in clear anywhere.
