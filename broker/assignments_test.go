@@ -183,7 +183,7 @@ func TestAssignmentLifecycle(t *testing.T) {
 		t.Errorf("audited %v, want %v", actions, want)
 	}
 	// The mother's access report lists them.
-	rep, err := e.svc.SubjectAccess(e.ctx, e.caller("fg", broker.RolePrivacyOfficer, ""), f.bsns["moeder"])
+	rep, err := e.svc.SubjectAccess(e.ctx, e.caller("fg", broker.RolePrivacyOfficer, ""), f.bsns["moeder"], "AVG-test-1")
 	if err != nil {
 		t.Fatal(err)
 	}

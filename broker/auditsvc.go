@@ -3,22 +3,87 @@ package broker
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"io"
 	"slices"
 	"strconv"
 	"time"
 )
 
-// AuditEntries returns up to limit audit entries from seq on. Privacy
-// officers and operators only.
-func (s *Service) AuditEntries(ctx context.Context, c *Caller, from uint64, limit int) ([]AuditEntry, error) {
+// AuditQuery pages through the audit trail.
+type AuditQuery struct {
+	// From is the first sequence number to read (1 for the start).
+	From uint64
+	// Limit bounds the entries read (not only those returned); default
+	// 100, at most 1000.
+	Limit int
+	// Reference names the request a privacy officer's look serves (the
+	// access request's number, say); required of privacy officers.
+	Reference string
+}
+
+// AuditPage is one page of the audit trail as the caller may see it.
+type AuditPage struct {
+	Entries []AuditEntry `json:"entries"`
+	// Next is the sequence number to continue from; 0 at the end of the
+	// trail. A page of a partner's privacy officer may hold fewer entries
+	// than were read (those outside its reach are left out), so follow
+	// Next, not the count.
+	Next uint64 `json:"next,omitempty"`
+}
+
+// AuditEntries returns a page of the audit trail. Operators and the
+// region's privacy office read every entry; another partner's privacy
+// officer reads its own partner's entries and those about the persons its
+// partner serves (officer.go), and names the request its look serves. The
+// look is audited.
+func (s *Service) AuditEntries(ctx context.Context, c *Caller, q AuditQuery) (AuditPage, error) {
 	if err := requireRole(c, RolePrivacyOfficer, RoleOperator); err != nil {
-		return nil, err
+		return AuditPage{}, err
 	}
-	if limit <= 0 || limit > 1000 {
-		limit = 100
+	if err := checkReference(c, q.Reference); err != nil {
+		return AuditPage{}, err
 	}
-	return s.cfg.AuditReader.Entries(ctx, from, limit)
+	if q.Limit <= 0 || q.Limit > 1000 {
+		q.Limit = 100
+	}
+	if q.From == 0 {
+		q.From = 1
+	}
+	read, err := s.cfg.AuditReader.Entries(ctx, q.From, q.Limit)
+	if err != nil {
+		return AuditPage{}, err
+	}
+	page := AuditPage{Entries: make([]AuditEntry, 0, len(read))}
+	if len(read) == q.Limit {
+		page.Next = read[len(read)-1].Seq + 1
+	}
+	sc := scopeOf(c)
+	err = s.cfg.Store.View(func(tx ReadTx) error {
+		for i := range read {
+			ok, err := sc.sees(tx, &read[i])
+			if err != nil {
+				return err
+			}
+			if ok {
+				page.Entries = append(page.Entries, read[i])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return AuditPage{}, err
+	}
+	e := s.auditEntry(c, EventDisclosure, "audit.read")
+	e.Object = "audit"
+	e.Detail = map[string]string{"from": strconv.FormatUint(q.From, 10), "entries": strconv.Itoa(len(page.Entries))}
+	if q.Reference != "" {
+		e.Detail["reference"] = q.Reference
+	}
+	if err := s.record(ctx, e, nil); err != nil {
+		return AuditPage{}, err
+	}
+	return page, nil
 }
 
 // VerifyAudit walks the whole audit chain. Privacy officers and operators
@@ -39,6 +104,10 @@ func (s *Service) VerifyAudit(ctx context.Context, c *Caller) (AuditVerification
 func (s *Service) ExportAudit(ctx context.Context, c *Caller, w io.Writer, from uint64) (int, error) {
 	if err := requireRole(c, RolePrivacyOfficer, RoleOperator); err != nil {
 		return 0, err
+	}
+	// The whole chain is for those who supervise the whole broker.
+	if c.Role == RolePrivacyOfficer && !c.Partner.PrivacyOffice {
+		return 0, fmt.Errorf("%w: the audit export is for the region's privacy office and the operator; a partner's privacy officer reads its own reach with audit list", ErrForbidden)
 	}
 	if err := s.requireVerified(ctx, c, "audit.export", "audit"); err != nil {
 		return 0, err
@@ -83,22 +152,37 @@ type SubjectAccessRow struct {
 	Shown []Disclosure `json:"shown,omitempty"`
 }
 
-// SubjectAccess reports every audited event about the person with this BSN.
-// Privacy officers only; the request itself is audited.
-func (s *Service) SubjectAccess(ctx context.Context, c *Caller, bsn string) (SubjectAccessReport, error) {
+// SubjectAccess reports every audited event about the person with this BSN,
+// for the access request named by reference. Privacy officers only: the
+// region's privacy office for anyone, a partner's privacy officer for the
+// persons its partner serves (to it, anyone else has an empty report, as
+// a person the broker never saw). The request itself is audited.
+func (s *Service) SubjectAccess(ctx context.Context, c *Caller, bsn, reference string) (SubjectAccessReport, error) {
 	if err := requireRole(c, RolePrivacyOfficer); err != nil {
 		return SubjectAccessReport{}, err
 	}
 	if err := s.requireVerified(ctx, c, "audit.subject-access", "audit"); err != nil {
 		return SubjectAccessReport{}, err
 	}
+	if err := checkReference(c, reference); err != nil {
+		return SubjectAccessReport{}, err
+	}
 	p, err := s.pseudonym("bsn", bsn)
 	if err != nil {
 		return SubjectAccessReport{}, err
 	}
-	entries, err := s.cfg.AuditReader.BySubject(ctx, p)
-	if err != nil {
+	var inReach bool
+	if err := s.cfg.Store.View(func(tx ReadTx) error {
+		inReach, err = scopeOf(c).servesPerson(tx, p)
+		return err
+	}); err != nil {
 		return SubjectAccessReport{}, err
+	}
+	var entries []AuditEntry
+	if inReach {
+		if entries, err = s.cfg.AuditReader.BySubject(ctx, p); err != nil {
+			return SubjectAccessReport{}, err
+		}
 	}
 	rep := SubjectAccessReport{GeneratedAt: s.now(), Broker: s.cfg.ID, Events: []SubjectAccessRow{}}
 	for _, e := range entries {
@@ -120,6 +204,7 @@ func (s *Service) SubjectAccess(ctx context.Context, c *Caller, bsn string) (Sub
 	slices.SortFunc(rep.Events, func(a, b SubjectAccessRow) int { return cmp.Compare(a.Seq, b.Seq) })
 	e := s.auditEntry(c, EventDisclosure, "audit.subject-access")
 	e.Subjects = []Pseudonym{p}
+	e.Detail = map[string]string{"reference": reference, "events": strconv.Itoa(len(rep.Events))}
 	if err := s.record(ctx, e, nil); err != nil {
 		return SubjectAccessReport{}, err
 	}

@@ -103,10 +103,13 @@ func (s *Service) RecordConsent(ctx context.Context, c *Caller, bsn string, in C
 
 // Consents lists the consents of the person with this BSN, withdrawn and
 // expired ones included and marked. The listing is a disclosure and is
-// audited.
-func (s *Service) Consents(ctx context.Context, c *Caller, bsn string) (ConsentList, error) {
+// audited; a privacy officer names the request it serves (reference).
+func (s *Service) Consents(ctx context.Context, c *Caller, bsn, reference string) (ConsentList, error) {
 	p, err := s.pseudonym("bsn", bsn)
 	if err != nil {
+		return ConsentList{}, err
+	}
+	if err := checkReference(c, reference); err != nil {
 		return ConsentList{}, err
 	}
 	dec := &DecisionInput{Action: ActionConsentRead, Purpose: c.Purpose, Caller: callerFacts(c)}
@@ -132,6 +135,9 @@ func (s *Service) Consents(ctx context.Context, c *Caller, bsn string) (ConsentL
 	e := s.auditEntry(c, EventDisclosure, ActionConsentRead)
 	e.Object, e.Subjects = "consents", []Pseudonym{p}
 	e.Detail = map[string]string{"count": fmt.Sprint(len(cs))}
+	if reference != "" {
+		e.Detail["reference"] = reference
+	}
 	if err := s.commit(ctx, e, d, nil); err != nil {
 		return ConsentList{}, err
 	}
@@ -208,17 +214,20 @@ func (s *Service) personContext(c *Caller, p Pseudonym, in *DecisionInput) error
 		// Consent is asked for and recorded in the household's
 		// conversation: a partner that serves a member of the person's
 		// household (in a municipality it serves) stands in relation to
-		// the person too.
+		// the person too. A privacy officer's reach is the persons its
+		// partner serves themselves (officer.go).
 		subjects := []Pseudonym{p}
 		if len(mine) > 0 {
 			slices.SortFunc(mine, func(a, b Household) int { return strings.Compare(a.Ref(), b.Ref()) })
 			in.Household = householdFacts(&mine[0])
 			in.Municipality = s.municipalityFacts(mine[0].Municipality)
-			for i := range mine {
-				subjects = append(subjects, memberSubjects(&mine[i])...)
+			if c.Role != RolePrivacyOfficer {
+				for i := range mine {
+					subjects = append(subjects, memberSubjects(&mine[i])...)
+				}
+				slices.Sort(subjects)
+				subjects = slices.Compact(subjects)
 			}
-			slices.Sort(subjects)
-			subjects = slices.Compact(subjects)
 		}
 		in.Relations, err = s.relations(tx, relationFacts{c: c, households: mine, subjects: subjects})
 		return err

@@ -108,7 +108,7 @@ func TestHouseholdMembershipChangesAreAudited(t *testing.T) {
 	}
 	// Each of the three finds the change in their own access report.
 	for _, b := range []string{moeder, vader, kind} {
-		rep, err := e.svc.SubjectAccess(e.ctx, e.caller("fg", broker.RolePrivacyOfficer, ""), b)
+		rep, err := e.svc.SubjectAccess(e.ctx, e.caller("fg", broker.RolePrivacyOfficer, ""), b, "AVG-test-1")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -118,7 +118,7 @@ var invPartners = []broker.Partner{
 	{ID: "cjg-b", Name: "CJG B", Sector: broker.SectorYouth, Municipalities: []string{"gem-b"},
 		Roles: []broker.Role{broker.RoleConnector, broker.RoleProfessional}, Level: 2, Covenant: "2026-1"},
 	{ID: "fg", Name: "Privacy office", Sector: broker.SectorOther, Municipalities: []string{"gem-a"},
-		Roles: []broker.Role{broker.RolePrivacyOfficer}, Level: 2, Covenant: "2026-1"},
+		Roles: []broker.Role{broker.RolePrivacyOfficer}, Level: 2, Covenant: "2026-1", PrivacyOffice: true},
 }
 
 // newInvEnv starts a broker with the region registered. When the test

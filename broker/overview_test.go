@@ -130,7 +130,7 @@ func TestOverviewIsOneAuditedPolicyQuestion(t *testing.T) {
 		}
 	}
 	// The mother's access report shows the one involvement of hers shown.
-	rep, err := e.svc.SubjectAccess(e.ctx, e.caller("fg", broker.RolePrivacyOfficer, ""), f.bsns["moeder"])
+	rep, err := e.svc.SubjectAccess(e.ctx, e.caller("fg", broker.RolePrivacyOfficer, ""), f.bsns["moeder"], "AVG-test-1")
 	if err != nil {
 		t.Fatal(err)
 	}

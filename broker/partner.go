@@ -88,16 +88,18 @@ type Partner struct {
 	// request of this partner over a connection whose certificate names
 	// none of them is refused. Empty: any certificate of the region's PKI.
 	ClientCerts []string `json:"client_certs,omitempty"`
+	// PrivacyOffice marks the region's privacy office: its privacy officers
+	// supervise the whole broker (every audit entry, consent and access
+	// report). Other partners' privacy officers see the persons their own
+	// partner serves (officer.go).
+	PrivacyOffice bool `json:"privacy_office,omitempty"`
 	// Persons are the partner's person-bound keys: each binds a JWKS to one
 	// person and the roles that person holds. A token signed with one acts
 	// as that person (a verified person); a token signed with a key of JWKS
 	// is an organisation key, whose sub is only asserted.
-	Persons []PersonKey `json:"persons,omitempty"`
-	// Login, when set, lets the partner's persons log in to the console
-	// through the organisation's own OpenID Connect provider.
-	Login     *LoginConfig `json:"login,omitempty"`
-	CreatedAt time.Time    `json:"created_at"`
-	UpdatedAt time.Time    `json:"updated_at"`
+	Persons   []PersonKey `json:"persons,omitempty"`
+	CreatedAt time.Time   `json:"created_at"`
+	UpdatedAt time.Time   `json:"updated_at"`
 	// Revision counts changes; keys and caches key on it.
 	Revision uint64 `json:"revision"`
 }
@@ -180,12 +182,6 @@ func (p *Partner) Validate() error {
 	}
 	for i := range p.Persons {
 		if err := p.Persons[i].validate(p); err != nil {
-			return err
-		}
-	}
-	if p.Login != nil {
-		lc := *p.Login // a copy: Validate must not change a published value
-		if err := lc.normalize(p); err != nil {
 			return err
 		}
 	}

@@ -95,7 +95,6 @@ func (s *Service) RegisterPartner(ctx context.Context, c *Caller, p Partner) (Pa
 		return Partner{}, err
 	}
 	p.Persons = nil // person keys are bound one by one (PutPersonKey)
-	p.Login = nil   // and a login configuration with SetLoginConfig
 	return s.putPartner(ctx, c, p, true)
 }
 
@@ -114,7 +113,6 @@ func (s *Service) UpdatePartner(ctx context.Context, c *Caller, p Partner) (Part
 		return Partner{}, err
 	}
 	p.JWKS, p.Status, p.CreatedAt, p.Persons = old.JWKS, old.Status, old.CreatedAt, old.Persons
-	p.Login = old.Login // changed with SetLoginConfig only
 	return s.putPartner(ctx, c, p, false)
 }
 
@@ -235,6 +233,9 @@ func (s *Service) putPartnerLocked(ctx context.Context, c *Caller, p Partner, cr
 	e.Detail = map[string]string{"status": string(p.Status), "level": strconv.Itoa(p.Level), "sector": string(p.Sector)}
 	if detail != nil {
 		e.Detail = detail
+	if p.PrivacyOffice {
+		e.Detail["privacy_office"] = "true"
+	}
 	}
 	var out Partner
 	err := s.record(ctx, e, func(tx Tx) error {

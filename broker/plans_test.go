@@ -211,7 +211,7 @@ func TestPlanVersionsAndParticipants(t *testing.T) {
 	if !slices.Equal(actions, want) {
 		t.Errorf("audited %v\nwant    %v", actions, want)
 	}
-	rep, err := e.svc.SubjectAccess(e.ctx, e.caller("fg", broker.RolePrivacyOfficer, ""), f.bsns["moeder"])
+	rep, err := e.svc.SubjectAccess(e.ctx, e.caller("fg", broker.RolePrivacyOfficer, ""), f.bsns["moeder"], "AVG-test-1")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -103,7 +103,7 @@ func TestEveryActionFollowsItsPurposeRule(t *testing.T) {
 			return err
 		},
 		broker.ActionConsentRead: func(p string) error {
-			_, err := e.svc.Consents(e.ctx, e.professional("cjg", p), f.bsns["moeder"])
+			_, err := e.svc.Consents(e.ctx, e.professional("cjg", p), f.bsns["moeder"], "")
 			return err
 		},
 		broker.ActionConsentWithdraw: func(p string) error {

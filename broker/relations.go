@@ -27,8 +27,11 @@ const (
 	RelationAssignment = "assignment"
 	// RelationMunicipality: the person is a member of a household in, or
 	// served by a partner of, a municipality the caller's partner serves.
-	// Privacy officers answer access requests on this relation.
 	RelationMunicipality = "municipality"
+	// RelationPrivacyOffice: the caller is a privacy officer of the
+	// region's privacy office (Partner.PrivacyOffice), which supervises
+	// the whole broker.
+	RelationPrivacyOffice = "privacy-office"
 )
 
 // relationFacts gathers what establishes a caller's relations.
@@ -43,6 +46,9 @@ type relationFacts struct {
 // relations returns the caller's relations, sorted, from the records in tx.
 func (s *Service) relations(tx ReadTx, f relationFacts) ([]string, error) {
 	set := map[string]bool{}
+	if f.c.Role == RolePrivacyOfficer && f.c.Partner.PrivacyOffice {
+		set[RelationPrivacyOffice] = true
+	}
 	for i := range f.households {
 		if f.households[i].Coordinator.Partner == f.c.Partner.ID {
 			set[RelationCoordinator] = true

@@ -66,7 +66,8 @@ var vocabulary = func() map[string]*ast.Term {
 	}
 	add(broker.GivenByValues...)
 	add("active", "ended", "parent", "child", "other")
-	add(broker.RelationCoordinator, broker.RelationInvolvement, broker.RelationAssignment, broker.RelationMunicipality)
+	add(broker.RelationCoordinator, broker.RelationInvolvement, broker.RelationAssignment, broker.RelationMunicipality,
+		broker.RelationPrivacyOffice)
 	add(broker.ActionHouseholdOverview, broker.ActionPersonOverview, broker.ActionHouseholdWrite,
 		broker.ActionInvolvementWrite, broker.ActionConsentRecord, broker.ActionConsentRead,
 		broker.ActionConsentWithdraw, broker.ActionMatchSignal, broker.ActionAssignmentGive,

@@ -37,7 +37,7 @@ type Broker interface {
 	ExportAudit(ctx context.Context, c *broker.Caller, w io.Writer, from uint64) (int, error)
 
 	RecordConsent(ctx context.Context, c *broker.Caller, bsn string, in broker.Consent) (broker.ConsentView, error)
-	Consents(ctx context.Context, c *broker.Caller, bsn string) (broker.ConsentList, error)
+	Consents(ctx context.Context, c *broker.Caller, bsn, reference string) (broker.ConsentList, error)
 	WithdrawConsent(ctx context.Context, c *broker.Caller, id, reason string) (broker.ConsentView, error)
 
 	PushPolicy(ctx context.Context, c *broker.Caller, bundle []byte, note string) (broker.PolicyVersion, error)
@@ -59,7 +59,7 @@ type Broker interface {
 	Inbox(ctx context.Context, c *broker.Caller, after uint64, limit int, wait time.Duration) (broker.InboxPage, error)
 	AckInbox(ctx context.Context, c *broker.Caller, id string) (broker.InboxView, error)
 
-	AuditEntries(ctx context.Context, c *broker.Caller, from uint64, limit int) ([]broker.AuditEntry, error)
+	AuditEntries(ctx context.Context, c *broker.Caller, q broker.AuditQuery) (broker.AuditPage, error)
 	VerifyAudit(ctx context.Context, c *broker.Caller) (broker.AuditVerification, error)
-	SubjectAccess(ctx context.Context, c *broker.Caller, bsn string) (broker.SubjectAccessReport, error)
+	SubjectAccess(ctx context.Context, c *broker.Caller, bsn, reference string) (broker.SubjectAccessReport, error)
 }

@@ -22,6 +22,14 @@ type ConsentRequest struct {
 	ValidUntil string          `json:"valid_until,omitempty"`
 }
 
+// LookupRequest names one person by BSN (in a body, never in a URL) and
+// the request the look serves: a privacy officer names the access
+// request, complaint or investigation (for example AVG-2026-0142).
+type LookupRequest struct {
+	BSN       string `json:"bsn"`
+	Reference string `json:"reference,omitempty"`
+}
+
 // PersonRequest names one person by BSN, in a body, never in a URL.
 type PersonRequest struct {
 	BSN string `json:"bsn"`
@@ -41,12 +49,12 @@ func (a *api) recordConsent(w http.ResponseWriter, r *http.Request, c *broker.Ca
 }
 
 func (a *api) searchConsents(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
-	var req PersonRequest
+	var req LookupRequest
 	if err := decodeStrict(body, &req); err != nil {
 		a.writeProblem(w, r, err)
 		return
 	}
-	list, err := a.b.Consents(r.Context(), c, req.BSN)
+	list, err := a.b.Consents(r.Context(), c, req.BSN, req.Reference)
 	a.reply(w, r, http.StatusOK, list, err)
 }
 
@@ -193,8 +201,9 @@ func (a *api) auditEntries(w http.ResponseWriter, r *http.Request, c *broker.Cal
 		a.writeProblem(w, r, err)
 		return
 	}
-	es, err := a.b.AuditEntries(r.Context(), c, uint64(from), limit)
-	a.reply(w, r, http.StatusOK, map[string]any{"entries": es}, err)
+	page, err := a.b.AuditEntries(r.Context(), c, broker.AuditQuery{From: uint64(from), Limit: limit,
+		Reference: r.URL.Query().Get("reference")})
+	a.reply(w, r, http.StatusOK, page, err)
 }
 
 func (a *api) verifyAudit(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
@@ -203,11 +212,11 @@ func (a *api) verifyAudit(w http.ResponseWriter, r *http.Request, c *broker.Call
 }
 
 func (a *api) subjectAccess(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
-	var req PersonRequest
+	var req LookupRequest
 	if err := decodeStrict(body, &req); err != nil {
 		a.writeProblem(w, r, err)
 		return
 	}
-	rep, err := a.b.SubjectAccess(r.Context(), c, req.BSN)
+	rep, err := a.b.SubjectAccess(r.Context(), c, req.BSN, req.Reference)
 	a.reply(w, r, http.StatusOK, rep, err)
 }

@@ -159,11 +159,14 @@ type PartnerRequest struct {
 	JWKS           json.RawMessage `json:"jwks,omitempty"`
 	Webhook        string          `json:"webhook,omitempty"`
 	ClientCerts    []string        `json:"client_certs,omitempty"`
+	// PrivacyOffice registers the region's privacy office.
+	PrivacyOffice bool `json:"privacy_office,omitempty"`
 }
 
 func (p PartnerRequest) partner() broker.Partner {
 	return broker.Partner{ID: p.ID, Name: p.Name, Sector: p.Sector, Municipalities: p.Municipalities,
-		Roles: p.Roles, Level: p.Level, Covenant: p.Covenant, JWKS: p.JWKS, Webhook: p.Webhook, ClientCerts: p.ClientCerts}
+		Roles: p.Roles, Level: p.Level, Covenant: p.Covenant, JWKS: p.JWKS, Webhook: p.Webhook, ClientCerts: p.ClientCerts,
+		PrivacyOffice: p.PrivacyOffice}
 }
 
 func (a *api) registerPartner(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {

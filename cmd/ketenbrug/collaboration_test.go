@@ -65,6 +65,9 @@ func newRegion(t *testing.T, tb *testBroker, level int, hooks map[string]string)
 		if hooks[p.id] != "" {
 			req["webhook"] = hooks[p.id]
 		}
+		if p.id == "fg-c" {
+			req["privacy_office"] = true
+		}
 		var out broker.Partner
 		if err := tb.operator.JSON(ctx, http.MethodPost, "/v1/partners", "", req, &out); err != nil {
 			t.Fatalf("registering %s: %v", p.id, err)
@@ -277,7 +280,7 @@ func TestAssignmentsOverHTTP(t *testing.T) {
 		t.Errorf("audit trail %v, want %v", audited, want)
 	}
 	var rep broker.SubjectAccessReport
-	if err := r.fg.JSON(context.Background(), http.MethodPost, "/v1/audit/subject-access", "", map[string]string{"bsn": r.bsns["kind"]}, &rep); err != nil {
+	if err := r.fg.JSON(context.Background(), http.MethodPost, "/v1/audit/subject-access", "", map[string]string{"bsn": r.bsns["kind"], "reference": "AVG-2026-3"}, &rep); err != nil {
 		t.Fatal(err)
 	}
 	var reported []string

@@ -261,7 +261,7 @@ func (l *collabLedger) readAudit(t *testing.T, fg *connectors.Client, round int)
 		var page struct {
 			Entries []broker.AuditEntry `json:"entries"`
 		}
-		if err := fg.JSON(context.Background(), http.MethodGet, fmt.Sprintf("/v1/audit?from=%d&limit=1000", from), "", nil, &page); err != nil {
+		if err := fg.JSON(context.Background(), http.MethodGet, fmt.Sprintf("/v1/audit?from=%d&limit=1000&reference=crash-check", from), "", nil, &page); err != nil {
 			t.Fatalf("round %d: reading the audit trail: %v", round, err)
 		}
 		for _, e := range page.Entries {

@@ -273,7 +273,7 @@ func verifyLedger(t *testing.T, p *crashParties, l *crashLedger, round int) int 
 	present := map[string]bool{}
 	for bi, bsn := range p.bsns {
 		var list broker.ConsentList
-		if err := p.fg.JSON(ctx, http.MethodPost, "/v1/consents/search", crashPurpose, map[string]string{"bsn": bsn}, &list); err != nil {
+		if err := p.fg.JSON(ctx, http.MethodPost, "/v1/consents/search", crashPurpose, map[string]string{"bsn": bsn, "reference": "crash-check"}, &list); err != nil {
 			t.Fatalf("round %d: searching consents: %v", round, err)
 		}
 		for _, c := range list.Consents {
@@ -363,7 +363,8 @@ func (b *childBroker) setupParties() *crashParties {
 			t.Fatal(err)
 		}
 		req := map[string]any{"id": id, "name": "Crash " + id, "sector": sector, "roles": []broker.Role{role},
-			"level": level, "municipalities": []string{municipality}, "covenant": "2026-1", "jwks": json.RawMessage(pub)}
+			"level": level, "municipalities": []string{municipality}, "covenant": "2026-1", "jwks": json.RawMessage(pub),
+			"privacy_office": role == broker.RolePrivacyOfficer}
 		if err := opc.JSON(context.Background(), http.MethodPost, "/v1/partners", "", req, nil); err != nil {
 			t.Fatalf("registering %s: %v", id, err)
 		}

@@ -233,6 +233,9 @@ func (d *demo) run(ctx context.Context) error {
 		}
 		req := map[string]any{"id": r.id, "name": r.title, "sector": r.sector, "roles": r.roles, "level": r.level,
 			"municipalities": r.munis, "covenant": "2026-1", "jwks": jwks}
+		if r.id == "fg-regio" {
+			req["privacy_office"] = true // the region's privacy office supervises the whole broker
+		}
 		if err := op.JSON(ctx, http.MethodPost, "/v1/partners", "", req, nil); err != nil {
 			return fmt.Errorf("registering %s: %w", r.id, err)
 		}
@@ -375,7 +378,7 @@ func (d *demo) auditTrail(ctx context.Context, resident string) error {
 	var list struct {
 		Entries []broker.AuditEntry `json:"entries"`
 	}
-	if err := d.client["fg-ben"].JSON(ctx, http.MethodGet, "/v1/audit?from=1&limit=1000", "", nil, &list); err != nil {
+	if err := d.client["fg-ben"].JSON(ctx, http.MethodGet, "/v1/audit?from=1&limit=1000&reference=AVG-2026-0142", "", nil, &list); err != nil {
 		return err
 	}
 	counts := map[string]int{}
@@ -385,7 +388,7 @@ func (d *demo) auditTrail(ctx context.Context, resident string) error {
 	d.say("The audit trail holds %d entries (%s); each names partner, person, role, action, purpose, decision and policy version — never a BSN.",
 		len(list.Entries), formatCounts(counts))
 	var rep broker.SubjectAccessReport
-	if err := d.client["fg-ben"].JSON(ctx, http.MethodPost, "/v1/audit/subject-access", "", map[string]string{"bsn": resident}, &rep); err != nil {
+	if err := d.client["fg-ben"].JSON(ctx, http.MethodPost, "/v1/audit/subject-access", "", map[string]string{"bsn": resident, "reference": "AVG-2026-0142"}, &rep); err != nil {
 		return err
 	}
 	d.say("The mother asks who looked at her data (inzage); the report lists %d events:", len(rep.Events))

@@ -537,6 +537,10 @@ func (tb *testBroker) register(t testing.TB, id string, sector broker.Sector, ro
 	t.Helper()
 	req := map[string]any{"id": id, "name": "Test partner " + id, "sector": sector, "roles": roles, "level": 2,
 		"municipalities": []string{"gem-test"}, "covenant": "2026-1", "jwks": jwksOf(t, keys...)}
+	// By the tests' convention, fg-regio is the region's privacy office.
+	if id == "fg-regio" {
+		req["privacy_office"] = true
+	}
 	var p broker.Partner
 	if err := tb.operator.JSON(context.Background(), http.MethodPost, "/v1/partners", "", req, &p); err != nil {
 		t.Fatalf("registering %s: %v", id, err)

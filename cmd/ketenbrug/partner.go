@@ -107,6 +107,7 @@ func newPartnerCommand() *cobra.Command {
 		id, name, sector, roles, covenant, jwks, webhook string
 		level                                            int
 		municipalities, clientCerts                      []string
+		privacyOffice                                    bool
 	}
 	add := clientCommand("add", "Register a partner or municipality with its public JWKS", cobra.NoArgs,
 		func(cmd *cobra.Command) {
@@ -121,6 +122,7 @@ func newPartnerCommand() *cobra.Command {
 			f.StringVar(&p.jwks, "jwks", "", "file with the partner's public JWKS")
 			f.StringVar(&p.webhook, "webhook", "", "URL that receives inbox items (level 3)")
 			f.StringSliceVar(&p.clientCerts, "client-cert-id", nil, "with mutual TLS: the subject serial number (PKIoverheid: OIN) or organisation name the partner's client certificates carry (repeatable)")
+			f.BoolVar(&p.privacyOffice, "privacy-office", false, "the region's privacy office: its privacy officers see the whole audit trail, every consent and access report (others see the persons their own partner serves)")
 		},
 		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
 			jwks, err := readJWKS(p.jwks)
@@ -134,6 +136,9 @@ func newPartnerCommand() *cobra.Command {
 			}
 			if len(p.clientCerts) > 0 {
 				req["client_certs"] = p.clientCerts
+			}
+			if p.privacyOffice {
+				req["privacy_office"] = true
 			}
 			var out broker.Partner
 			if err := c.JSON(cmd.Context(), http.MethodPost, "/v1/partners", "", req, &out); err != nil {

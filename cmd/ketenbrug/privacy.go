@@ -52,11 +52,12 @@ func newConsentCommand() *cobra.Command {
 			fmt.Fprintf(cmd.OutOrStdout(), "recorded consent %s for %s (%s), valid from %s\n", out.ID, out.Purpose, out.State, out.ValidFrom)
 			return nil
 		})
-	var listBSN, listPurpose string
+	var listBSN, listPurpose, listRef string
 	list := clientCommand("list", "List a resident's consents, withdrawn and expired ones included", cobra.NoArgs,
 		func(cmd *cobra.Command) {
 			cmd.Flags().StringVar(&listBSN, "bsn-file", "", "file holding the BSN ('-' for standard input)")
 			cmd.Flags().StringVar(&listPurpose, "purpose", "integrale-ondersteuning", "purpose of this look-up")
+			cmd.Flags().StringVar(&listRef, referenceFlag, "", referenceHelp)
 		},
 		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
 			bsn, err := readBSN(cmd, listBSN)
@@ -64,7 +65,11 @@ func newConsentCommand() *cobra.Command {
 				return err
 			}
 			var out broker.ConsentList
-			if err := c.JSON(cmd.Context(), http.MethodPost, "/v1/consents/search", listPurpose, map[string]string{"bsn": bsn}, &out); err != nil {
+			req := map[string]string{"bsn": bsn}
+			if listRef != "" {
+				req["reference"] = listRef
+			}
+			if err := c.JSON(cmd.Context(), http.MethodPost, "/v1/consents/search", listPurpose, req, &out); err != nil {
 				return err
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
@@ -88,6 +93,12 @@ func newConsentCommand() *cobra.Command {
 	cmd.AddCommand(record, list, withdraw)
 	return cmd
 }
+
+// The request reference a privacy officer's look names.
+const (
+	referenceFlag = "reference"
+	referenceHelp = "the request this look serves, such as the access request's number (required of privacy officers; recorded in the audit trail)"
+)
 
 func scope(c broker.Consent) string {
 	if c.AllSectors {
@@ -255,19 +266,26 @@ func newAuditCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "audit", Short: "Read and verify the audit trail; answer a resident's access request"}
 	var from uint64
 	var limit int
-	list := clientCommand("list", "List audit entries", cobra.NoArgs,
+	var listRef string
+	list := clientCommand("list", "List audit entries (a partner's privacy officer: those of its own reach)", cobra.NoArgs,
 		func(cmd *cobra.Command) {
 			cmd.Flags().Uint64Var(&from, "from", 1, "first sequence number")
-			cmd.Flags().IntVar(&limit, "limit", 50, "number of entries (at most 1000)")
+			cmd.Flags().IntVar(&limit, "limit", 50, "number of entries to read (at most 1000)")
+			cmd.Flags().StringVar(&listRef, referenceFlag, "", referenceHelp)
 		},
 		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
-			var out struct {
-				Entries []broker.AuditEntry `json:"entries"`
+			q := url.Values{"from": {fmt.Sprint(from)}, "limit": {fmt.Sprint(limit)}}
+			if listRef != "" {
+				q.Set("reference", listRef)
 			}
-			if err := c.JSON(cmd.Context(), http.MethodGet, fmt.Sprintf("/v1/audit?from=%d&limit=%d", from, limit), "", nil, &out); err != nil {
+			var out broker.AuditPage
+			if err := c.JSON(cmd.Context(), http.MethodGet, "/v1/audit?"+q.Encode(), "", nil, &out); err != nil {
 				return err
 			}
 			printAudit(cmd.OutOrStdout(), out.Entries)
+			if out.Next != 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "more: --from %d\n", out.Next)
+			}
 			return nil
 		})
 	verify := clientCommand("verify", "Walk the whole hash chain and report any edited, removed, inserted or reordered entry", cobra.NoArgs, nil,
@@ -285,10 +303,11 @@ func newAuditCommand() *cobra.Command {
 			}
 			return fmt.Errorf("audit chain broken: %d problems", len(rep.Problems))
 		})
-	var bsnFile, format string
+	var bsnFile, format, sarRef string
 	sar := clientCommand("subject-access", "Report every disclosure and denial about one resident (inzage); BSN from --bsn-file, standard input or a prompt", cobra.NoArgs,
 		func(cmd *cobra.Command) {
 			cmd.Flags().StringVar(&bsnFile, "bsn-file", "", "file holding the BSN ('-' for standard input)")
+			cmd.Flags().StringVar(&sarRef, referenceFlag, "", referenceHelp)
 			cmd.Flags().StringVar(&format, "format", "text", "text (a report for the resident) or json")
 		},
 		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
@@ -297,7 +316,7 @@ func newAuditCommand() *cobra.Command {
 				return err
 			}
 			var rep broker.SubjectAccessReport
-			if err := c.JSON(cmd.Context(), http.MethodPost, "/v1/audit/subject-access", "", map[string]string{"bsn": bsn}, &rep); err != nil {
+			if err := c.JSON(cmd.Context(), http.MethodPost, "/v1/audit/subject-access", "", map[string]string{"bsn": bsn, "reference": sarRef}, &rep); err != nil {
 				return err
 			}
 			if format == "json" {

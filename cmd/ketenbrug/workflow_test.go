@@ -102,7 +102,7 @@ func TestConsentsPoliciesAudit(t *testing.T) {
 	list := func(t *testing.T, bsn string) broker.ConsentList {
 		t.Helper()
 		var l broker.ConsentList
-		if err := ben.JSON(ctx, http.MethodPost, "/v1/consents/search", purpose, map[string]string{"bsn": bsn}, &l); err != nil {
+		if err := ben.JSON(ctx, http.MethodPost, "/v1/consents/search", purpose, map[string]string{"bsn": bsn, "reference": "AVG-2026-7"}, &l); err != nil {
 			t.Fatal(err)
 		}
 		return l
@@ -258,7 +258,7 @@ func TestConsentsPoliciesAudit(t *testing.T) {
 		in := broker.DecisionInput{Action: broker.ActionConsentRead, Purpose: purpose,
 			Caller: broker.CallerFacts{Partner: "fg-regio", Sector: broker.SectorMunicipality, Role: broker.RolePrivacyOfficer,
 				Sub: "ben.visser", Level: 2, Covenant: "2026-1", Municipalities: []string{"gem-test"}},
-			Relations: []string{broker.RelationMunicipality}}
+			Relations: []string{broker.RelationPrivacyOffice}}
 		var x broker.Explanation
 		if err := ben.JSON(ctx, http.MethodPost, "/v1/policies/explain", "", in, &x); err != nil {
 			t.Fatal(err)
@@ -285,7 +285,7 @@ func TestConsentsPoliciesAudit(t *testing.T) {
 	})
 
 	t.Run("audit entries", func(t *testing.T) {
-		resp, err := ben.Do(ctx, connectors.Request{Method: http.MethodGet, Path: "/v1/audit?from=1&limit=1000"})
+		resp, err := ben.Do(ctx, connectors.Request{Method: http.MethodGet, Path: "/v1/audit?from=1&limit=1000&reference=AVG-2026-7"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -329,7 +329,7 @@ func TestConsentsPoliciesAudit(t *testing.T) {
 	t.Run("subject access", func(t *testing.T) {
 		access := func(bsn string) []string {
 			var rep broker.SubjectAccessReport
-			if err := ben.JSON(ctx, http.MethodPost, "/v1/audit/subject-access", "", map[string]string{"bsn": bsn}, &rep); err != nil {
+			if err := ben.JSON(ctx, http.MethodPost, "/v1/audit/subject-access", "", map[string]string{"bsn": bsn, "reference": "AVG-2026-7"}, &rep); err != nil {
 				t.Fatal(err)
 			}
 			if rep.Broker != testBrokerID {
@@ -358,7 +358,7 @@ func TestConsentsPoliciesAudit(t *testing.T) {
 		if pe := problemOf(t, cjg.JSON(ctx, http.MethodPost, "/v1/audit/subject-access", "", map[string]string{"bsn": mother}, nil)); pe.Status != http.StatusForbidden {
 			t.Errorf("a professional asked for a subject access report: %v", pe)
 		}
-		if pe := problemOf(t, ben.JSON(ctx, http.MethodPost, "/v1/audit/subject-access", "", map[string]string{"bsn": invalidBSN}, nil)); pe.Field != "bsn" {
+		if pe := problemOf(t, ben.JSON(ctx, http.MethodPost, "/v1/audit/subject-access", "", map[string]string{"bsn": invalidBSN, "reference": "AVG-2026-7"}, nil)); pe.Field != "bsn" {
 			t.Errorf("invalid BSN: %v", pe)
 		}
 	})

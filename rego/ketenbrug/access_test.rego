@@ -451,13 +451,17 @@ test_consent_read_without_relation_denied if {
 	d.reasons == ["no_relation"]
 }
 
-test_consent_read_on_municipality_relation_only_for_privacy_officers if {
+# The region's privacy office reads any person's consents; another
+# partner's privacy officer only those of the persons its partner serves.
+test_privacy_officer_reach_over_consents if {
 	fg := object.union(professional, {"role": "privacy-officer", "sector": "other", "partner": "fg-regio"})
-	x := object.union(simple("consent.read", "", fg), {"relations": ["municipality"]})
-	allowed(ketenbrug.decision) with input as x
-	y := object.union(simple("consent.read", "integrale-ondersteuning", professional), {"relations": ["municipality"]})
-	d := ketenbrug.decision with input as y
+	allowed(ketenbrug.decision) with input as object.union(simple("consent.read", "", fg), {"relations": ["privacy-office"]})
+	allowed(ketenbrug.decision) with input as object.union(simple("consent.read", "", fg), {"relations": ["involvement"]})
+	d := ketenbrug.decision with input as object.union(simple("consent.read", "", fg), {"relations": ["municipality"]})
 	d.reasons == ["no_relation"]
+	y := object.union(simple("consent.read", "integrale-ondersteuning", professional), {"relations": ["privacy-office"]})
+	e := ketenbrug.decision with input as y
+	e.reasons == ["no_relation"]
 }
 
 test_consent_withdraw_without_relation_denied if {
