@@ -97,9 +97,12 @@ type Partner struct {
 	// person and the roles that person holds. A token signed with one acts
 	// as that person (a verified person); a token signed with a key of JWKS
 	// is an organisation key, whose sub is only asserted.
-	Persons   []PersonKey `json:"persons,omitempty"`
-	CreatedAt time.Time   `json:"created_at"`
-	UpdatedAt time.Time   `json:"updated_at"`
+	Persons []PersonKey `json:"persons,omitempty"`
+	// Login, when set, lets the partner's persons log in to the console
+	// through the organisation's own OpenID Connect provider.
+	Login     *LoginConfig `json:"login,omitempty"`
+	CreatedAt time.Time    `json:"created_at"`
+	UpdatedAt time.Time    `json:"updated_at"`
 	// Revision counts changes; keys and caches key on it.
 	Revision uint64 `json:"revision"`
 }
@@ -182,6 +185,12 @@ func (p *Partner) Validate() error {
 	}
 	for i := range p.Persons {
 		if err := p.Persons[i].validate(p); err != nil {
+			return err
+		}
+	}
+	if p.Login != nil {
+		lc := *p.Login // a copy: Validate must not change a published value
+		if err := lc.normalize(p); err != nil {
 			return err
 		}
 	}

@@ -95,6 +95,7 @@ func (s *Service) RegisterPartner(ctx context.Context, c *Caller, p Partner) (Pa
 		return Partner{}, err
 	}
 	p.Persons = nil // person keys are bound one by one (PutPersonKey)
+	p.Login = nil   // and a login configuration with SetLoginConfig
 	return s.putPartner(ctx, c, p, true)
 }
 
@@ -113,6 +114,7 @@ func (s *Service) UpdatePartner(ctx context.Context, c *Caller, p Partner) (Part
 		return Partner{}, err
 	}
 	p.JWKS, p.Status, p.CreatedAt, p.Persons = old.JWKS, old.Status, old.CreatedAt, old.Persons
+	p.Login = old.Login // changed with SetLoginConfig only
 	return s.putPartner(ctx, c, p, false)
 }
 

@@ -42,6 +42,10 @@ type Config struct {
 	// (see SyncEndLimit): from 0 to 1, 0 meaning
 	// DefaultSyncMaxEndFraction (0.10).
 	SyncMaxEndFraction float64
+	// LoginSecrets is the directory that the client-secret files of
+	// partners' console logins must lie in; "" refuses every login
+	// configuration.
+	LoginSecrets SecretDir
 	// Logger receives operational logs; never personal data. Default: slog.Default().
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.

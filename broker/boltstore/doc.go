@@ -49,6 +49,10 @@
 // bare id, so that one municipality's household ids neither clash with
 // nor reveal another's.
 //
+// Schema 6 added (sessions.go), for console logins:
+//
+//	console_sessions  SHA-256 of the session id (hex) → broker.ConsoleSession
+//
 // # Adding an entity
 //
 // Declare a table (and any index) in tables.go, add a migration that

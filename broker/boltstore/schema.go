@@ -38,6 +38,8 @@ func migrations() []migration {
 		// (households, their member index, plans and plan versions keyed
 		// by municipality ‖ 0x00 ‖ id).
 		migrateHouseholdKeys,
+		// 5 → 6: console sessions (sessions.go).
+		createSessionBuckets,
 	}
 }
 

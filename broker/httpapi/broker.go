@@ -30,6 +30,9 @@ type Broker interface {
 	RemovePersonKey(ctx context.Context, c *broker.Caller, partner, person string) error
 	SetPersonStatus(ctx context.Context, c *broker.Caller, partner, person string, status broker.PartnerStatus) (broker.PersonKey, error)
 	PersonKeys(ctx context.Context, c *broker.Caller, partner string) ([]broker.PersonKey, error)
+	SetLoginConfig(ctx context.Context, c *broker.Caller, partner string, lc broker.LoginConfig) (broker.LoginConfig, error)
+	LoginConfig(ctx context.Context, c *broker.Caller, partner string) (broker.LoginConfig, error)
+	RemoveLoginConfig(ctx context.Context, c *broker.Caller, partner string) error
 	// RecordRefusal audits the refusal of an authentic token (a person
 	// key used for another person or role, or of a suspended person).
 	RecordRefusal(ctx context.Context, c *broker.Caller, reason, claimedSub string)

@@ -199,7 +199,7 @@ func newPartnerCommand() *cobra.Command {
 			return nil
 		})
 	keys.AddCommand(personKeyCommands()...)
-	cmd.AddCommand(add, list, show, keys,
+	cmd.AddCommand(add, list, show, keys, loginCommand(),
 		statusCmd("suspend", "suspend", "Suspend a partner: its tokens are refused from the next request on"),
 		statusCmd("activate", "activate", "Reactivate a suspended partner"))
 	return cmd

@@ -34,6 +34,7 @@ type brokerFlags struct {
 	limits        limitFlags
 	timeouts      ServerTimeouts
 	syncMaxEnd    float64
+	loginSecrets  string
 }
 
 // limitFlags are the per-partner limits as flags: a rate of 0 means
@@ -102,6 +103,7 @@ func (f *brokerFlags) register(cmd *cobra.Command) {
 	}
 	maxEnd, _ := strconv.ParseFloat(envOr("KETENBRUG_SYNC_MAX_END_FRACTION", fmt.Sprint(broker.DefaultSyncMaxEndFraction)), 64)
 	fl.Float64Var(&f.syncMaxEnd, "sync-max-end-fraction", maxEnd, "share of a partner's live involvements one full-caseload sync may end without allow_mass_end; at least 10 may always end, and never all of more than 10 (env KETENBRUG_SYNC_MAX_END_FRACTION)")
+	fl.StringVar(&f.loginSecrets, "login-secrets", envOr("KETENBRUG_LOGIN_SECRETS", ""), "directory of the client-secret files of partners' console logins (partner login set --client-secret-file); default <data>/login-secrets (env KETENBRUG_LOGIN_SECRETS)")
 	fl.StringVar(&f.logLevel, "log-level", envOr("KETENBRUG_LOG_LEVEL", "info"), "debug, info, warn or error (env KETENBRUG_LOG_LEVEL)")
 }
 
@@ -114,6 +116,12 @@ func (f *brokerFlags) logger(w io.Writer) (*slog.Logger, error) {
 }
 
 func (f *brokerFlags) system(ctx context.Context, log *slog.Logger) (*System, error) {
+	return f.systemWith(ctx, log, nil)
+}
+
+// systemWith is system with a last say over the configuration (serve's
+// console flags).
+func (f *brokerFlags) systemWith(ctx context.Context, log *slog.Logger, tune func(*SystemConfig) error) (*System, error) {
 	limits, err := f.limits.limits()
 	if err != nil {
 		return nil, err
@@ -121,9 +129,15 @@ func (f *brokerFlags) system(ctx context.Context, log *slog.Logger) (*System, er
 	if f.syncMaxEnd <= 0 || f.syncMaxEnd > 1 {
 		return nil, fmt.Errorf("--sync-max-end-fraction %v: use a share above 0 and at most 1, such as 0.10", f.syncMaxEnd)
 	}
-	return CreateSystem(ctx, SystemConfig{DataDir: f.data, ID: f.id, FourEyes: f.fourEyes,
+	cfg := SystemConfig{DataDir: f.data, ID: f.id, FourEyes: f.fourEyes,
 		PolicyTimeout: f.policyTimeout, Logger: log, Webhook: f.webhook, Limits: limits, Timeouts: f.timeouts,
-		SyncMaxEndFraction: f.syncMaxEnd})
+		SyncMaxEndFraction: f.syncMaxEnd, LoginSecrets: f.loginSecrets}
+	if tune != nil {
+		if err := tune(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	return CreateSystem(ctx, cfg)
 }
 
 func newInitCommand() *cobra.Command {
@@ -192,6 +206,7 @@ func newServeCommand() *cobra.Command {
 	var f brokerFlags
 	var listen, debugListen string
 	var tlsFiles serverTLS
+	var con consoleFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the broker's API (initialises an empty data directory first)",
@@ -210,7 +225,7 @@ func newServeCommand() *cobra.Command {
 				log.Info("initialised data directory", "dir", f.data, "made", made)
 			}
 			tuneGC(log)
-			sys, err := f.system(ctx, log)
+			sys, err := f.systemWith(ctx, log, func(c *SystemConfig) error { return con.apply(c, listen, tlsFiles.cert != "") })
 			if err != nil {
 				return err
 			}
@@ -239,6 +254,7 @@ func newServeCommand() *cobra.Command {
 	cmd.Flags().StringVar(&tlsFiles.cert, "tls-cert", envOr("KETENBRUG_TLS_CERT", ""), "PEM certificate (chain) to serve HTTPS with (env KETENBRUG_TLS_CERT)")
 	cmd.Flags().StringVar(&tlsFiles.key, "tls-key", envOr("KETENBRUG_TLS_KEY", ""), "PEM key of --tls-cert (env KETENBRUG_TLS_KEY)")
 	cmd.Flags().StringVar(&tlsFiles.clientCA, "client-ca", envOr("KETENBRUG_CLIENT_CA", ""), "PEM CA bundle: require client certificates that chain to it (mutual TLS) (env KETENBRUG_CLIENT_CA)")
+	con.register(cmd)
 	cmd.Flags().StringVar(&debugListen, "debug-listen", envOr("KETENBRUG_DEBUG_LISTEN", ""), "serve Go's profiler (pprof) on this loopback address; off when empty (env KETENBRUG_DEBUG_LISTEN)")
 	return cmd
 }

@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v3/jwk"
@@ -17,6 +19,7 @@ import (
 	"github.com/ketenbrug/ketenbrug/broker"
 	"github.com/ketenbrug/ketenbrug/broker/audit"
 	"github.com/ketenbrug/ketenbrug/broker/boltstore"
+	"github.com/ketenbrug/ketenbrug/broker/console"
 	"github.com/ketenbrug/ketenbrug/broker/httpapi"
 	"github.com/ketenbrug/ketenbrug/broker/webhook"
 	"github.com/ketenbrug/ketenbrug/connectors/protocol"
@@ -53,6 +56,18 @@ type SystemConfig struct {
 	// one sync may end without allow_mass_end (broker.SyncEndLimit); 0
 	// takes the default, 0.10.
 	SyncMaxEndFraction float64
+	// Console serves the web console (login through the partners' own
+	// OpenID Connect providers) at /console/ on the same server.
+	Console bool
+	// PublicURL is the broker's external base URL, the base of the
+	// console's redirect URI at the providers. Required with Console.
+	PublicURL string
+	// SessionIdle and SessionMax end a console session unused for, or
+	// older than, this long; zero takes the defaults (30 min, 12 h).
+	SessionIdle, SessionMax time.Duration
+	// LoginSecrets is the directory of the client-secret files of
+	// partners' logins; default <data>/login-secrets (mode 0700).
+	LoginSecrets string
 }
 
 // ServerTimeouts keep slow or idle clients (slowloris) from holding
@@ -160,10 +175,16 @@ func CreateSystem(ctx context.Context, cfg SystemConfig) (sys *System, err error
 	if err != nil {
 		return nil, err
 	}
+	if cfg.LoginSecrets == "" {
+		cfg.LoginSecrets = filepath.Join(cfg.DataDir, "login-secrets")
+		if err := os.MkdirAll(cfg.LoginSecrets, 0o700); err != nil {
+			return nil, fmt.Errorf("login-secrets directory: %w", err)
+		}
+	}
 	if sys.Service, err = broker.New(ctx, broker.Config{
 		ID: cfg.ID, Store: sys.Store, Audit: sys.Audit, AuditReader: sys.Audit, Policy: sys.Policy,
 		Pseudonyms: pseudonyms, CheckJWKS: checkJWKS, FourEyes: cfg.FourEyes, Logger: cfg.Logger,
-		SyncMaxEndFraction: cfg.SyncMaxEndFraction,
+		SyncMaxEndFraction: cfg.SyncMaxEndFraction, LoginSecrets: broker.SecretDir(cfg.LoginSecrets),
 	}); err != nil {
 		return nil, err
 	}
@@ -190,6 +211,19 @@ func CreateSystem(ctx context.Context, cfg SystemConfig) (sys *System, err error
 		Limits: cfg.Limits, SpoolDir: spool,
 	}); err != nil {
 		return nil, err
+	}
+	if cfg.Console {
+		// The console shares the server (and its TLS) with the API;
+		// everything outside /console/ stays the API's.
+		con, err := console.New(console.Config{Broker: sys.Service, Sessions: sys.Store, PublicURL: cfg.PublicURL,
+			IdleTimeout: cfg.SessionIdle, AbsoluteTimeout: cfg.SessionMax, Logger: cfg.Logger})
+		if err != nil {
+			return nil, err
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/console/", con)
+		mux.Handle("/", sys.Handler)
+		sys.Handler = mux
 	}
 	if sys.Webhooks, err = webhook.New(webhook.Config{Settings: cfg.Webhook, Source: sys.Service, Signer: signer,
 		BrokerID: cfg.ID, Logger: cfg.Logger}); err != nil {

@@ -1,0 +1,213 @@
+// Package console is the broker's web console for persons: login through
+// the partner's own OpenID Connect provider (authorization code with PKCE,
+// state and nonce), server-side sessions in the store, and the pages. It is
+// an adapter beside httpapi: it calls the domain (package broker) and
+// nothing else of the project, and all text a person reads is Dutch and
+// names the next step.
+//
+// This package holds the login, the session it creates and a landing page;
+// the console's pages come later and register themselves with Action.
+package console
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/ketenbrug/ketenbrug/broker"
+)
+
+// Broker is what the console needs from the domain. *broker.Service
+// implements it.
+type Broker interface {
+	LookupPartner(id string) (*broker.Partner, error)
+	LoginPartners() []broker.LoginPartner
+	ClientSecret(p *broker.Partner) (string, error)
+	RecordLogin(ctx context.Context, c *broker.Caller, detail map[string]string) error
+	RecordLoginRefused(ctx context.Context, partner, issuer, person, reason string)
+	RecordLogout(ctx context.Context, c *broker.Caller, reason string) error
+}
+
+// Defaults of Config.
+const (
+	DefaultIdleTimeout     = 30 * time.Minute
+	DefaultAbsoluteTimeout = 12 * time.Hour
+	DefaultFreshLogin      = 5 * time.Minute
+	DefaultLoginTimeout    = 10 * time.Minute
+	DefaultMaxPending      = 10_000
+)
+
+// Config configures the console.
+type Config struct {
+	Broker   Broker
+	Sessions broker.SessionStore
+	// PublicURL is the broker's external base URL (scheme and host, as
+	// browsers reach it); the providers redirect to PublicURL +
+	// "/console/callback". An https URL makes the cookies Secure and
+	// __Host- prefixed, also behind a TLS-terminating proxy.
+	PublicURL string
+	// IdleTimeout ends a session unused for this long. Default 30 min.
+	IdleTimeout time.Duration
+	// AbsoluteTimeout ends a session this long after its login, used or
+	// not. Default 12 h.
+	AbsoluteTimeout time.Duration
+	// FreshLogin is how recent the last authentication must be for an
+	// action that needs a fresh login (Action with fresh). Default 5 min.
+	FreshLogin time.Duration
+	// LoginTimeout is how long a started login (its state, nonce and PKCE
+	// verifier) waits for the provider's answer. Default 10 min.
+	LoginTimeout time.Duration
+	// MaxPending bounds the started logins held at once: starting one
+	// needs no session, so memory must not grow with anonymous requests.
+	// Default 10 000.
+	MaxPending int
+	// HTTPClient talks to the providers (discovery, keys, token
+	// endpoint). Default: a client with a 10 s timeout.
+	HTTPClient *http.Client
+	// Logger receives operational logs, never a token or secret.
+	Logger *slog.Logger
+	// Now is the clock of sessions, started logins and ID tokens.
+	Now func() time.Time
+}
+
+// Validate checks cfg and fills the defaults.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Broker == nil {
+		errs = append(errs, errors.New("console: Broker is required"))
+	}
+	if c.Sessions == nil {
+		errs = append(errs, errors.New("console: Sessions is required"))
+	}
+	u, err := url.Parse(c.PublicURL)
+	switch {
+	case c.PublicURL == "":
+		errs = append(errs, errors.New("console: the broker's public URL is required (serve --public-url https://broker.regio.example), for the providers' redirect"))
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || (u.Path != "" && u.Path != "/"):
+		errs = append(errs, fmt.Errorf("console: public URL %q: scheme and host only, such as https://broker.regio.example", c.PublicURL))
+	}
+	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
+	def := func(d *time.Duration, v time.Duration, name string) {
+		if *d < 0 {
+			errs = append(errs, fmt.Errorf("console: %s must not be negative", name))
+		}
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&c.IdleTimeout, DefaultIdleTimeout, "IdleTimeout")
+	def(&c.AbsoluteTimeout, DefaultAbsoluteTimeout, "AbsoluteTimeout")
+	def(&c.FreshLogin, DefaultFreshLogin, "FreshLogin")
+	def(&c.LoginTimeout, DefaultLoginTimeout, "LoginTimeout")
+	if c.MaxPending <= 0 {
+		c.MaxPending = DefaultMaxPending
+	}
+	if c.HTTPClient == nil {
+		c.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return errors.Join(errs...)
+}
+
+// Handler serves /console/.
+type Handler struct {
+	cfg       Config
+	b         Broker
+	log       *slog.Logger
+	mux       *http.ServeMux
+	pending   *pendingLogins
+	providers *providers
+	// secure: the console is reached over https, so cookies are Secure and
+	// carry the __Host- prefix (which browsers accept on Secure cookies
+	// only).
+	secure bool
+}
+
+// New returns the console's handler, to be mounted at /console/.
+func New(cfg Config) (*Handler, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	h := &Handler{cfg: cfg, b: cfg.Broker, log: cfg.Logger, mux: http.NewServeMux(),
+		pending:   newPendingLogins(cfg.MaxPending),
+		providers: newProviders(cfg.HTTPClient),
+		secure:    strings.HasPrefix(cfg.PublicURL, "https://")}
+	h.mux.Handle("GET /console/{$}", h.handle(h.landing))
+	h.mux.Handle("GET /console/login", h.handle(h.startLogin))
+	h.mux.Handle("GET /console/callback", h.handle(h.callback))
+	h.mux.Handle("POST /console/logout", h.handle(h.logout))
+	h.mux.Handle("POST /console/role", h.handle(h.chooseRole))
+	h.mux.Handle("/console/", h.handle(func(http.ResponseWriter, *http.Request) error { return errPageNotFound }))
+	return h, nil
+}
+
+// ServeHTTP sets the headers every console answer carries and routes.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	// No script, no frames, no third-party anything; forms post to the
+	// console only. Referrer-Policy keeps the callback's code out of any
+	// Referer header.
+	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Referrer-Policy", "no-referrer")
+	hd.Set("Cache-Control", "no-store")
+	h.mux.ServeHTTP(w, r)
+}
+
+// ActionFunc is a console action of a logged-in person: c is the domain's
+// caller (the verified person, via oidc:<issuer>, in the session's role).
+type ActionFunc func(w http.ResponseWriter, r *http.Request, c *broker.Caller, s *broker.ConsoleSession) error
+
+// Action registers an action of the console at pattern (a ServeMux
+// pattern under /console/). With fresh, the person's last authentication
+// must be within Config.FreshLogin, else the browser is sent to log in
+// again (max_age=0, prompt=login) and back. A form action (POST) must
+// carry the session's CSRF token in the field "csrf".
+func (h *Handler) Action(pattern string, fresh bool, fn ActionFunc) {
+	h.mux.Handle(pattern, h.handle(func(w http.ResponseWriter, r *http.Request) error {
+		s, p, err := h.session(r)
+		if err != nil {
+			return err
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			if err := h.checkForm(r, s); err != nil {
+				return err
+			}
+		}
+		if fresh && !h.freshEnough(s) {
+			return &freshLoginNeeded{partner: s.Partner, next: r.URL.Path}
+		}
+		return fn(w, r, s.Caller(p, newRequestID()), s)
+	}))
+}
+
+// handle turns a handler that returns an error into an http.Handler: the
+// one place where errors become pages (fail).
+func (h *Handler) handle(fn func(http.ResponseWriter, *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if rec := recover(); rec != nil {
+				h.log.Error("panic in the console", "panic", rec)
+				h.fail(w, r, errors.New("panic"))
+			}
+		}()
+		if err := fn(w, r); err != nil {
+			h.fail(w, r, err)
+		}
+	})
+}
+
+// newRequestID names one console request in audit entries.
+func newRequestID() string { return "c-" + strings.ToLower(rand.Text()[:20]) }

@@ -1,0 +1,68 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/ketenbrug/ketenbrug/broker"
+)
+
+// loginRoutes registers a partner's console login configuration
+// (operator): the OpenID Connect provider its persons log in through.
+func (a *api) loginRoutes(v1 v1Routes) {
+	body := a.cfg.MaxBody
+	v1.HandleFunc("/partners/{id}/login", a.authed(body, a.getLoginConfig)).Methods(http.MethodGet)
+	v1.HandleFunc("/partners/{id}/login", a.authed(body, a.putLoginConfig)).Methods(http.MethodPut)
+	v1.HandleFunc("/partners/{id}/login", a.authed(body, a.removeLoginConfig)).Methods(http.MethodDelete)
+}
+
+// LoginConfigRequest registers a partner's login. It names the file that
+// holds the client secret on the broker's machine; the secret itself never
+// travels through the API (an unknown member such as client_secret is
+// refused).
+type LoginConfigRequest struct {
+	Issuer           string               `json:"issuer"`
+	ClientID         string               `json:"client_id"`
+	ClientSecretFile string               `json:"client_secret_file"`
+	PersonClaim      string               `json:"person_claim,omitempty"`
+	NameClaim        string               `json:"name_claim,omitempty"`
+	RolesClaim       string               `json:"roles_claim"`
+	RoleMap          []broker.RoleMapping `json:"role_map"`
+	Scopes           []string             `json:"scopes,omitempty"`
+}
+
+func (a *api) getLoginConfig(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		a.writeProblem(w, r, err)
+		return
+	}
+	lc, err := a.b.LoginConfig(r.Context(), c, id)
+	a.reply(w, r, http.StatusOK, lc, err)
+}
+
+func (a *api) putLoginConfig(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		a.writeProblem(w, r, err)
+		return
+	}
+	var req LoginConfigRequest
+	if err := decodeStrict(body, &req); err != nil {
+		a.writeProblem(w, r, err)
+		return
+	}
+	lc, err := a.b.SetLoginConfig(r.Context(), c, id, broker.LoginConfig{Issuer: req.Issuer, ClientID: req.ClientID,
+		ClientSecretFile: req.ClientSecretFile, PersonClaim: req.PersonClaim, NameClaim: req.NameClaim,
+		RolesClaim: req.RolesClaim, RoleMap: req.RoleMap, Scopes: req.Scopes})
+	a.reply(w, r, http.StatusOK, lc, err)
+}
+
+func (a *api) removeLoginConfig(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		a.writeProblem(w, r, err)
+		return
+	}
+	err = a.b.RemoveLoginConfig(r.Context(), c, id)
+	a.reply(w, r, http.StatusOK, map[string]string{"partner": id, "result": "removed"}, err)
+}
