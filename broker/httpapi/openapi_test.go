@@ -435,7 +435,8 @@ var schemaTypes = map[string]any{
 		Partner string             `json:"partner"`
 		Persons []broker.PersonKey `json:"persons"`
 	}{},
-	"SyncLine": syncLine{},
+	"SyncLine":    syncLine{},
+	"LoginConfig": broker.LoginConfig{}, "LoginConfigRequest": LoginConfigRequest{}, "RoleMapping": broker.RoleMapping{},
 }
 
 // knownDrift lists members that encoding/json sends but the document, as
