@@ -137,7 +137,12 @@ type SubjectAccessRow struct {
 	Event       string    `json:"event"`
 	Partner     string    `json:"partner"`
 	PartnerName string    `json:"partner_name,omitempty"`
-	Sub         string    `json:"sub,omitempty"`
+	// PartnerRole is the partner's role for this processing (controller,
+	// joint-controller, processor) and PartnerContact its contact point
+	// for privacy questions, where registered: whom the resident asks.
+	PartnerRole    string `json:"partner_role,omitempty"`
+	PartnerContact string `json:"partner_contact,omitempty"`
+	Sub            string `json:"sub,omitempty"`
 	// SubKnown says whether Sub is a verified person ("verified") or the
 	// organisation's own reference ("asserted").
 	SubKnown string   `json:"sub_known,omitempty"`
@@ -192,7 +197,7 @@ func (s *Service) SubjectAccess(ctx context.Context, c *Caller, bsn, reference s
 		row := SubjectAccessRow{Seq: e.Seq, Time: e.Time, Event: e.Event, Partner: e.Partner, Sub: e.Sub,
 			SubKnown: e.SubKnown, Role: e.Role, Action: e.Action, Purpose: e.Purpose, Decision: e.Decision, Reasons: e.Reasons, Bases: e.Bases}
 		if pt, err := s.LookupPartner(e.Partner); err == nil {
-			row.PartnerName = pt.Name
+			row.PartnerName, row.PartnerRole, row.PartnerContact = pt.Name, pt.ControllerRole, pt.PrivacyContact
 		}
 		for _, d := range e.Disclosed {
 			if d.Subject == p {

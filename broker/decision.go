@@ -257,6 +257,9 @@ type PolicyEngine interface {
 	Activate(ctx context.Context, version string, bundle []byte) error
 	// Active returns the active version's hash.
 	Active() string
+	// Describe returns what the register of processing is made of, for
+	// the active version (register.go).
+	Describe() PolicyDescription
 	// ExplainText decides under version like DecideWith and says why, for
 	// people: the documented rules that held with their legal bases, and
 	// a condensed trace.

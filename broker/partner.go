@@ -93,6 +93,14 @@ type Partner struct {
 	// report). Other partners' privacy officers see the persons their own
 	// partner serves (officer.go).
 	PrivacyOffice bool `json:"privacy_office,omitempty"`
+	// ControllerRole is the partner's role for the broker's processing:
+	// controller, joint-controller (AVG art. 26, where joint control is
+	// actually arranged) or processor (art. 28); shown in the register of
+	// processing and the resident's access report. "" until registered.
+	ControllerRole string `json:"controller_role,omitempty"`
+	// PrivacyContact is the partner's contact point for privacy questions
+	// (an address, phone number or URL of its FG or privacy desk).
+	PrivacyContact string `json:"privacy_contact,omitempty"`
 	// Persons are the partner's person-bound keys: each binds a JWKS to one
 	// person and the roles that person holds. A token signed with one acts
 	// as that person (a verified person); a token signed with a key of JWKS
@@ -136,6 +144,15 @@ func (p *Partner) Validate() error {
 	}
 	if !slices.Contains(Sectors, p.Sector) {
 		return invalid("sector", "unknown sector %q", p.Sector)
+	}
+	if p.ControllerRole != "" && !slices.Contains(ControllerRoles, p.ControllerRole) {
+		return invalid("controller_role", "controller, joint-controller or processor")
+	}
+	if len(p.PrivacyContact) > 200 {
+		return invalid("privacy_contact", "at most 200 characters")
+	}
+	if err := refuseBSNIn("privacy_contact", p.PrivacyContact); err != nil {
+		return err
 	}
 	if len(p.Roles) == 0 {
 		return invalid("roles", "at least one role is required")

@@ -233,11 +233,11 @@ func (s *Service) putPartnerLocked(ctx context.Context, c *Caller, p Partner, cr
 	e := s.auditEntry(c, EventChange, action)
 	e.Object = "partner:" + p.ID
 	e.Detail = map[string]string{"status": string(p.Status), "level": strconv.Itoa(p.Level), "sector": string(p.Sector)}
-	if detail != nil {
-		e.Detail = detail
 	if p.PrivacyOffice {
 		e.Detail["privacy_office"] = "true"
 	}
+	if detail != nil {
+		e.Detail = detail
 	}
 	var out Partner
 	err := s.record(ctx, e, func(tx Tx) error {

@@ -105,6 +105,8 @@ type version struct {
 	pq       rego.PreparedEvalQuery
 	compiler *ast.Compiler
 	settings Settings
+	// description is what the register of processing is made of.
+	description broker.PolicyDescription
 	// opts are the evaluation options every decision under this version
 	// shares: one read transaction on the version's store (which is never
 	// written, so it is safe to share) and no metrics.
@@ -116,7 +118,11 @@ func newVersion(ctx context.Context, id string, l *loaded, pq rego.PreparedEvalQ
 	if err != nil {
 		return nil, err
 	}
-	return &version{id: id, pq: pq, compiler: l.compiler, settings: l.settings,
+	desc, err := describe(ctx, id, l)
+	if err != nil {
+		return nil, err
+	}
+	return &version{id: id, pq: pq, compiler: l.compiler, settings: l.settings, description: desc,
 		opts: []rego.EvalOption{rego.EvalTransaction(txn), rego.EvalMetrics(metrics.NoOp())}}, nil
 }
 

@@ -220,3 +220,8 @@ func (a *api) subjectAccess(w http.ResponseWriter, r *http.Request, c *broker.Ca
 	rep, err := a.b.SubjectAccess(r.Context(), c, req.BSN, req.Reference)
 	a.reply(w, r, http.StatusOK, rep, err)
 }
+
+func (a *api) processingRegister(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+	reg, err := a.b.ProcessingRegister(r.Context(), c)
+	a.reply(w, r, http.StatusOK, reg, err)
+}

@@ -69,6 +69,7 @@ func (a *api) routes() *mux.Router {
 	v1.HandleFunc("/policies", a.authed(body, a.listPolicies)).Methods(http.MethodGet)
 	v1.HandleFunc("/policies", a.authed(bundle, a.pushPolicy)).Methods(http.MethodPost)
 	v1.HandleFunc("/policies/explain", a.authed(body, a.explainPolicy)).Methods(http.MethodPost)
+	v1.HandleFunc("/policies/register", a.authed(body, a.processingRegister)).Methods(http.MethodGet)
 	v1.HandleFunc("/policies/{version}", a.authed(body, a.getPolicy)).Methods(http.MethodGet)
 	v1.HandleFunc("/policies/{version}/bundle", a.authed(body, a.getPolicyBundle)).Methods(http.MethodGet)
 	v1.HandleFunc("/policies/{version}/dry-run", a.authed(body, a.dryRunPolicy)).Methods(http.MethodPost)
@@ -162,12 +163,16 @@ type PartnerRequest struct {
 	ClientCerts    []string        `json:"client_certs,omitempty"`
 	// PrivacyOffice registers the region's privacy office.
 	PrivacyOffice bool `json:"privacy_office,omitempty"`
+	// ControllerRole: controller, joint-controller or processor.
+	ControllerRole string `json:"controller_role,omitempty"`
+	// PrivacyContact: the partner's contact point for privacy questions.
+	PrivacyContact string `json:"privacy_contact,omitempty"`
 }
 
 func (p PartnerRequest) partner() broker.Partner {
 	return broker.Partner{ID: p.ID, Name: p.Name, Sector: p.Sector, Municipalities: p.Municipalities,
 		Roles: p.Roles, Level: p.Level, Covenant: p.Covenant, JWKS: p.JWKS, Webhook: p.Webhook, ClientCerts: p.ClientCerts,
-		PrivacyOffice: p.PrivacyOffice}
+		PrivacyOffice: p.PrivacyOffice, ControllerRole: p.ControllerRole, PrivacyContact: p.PrivacyContact}
 }
 
 func (a *api) registerPartner(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {

@@ -108,6 +108,7 @@ func newPartnerCommand() *cobra.Command {
 		level                                            int
 		municipalities, clientCerts                      []string
 		privacyOffice                                    bool
+		controllerRole, privacyContact                   string
 	}
 	add := clientCommand("add", "Register a partner or municipality with its public JWKS", cobra.NoArgs,
 		func(cmd *cobra.Command) {
@@ -122,6 +123,8 @@ func newPartnerCommand() *cobra.Command {
 			f.StringVar(&p.jwks, "jwks", "", "file with the partner's public JWKS")
 			f.StringVar(&p.webhook, "webhook", "", "URL that receives inbox items (level 3)")
 			f.StringSliceVar(&p.clientCerts, "client-cert-id", nil, "with mutual TLS: the subject serial number (PKIoverheid: OIN) or organisation name the partner's client certificates carry (repeatable)")
+			f.StringVar(&p.controllerRole, "controller-role", "", "the partner's role for this processing: controller, joint-controller (AVG art. 26, where arranged) or processor (art. 28)")
+			f.StringVar(&p.privacyContact, "privacy-contact", "", "the partner's contact point for privacy questions (address, phone or URL of its FG)")
 			f.BoolVar(&p.privacyOffice, "privacy-office", false, "the region's privacy office: its privacy officers see the whole audit trail, every consent and access report (others see the persons their own partner serves)")
 		},
 		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
@@ -139,6 +142,12 @@ func newPartnerCommand() *cobra.Command {
 			}
 			if p.privacyOffice {
 				req["privacy_office"] = true
+			}
+			if p.controllerRole != "" {
+				req["controller_role"] = p.controllerRole
+			}
+			if p.privacyContact != "" {
+				req["privacy_contact"] = p.privacyContact
 			}
 			var out broker.Partner
 			if err := c.JSON(cmd.Context(), http.MethodPost, "/v1/partners", "", req, &out); err != nil {

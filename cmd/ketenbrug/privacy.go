@@ -128,7 +128,7 @@ func shortID(id string) string {
 
 func newPolicyCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "policy", Short: "Test, push, dry-run, approve and roll back Rego policy bundles (privacy officer)"}
-	cmd.AddCommand(newPolicyTestCommand())
+	cmd.AddCommand(newPolicyTestCommand(), newPolicyRegisterCommand())
 	var note string
 	push := clientCommand("push DIR", "Pack DIR as an OPA bundle and upload it; the broker compiles it and runs its tests", cobra.ExactArgs(1),
 		func(cmd *cobra.Command) { cmd.Flags().StringVar(&note, "note", "", "what changed and why") },
@@ -353,6 +353,9 @@ func printSubjectAccess(w io.Writer, rep broker.SubjectAccessReport) {
 			who = e.PartnerName + " (" + e.Partner + ")"
 		}
 		fmt.Fprintf(w, "%s  %s — %s, as %s\n", e.Time.Format(time.DateTime), who, e.Sub, e.Role)
+		if e.PartnerContact != "" {
+			fmt.Fprintf(w, "    questions to %s: %s\n", who, e.PartnerContact)
+		}
 		fmt.Fprintf(w, "    did: %s", e.Action)
 		if e.Purpose != "" {
 			fmt.Fprintf(w, " for the purpose %q", e.Purpose)
