@@ -156,6 +156,9 @@ type SubjectFacts struct {
 	BirthYear int            `json:"birth_year,omitempty"`
 	Shielded  bool           `json:"shielded"`
 	Consents  []ConsentFacts `json:"consents"`
+	// Restrictions are the subject's active restrictions (AVG art. 18) and
+	// objections (art. 21) for the request's purpose; absent when none.
+	Restrictions []RestrictionFacts `json:"restrictions,omitempty"`
 }
 
 // ConsentFacts is one consent as the policy sees it. Withdrawn consents are

@@ -113,6 +113,9 @@ func (s *Service) gather(members []Member, in *DecisionInput, rel *relationFacts
 			}
 			in.Subjects[m.Subject] = &SubjectFacts{Label: m.Label, Role: m.Role, BirthYear: m.BirthYear,
 				Shielded: m.Shielded, Consents: consents}
+			if in.Subjects[m.Subject].Restrictions, err = activeRestrictions(tx, m.Subject, in.Purpose); err != nil {
+				return err
+			}
 			invs, err := tx.InvolvementsOf(m.Subject)
 			if err != nil {
 				return err

@@ -110,6 +110,27 @@ func TestEveryActionFollowsItsPurposeRule(t *testing.T) {
 			_, err := e.svc.WithdrawConsent(e.ctx, e.professional("cjg", p), consent.ID, "")
 			return err
 		},
+		// A restriction's purpose travels in its body (re-integratie here,
+		// so that it touches none of the other cases); the token's is
+		// ignored.
+		broker.ActionRestrictionRecord: func(p string) error {
+			_, err := e.svc.RecordRestriction(e.ctx, e.professional("kredietbank", p), f.bsns["moeder"],
+				broker.RestrictionInput{Kind: broker.KindObjection, Purpose: "re-integratie"})
+			return err
+		},
+		broker.ActionRestrictionRead: func(p string) error {
+			_, err := e.svc.Restrictions(e.ctx, e.professional("kredietbank", p), f.bsns["moeder"], "")
+			return err
+		},
+		broker.ActionRestrictionLift: func(p string) error {
+			r, err := e.svc.RecordRestriction(e.ctx, e.professional("kredietbank", invPurpose), f.bsns["moeder"],
+				broker.RestrictionInput{Kind: broker.KindRestriction, Ground: broker.GroundUnlawful, Purpose: "re-integratie"})
+			if err != nil {
+				return err
+			}
+			_, err = e.svc.LiftRestriction(e.ctx, e.professional("kredietbank", p), r.ID, "", "")
+			return err
+		},
 		broker.ActionAssignmentGive: func(p string) error {
 			_, err := give(p)
 			return err

@@ -12,6 +12,10 @@ type ReadTx interface {
 
 	Consent(id string) (Consent, error)
 	ConsentsOf(subject Pseudonym) ([]Consent, error)
+	// Restriction returns the restriction or objection with id;
+	// RestrictionsOf every one of subject, lifted ones included.
+	Restriction(id string) (Restriction, error)
+	RestrictionsOf(subject Pseudonym) ([]Restriction, error)
 
 	PolicyVersion(id string) (PolicyVersion, error)
 	PolicyVersions() ([]PolicyVersion, error)
@@ -78,6 +82,9 @@ type Tx interface {
 	ReadTx
 	PutPartner(p Partner) error
 	PutConsent(c Consent) error
+	// PutRestriction creates or replaces r, keyed by r.ID, and indexes it
+	// under its subject.
+	PutRestriction(r Restriction) error
 	PutPolicyVersion(v PolicyVersion) error
 	SetActivePolicy(id string) error
 	// PutDecision keeps a decision record, dropping the oldest beyond the

@@ -44,6 +44,8 @@ var (
 	kService            = ast.StringTerm("service")
 	kStatus             = ast.StringTerm("status")
 	kRelations          = ast.StringTerm("relations")
+	kRestrictions       = ast.StringTerm("restrictions")
+	kKind               = ast.StringTerm("kind")
 )
 
 var nullTerm = ast.NullTerm()
@@ -199,6 +201,13 @@ func subjectTerm(s *broker.SubjectFacts) *ast.Term {
 			cs[i] = consentTerm(&s.Consents[i])
 		}
 		o = append(o, item(kConsents, ast.ArrayTerm(cs...)))
+	}
+	if len(s.Restrictions) > 0 {
+		rs := make([]*ast.Term, len(s.Restrictions))
+		for i, r := range s.Restrictions {
+			rs[i] = ast.ObjectTerm(item(kID, str(r.ID)), item(kKind, str(r.Kind)), item(kPurpose, str(r.Purpose)))
+		}
+		o = append(o, item(kRestrictions, ast.ArrayTerm(rs...)))
 	}
 	return ast.ObjectTerm(o...)
 }

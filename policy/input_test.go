@@ -37,6 +37,9 @@ func TestInputMatchesJSON(t *testing.T) {
 	full.Relations = []string{broker.RelationCoordinator, broker.RelationInvolvement, "designation:x"}
 	full.Subjects["p:nil"] = nil
 	full.Subjects["p:empty"] = &broker.SubjectFacts{Shielded: true}
+	full.Subjects["p:objected"] = &broker.SubjectFacts{Consents: []broker.ConsentFacts{}, Restrictions: []broker.RestrictionFacts{
+		{ID: "r-1", Kind: broker.KindObjection, Purpose: "re-integratie"}, {ID: "r-2", Kind: broker.KindRestriction, Purpose: "re-integratie"}}}
+	full.Subjects["p:none"] = &broker.SubjectFacts{Restrictions: []broker.RestrictionFacts{}}
 	full.Subjects["p:3f9a"].Consents = append(full.Subjects["p:3f9a"].Consents,
 		broker.ConsentFacts{ID: "c-9", Purpose: "x", Partners: []string{"a", "b"}, Sectors: []broker.Sector{},
 			GivenBy: "guardian", Withdrawn: true})

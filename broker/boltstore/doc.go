@@ -53,6 +53,11 @@
 //
 //	console_sessions  SHA-256 of the session id (hex) → broker.ConsoleSession
 //
+// Schema 7 added (restrictions.go), for restriction and objection (AVG art. 18, 21):
+//
+//	restrictions             id → broker.Restriction
+//	restrictions_by_subject  pseudonym ‖ 0x00 ‖ restriction id → ∅
+//
 // # Adding an entity
 //
 // Declare a table (and any index) in tables.go, add a migration that

@@ -40,6 +40,8 @@ func migrations() []migration {
 		migrateHouseholdKeys,
 		// 5 → 6: console sessions (sessions.go).
 		createSessionBuckets,
+		// 6 → 7: restrictions and objections (restrictions.go).
+		createRestrictionBuckets,
 	}
 }
 

@@ -15,6 +15,8 @@ import (
 type Broker interface {
 	// Collaboration is levels 3 and 4: assignments and the joint plan.
 	Collaboration
+	// Rights is the data subject's rights and the officer's paperwork.
+	Rights
 	ID() string
 	Ready(ctx context.Context) error
 	LookupPartner(id string) (*broker.Partner, error)

@@ -77,6 +77,7 @@ func (a *api) routes() *mux.Router {
 	v1.HandleFunc("/policies/{version}/rollback", a.authed(body, a.rollbackPolicy)).Methods(http.MethodPost)
 
 	a.collaborationRoutes(v1)
+	a.rightsRoutes(v1)
 
 	v1.HandleFunc("/audit", a.authed(body, a.auditEntries)).Methods(http.MethodGet)
 	v1.HandleFunc("/audit/verify", a.authed(body, a.verifyAudit)).Methods(http.MethodGet)

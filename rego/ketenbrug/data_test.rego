@@ -9,6 +9,7 @@ broker_actions := {
 	"consent.record", "consent.read", "consent.withdraw", "match.signal",
 	"assignment.give", "assignment.receive", "assignment.accept", "assignment.decline",
 	"assignment.complete", "assignment.cancel", "plan.read", "plan.write", "plan.status", "plan.close",
+	"restriction.record", "restriction.read", "restriction.lift",
 }
 
 broker_roles := {"connector", "professional", "coordinator", "privacy-officer", "operator"}

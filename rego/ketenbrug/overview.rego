@@ -29,6 +29,7 @@ shown := {c.id: level.fields |
 	not withheld_as_not_core[c.id]
 	not hidden[c.subject]
 	lawful[c.id]
+	not flagged_subjects[c.subject]
 }
 
 show_sectors := {s | some s in purpose.show_sectors}
