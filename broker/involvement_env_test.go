@@ -246,9 +246,9 @@ func (e *invEnv) caller(partner string, role broker.Role, purpose string) *broke
 	}
 	c := &broker.Caller{Partner: *p, Sub: sub, Role: role, Purpose: purpose,
 		RequestID: fmt.Sprintf("r-test-%d", e.reqs.Add(1)), TokenID: fmt.Sprintf("jti-test-%020d", e.reqs.Load())}
-	// The operator and privacy officers act with person keys (verified);
-	// the others with their organisation's key (asserted).
-	if role == broker.RoleOperator || role == broker.RolePrivacyOfficer {
+	// The operator, privacy officers and coordinators act with person keys
+	// (verified); the others with their organisation's key (asserted).
+	if role == broker.RoleOperator || role == broker.RolePrivacyOfficer || role == broker.RoleCoordinator {
 		c.Person = broker.Person{ID: sub, Verified: true, Via: "key:test"}
 	}
 	return c

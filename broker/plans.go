@@ -240,6 +240,12 @@ func (s *Service) ClosePlan(ctx context.Context, c *Caller, id string, ifMatch u
 	if err != nil {
 		return PlanView{}, err
 	}
+	// Closing ends every participant's access: the regisseur must be a
+	// verified person (a person key or a console login), not a name an
+	// organisation key asserts.
+	if err := s.requireVerified(ctx, c, ActionPlanClose, "plan:"+st.h.Ref()); err != nil {
+		return PlanView{}, err
+	}
 	return s.writePlan(ctx, c, st, ifMatch, ActionPlanClose, func(p *Plan) error {
 		if p.Version == 0 {
 			return fmt.Errorf("plan of household %s: %w", id, ErrNotFound)

@@ -25,6 +25,9 @@ func planFamily(t *testing.T) (*invEnv, family) {
 			givenBy = broker.GivenByParent
 		}
 		e.consent(f.bsns[m.Label], givenBy, broker.SectorMunicipality, broker.SectorDebt, broker.SectorYouth)
+		if m.Label == "kind 1" { // 12: in youth care the child consents too
+			e.consent(f.bsns[m.Label], broker.GivenBySelf, broker.SectorMunicipality, broker.SectorDebt, broker.SectorYouth)
+		}
 	}
 	return e, f
 }
@@ -179,7 +182,10 @@ func TestPlanVersionsAndParticipants(t *testing.T) {
 	}
 
 	// Closing ends the participants' access; the coordinator still reads.
-	if _, err := e.svc.ClosePlan(e.ctx, kb(), "hh-1", 3); !deniedWith(err, broker.ReasonNotCoordinator) {
+	// (A verified participant, so that the policy's own refusal shows.)
+	participant := kb()
+	participant.Person = broker.Person{ID: participant.Sub, Verified: true, Via: "key:test"}
+	if _, err := e.svc.ClosePlan(e.ctx, participant, "hh-1", 3); !deniedWith(err, broker.ReasonNotCoordinator) {
 		t.Fatalf("a participant closes: %v", err)
 	}
 	closed, err := e.svc.ClosePlan(e.ctx, e.coord(), "hh-1", 3)
@@ -378,5 +384,28 @@ func TestPlanRefusalsAreAudited(t *testing.T) {
 	}
 	if es := e.entriesSince(mark); len(es) != 1 || es[0].Event != broker.EventDenial || es[0].Reasons[0] != broker.RefusalPrecondition {
 		t.Errorf("a stale plan edit audited as %+v", es)
+	}
+}
+
+// TestPlanCloseNeedsAVerifiedPerson: closing a plan ends every participant's
+// access, so a regisseur named only by an organisation key may not; the
+// refusal is audited and the plan stays open.
+func TestPlanCloseNeedsAVerifiedPerson(t *testing.T) {
+	e, _ := planFamily(t)
+	v1, err := e.svc.PutPlan(e.ctx, e.coord(), "hh-1", 0, firstPlan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	asserted := e.coord()
+	asserted.Person = broker.Person{}
+	mark := e.head()
+	if _, err := e.svc.ClosePlan(e.ctx, asserted, "hh-1", v1.Version); !errors.Is(err, broker.ErrPersonNotVerified) {
+		t.Fatalf("closing on an organisation key: %v", err)
+	}
+	if es := e.entriesSince(mark); len(es) != 1 || es[0].Event != broker.EventDenial || es[0].Action != broker.ActionPlanClose {
+		t.Errorf("the refusal audited as %+v", es)
+	}
+	if p, err := e.svc.Plan(e.ctx, e.coord(), "hh-1", 0); err != nil || p.Status != broker.PlanOpen {
+		t.Fatalf("the plan after the refusal: %+v, %v", p, err)
 	}
 }

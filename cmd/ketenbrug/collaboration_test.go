@@ -74,12 +74,15 @@ func newRegion(t *testing.T, tb *testBroker, level int, hooks map[string]string)
 		}
 		r.partners[p.id] = out
 	}
-	r.coord = tb.client(t, keys["gem-c"].identity(t, "gem-c", "c.regisseur", broker.RoleCoordinator))
+	// The regisseur acts with a person key: closing a plan needs a
+	// verified person.
+	coordKey := newTestKey(t, protocol.AlgEdDSA)
+	r.coord = tb.bindPerson(t, "gem-c", "c.regisseur", coordKey, broker.RoleCoordinator)
 	r.kb = tb.client(t, keys["kredietbank"].identity(t, "kredietbank", "connector", broker.RoleConnector))
 	r.kbProf = tb.client(t, keys["kredietbank"].identity(t, "kredietbank", "j.bakker", broker.RoleProfessional))
 	r.sd = tb.client(t, keys["sociale-dienst"].identity(t, "sociale-dienst", "connector", broker.RoleConnector))
 	r.fg = tb.bindPerson(t, "fg-c", "fg", newTestKey(t, protocol.AlgEdDSA), broker.RolePrivacyOfficer)
-	r.coordFile = invIdentityFile(t, dir, keys["gem-c"], "gem-c", "c.regisseur", broker.RoleCoordinator)
+	r.coordFile = invIdentityFile(t, dir, coordKey, "gem-c", "c.regisseur", broker.RoleCoordinator)
 	r.kbFile = invIdentityFile(t, dir, keys["kredietbank"], "kredietbank", "connector", broker.RoleConnector)
 	r.kbPro = invIdentityFile(t, dir, keys["kredietbank"], "kredietbank", "j.bakker", broker.RoleProfessional)
 
@@ -97,7 +100,7 @@ func newRegion(t *testing.T, tb *testBroker, level int, hooks map[string]string)
 		t.Fatalf("registering the household: %v", err)
 	}
 	// The kredietbank serves the mother.
-	if err := r.kb.JSON(ctx, http.MethodPut, "/v1/involvements/kb-17", "", map[string]any{"bsn": r.bsns["moeder"],
+	if err := r.kb.JSON(ctx, http.MethodPut, "/v1/involvements/kb-17", debtPurpose, map[string]any{"bsn": r.bsns["moeder"],
 		"service": "schuldhulp", "status": "active", "contact": map[string]string{"name": "J. Bakker"}}, nil); err != nil {
 		t.Fatal(err)
 	}
