@@ -104,6 +104,8 @@ type Configuration struct {
 	MaxTokenLifetimeS int      `json:"max_token_lifetime_s"`
 	MaxClockSkewS     int      `json:"max_clock_skew_s"`
 	APIVersion        string   `json:"api_version"`
+	// Build is the running build (ketenbrug version).
+	Build protocol.BuildInfo `json:"build"`
 }
 
 func (a *api) configuration(w http.ResponseWriter, r *http.Request) {
@@ -116,7 +118,7 @@ func (a *api) configuration(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, Configuration{
 		ID: a.b.ID(), JWKSURI: scheme + "://" + r.Host + "/.well-known/jwks.json", Algorithms: protocol.Algorithms,
 		MaxTokenLifetimeS: int(protocol.MaxTokenLifetime.Seconds()), MaxClockSkewS: int(protocol.MaxClockSkew.Seconds()),
-		APIVersion: APIVersion,
+		APIVersion: APIVersion, Build: a.cfg.Build,
 	})
 }
 

@@ -58,6 +58,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// Build is the running build, published in the configuration document.
+	Build protocol.BuildInfo
 	// Limits bound each partner's requests and long-polls (limits.go).
 	Limits Limits
 	// SpoolDir receives a sync's upload (BSNs in clear) and a streamed

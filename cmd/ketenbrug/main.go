@@ -63,7 +63,11 @@ a central case file. Every disclosure passes the Rego policy and is audited.`,
 		newInvolvementCommand(), newHouseholdCommand(), newInboxCommand(),
 		newAssignmentCommand(), newPlanCommand(), newWebhookCommand(),
 		newBenchCommand(),
+		newVersionCommand(),
 	)
+	// --version prints the same line as `ketenbrug version`.
+	root.Version = versionLine(buildInfo())
+	root.SetVersionTemplate("{{.Version}}\n")
 	return root
 }
 

@@ -114,7 +114,7 @@ func TestPublicEndpoints(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := httpapi.Configuration{ID: testBrokerID, JWKSURI: tb.url + protocol.JWKSPath, Algorithms: protocol.Algorithms,
-			MaxTokenLifetimeS: 300, MaxClockSkewS: 30, APIVersion: "v1"}
+			MaxTokenLifetimeS: 300, MaxClockSkewS: 30, APIVersion: "v1", Build: buildInfo()}
 		if !equalJSON(t, conf, want) {
 			t.Errorf("configuration %+v, want %+v", conf, want)
 		}

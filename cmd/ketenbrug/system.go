@@ -208,8 +208,11 @@ func CreateSystem(ctx context.Context, cfg SystemConfig) (sys *System, err error
 	sys.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if sys.Handler, err = httpapi.New(httpapi.Config{
 		Broker: sys.Service, Signer: signer, PublicJWKS: pubJSON, Registry: sys.Registry, Logger: cfg.Logger,
-		Limits: cfg.Limits, SpoolDir: spool,
+		Limits: cfg.Limits, SpoolDir: spool, Build: buildInfo(),
 	}); err != nil {
+		return nil, err
+	}
+	if err := registerBuildInfo(sys.Registry, buildInfo()); err != nil {
 		return nil, err
 	}
 	if cfg.Console {
