@@ -111,7 +111,7 @@ func (s *Service) assignmentItem(a *Assignment, partner, side string) InboxItem 
 // on its behalf (the recipient of an assignment), as its connector.
 func partnerAsCaller(p *Partner) CallerFacts {
 	return CallerFacts{Partner: p.ID, Sector: p.Sector, Role: RoleConnector, Level: p.Level, Covenant: p.Covenant,
-		Municipalities: p.Municipalities}
+		Municipalities: p.Municipalities, RegisteredAt: rfc3339(p.CreatedAt)}
 }
 
 // memberSubjects returns the pseudonyms of h's members.

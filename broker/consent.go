@@ -7,9 +7,9 @@ import (
 
 // Who gave a consent (toestemming).
 const (
-	GivenBySelf           = "self"
-	GivenByParent         = "parent"   // parent with authority for a child under 16
-	GivenByGuardian       = "guardian" // voogd
+	GivenBySelf           = "self"     // the person; for a child of 12-15 the child's own consent beside the parent's
+	GivenByParent         = "parent"   // a parent with parental authority (ouder met gezag)
+	GivenByGuardian       = "guardian" // a guardian (voogd), not a parent
 	GivenByRepresentative = "legal-representative"
 )
 
@@ -29,13 +29,23 @@ type Consent struct {
 	Partners   []string `json:"partners,omitempty"`
 	GivenBy    string   `json:"given_by"`
 	// Evidence is a reference to where the signed form or note is kept at
-	// the recording partner; never the document itself.
-	Evidence   string      `json:"evidence,omitempty"`
-	ValidFrom  string      `json:"valid_from"`            // YYYY-MM-DD
-	ValidUntil string      `json:"valid_until,omitempty"` // YYYY-MM-DD, inclusive; "" = until withdrawn
-	RecordedBy Actor       `json:"recorded_by"`
-	RecordedAt time.Time   `json:"recorded_at"`
-	Withdrawn  *Withdrawal `json:"withdrawn,omitempty"`
+	// the recording partner; never the document itself (AVG art. 7 lid 1).
+	// The default policy counts no consent without it.
+	Evidence string `json:"evidence,omitempty"`
+	// Explicit marks an explicit consent (AVG art. 9 lid 2 sub a): the
+	// person agreed expressly to the special-category data (health, youth
+	// care, Wmo support, youth probation) of the partners or sectors it
+	// names. It requires Evidence.
+	Explicit bool `json:"explicit,omitempty"`
+	// NotConditional records that the support was not made conditional on
+	// this consent (AVG art. 7 lid 4); the default policy counts no consent
+	// without it.
+	NotConditional bool        `json:"not_conditional,omitempty"`
+	ValidFrom      string      `json:"valid_from"`            // YYYY-MM-DD
+	ValidUntil     string      `json:"valid_until,omitempty"` // YYYY-MM-DD, inclusive; "" = until withdrawn
+	RecordedBy     Actor       `json:"recorded_by"`
+	RecordedAt     time.Time   `json:"recorded_at"`
+	Withdrawn      *Withdrawal `json:"withdrawn,omitempty"`
 }
 
 // Withdrawal marks a consent as withdrawn.
@@ -77,6 +87,9 @@ func (c *Consent) Validate() error {
 	if !slices.Contains(GivenByValues, c.GivenBy) {
 		return invalid("given_by", "must be one of self, parent, guardian, legal-representative")
 	}
+	if c.Explicit && c.Evidence == "" {
+		return invalid("evidence", "an explicit consent needs its evidence: where the signed form or note is kept")
+	}
 	if len(c.Evidence) > 200 {
 		return invalid("evidence", "at most 200 characters")
 	}
@@ -104,7 +117,12 @@ func (c *Consent) Validate() error {
 
 // Facts returns the consent as the policy sees it.
 func (c *Consent) Facts() ConsentFacts {
-	return ConsentFacts{ID: c.ID, Purpose: c.Purpose, AllSectors: c.AllSectors, Sectors: c.Sectors,
+	f := ConsentFacts{ID: c.ID, Purpose: c.Purpose, AllSectors: c.AllSectors, Sectors: c.Sectors,
 		Partners: c.Partners, GivenBy: c.GivenBy, ValidFrom: c.ValidFrom, ValidUntil: c.ValidUntil,
-		Withdrawn: c.Withdrawn != nil}
+		Withdrawn: c.Withdrawn != nil, Explicit: c.Explicit, Evidence: c.Evidence != "",
+		NotConditional: c.NotConditional}
+	if !c.RecordedAt.IsZero() {
+		f.RecordedAt = c.RecordedAt.UTC().Format(time.RFC3339)
+	}
+	return f
 }

@@ -66,6 +66,10 @@ const (
 	// a designation). Asked about a person the broker does not know, the
 	// answer is the same.
 	ReasonNoRelation = "no_relation"
+	// ReasonBSNNotAllowed: the caller's partner may not key an involvement
+	// by BSN (outside government bodies only where a law prescribes it);
+	// the policy data lists the sectors and partners that may.
+	ReasonBSNNotAllowed = "bsn_not_allowed"
 )
 
 // DecisionInput is the input document of the one policy question per request,
@@ -94,7 +98,13 @@ type DecisionInput struct {
 	// records, sorted. Purpose binding needs one: the policy data says per
 	// purpose and action which suffice.
 	Relations []string `json:"relations,omitempty"`
+	// KeyedBy says how an involvement.write identifies the person: "bsn"
+	// (today the only way).
+	KeyedBy string `json:"keyed_by,omitempty"`
 }
+
+// KeyedByBSN is DecisionInput.KeyedBy of an involvement keyed by BSN.
+const KeyedByBSN = "bsn"
 
 // AssignmentFacts describes an assignment (opdracht) for the policy: its
 // type and the lengths of its texts, never the texts themselves (free text
@@ -130,6 +140,10 @@ type CallerFacts struct {
 	Municipalities []string `json:"municipalities"`
 	// Area is the caller's area within its municipality, when known.
 	Area string `json:"area,omitempty"`
+	// RegisteredAt is when the caller's partner was registered (RFC 3339
+	// UTC): a consent to "all" covers only partners known when it was
+	// given.
+	RegisteredAt string `json:"registered_at,omitempty"`
 }
 
 // MunicipalityFacts describes the municipality a request is about.
@@ -151,9 +165,12 @@ type HouseholdFacts struct {
 
 // SubjectFacts describes one person a request is about.
 type SubjectFacts struct {
-	Label     string         `json:"label,omitempty"`
-	Role      string         `json:"role,omitempty"` // parent, child, other
-	BirthYear int            `json:"birth_year,omitempty"`
+	Label     string `json:"label,omitempty"`
+	Role      string `json:"role,omitempty"` // parent, child, other
+	BirthYear int    `json:"birth_year,omitempty"`
+	// BirthDate is the date of birth (YYYY-MM-DD), when known; stored
+	// members from before it carry only BirthYear.
+	BirthDate string         `json:"birth_date,omitempty"`
 	Shielded  bool           `json:"shielded"`
 	Consents  []ConsentFacts `json:"consents"`
 	// Restrictions are the subject's active restrictions (AVG art. 18) and
@@ -173,6 +190,17 @@ type ConsentFacts struct {
 	ValidFrom  string   `json:"valid_from,omitempty"`  // YYYY-MM-DD
 	ValidUntil string   `json:"valid_until,omitempty"` // YYYY-MM-DD, inclusive
 	Withdrawn  bool     `json:"withdrawn"`
+	// Explicit: an explicit consent (AVG art. 9 lid 2 sub a), recorded
+	// with its evidence; only such a consent covers special-category data.
+	Explicit bool `json:"explicit,omitempty"`
+	// Evidence: the consent's evidence is recorded (the reference itself
+	// never reaches the policy).
+	Evidence bool `json:"evidence,omitempty"`
+	// NotConditional: it is recorded that support was not made
+	// conditional on the consent (AVG art. 7 lid 4).
+	NotConditional bool `json:"not_conditional,omitempty"`
+	// RecordedAt is when the consent was recorded (RFC 3339 UTC).
+	RecordedAt string `json:"recorded_at,omitempty"`
 }
 
 // PartnerFacts describes a partner other than the caller.
@@ -181,6 +209,8 @@ type PartnerFacts struct {
 	Sector   Sector `json:"sector"`
 	Level    int    `json:"level"`
 	Covenant string `json:"covenant"`
+	// RegisteredAt is when the partner was registered (RFC 3339 UTC).
+	RegisteredAt string `json:"registered_at,omitempty"`
 }
 
 // Candidate is an involvement the broker could show; the policy chooses.
@@ -190,6 +220,9 @@ type Candidate struct {
 	Service string       `json:"service"`
 	Status  string       `json:"status"`
 	Partner PartnerFacts `json:"partner"`
+	// Purpose is the purpose the involvement was registered under ("" for
+	// one stored before registration needed a purpose).
+	Purpose string `json:"purpose,omitempty"`
 }
 
 // Decision is the policy's answer.

@@ -35,6 +35,9 @@ type Member struct {
 	Subject   Pseudonym `json:"subject"`
 	Role      string    `json:"role"`
 	BirthYear int       `json:"birth_year,omitempty"`
+	// BirthDate is the date of birth, YYYY-MM-DD. Members stored before it
+	// carry only BirthYear, which the policy reads conservatively.
+	BirthDate string `json:"birth_date,omitempty"`
 	// Shielded (afgeschermd): the municipality shields this person, e.g. in
 	// a shelter; their membership and involvements are not shown or
 	// signalled, except to the partners the policy names.
@@ -79,11 +82,25 @@ func (h *Household) validate(now time.Time) error {
 		if !slices.Contains([]string{MemberParent, MemberChild, MemberOther}, m.Role) {
 			return invalid(field("role"), "must be parent, child or other")
 		}
+		if m.BirthDate != "" {
+			d, err := time.Parse(dateLayout, m.BirthDate)
+			if err != nil {
+				return invalid(field("birth_date"), "must be a date YYYY-MM-DD")
+			}
+			if d.Year() < 1900 || d.After(now) {
+				return invalid(field("birth_date"), "out of range")
+			}
+			if m.BirthYear != 0 && m.BirthYear != d.Year() {
+				return invalid(field("birth_year"), "does not match birth_date")
+			}
+			h.Members[i].BirthYear = d.Year()
+			m.BirthYear = d.Year()
+		}
 		if m.BirthYear != 0 && (m.BirthYear < 1900 || m.BirthYear > now.Year()) {
 			return invalid(field("birth_year"), "out of range")
 		}
 		if m.Role == MemberChild && m.BirthYear == 0 {
-			return invalid(field("birth_year"), "required for a child")
+			return invalid(field("birth_year"), "required for a child: a birth_date (or birth_year)")
 		}
 	}
 	return nil

@@ -23,6 +23,9 @@ type MemberInput struct {
 	BSN       string `json:"bsn"`
 	Role      string `json:"role"`
 	BirthYear int    `json:"birth_year,omitempty"`
+	// BirthDate (YYYY-MM-DD) is the exact date of birth; it replaces
+	// BirthYear, which the policy can only read conservatively.
+	BirthDate string `json:"birth_date,omitempty"`
 	Shielded  bool   `json:"shielded,omitempty"`
 }
 
@@ -42,6 +45,7 @@ type MemberView struct {
 	Label     string `json:"label"`
 	Role      string `json:"role"`
 	BirthYear int    `json:"birth_year,omitempty"`
+	BirthDate string `json:"birth_date,omitempty"`
 	Shielded  bool   `json:"shielded,omitempty"`
 }
 
@@ -49,7 +53,7 @@ func householdView(h *Household) HouseholdView {
 	v := HouseholdView{ID: h.ID, Municipality: h.Municipality, Area: h.Area, Coordinator: h.Coordinator,
 		Members: make([]MemberView, len(h.Members)), Revision: h.Revision}
 	for i, m := range h.Members {
-		v.Members[i] = MemberView{Label: m.Label, Role: m.Role, BirthYear: m.BirthYear, Shielded: m.Shielded}
+		v.Members[i] = MemberView{Label: m.Label, Role: m.Role, BirthYear: m.BirthYear, BirthDate: m.BirthDate, Shielded: m.Shielded}
 	}
 	return v
 }
@@ -76,7 +80,8 @@ func (s *Service) PutHousehold(ctx context.Context, c *Caller, ref string, in Ho
 		if err != nil {
 			return HouseholdView{}, err
 		}
-		h.Members = append(h.Members, Member{Label: m.Label, Subject: p, Role: m.Role, BirthYear: m.BirthYear, Shielded: m.Shielded})
+		h.Members = append(h.Members, Member{Label: m.Label, Subject: p, Role: m.Role, BirthYear: m.BirthYear, BirthDate: m.BirthDate,
+			Shielded: m.Shielded})
 	}
 	if err := h.validate(s.now()); err != nil {
 		return HouseholdView{}, err

@@ -57,7 +57,7 @@ func TestPutHouseholdValidates(t *testing.T) {
 	before := e.head()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := e.svc.PutHousehold(e.ctx, e.coordinator("gem-a", ""), tt.id, tt.in)
+			_, err := e.svc.PutHousehold(e.ctx, e.coordinator("gem-a", invPurpose), tt.id, tt.in)
 			if !errors.Is(err, broker.ErrInvalid) || invalidField(err) != tt.field {
 				t.Fatalf("got %v (field %q), want invalid %s", err, invalidField(err), tt.field)
 			}
@@ -66,7 +66,7 @@ func TestPutHouseholdValidates(t *testing.T) {
 	if es := e.entriesSince(before); len(es) != 0 {
 		t.Fatalf("refused households left audit entries: %+v", es)
 	}
-	if _, err := e.svc.Household(e.ctx, e.coordinator("gem-a", ""), "hh-1"); !errors.Is(err, broker.ErrNotFound) {
+	if _, err := e.svc.Household(e.ctx, e.coordinator("gem-a", invPurpose), "hh-1"); !errors.Is(err, broker.ErrNotFound) {
 		t.Fatalf("a refused household was stored: %v", err)
 	}
 }
@@ -74,7 +74,7 @@ func TestPutHouseholdValidates(t *testing.T) {
 func TestHouseholdMembershipChangesAreAudited(t *testing.T) {
 	e := newInvEnv(t)
 	moeder, vader, kind := e.bsn(), e.bsn(), e.bsn()
-	c := e.coordinator("gem-a", "")
+	c := e.coordinator("gem-a", invPurpose)
 	in := broker.HouseholdInput{Municipality: "gem-a", Area: "centrum", Members: []broker.MemberInput{
 		{Label: "moeder", BSN: moeder, Role: broker.MemberParent, BirthYear: 1988},
 		{Label: "vader", BSN: vader, Role: broker.MemberParent, BirthYear: 1985},
@@ -138,18 +138,18 @@ func TestHouseholdsBelongToTheirMunicipality(t *testing.T) {
 	e := newInvEnv(t)
 	in := broker.HouseholdInput{Municipality: "gem-a", Members: []broker.MemberInput{
 		{Label: "moeder", BSN: e.bsn(), Role: broker.MemberParent, BirthYear: 1988}}}
-	if _, err := e.svc.PutHousehold(e.ctx, e.coordinator("gem-a", ""), "hh-1", in); err != nil {
+	if _, err := e.svc.PutHousehold(e.ctx, e.coordinator("gem-a", invPurpose), "hh-1", in); err != nil {
 		t.Fatal(err)
 	}
 	before := e.head()
 	// The coordinator of gem-b cannot register into gem-a.
-	if _, err := e.svc.PutHousehold(e.ctx, e.coordinator("gem-b", ""), "hh-2", in); !deniedWith(err, broker.ReasonOtherMunicipality) {
+	if _, err := e.svc.PutHousehold(e.ctx, e.coordinator("gem-b", invPurpose), "hh-2", in); !deniedWith(err, broker.ReasonOtherMunicipality) {
 		t.Errorf("gem-b registering into gem-a: %v", err)
 	}
 	// Household ids are a namespace per municipality: to gem-b, gem-a's
 	// hh-1 does not exist, exactly as an id nobody uses.
 	for _, id := range []string{"hh-1", "gem-a:hh-1", "hh-none"} {
-		if _, err := e.svc.Household(e.ctx, e.coordinator("gem-b", ""), id); !errors.Is(err, broker.ErrNotFound) {
+		if _, err := e.svc.Household(e.ctx, e.coordinator("gem-b", invPurpose), id); !errors.Is(err, broker.ErrNotFound) {
 			t.Errorf("gem-b reading %s: %v, want not found", id, err)
 		}
 	}
@@ -160,17 +160,17 @@ func TestHouseholdsBelongToTheirMunicipality(t *testing.T) {
 	}
 	// gem-b's own hh-1 is another household, and leaves gem-a's alone.
 	in.Municipality = "gem-b"
-	if h, err := e.svc.PutHousehold(e.ctx, e.coordinator("gem-b", ""), "hh-1", in); err != nil || h.Municipality != "gem-b" || h.Revision != 1 {
+	if h, err := e.svc.PutHousehold(e.ctx, e.coordinator("gem-b", invPurpose), "hh-1", in); err != nil || h.Municipality != "gem-b" || h.Revision != 1 {
 		t.Errorf("gem-b registering its own hh-1: %+v, %v", h, err)
 	}
 	// An id qualified with another municipality than the body's is refused.
-	if _, err := e.svc.PutHousehold(e.ctx, e.coordinator("gem-b", ""), "gem-a:hh-1", in); invalidField(err) != "municipality" {
+	if _, err := e.svc.PutHousehold(e.ctx, e.coordinator("gem-b", invPurpose), "gem-a:hh-1", in); invalidField(err) != "municipality" {
 		t.Errorf("a qualified id for another municipality than the body's: %v", err)
 	}
 	before = e.head()
 	// Only coordinators write households.
 	in.Municipality = "gem-a"
-	if _, err := e.svc.PutHousehold(e.ctx, e.professional("cjg", ""), "hh-3", in); !deniedWith(err, broker.ReasonRoleNotAllowed) {
+	if _, err := e.svc.PutHousehold(e.ctx, e.professional("cjg", invPurpose), "hh-3", in); !deniedWith(err, broker.ReasonRoleNotAllowed) {
 		t.Errorf("a professional registering a household: %v", err)
 	}
 	for _, a := range e.entriesSince(before) {
@@ -178,7 +178,7 @@ func TestHouseholdsBelongToTheirMunicipality(t *testing.T) {
 			t.Errorf("a refused household write changed something: %+v", a)
 		}
 	}
-	h, err := e.svc.Household(e.ctx, e.coordinator("gem-a", ""), "hh-1")
+	h, err := e.svc.Household(e.ctx, e.coordinator("gem-a", invPurpose), "hh-1")
 	if err != nil || h.Municipality != "gem-a" || h.Revision != 1 {
 		t.Fatalf("gem-a's household after the attempts: %+v, %v", h, err)
 	}
@@ -192,21 +192,21 @@ func TestOnlyTheMunicipalityShields(t *testing.T) {
 	}
 	// The social services' coordinator registers with shielding: it does
 	// not take.
-	h, err := e.svc.PutHousehold(e.ctx, e.coordinator("sociale-dienst", ""), "hh-9", broker.HouseholdInput{Municipality: "gem-a", Members: members(true)})
+	h, err := e.svc.PutHousehold(e.ctx, e.coordinator("sociale-dienst", invPurpose), "hh-9", broker.HouseholdInput{Municipality: "gem-a", Members: members(true)})
 	if err != nil || h.Members[0].Shielded {
 		t.Fatalf("a non-municipality shielding: %+v, %v", h, err)
 	}
 	// The municipality shields.
-	h, err = e.svc.PutHousehold(e.ctx, e.coordinator("gem-a", ""), "hh-9", broker.HouseholdInput{Municipality: "gem-a", Members: members(true)})
+	h, err = e.svc.PutHousehold(e.ctx, e.coordinator("gem-a", invPurpose), "hh-9", broker.HouseholdInput{Municipality: "gem-a", Members: members(true)})
 	if err != nil || !h.Members[0].Shielded {
 		t.Fatalf("the municipality shielding: %+v, %v", h, err)
 	}
 	// The social services cannot lift it by leaving the flag out.
-	h, err = e.svc.PutHousehold(e.ctx, e.coordinator("sociale-dienst", ""), "hh-9", broker.HouseholdInput{Municipality: "gem-a", Members: members(false)})
+	h, err = e.svc.PutHousehold(e.ctx, e.coordinator("sociale-dienst", invPurpose), "hh-9", broker.HouseholdInput{Municipality: "gem-a", Members: members(false)})
 	if err != nil || !h.Members[0].Shielded {
 		t.Fatalf("a non-municipality unshielding: %+v, %v", h, err)
 	}
-	got, err := e.svc.Household(e.ctx, e.coordinator("gem-a", ""), "hh-9")
+	got, err := e.svc.Household(e.ctx, e.coordinator("gem-a", invPurpose), "hh-9")
 	if err != nil || !slices.ContainsFunc(got.Members, func(m broker.MemberView) bool { return m.Shielded }) {
 		t.Fatalf("stored %+v, %v", got, err)
 	}

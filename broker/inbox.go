@@ -236,11 +236,20 @@ func (s *Service) matchSignals(ctx context.Context, c *Caller, v *Involvement) (
 		if err != nil {
 			return nil, err
 		}
-		cand := Candidate{ID: v.ID, Subject: v.Subject, Service: v.Service, Status: v.Status, Partner: partnerFacts(self)}
+		cand := Candidate{ID: v.ID, Subject: v.Subject, Service: v.Service, Status: v.Status, Partner: partnerFacts(self),
+			Purpose: v.Purpose}
 		in.Candidates = []Candidate{cand}
 		// The question is about the candidate's subject only: the policy
-		// gets no other member's facts (and has less to evaluate).
-		in.Subjects = map[Pseudonym]*SubjectFacts{v.Subject: in.Subjects[v.Subject]}
+		// gets no other member's facts (and has less to evaluate). A
+		// shielded member shields the household's other members too, so
+		// the subject counts as shielded when anyone in the household is.
+		subj := in.Subjects[v.Subject]
+		if subj != nil && !subj.Shielded && slices.ContainsFunc(h.Members, func(m Member) bool { return m.Shielded }) {
+			cp := *subj
+			cp.Shielded = true
+			subj = &cp
+		}
+		in.Subjects = map[Pseudonym]*SubjectFacts{v.Subject: subj}
 		for _, partner := range sortedKeys(recipients) {
 			rp, err := s.LookupPartner(partner)
 			if err != nil || rp.Status != PartnerActive {
@@ -248,7 +257,7 @@ func (s *Service) matchSignals(ctx context.Context, c *Caller, v *Involvement) (
 			}
 			q := *in
 			q.Caller = CallerFacts{Partner: rp.ID, Sector: rp.Sector, Role: RoleConnector, Level: rp.Level,
-				Covenant: rp.Covenant, Municipalities: rp.Municipalities}
+				Covenant: rp.Covenant, Municipalities: rp.Municipalities, RegisteredAt: rfc3339(rp.CreatedAt)}
 			if partner == h.Coordinator.Partner {
 				q.Caller.Role, q.Caller.Sub = RoleCoordinator, h.Coordinator.Sub
 			}

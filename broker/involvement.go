@@ -33,9 +33,16 @@ type Involvement struct {
 	Start        string    `json:"start,omitempty"` // YYYY-MM-DD
 	End          string    `json:"end,omitempty"`   // YYYY-MM-DD
 	Contact      Contact   `json:"contact"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
-	Revision     uint64    `json:"revision"`
+	// Purpose is the purpose the partner registered the involvement under
+	// (the purpose of the request that wrote it last). Under a consent
+	// purpose the default policy shows it only while the person's consent
+	// covers the partner. "" for involvements stored before registration
+	// needed a purpose: the default policy withholds them until they are
+	// registered again with one.
+	Purpose   string    `json:"purpose,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Revision  uint64    `json:"revision"`
 }
 
 // Contact is the professional to call about an involvement.
@@ -127,5 +134,6 @@ func validDate(field, s string) error {
 // bookkeeping; an upsert that changes nothing is not a change.
 func (v *Involvement) sameContent(o *Involvement) bool {
 	return v.Subject == o.Subject && v.Service == o.Service && v.ServiceLabel == o.ServiceLabel &&
-		v.Status == o.Status && v.Start == o.Start && v.End == o.End && v.Contact == o.Contact
+		v.Status == o.Status && v.Start == o.Start && v.End == o.End && v.Contact == o.Contact &&
+		v.Purpose == o.Purpose
 }

@@ -126,6 +126,13 @@ var invPartners = []broker.Partner{
 // audit entry or anywhere in the bbolt file.
 func newInvEnv(t testing.TB) *invEnv {
 	t.Helper()
+	return newInvEnvWith(t, nil)
+}
+
+// newInvEnvWith is newInvEnv with the service's configuration adjusted by
+// opt (a controlled clock, say) before it starts.
+func newInvEnvWith(t testing.TB, opt func(*broker.Config)) *invEnv {
+	t.Helper()
 	ctx := context.Background()
 	eng, err := invEngine()
 	if err != nil {
@@ -157,8 +164,12 @@ func newInvEnv(t testing.TB) *invEnv {
 		t.Fatal(err)
 	}
 	pol := &countingPolicy{Engine: eng, count: map[string]int{}}
-	svc, err := broker.New(ctx, broker.Config{ID: "kb-test", Store: store, Audit: alog, AuditReader: alog, Policy: pol,
-		Pseudonyms: pseudonyms, CheckJWKS: func(json.RawMessage) error { return nil }, FourEyes: true, Logger: log})
+	cfg := broker.Config{ID: "kb-test", Store: store, Audit: alog, AuditReader: alog, Policy: pol,
+		Pseudonyms: pseudonyms, CheckJWKS: func(json.RawMessage) error { return nil }, FourEyes: true, Logger: log}
+	if opt != nil {
+		opt(&cfg)
+	}
+	svc, err := broker.New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,10 +265,13 @@ func (e *invEnv) caller(partner string, role broker.Role, purpose string) *broke
 	return c
 }
 
-// connector, coordinator and professional are the usual callers.
+// connector, coordinator and professional are the usual callers. A
+// connector registers its involvements for integrated support (a purpose
+// is required; under this consent purpose they are shown only with the
+// person's consent).
 func (e *invEnv) connector(partner string) *broker.Caller {
 	e.t.Helper()
-	return e.caller(partner, broker.RoleConnector, "")
+	return e.caller(partner, broker.RoleConnector, invPurpose)
 }
 
 func (e *invEnv) coordinator(partner, purpose string) *broker.Caller {
@@ -384,11 +398,14 @@ func (e *invEnv) put(partner, ref, bsn, service string) broker.InvolvementView {
 	return v
 }
 
-// consent records a consent for integrated support, by the CJG professional.
+// consent records a consent for integrated support, by the CJG professional:
+// explicit (it names the sectors, youth care among them), with its
+// evidence and the record that support was not made conditional on it.
 func (e *invEnv) consent(bsn, givenBy string, sectors ...broker.Sector) broker.ConsentView {
 	e.t.Helper()
 	c, err := e.svc.RecordConsent(e.ctx, e.professional("cjg", invPurpose), bsn, broker.Consent{
-		Purpose: invPurpose, Sectors: sectors, GivenBy: givenBy, Evidence: "form 2026-1"})
+		Purpose: invPurpose, Sectors: sectors, GivenBy: givenBy, Evidence: "form 2026-1",
+		Explicit: true, NotConditional: true})
 	if err != nil {
 		e.t.Fatalf("recording a consent: %v", err)
 	}
@@ -434,11 +451,14 @@ func (e *invEnv) newFamily(id string, shielded ...string) family {
 }
 
 // consentAll records the mother's consent for herself and, as parent, for
-// both children; the father does not consent.
+// both children, and the first child's own; the father does not consent.
 func (e *invEnv) consentAll(f family) (mother broker.ConsentView) {
 	e.t.Helper()
 	mother = e.consent(f.bsns["moeder"], broker.GivenBySelf, broker.SectorDebt, broker.SectorYouth, broker.SectorEducation, broker.SectorWorkIncome)
 	e.consent(f.bsns["kind 1"], broker.GivenByParent, broker.SectorYouth, broker.SectorEducation)
+	// The first child is 12: in youth care (and health) the child's own
+	// consent is needed beside the parent's.
+	e.consent(f.bsns["kind 1"], broker.GivenBySelf, broker.SectorYouth, broker.SectorEducation)
 	e.consent(f.bsns["kind 2"], broker.GivenByParent, broker.SectorYouth, broker.SectorEducation)
 	return mother
 }

@@ -50,7 +50,7 @@ func (s *Service) build(c *Caller, ref string, in InvolvementInput) (Involvement
 		return Involvement{}, err
 	}
 	v := Involvement{Partner: c.Partner.ID, Ref: ref, Subject: p, Service: in.Service, ServiceLabel: in.ServiceLabel,
-		Status: in.Status, Start: in.Start, End: in.End, Contact: in.Contact}
+		Status: in.Status, Start: in.Start, End: in.End, Contact: in.Contact, Purpose: c.Purpose}
 	if err := v.validate(); err != nil {
 		return Involvement{}, err
 	}
@@ -65,8 +65,8 @@ func (s *Service) PutInvolvement(ctx context.Context, c *Caller, ref string, in 
 	if err != nil {
 		return InvolvementView{}, false, err
 	}
-	d, err := s.decide(ctx, c, &DecisionInput{Action: ActionInvolvementWrite, Purpose: c.Purpose, Caller: callerFacts(c)},
-		"involvement", []Pseudonym{v.Subject})
+	d, err := s.decide(ctx, c, &DecisionInput{Action: ActionInvolvementWrite, Purpose: c.Purpose, Caller: callerFacts(c),
+		KeyedBy: KeyedByBSN}, "involvement", []Pseudonym{v.Subject})
 	if err != nil {
 		return InvolvementView{}, false, err
 	}

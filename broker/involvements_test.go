@@ -286,13 +286,13 @@ func TestInvolvementsListPagesAndFilters(t *testing.T) {
 func TestInvolvementWriteNeedsAConnectorOrProfessional(t *testing.T) {
 	e := newInvEnv(t)
 	in := broker.InvolvementInput{BSN: e.bsn(), Service: "wmo-begeleiding"}
-	for _, c := range []*broker.Caller{e.coordinator("gem-a", ""), e.caller("fg", broker.RolePrivacyOfficer, "")} {
+	for _, c := range []*broker.Caller{e.coordinator("gem-a", invPurpose), e.coordinator("sociale-dienst", invPurpose)} {
 		_, _, err := e.svc.PutInvolvement(e.ctx, c, "r-1", in)
 		if !deniedWith(err, broker.ReasonRoleNotAllowed) {
 			t.Errorf("%s as %s registering an involvement: %v, want denied role_not_allowed", c.Partner.ID, c.Role, err)
 		}
 	}
-	if _, _, err := e.svc.PutInvolvement(e.ctx, e.professional("cjg", ""), "r-1", in); err != nil {
+	if _, _, err := e.svc.PutInvolvement(e.ctx, e.professional("cjg", invPurpose), "r-1", in); err != nil {
 		t.Errorf("a professional registering an involvement: %v", err)
 	}
 	// The denials are audited, by pseudonym.

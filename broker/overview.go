@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"slices"
+	"time"
 )
 
 // Fields of an involvement the policy can show.
@@ -83,7 +84,16 @@ func (s *Service) municipalityFacts(id string) *MunicipalityFacts {
 
 // partnerFacts describes a registered partner for the policy.
 func partnerFacts(p *Partner) PartnerFacts {
-	return PartnerFacts{ID: p.ID, Sector: p.Sector, Level: p.Level, Covenant: p.Covenant}
+	return PartnerFacts{ID: p.ID, Sector: p.Sector, Level: p.Level, Covenant: p.Covenant,
+		RegisteredAt: rfc3339(p.CreatedAt)}
+}
+
+// rfc3339 formats t as RFC 3339 UTC; "" for the zero time (not known).
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 // subject is one person of an overview, with what the store holds on them.
@@ -112,7 +122,7 @@ func (s *Service) gather(members []Member, in *DecisionInput, rel *relationFacts
 				return err
 			}
 			in.Subjects[m.Subject] = &SubjectFacts{Label: m.Label, Role: m.Role, BirthYear: m.BirthYear,
-				Shielded: m.Shielded, Consents: consents}
+				BirthDate: m.BirthDate, Shielded: m.Shielded, Consents: consents}
 			if in.Subjects[m.Subject].Restrictions, err = activeRestrictions(tx, m.Subject, in.Purpose); err != nil {
 				return err
 			}
@@ -141,7 +151,7 @@ func (s *Service) gather(members []Member, in *DecisionInput, rel *relationFacts
 			}
 			byID[v.ID] = v
 			in.Candidates = append(in.Candidates, Candidate{ID: v.ID, Subject: v.Subject, Service: v.Service,
-				Status: v.Status, Partner: partnerFacts(p)})
+				Status: v.Status, Partner: partnerFacts(p), Purpose: v.Purpose})
 		}
 	}
 	return subs, byID, nil
@@ -183,19 +193,22 @@ func (s *Service) PersonOverview(ctx context.Context, c *Caller, bsn, municipali
 	m := Member{Label: "person", Subject: p, Role: MemberOther}
 	rel := &relationFacts{c: c, subjects: []Pseudonym{p}}
 	// A member of a household in this municipality carries its facts
-	// (role, birth year); shielding counts wherever it was registered, as
-	// it protects the person, not a household. Households elsewhere add
-	// nothing else.
+	// (role, date or year of birth); shielding counts wherever it was
+	// registered, as it protects the person, not a household, and a
+	// shielded member shields the household's other members too (a
+	// child's school must not lead to the mother). Households elsewhere
+	// add nothing else.
 	if err := s.cfg.Store.View(func(tx ReadTx) error {
 		hs, err := tx.HouseholdsOf(p)
 		for _, h := range hs {
+			shielded := slices.ContainsFunc(h.Members, func(mm Member) bool { return mm.Shielded })
 			for _, mm := range h.Members {
 				if mm.Subject != p {
 					continue
 				}
-				m.Shielded = m.Shielded || mm.Shielded
+				m.Shielded = m.Shielded || shielded
 				if h.Municipality == municipality {
-					m.Role, m.BirthYear = mm.Role, mm.BirthYear
+					m.Role, m.BirthYear, m.BirthDate = mm.Role, mm.BirthYear, mm.BirthDate
 				}
 			}
 		}

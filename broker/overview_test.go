@@ -86,10 +86,11 @@ func TestOverviewFollowsConsentLevelAndPolicy(t *testing.T) {
 		t.Fatalf("after the mother withdrew: %s", got)
 	}
 
-	// Under a statute (child protection) no consent is needed; the purpose
-	// shows the sectors it names (not debt, not work and income).
+	// Under a statute (child protection) no consent is needed beyond the
+	// one the registration rested on; the purpose shows youth care only
+	// (not education, debt, or work and income).
 	o = e.overview("hh-1", "jeugdbescherming")
-	if got := fmt.Sprint(shownByLabel(o)); got != "map[kind 1:[school] kind 2:[cjg] moeder:[] vader:[]]" {
+	if got := fmt.Sprint(shownByLabel(o)); got != "map[kind 1:[] kind 2:[cjg] moeder:[] vader:[]]" {
 		t.Fatalf("under jeugdbescherming: %s", got)
 	}
 }
@@ -182,7 +183,7 @@ func TestOverviewDeniesOtherMunicipalitiesAndRoles(t *testing.T) {
 		caller *broker.Caller
 		reason string
 	}{
-		{"a professional without a relation under a statute", e.professional("sociale-dienst", "jeugdbescherming"), broker.ReasonNoRelation},
+		{"a professional without a relation under a statute", e.professional("sociale-dienst", "vroegsignalering-schulden"), broker.ReasonNoRelation},
 		{"a connector", e.caller("kredietbank", broker.RoleConnector, invPurpose), broker.ReasonRoleNotAllowed},
 		{"a professional under consent, not the regisseur", e.professional("cjg", invPurpose), broker.ReasonRoleNotAllowed},
 		{"no purpose", e.coordinator("gem-a", ""), broker.ReasonPurposeMissing},
@@ -226,7 +227,7 @@ func TestOverviewDeniesOtherMunicipalitiesAndRoles(t *testing.T) {
 		m.BSN = f.bsns[m.Label]
 		in.Members = append(in.Members, m)
 	}
-	if _, err := e.svc.PutHousehold(e.ctx, e.coordinator("gem-a", ""), "hh-1", in); err != nil {
+	if _, err := e.svc.PutHousehold(e.ctx, e.coordinator("gem-a", invPurpose), "hh-1", in); err != nil {
 		t.Fatal(err)
 	}
 	o, err := e.svc.HouseholdOverview(e.ctx, e.professional("cjg", invPurpose), "hh-1")
@@ -244,24 +245,24 @@ func TestShieldedMembersAreNotShown(t *testing.T) {
 	e.consentAll(f)
 
 	// The coordinator does not see the shielded child at all: not the
-	// membership, not the CJG's involvement.
+	// membership, not the CJG's involvement; and one shielded member
+	// shields the household's other members from the same callers.
 	o := e.overview("hh-1", invPurpose)
-	if got := fmt.Sprint(shownByLabel(o)); got != "map[kind 1:[school] moeder:[kredietbank] vader:[]]" {
+	if got := fmt.Sprint(shownByLabel(o)); got != "map[kind 1:[] moeder:[] vader:[]]" {
 		t.Fatalf("the coordinator sees %s", got)
 	}
 	o = e.overview("hh-1", "jeugdbescherming")
-	if got := fmt.Sprint(shownByLabel(o)); got != "map[kind 1:[school] moeder:[] vader:[]]" {
+	if got := fmt.Sprint(shownByLabel(o)); got != "map[kind 1:[] moeder:[] vader:[]]" {
 		t.Fatalf("under jeugdbescherming the coordinator sees %s", got)
 	}
-	// The partner the policy names (the social services) does, once it
-	// stands in a relation to the household (it serves the father).
+	// By default no sector sees shielded persons (shielded.visible_to_sectors
+	// is empty): not even the social services once they serve the father.
 	e.put("sociale-dienst", "sd-1", f.bsns["vader"], "bijstand")
-	o, err := e.svc.HouseholdOverview(e.ctx, e.professional("sociale-dienst", "jeugdbescherming"), "hh-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := fmt.Sprint(shownByLabel(o)); got != "map[kind 1:[school] kind 2:[cjg] moeder:[] vader:[sociale-dienst]]" {
-		t.Fatalf("the social services see %s", got)
+	e.consent(f.bsns["vader"], broker.GivenBySelf, broker.SectorSocialServices)
+	if o, err := e.svc.HouseholdOverview(e.ctx, e.coordinator("sociale-dienst", invPurpose), "hh-1"); err == nil {
+		if got := fmt.Sprint(shownByLabel(o)); got != "map[kind 1:[] moeder:[] vader:[]]" {
+			t.Fatalf("the social services see %s", got)
+		}
 	}
 	// The audit of the coordinator's overview discloses nothing of the child.
 	for _, a := range e.entries() {

@@ -163,6 +163,7 @@ func callerFacts(c *Caller) CallerFacts {
 	return CallerFacts{
 		Partner: c.Partner.ID, Sector: c.Partner.Sector, Role: c.Role, Sub: c.Sub,
 		Level: c.Partner.Level, Covenant: c.Partner.Covenant, Municipalities: c.Partner.Municipalities,
+		RegisteredAt: rfc3339(c.Partner.CreatedAt),
 	}
 }
 

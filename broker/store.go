@@ -101,6 +101,9 @@ type Tx interface {
 	// PutInvolvement stores v under (v.Partner, v.Ref) and keeps the
 	// subject index right when the subject changed.
 	PutInvolvement(v Involvement) error
+	// DeleteInvolvement removes partner's involvement ref and its index
+	// entries; ErrNotFound when there is none.
+	DeleteInvolvement(partner, ref string) error
 	// PutHousehold stores h under (h.Municipality, h.ID) and keeps the
 	// member index right.
 	PutHousehold(h Household) error

@@ -53,6 +53,11 @@ type SyncOptions struct {
 	// partner's live involvements: the caller confirms that its export is
 	// complete and that the involvements really ended.
 	AllowMassEnd bool
+	// Purpose is, for the SDK, the purpose the sync states in its request
+	// token: the purpose the caseload is registered under. The default
+	// policy requires one (involvement.write). The broker itself takes the
+	// purpose from the verified token (Caller.Purpose), never from here.
+	Purpose string
 }
 
 // The mass-end guard: a truncated or half-written export must not end a
@@ -128,7 +133,8 @@ const (
 func (s *Service) Sync(ctx context.Context, c *Caller, items iter.Seq[SyncItem], opts SyncOptions) (SyncResult, error) {
 	dryRun := opts.DryRun
 	res := SyncResult{DryRun: dryRun, Problems: []SyncRejection{}}
-	d, err := s.decide(ctx, c, &DecisionInput{Action: ActionInvolvementWrite, Purpose: c.Purpose, Caller: callerFacts(c)}, "involvement.sync", nil)
+	d, err := s.decide(ctx, c, &DecisionInput{Action: ActionInvolvementWrite, Purpose: c.Purpose, Caller: callerFacts(c),
+		KeyedBy: KeyedByBSN}, "involvement.sync", nil)
 	if err != nil {
 		return res, err
 	}

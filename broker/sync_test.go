@@ -182,7 +182,7 @@ func TestSyncDryRunChangesNothing(t *testing.T) {
 func TestSyncNeedsAConnector(t *testing.T) {
 	e := newInvEnv(t)
 	a := e.bsn()
-	_, err := e.svc.Sync(e.ctx, e.coordinator("gem-a", ""), caseload(line("x", a, "ww")), broker.SyncOptions{})
+	_, err := e.svc.Sync(e.ctx, e.coordinator("gem-a", invPurpose), caseload(line("x", a, "ww")), broker.SyncOptions{})
 	if !deniedWith(err, broker.ReasonRoleNotAllowed) {
 		t.Fatalf("a coordinator's sync: %v", err)
 	}

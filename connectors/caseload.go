@@ -18,7 +18,10 @@ func (c *Client) Sync(ctx context.Context, ndjson io.ReadSeeker, dryRun bool) (b
 	return c.SyncWith(ctx, ndjson, broker.SyncOptions{DryRun: dryRun})
 }
 
-// SyncWith is Sync with all the options: opts.AllowMassEnd applies a sync
+// SyncWith is Sync with all the options: opts.Purpose is the purpose the
+// caseload is registered under (the default policy requires one; under a
+// consent purpose an involvement is shown only with the person's consent);
+// opts.AllowMassEnd applies a sync
 // that ends more of the caseload than the broker allows at once (without
 // it such a sync is refused with 409 mass_end_refused and nothing
 // applied). ndjson is read from its start for every attempt, twice (to
@@ -35,7 +38,7 @@ func (c *Client) SyncWith(ctx context.Context, ndjson io.ReadSeeker, opts broker
 	if len(q) > 0 {
 		path += "?" + strings.Join(q, "&")
 	}
-	resp, err := c.Do(ctx, Request{Method: http.MethodPost, Path: path, BodyStream: ndjson,
+	resp, err := c.Do(ctx, Request{Method: http.MethodPost, Path: path, Purpose: opts.Purpose, BodyStream: ndjson,
 		ContentType: "application/x-ndjson", Idempotent: true})
 	if err != nil {
 		return broker.SyncResult{}, err

@@ -274,6 +274,11 @@ type Settings struct {
 	// (data.ketenbrug_config.audit_retention_days); 0 when the bundle
 	// does not say.
 	AuditRetentionDays int `json:"audit_retention_days"`
+	// InvolvementRetentionDays is how long an ended involvement is kept
+	// before the broker removes it
+	// (data.ketenbrug_config.involvement_retention_days); 0 when the
+	// bundle does not say (then nothing is removed).
+	InvolvementRetentionDays int `json:"involvement_retention_days"`
 	// Covenant is the current covenant version
 	// (data.ketenbrug_config.covenant.current); "" when the bundle does not
 	// say.
@@ -283,18 +288,8 @@ type Settings struct {
 func settingsOf(data map[string]any) Settings {
 	var s Settings
 	cfg, _ := data["ketenbrug_config"].(map[string]any)
-	switch n := cfg["audit_retention_days"].(type) {
-	case json.Number:
-		if i, err := n.Int64(); err == nil && i > 0 && i < 1<<31 {
-			s.AuditRetentionDays = int(i)
-		}
-	case float64:
-		if n > 0 && n < 1<<31 {
-			s.AuditRetentionDays = int(n)
-		}
-	case int:
-		s.AuditRetentionDays = max(n, 0)
-	}
+	s.AuditRetentionDays = days(cfg["audit_retention_days"])
+	s.InvolvementRetentionDays = days(cfg["involvement_retention_days"])
 	if cov, ok := cfg["covenant"].(map[string]any); ok {
 		s.Covenant, _ = cov["current"].(string)
 	}
@@ -313,4 +308,21 @@ func Test(ctx context.Context, dir string) (broker.PolicyReport, error) {
 	}
 	_, _, rep, err := check(ctx, raw)
 	return rep, err
+}
+
+// days reads a positive number of days from policy data; 0 otherwise.
+func days(v any) int {
+	switch n := v.(type) {
+	case json.Number:
+		if i, err := n.Int64(); err == nil && i > 0 && i < 1<<31 {
+			return int(i)
+		}
+	case float64:
+		if n > 0 && n < 1<<31 {
+			return int(n)
+		}
+	case int:
+		return max(n, 0)
+	}
+	return 0
 }

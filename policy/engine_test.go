@@ -86,7 +86,7 @@ func TestDecideOverview(t *testing.T) {
 			t.Errorf("show[%s] = %v, want %v", id, d.Show[id], f)
 		}
 	}
-	if !slices.Equal(d.Bases, []string{"AVG art. 6 lid 1 sub a", "UAVG art. 5 lid 1"}) {
+	if !slices.Equal(d.Bases, []string{"AVG art. 6 lid 1 sub a", "AVG art. 9 lid 2 sub a", "UAVG art. 5 lid 1"}) {
 		t.Errorf("bases %v", d.Bases)
 	}
 }

@@ -12,8 +12,10 @@ import (
 
 // A coordinator asks which partners serve a household, for integrated
 // support (a purpose that rests on consent), in a municipality at ambition
-// level 2. The mother consented for her debt counsellor; the father did not
-// consent for his work coach.
+// level 2. The mother consented for her debt counsellor (recorded with its
+// evidence and the note that support was not made conditional on it); the
+// father did not consent for his work coach. Both partners registered their
+// involvements for this purpose.
 func ExampleEngine_Decide() {
 	engine, err := policy.New(policy.Config{Default: rego.Bundle})
 	if err != nil {
@@ -34,13 +36,14 @@ func ExampleEngine_Decide() {
 		Subjects: map[broker.Pseudonym]*broker.SubjectFacts{
 			"p:3f9a": {Role: "parent", BirthYear: 1988, Consents: []broker.ConsentFacts{{
 				ID: "c-1", Purpose: "integrale-ondersteuning", Sectors: []broker.Sector{broker.SectorDebt},
-				GivenBy: broker.GivenBySelf, ValidFrom: "2026-03-01", ValidUntil: "2027-03-01"}}},
+				GivenBy: broker.GivenBySelf, ValidFrom: "2026-03-01", ValidUntil: "2027-03-01",
+				Evidence: true, NotConditional: true, RecordedAt: "2026-03-01T10:00:00Z"}}},
 			"p:81be": {Role: "parent", BirthYear: 1985, Consents: []broker.ConsentFacts{}},
 		},
 		Candidates: []broker.Candidate{
-			{ID: "inv-1", Subject: "p:3f9a", Service: "schuldregeling", Status: "active",
+			{ID: "inv-1", Subject: "p:3f9a", Service: "schuldregeling", Status: "active", Purpose: "integrale-ondersteuning",
 				Partner: broker.PartnerFacts{ID: "kredietbank", Sector: broker.SectorDebt, Level: 4, Covenant: "2026-1"}},
-			{ID: "inv-2", Subject: "p:81be", Service: "re-integratie", Status: "active",
+			{ID: "inv-2", Subject: "p:81be", Service: "re-integratie", Status: "active", Purpose: "integrale-ondersteuning",
 				Partner: broker.PartnerFacts{ID: "uwv", Sector: broker.SectorWorkIncome, Level: 4, Covenant: "2026-1"}},
 		},
 	}

@@ -22,7 +22,7 @@ func TestExplainDenial(t *testing.T) {
 	}
 	var found bool
 	for _, r := range x.Rules {
-		if r.Rule == "data.ketenbrug.deny" && r.Title == "Covenant not signed" && r.Basis == "Convenant Ketenbrug; AVG art. 26" {
+		if r.Rule == "data.ketenbrug.deny" && r.Title == "Covenant not signed" && r.Basis == "AVG art. 24 lid 1; AVG art. 32 lid 1" {
 			found = true
 		}
 	}
@@ -33,7 +33,7 @@ func TestExplainDenial(t *testing.T) {
 		t.Errorf("trace has %d lines", lines)
 	}
 	s := x.String()
-	if !strings.Contains(s, "Covenant not signed [Convenant Ketenbrug; AVG art. 26]") || !strings.Contains(s, "access.rego") {
+	if !strings.Contains(s, "Covenant not signed [AVG art. 24 lid 1; AVG art. 32 lid 1]") || !strings.Contains(s, "access.rego") {
 		t.Errorf("rendered:\n%s", s)
 	}
 }

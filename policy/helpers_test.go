@@ -4,6 +4,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"testing/fstest"
@@ -70,15 +71,18 @@ test_deny if not ketenbrug.decision.allow with input as {"allow": false}
 func overviewInput() *broker.DecisionInput {
 	consent := func(id string, sectors []broker.Sector, all bool, by string) broker.ConsentFacts {
 		return broker.ConsentFacts{ID: id, Purpose: "integrale-ondersteuning", Sectors: sectors, AllSectors: all,
-			GivenBy: by, ValidFrom: "2026-01-15", ValidUntil: "2027-06-01"}
+			GivenBy: by, ValidFrom: "2026-01-15", ValidUntil: "2027-06-01",
+			Explicit: slices.Contains(sectors, broker.SectorYouth), Evidence: true, NotConditional: true,
+			RecordedAt: "2026-01-15T10:00:00Z"}
 	}
 	partner := func(id string, s broker.Sector) broker.PartnerFacts {
-		return broker.PartnerFacts{ID: id, Sector: s, Level: 4, Covenant: "2026-1"}
+		return broker.PartnerFacts{ID: id, Sector: s, Level: 4, Covenant: "2026-1", RegisteredAt: "2025-06-01T08:00:00Z"}
 	}
 	return &broker.DecisionInput{
 		Action: broker.ActionHouseholdOverview, Purpose: "integrale-ondersteuning", Now: "2026-11-22T19:00:00Z",
 		Caller: broker.CallerFacts{Partner: "gem-leusden", Sector: broker.SectorMunicipality, Role: broker.RoleCoordinator,
-			Sub: "c.devries", Level: 4, Covenant: "2026-1", Municipalities: []string{"gem-leusden"}, Area: "centrum"},
+			Sub: "c.devries", Level: 4, Covenant: "2026-1", Municipalities: []string{"gem-leusden"}, Area: "centrum",
+			RegisteredAt: "2025-06-01T08:00:00Z"},
 		Municipality: &broker.MunicipalityFacts{ID: "gem-leusden", Level: 2},
 		Household: &broker.HouseholdFacts{ID: "hh-1042", Municipality: "gem-leusden", Area: "centrum",
 			CoordinatorPartner: "gem-leusden", CoordinatorSub: "c.devries"},
@@ -94,16 +98,18 @@ func overviewInput() *broker.DecisionInput {
 			}},
 			"p:77c1": {Label: "kind 1", Role: "child", BirthYear: 2014, Consents: []broker.ConsentFacts{
 				consent("c-3", []broker.Sector{broker.SectorEducation, broker.SectorYouth}, false, "parent"),
+				// 12: in youth care the child consents too.
+				consent("c-4", []broker.Sector{broker.SectorYouth}, false, "self"),
 			}},
 			"p:9d02": {Label: "kind 2", Role: "child", BirthYear: 2019, Consents: []broker.ConsentFacts{}},
 		},
 		Candidates: []broker.Candidate{
-			{ID: "inv-1", Subject: "p:3f9a", Service: "schuldregeling", Status: "active", Partner: partner("kredietbank", broker.SectorDebt)},
-			{ID: "inv-2", Subject: "p:81be", Service: "re-integratie", Status: "active", Partner: partner("uwv", broker.SectorWorkIncome)},
-			{ID: "inv-3", Subject: "p:81be", Service: "ggz", Status: "active", Partner: partner("ggd", broker.SectorHealth)},
-			{ID: "inv-4", Subject: "p:77c1", Service: "leerplicht", Status: "active", Partner: partner("school", broker.SectorEducation)},
-			{ID: "inv-5", Subject: "p:77c1", Service: "opvoedondersteuning", Status: "active", Partner: partner("cjg", broker.SectorYouth)},
-			{ID: "inv-6", Subject: "p:9d02", Service: "kinderopvangtoeslag", Status: "ended", Partner: partner("sociale-dienst", broker.SectorSocialServices)},
+			{ID: "inv-1", Subject: "p:3f9a", Service: "schuldregeling", Status: "active", Partner: partner("kredietbank", broker.SectorDebt), Purpose: "integrale-ondersteuning"},
+			{ID: "inv-2", Subject: "p:81be", Service: "re-integratie", Status: "active", Partner: partner("uwv", broker.SectorWorkIncome), Purpose: "integrale-ondersteuning"},
+			{ID: "inv-3", Subject: "p:81be", Service: "ggz", Status: "active", Partner: partner("ggd", broker.SectorHealth), Purpose: "integrale-ondersteuning"},
+			{ID: "inv-4", Subject: "p:77c1", Service: "leerplicht", Status: "active", Partner: partner("school", broker.SectorEducation), Purpose: "integrale-ondersteuning"},
+			{ID: "inv-5", Subject: "p:77c1", Service: "opvoedondersteuning", Status: "active", Partner: partner("cjg", broker.SectorYouth), Purpose: "integrale-ondersteuning"},
+			{ID: "inv-6", Subject: "p:9d02", Service: "kinderopvangtoeslag", Status: "ended", Partner: partner("sociale-dienst", broker.SectorSocialServices), Purpose: "integrale-ondersteuning"},
 		},
 	}
 }

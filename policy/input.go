@@ -46,6 +46,13 @@ var (
 	kRelations          = ast.StringTerm("relations")
 	kRestrictions       = ast.StringTerm("restrictions")
 	kKind               = ast.StringTerm("kind")
+	kRegisteredAt       = ast.StringTerm("registered_at")
+	kBirthDate          = ast.StringTerm("birth_date")
+	kExplicit           = ast.StringTerm("explicit")
+	kEvidence           = ast.StringTerm("evidence")
+	kNotConditional     = ast.StringTerm("not_conditional")
+	kRecordedAt         = ast.StringTerm("recorded_at")
+	kKeyedBy            = ast.StringTerm("keyed_by")
 )
 
 var nullTerm = ast.NullTerm()
@@ -118,6 +125,9 @@ func inputValue(in *broker.DecisionInput) ast.Value {
 	if len(in.Relations) > 0 {
 		o = append(o, item(kRelations, strs(in.Relations)))
 	}
+	if in.KeyedBy != "" {
+		o = append(o, item(kKeyedBy, str(in.KeyedBy)))
+	}
 	return ast.NewObject(o...)
 }
 
@@ -147,7 +157,7 @@ func strs[S ~string](ss []S) *ast.Term {
 }
 
 func callerTerm(c *broker.CallerFacts) *ast.Term {
-	o := make([][2]*ast.Term, 0, 8)
+	o := make([][2]*ast.Term, 0, 9)
 	o = append(o,
 		item(kPartner, str(c.Partner)),
 		item(kSector, str(string(c.Sector))),
@@ -159,6 +169,9 @@ func callerTerm(c *broker.CallerFacts) *ast.Term {
 	)
 	if c.Area != "" {
 		o = append(o, item(kArea, str(c.Area)))
+	}
+	if c.RegisteredAt != "" {
+		o = append(o, item(kRegisteredAt, str(c.RegisteredAt)))
 	}
 	return ast.ObjectTerm(o...)
 }
@@ -192,6 +205,9 @@ func subjectTerm(s *broker.SubjectFacts) *ast.Term {
 	if s.BirthYear != 0 {
 		o = append(o, item(kBirthYear, num(s.BirthYear)))
 	}
+	if s.BirthDate != "" {
+		o = append(o, item(kBirthDate, str(s.BirthDate)))
+	}
 	o = append(o, item(kShielded, boolean(s.Shielded)))
 	if s.Consents == nil {
 		o = append(o, item(kConsents, nullTerm))
@@ -213,7 +229,7 @@ func subjectTerm(s *broker.SubjectFacts) *ast.Term {
 }
 
 func consentTerm(c *broker.ConsentFacts) *ast.Term {
-	o := make([][2]*ast.Term, 0, 9)
+	o := make([][2]*ast.Term, 0, 13)
 	o = append(o, item(kID, str(c.ID)), item(kPurpose, str(c.Purpose)))
 	if c.AllSectors {
 		o = append(o, item(kAll, boolean(true)))
@@ -232,24 +248,46 @@ func consentTerm(c *broker.ConsentFacts) *ast.Term {
 		o = append(o, item(kValidUntil, str(c.ValidUntil)))
 	}
 	o = append(o, item(kWithdrawn, boolean(c.Withdrawn)))
+	if c.Explicit {
+		o = append(o, item(kExplicit, boolean(true)))
+	}
+	if c.Evidence {
+		o = append(o, item(kEvidence, boolean(true)))
+	}
+	if c.NotConditional {
+		o = append(o, item(kNotConditional, boolean(true)))
+	}
+	if c.RecordedAt != "" {
+		o = append(o, item(kRecordedAt, str(c.RecordedAt)))
+	}
 	return ast.ObjectTerm(o...)
 }
 
 func candidateTerm(c *broker.Candidate) *ast.Term {
-	return ast.ObjectTerm(
+	o := make([][2]*ast.Term, 0, 6)
+	o = append(o,
 		item(kID, str(c.ID)),
 		item(kSubject, str(string(c.Subject))),
 		item(kService, str(c.Service)),
 		item(kStatus, str(c.Status)),
 		item(kPartner, partnerTerm(&c.Partner)),
 	)
+	if c.Purpose != "" {
+		o = append(o, item(kPurpose, str(c.Purpose)))
+	}
+	return ast.ObjectTerm(o...)
 }
 
 func partnerTerm(p *broker.PartnerFacts) *ast.Term {
-	return ast.ObjectTerm(
+	o := make([][2]*ast.Term, 0, 5)
+	o = append(o,
 		item(kID, str(p.ID)),
 		item(kSector, str(string(p.Sector))),
 		item(kLevel, num(p.Level)),
 		item(kCovenant, str(p.Covenant)),
 	)
+	if p.RegisteredAt != "" {
+		o = append(o, item(kRegisteredAt, str(p.RegisteredAt)))
+	}
+	return ast.ObjectTerm(o...)
 }

@@ -55,7 +55,14 @@ func (involvementCodec) encode(dst []byte, v *broker.Involvement) []byte {
 	}
 	dst = appendTime(dst, v.CreatedAt)
 	dst = appendTime(dst, v.UpdatedAt)
-	return binary.AppendUvarint(dst, v.Revision)
+	dst = binary.AppendUvarint(dst, v.Revision)
+	// The registration purpose came later: it follows the revision, and
+	// only when set, so involvements stored before it read as they were.
+	if v.Purpose != "" {
+		dst = binary.AppendUvarint(dst, uint64(len(v.Purpose)))
+		dst = append(dst, v.Purpose...)
+	}
+	return dst
 }
 
 var errShortValue = errors.New("truncated or malformed value")
@@ -102,10 +109,18 @@ func (involvementCodec) decode(raw []byte, v *broker.Involvement) error {
 		return err
 	}
 	rev, k := binary.Uvarint(q)
-	if k <= 0 || k != len(q) {
+	if k <= 0 {
 		return errShortValue
 	}
 	v.Revision = rev
+	if q = q[k:]; len(q) == 0 {
+		return nil
+	}
+	n, k := binary.Uvarint(q)
+	if k <= 0 || n == 0 || n != uint64(len(q)-k) {
+		return errShortValue
+	}
+	v.Purpose = string(q[k:])
 	return nil
 }
 

@@ -98,6 +98,20 @@ func (w *writeTx) PutInvolvement(v broker.Involvement) error {
 	return involvements.put(w.tx, key, &v)
 }
 
+// DeleteInvolvement removes partner's involvement ref and its index entry
+// (retention of ended involvements). A missing one is ErrNotFound.
+func (w *writeTx) DeleteInvolvement(partner, ref string) error {
+	key := involvementKey(partner, ref)
+	old, err := involvements.get(w.tx, key)
+	if err != nil {
+		return err
+	}
+	if err := involvementsBySubject.remove(w.tx, string(old.Subject), key); err != nil {
+		return err
+	}
+	return w.tx.Bucket(bucketInvolvements).Delete(key)
+}
+
 // householdKey is the key of household id in municipality: household ids
 // are a namespace per municipality (municipality ‖ 0x00 ‖ id), so that one
 // municipality's ids neither clash with nor reveal another's.

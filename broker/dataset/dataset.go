@@ -554,10 +554,13 @@ func (d *Dataset) Consents(i int) []broker.Consent {
 		Evidence:   "dossier " + strconv.Itoa(int(r.next()%100000)),
 		ValidFrom:  recorded.Format(time.DateOnly),
 		ValidUntil: recorded.AddDate(2, 0, 0).Format(time.DateOnly),
-		RecordedBy: broker.Actor{Partner: municipality, Sub: "consulent"}, RecordedAt: recorded}
+		RecordedBy: broker.Actor{Partner: municipality, Sub: "consulent"}, RecordedAt: recorded,
+		NotConditional: true}
 	if r.next()%5 == 0 {
 		c.AllSectors = true
 	} else {
+		// A consent naming sectors is explicit (it may name youth care).
+		c.Explicit = true
 		for _, s := range sectorNames {
 			if r.next()%2 == 0 {
 				c.Sectors = append(c.Sectors, s.sector)

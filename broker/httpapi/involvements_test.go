@@ -92,6 +92,8 @@ var ivRegion = []ivPartner{
 	// A second youth partner of gem-a, and one of gem-b only.
 	{"cjg-a2", broker.SectorYouth, "gem-a", []broker.Role{broker.RoleConnector, broker.RoleProfessional}},
 	{"cjg-b", broker.SectorYouth, "gem-b", []broker.Role{broker.RoleConnector, broker.RoleProfessional}},
+	// A second debt counsellor of gem-a (vroegsignalering is its statute).
+	{"schuldhulp-a2", broker.SectorDebt, "gem-a", []broker.Role{broker.RoleConnector, broker.RoleProfessional}},
 }
 
 // ivEnv is a broker served on a loopback port.
@@ -350,9 +352,21 @@ func (e *ivEnv) client(partner string, role broker.Role) *connectors.Client {
 	return c
 }
 
-// do sends a request; a problem comes back as the second result.
+// noPurpose, as do's purpose, sends an involvement write without one.
+const noPurpose = "-"
+
+// do sends a request; a problem comes back as the second result. An
+// involvement write (PUT, end, sync) states the registration purpose
+// ivPurpose when the test names none (noPurpose: none at all): the
+// default policy requires one.
 func (e *ivEnv) do(c *connectors.Client, method, path, purpose string, body []byte, contentType string) (*connectors.Response, *connectors.ProblemError) {
 	e.t.Helper()
+	switch {
+	case purpose == noPurpose:
+		purpose = ""
+	case purpose == "" && method != http.MethodGet && strings.HasPrefix(path, "/v1/involvements/"):
+		purpose = ivPurpose
+	}
 	resp, err := c.Do(e.ctx, connectors.Request{Method: method, Path: path, Purpose: purpose, Body: body, ContentType: contentType})
 	if err != nil {
 		var pe *connectors.ProblemError
@@ -540,6 +554,11 @@ func TestInvolvementProblemsChangeNothing(t *testing.T) {
 			}
 		})
 	}
+	// Registering needs a purpose (policy: involvement.write).
+	if _, pe := e.do(kb, http.MethodPut, "/v1/involvements/r-1", noPurpose, good(nil), ""); pe == nil ||
+		pe.Status != http.StatusForbidden || !slices.Contains(pe.Reasons, broker.ReasonPurposeMissing) {
+		t.Errorf("a registration without a purpose: %+v", pe)
+	}
 	if got := fmt.Sprint(e.list("kredietbank")); got != "map[keep-1:active]" {
 		t.Fatalf("after the refused requests kredietbank has %s", got)
 	}
@@ -647,7 +666,7 @@ func TestSyncRefusesABodyChangedAfterSigning(t *testing.T) {
 	now := time.Now()
 	tok, err := id.Signer().SignRequest(protocol.Claims{Issuer: id.Partner, Subject: id.Sub, Audience: ivBrokerID, IssuedAt: now,
 		Expiry: now.Add(time.Minute), ID: protocol.NewJTI(), Method: http.MethodPost, URI: "/v1/involvements/sync",
-		Role: id.Role, BodyHash: protocol.BodyHash(signed)})
+		Role: id.Role, Purpose: ivPurpose, BodyHash: protocol.BodyHash(signed)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -713,7 +732,7 @@ func TestSyncOfHalfAMillionLinesInBoundedMemory(t *testing.T) {
 	now := time.Now()
 	tok, err := id.Signer().SignRequest(protocol.Claims{Issuer: id.Partner, Subject: id.Sub, Audience: ivBrokerID, IssuedAt: now,
 		Expiry: now.Add(5 * time.Minute), ID: protocol.NewJTI(), Method: http.MethodPost, URI: "/v1/involvements/sync",
-		Role: id.Role, BodyHash: hasher.Sum()})
+		Role: id.Role, Purpose: ivPurpose, BodyHash: hasher.Sum()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -847,10 +866,10 @@ func TestOverviewOverHTTP(t *testing.T) {
 	prof := e.client("cjg", broker.RoleProfessional)
 	var mother broker.ConsentView
 	e.json(prof, http.MethodPost, "/v1/consents", ivPurpose, map[string]any{"bsn": bsns["moeder"], "purpose": ivPurpose,
-		"sectors": []string{"debt", "youth", "education"}, "given_by": "self"}, &mother)
+		"sectors": []string{"debt", "youth", "education"}, "given_by": "self", "evidence": "form 2026-1", "explicit": true, "not_conditional": true}, &mother)
 	for _, k := range []string{"kind 1", "kind 2"} {
 		e.json(prof, http.MethodPost, "/v1/consents", ivPurpose, map[string]any{"bsn": bsns[k], "purpose": ivPurpose,
-			"sectors": []string{"youth", "education"}, "given_by": "parent"}, nil)
+			"sectors": []string{"youth", "education"}, "given_by": "parent", "evidence": "form 2026-1", "explicit": true, "not_conditional": true}, nil)
 	}
 	o, got := e.overview()
 	if got != "moeder=kredietbank vader= kind 1=school kind 2=cjg" {
@@ -984,7 +1003,7 @@ func TestInboxOverHTTP(t *testing.T) {
 	bsns := e.family()
 	prof := e.client("cjg", broker.RoleProfessional)
 	e.json(prof, http.MethodPost, "/v1/consents", ivPurpose, map[string]any{"bsn": bsns["moeder"], "purpose": ivPurpose,
-		"sectors": []string{"debt", "youth"}, "given_by": "self"}, nil)
+		"sectors": []string{"debt", "youth"}, "given_by": "self", "evidence": "form 2026-1", "explicit": true, "not_conditional": true}, nil)
 	coord := e.client("gem-a", broker.RoleCoordinator)
 
 	// The coordinator long-polls; the CJG registers with the mother.

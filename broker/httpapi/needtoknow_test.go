@@ -68,7 +68,7 @@ func TestConsentsOfAnotherMunicipalitysResidentAreUnknown(t *testing.T) {
 	bsns := e.family()
 	var consent broker.ConsentView
 	e.json(e.client("cjg", broker.RoleProfessional), http.MethodPost, "/v1/consents", ivPurpose,
-		map[string]any{"bsn": bsns["moeder"], "purpose": ivPurpose, "sectors": []string{"debt"}, "given_by": "self"}, &consent)
+		map[string]any{"bsn": bsns["moeder"], "purpose": ivPurpose, "sectors": []string{"debt"}, "given_by": "self", "evidence": "form 2026-1", "explicit": true, "not_conditional": true}, &consent)
 	stranger := e.bsn()
 
 	for _, caller := range []*connectors.Client{e.client("cjg-b", broker.RoleProfessional), e.client("gem-b", broker.RoleCoordinator)} {
@@ -179,22 +179,30 @@ func TestHouseholdOfAnotherMunicipalityIsMissing(t *testing.T) {
 func TestStatutePurposeNeedsARelation(t *testing.T) {
 	e := ivNewEnv(t)
 	bsns := e.family()
-	// A second youth partner of gem-a serves nobody in hh-1: under a
+	// A second debt counsellor of gem-a serves nobody in hh-1: under a
 	// statute purpose that gives it no consent-free look at the household.
 	overview := func(c *connectors.Client, purpose string) ntkAnswer {
 		return e.answer(c, http.MethodGet, "/v1/households/hh-1/involvements", purpose, nil)
 	}
-	got := overview(e.client("cjg-a2", broker.RoleProfessional), "jeugdbescherming")
+	got := overview(e.client("schuldhulp-a2", broker.RoleProfessional), "vroegsignalering-schulden")
 	if got.Status != http.StatusForbidden || !strings.Contains(got.Body, `"reasons":["no_relation"]`) {
-		t.Fatalf("a youth partner without a relation under jeugdbescherming: %d %s", got.Status, got.Body)
+		t.Fatalf("a debt counsellor without a relation under vroegsignalering: %d %s", got.Status, got.Body)
 	}
 	// With an involvement of its own with a member it may.
-	e.json(e.client("cjg-a2", broker.RoleConnector), http.MethodPut, "/v1/involvements/jb-1", "", ivInvolvement(bsns["kind 1"], "gezinscoaching"), nil)
-	if got := overview(e.client("cjg-a2", broker.RoleProfessional), "jeugdbescherming"); got.Status != http.StatusOK {
+	e.json(e.client("schuldhulp-a2", broker.RoleConnector), http.MethodPut, "/v1/involvements/vs-1", "vroegsignalering-schulden",
+		ivInvolvement(bsns["moeder"], "schuldregeling"), nil)
+	if got := overview(e.client("schuldhulp-a2", broker.RoleProfessional), "vroegsignalering-schulden"); got.Status != http.StatusOK {
 		t.Fatalf("with its own involvement: %d %s", got.Status, got.Body)
 	}
-	if n := len(ntkDenials(e.auditEntries(), broker.ActionHouseholdOverview)); n != 1 {
-		t.Errorf("%d overview denials audited, want 1", n)
+	// jeugdbescherming is the college's (and the certified organisations'):
+	// a youth partner, related or not, may not use it.
+	e.json(e.client("cjg-a2", broker.RoleConnector), http.MethodPut, "/v1/involvements/jb-1", "", ivInvolvement(bsns["kind 1"], "gezinscoaching"), nil)
+	if got := overview(e.client("cjg-a2", broker.RoleProfessional), "jeugdbescherming"); got.Status != http.StatusForbidden ||
+		!strings.Contains(got.Body, `"reasons":["sector_not_allowed"]`) {
+		t.Fatalf("a youth partner under jeugdbescherming: %d %s", got.Status, got.Body)
+	}
+	if n := len(ntkDenials(e.auditEntries(), broker.ActionHouseholdOverview)); n != 2 {
+		t.Errorf("%d overview denials audited, want 2", n)
 	}
 }
 
@@ -234,11 +242,11 @@ func TestWrongSideAssignmentStepIsAudited(t *testing.T) {
 	// The household's members consent to the debt counsellor.
 	for _, who := range []string{"moeder", "vader"} {
 		e.json(coord, http.MethodPost, "/v1/consents", ivPurpose, map[string]any{"bsn": bsns[who], "purpose": ivPurpose,
-			"sectors": []string{"debt"}, "given_by": "self"}, nil)
+			"sectors": []string{"debt"}, "given_by": "self", "evidence": "form 2026-1", "explicit": true, "not_conditional": true}, nil)
 	}
 	for _, who := range []string{"kind 1", "kind 2"} {
 		e.json(coord, http.MethodPost, "/v1/consents", ivPurpose, map[string]any{"bsn": bsns[who], "purpose": ivPurpose,
-			"sectors": []string{"debt"}, "given_by": "parent"}, nil)
+			"sectors": []string{"debt"}, "given_by": "parent", "evidence": "form 2026-1", "explicit": true, "not_conditional": true}, nil)
 	}
 	var a broker.AssignmentView
 	e.json(coord, http.MethodPost, "/v1/assignments", ivPurpose, map[string]any{"household": "hh-1", "recipient": "kredietbank",

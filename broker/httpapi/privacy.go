@@ -20,6 +20,11 @@ type ConsentRequest struct {
 	Evidence   string          `json:"evidence,omitempty"`
 	ValidFrom  string          `json:"valid_from,omitempty"`
 	ValidUntil string          `json:"valid_until,omitempty"`
+	// Explicit marks an explicit consent (AVG art. 9); it needs Evidence.
+	Explicit bool `json:"explicit,omitempty"`
+	// NotConditional records that support was not made conditional on
+	// the consent (AVG art. 7 lid 4).
+	NotConditional bool `json:"not_conditional,omitempty"`
 }
 
 // LookupRequest names one person by BSN (in a body, never in a URL) and
@@ -44,6 +49,7 @@ func (a *api) recordConsent(w http.ResponseWriter, r *http.Request, c *broker.Ca
 	cv, err := a.b.RecordConsent(r.Context(), c, req.BSN, broker.Consent{
 		Purpose: req.Purpose, AllSectors: req.AllSectors, Sectors: req.Sectors, Partners: req.Partners,
 		GivenBy: req.GivenBy, Evidence: req.Evidence, ValidFrom: req.ValidFrom, ValidUntil: req.ValidUntil,
+		Explicit: req.Explicit, NotConditional: req.NotConditional,
 	})
 	a.reply(w, r, http.StatusCreated, cv, err)
 }

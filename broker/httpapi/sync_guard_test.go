@@ -85,7 +85,7 @@ func TestSyncSpoolsOnlyInTheSpoolDir(t *testing.T) {
 	now := time.Now()
 	tok, err := id.Signer().SignRequest(protocol.Claims{Issuer: id.Partner, Subject: id.Sub, Audience: ivBrokerID, IssuedAt: now,
 		Expiry: now.Add(time.Minute), ID: protocol.NewJTI(), Method: http.MethodPost, URI: "/v1/involvements/sync",
-		Role: id.Role, BodyHash: protocol.BodyHash(body)})
+		Role: id.Role, Purpose: ivPurpose, BodyHash: protocol.BodyHash(body)})
 	if err != nil {
 		t.Fatal(err)
 	}

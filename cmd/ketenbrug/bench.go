@@ -532,7 +532,7 @@ func remoteTarget(ctx context.Context, ds *dataset.Dataset, c benchConfig, res *
 			buf.WriteByte('\n')
 		}
 		st, err := t.send(ctx, cl, t.signers[p.ID], p.ID, "connector", broker.RoleConnector,
-			http.MethodPost, "/v1/involvements/sync", "", buf.Bytes())
+			http.MethodPost, "/v1/involvements/sync", dataset.Purpose, buf.Bytes())
 		if err == nil && st != http.StatusOK {
 			err = fmt.Errorf("sync of %s: status %d", p.ID, st)
 		}
@@ -554,7 +554,7 @@ func remoteTarget(ctx context.Context, ds *dataset.Dataset, c benchConfig, res *
 					}
 					body, _ := json.Marshal(map[string]any{"bsn": ds.BSN(i), "purpose": k.Purpose, "all": k.AllSectors,
 						"sectors": k.Sectors, "given_by": k.GivenBy, "evidence": k.Evidence, "valid_from": k.ValidFrom,
-						"valid_until": k.ValidUntil})
+						"valid_until": k.ValidUntil, "explicit": k.Explicit, "not_conditional": k.NotConditional})
 					st, err := t.send(ctx, cl, t.signers[k.RecordedBy.Partner], k.RecordedBy.Partner, "consulent",
 						broker.RoleCoordinator, http.MethodPost, "/v1/consents", k.Purpose, body)
 					if err == nil && st != http.StatusCreated {
@@ -777,7 +777,7 @@ func runLoad(ctx context.Context, t *benchTarget, c benchConfig, mix [numOps]int
 				v.Input.Contact.Name = "Medewerker " + strconv.Itoa(int(r>>40%1000)) // a real change
 				body, _ := json.Marshal(v.Input)
 				status, _, sigOK, err = t.do(ctx, cl, t.signers[wp.ID], wp.ID, "connector", broker.RoleConnector,
-					http.MethodPut, "/v1/involvements/"+v.Ref, "", body, verify)
+					http.MethodPut, "/v1/involvements/"+v.Ref, dataset.Purpose, body, verify)
 			case opConsent:
 				h, _ := ds.HouseholdOf(m, int(r>>20))
 				hh := ds.Household(h)
@@ -788,7 +788,7 @@ func runLoad(ctx context.Context, t *benchTarget, c benchConfig, mix [numOps]int
 				}
 				body, _ := json.Marshal(map[string]any{"bsn": mem.BSN, "purpose": dataset.Purpose,
 					"sectors": []broker.Sector{broker.SectorYouth, broker.SectorEducation}, "given_by": by,
-					"evidence": "bench"})
+					"evidence": "bench", "explicit": true, "not_conditional": true})
 				status, _, sigOK, err = t.do(ctx, cl, t.signers[muni.ID], muni.ID, sub, broker.RoleCoordinator,
 					http.MethodPost, "/v1/consents", dataset.Purpose, body, verify)
 			}

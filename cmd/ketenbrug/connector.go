@@ -32,7 +32,7 @@ var adapters = export.Registry{
 
 func newConnectorCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "connector", Short: "Sync a partner's own export files with the broker, and follow its inbox"}
-	var adapter, file, mapping string
+	var adapter, file, mapping, purpose string
 	var dryRun, allowMassEnd bool
 	sync := clientCommand("sync", "Map an export with an adapter, show what would change, and apply it as a full-caseload sync", cobra.NoArgs,
 		func(cmd *cobra.Command) {
@@ -40,12 +40,13 @@ func newConnectorCommand() *cobra.Command {
 			f.StringVar(&adapter, "adapter", "", "export format: "+strings.Join(adapters.Names(), ", "))
 			f.StringVar(&file, "file", "", "the export file")
 			f.StringVar(&mapping, "mapping", "", "mapping file (generic adapter)")
+			f.StringVar(&purpose, "purpose", DefaultRegistrationPurpose, registrationPurposeHelp)
 			f.BoolVar(&dryRun, "dry-run", false, "only show what would be added, changed and ended")
 			f.BoolVar(&allowMassEnd, "allow-mass-end", false, "apply the sync even when it ends more of the caseload than the broker allows at once (the export is complete, and those involvements really ended)")
 		},
 		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
-			rep, err := syncExport(cmd.Context(), c, syncJob{adapter: adapter, file: file, mapping: mapping, dryRun: dryRun,
-				allowMassEnd: allowMassEnd, progress: progressOut(cmd.ErrOrStderr())})
+			rep, err := syncExport(cmd.Context(), c, syncJob{adapter: adapter, file: file, mapping: mapping, purpose: purpose,
+				dryRun: dryRun, allowMassEnd: allowMassEnd, progress: progressOut(cmd.ErrOrStderr())})
 			printSyncReport(cmd.OutOrStdout(), rep)
 			return err
 		})
@@ -67,11 +68,22 @@ func newConnectorCommand() *cobra.Command {
 	return cmd
 }
 
+// DefaultRegistrationPurpose is the purpose a connector registers its
+// caseload under unless told otherwise: integrated support, which rests on
+// consent, so the default policy shows each involvement only while the
+// person's consent covers the partner. A partner with a statutory task
+// names its statute purpose instead (--purpose, or "purpose" in the daemon's
+// configuration).
+const DefaultRegistrationPurpose = "integrale-ondersteuning"
+
+const registrationPurposeHelp = "the purpose the involvements are registered under (doelbinding); under the default, " +
+	"integrale-ondersteuning, an involvement is shown only with the person's consent"
+
 // syncJob is one export to sync.
 type syncJob struct {
-	adapter, file, mapping string
-	dryRun, allowMassEnd   bool
-	progress               func(done, total int64)
+	adapter, file, mapping, purpose string
+	dryRun, allowMassEnd            bool
+	progress                        func(done, total int64)
 }
 
 // syncReport is what a sync did, for the terminal and the daemon's report
@@ -122,7 +134,10 @@ func syncExport(ctx context.Context, c *connectors.Client, job syncJob) (syncRep
 	if err != nil {
 		return rep, fmt.Errorf("reading %s: %w", job.file, err)
 	}
-	plan, err := c.SyncWith(ctx, body, broker.SyncOptions{DryRun: true})
+	if job.purpose == "" {
+		job.purpose = DefaultRegistrationPurpose
+	}
+	plan, err := c.SyncWith(ctx, body, broker.SyncOptions{DryRun: true, Purpose: job.purpose})
 	if err != nil {
 		return rep, err
 	}
@@ -135,7 +150,7 @@ func syncExport(ctx context.Context, c *connectors.Client, job syncJob) (syncRep
 			"Is %s complete? If those involvements really ended, sync again with --allow-mass-end (connector daemon: \"allow_mass_end\": true)",
 			plan.Ended, plan.Live, plan.EndLimit, job.file)
 	}
-	res, err := c.SyncWith(ctx, body, broker.SyncOptions{AllowMassEnd: job.allowMassEnd})
+	res, err := c.SyncWith(ctx, body, broker.SyncOptions{AllowMassEnd: job.allowMassEnd, Purpose: job.purpose})
 	if err != nil {
 		return rep, err
 	}

@@ -113,7 +113,7 @@ func (b *childBroker) setupCollab(p *crashParties, register func(id string, sect
 			t.Fatalf("registering household %s: %v", hh, err)
 		}
 		// The debt counsellor serves the household's parent.
-		if err := cp.debt.JSON(ctx, http.MethodPut, fmt.Sprintf("/v1/involvements/hh-%d", i), "", map[string]any{
+		if err := cp.debt.JSON(ctx, http.MethodPut, fmt.Sprintf("/v1/involvements/hh-%d", i), debtPurpose, map[string]any{
 			"bsn": members[0]["bsn"], "service": "schuldhulp", "status": "active", "contact": map[string]string{"name": "Crash"}}, nil); err != nil {
 			t.Fatalf("the debt counsellor's involvement: %v", err)
 		}

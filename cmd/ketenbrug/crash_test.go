@@ -180,7 +180,7 @@ func writeInvolvements(ctx context.Context, c *connectors.Client, l *crashLedger
 		l.invSent[ref] = in
 		l.mu.Unlock()
 		var view broker.InvolvementView
-		if err := c.JSON(ctx, http.MethodPut, "/v1/involvements/"+url.PathEscape(ref), "", in, &view); err != nil {
+		if err := c.JSON(ctx, http.MethodPut, "/v1/involvements/"+url.PathEscape(ref), DefaultRegistrationPurpose, in, &view); err != nil {
 			l.unexpected(err)
 			time.Sleep(5 * time.Millisecond)
 			continue
@@ -382,7 +382,7 @@ func (b *childBroker) setupParties() *crashParties {
 		p.bsns = append(p.bsns, newBSN(t))
 		// The CJG serves each person whose consents it records: the
 		// relation the policy needs (no_relation otherwise).
-		if err := p.pro.JSON(context.Background(), http.MethodPut, fmt.Sprintf("/v1/involvements/crash-cjg-%d", i), "", map[string]any{
+		if err := p.pro.JSON(context.Background(), http.MethodPut, fmt.Sprintf("/v1/involvements/crash-cjg-%d", i), DefaultRegistrationPurpose, map[string]any{
 			"bsn": p.bsns[i], "service": "opvoedondersteuning", "status": "active", "start": "2026-09-01"}, nil); err != nil {
 			t.Fatalf("the CJG's involvement %d: %v", i, err)
 		}

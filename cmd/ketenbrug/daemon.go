@@ -51,6 +51,9 @@ type daemonConfig struct {
 	// to Failed with its report (a truncated export must not end the
 	// caseload). Turn it on only for a run you checked.
 	AllowMassEnd bool `json:"allow_mass_end,omitempty"`
+	// Purpose is the purpose the caseload is registered under (default
+	// integrale-ondersteuning: shown only with the person's consent).
+	Purpose string `json:"purpose,omitempty"`
 	// TLS names the CA bundle of a broker served over HTTPS and, for mutual
 	// TLS, the organisation's client certificate and key (ca_file,
 	// client_cert, client_key).
@@ -222,7 +225,8 @@ func watchDrop(ctx context.Context, c *connectors.Client, cfg *daemonConfig, log
 				continue
 			}
 			path := filepath.Join(cfg.Drop, name)
-			rep, err := syncExport(ctx, c, syncJob{adapter: cfg.Adapter, file: path, mapping: cfg.Mapping, allowMassEnd: cfg.AllowMassEnd})
+			rep, err := syncExport(ctx, c, syncJob{adapter: cfg.Adapter, file: path, mapping: cfg.Mapping, purpose: cfg.Purpose,
+				allowMassEnd: cfg.AllowMassEnd})
 			if err != nil && transientSync(err) {
 				log.Warn("sync postponed: broker unreachable", "file", name, "error", err)
 				wait = bo.next()

@@ -42,8 +42,8 @@ func (d *demo) refusedAssignment(ctx context.Context) error {
 func (d *demo) assignment(ctx context.Context) error {
 	coord, kb := d.client["regisseur-amf"], d.client["kredietbank"]
 	members := []map[string]any{
-		{"label": "ouder", "bsn": demoBSN(10), "role": broker.MemberParent, "birth_year": 1991},
-		{"label": "kind", "bsn": demoBSN(11), "role": broker.MemberChild, "birth_year": 2016},
+		{"label": "ouder", "bsn": demoBSN(10), "role": broker.MemberParent, "birth_date": "1991-05-14"},
+		{"label": "kind", "bsn": demoBSN(11), "role": broker.MemberChild, "birth_date": "2016-10-02"},
 	}
 	if err := coord.JSON(ctx, http.MethodPut, "/v1/households/"+amfHousehold, amfPurpose,
 		map[string]any{"municipality": "gem-amersfoort", "area": "vathorst", "members": members}, nil); err != nil {

@@ -17,12 +17,12 @@ import (
 // test numbers that pass the elfproef.
 var demoMembers = []struct {
 	label, role string
-	birthYear   int
+	birthDate   string
 }{
-	{"moeder", broker.MemberParent, 1988},
-	{"vader", broker.MemberParent, 1985},
-	{"kind 1", broker.MemberChild, 2014},
-	{"kind 2", broker.MemberChild, 2019},
+	{"moeder", broker.MemberParent, "1988-04-12"},
+	{"vader", broker.MemberParent, "1985-09-30"},
+	{"kind 1", broker.MemberChild, "2014-02-03"},
+	{"kind 2", broker.MemberChild, "2019-07-21"},
 }
 
 // household plays level 1 and 2: involvements, the overview before and
@@ -30,7 +30,7 @@ var demoMembers = []struct {
 func (d *demo) household(ctx context.Context) error {
 	members := make([]map[string]any, len(demoMembers))
 	for i, m := range demoMembers {
-		members[i] = map[string]any{"label": m.label, "bsn": demoBSN(i), "role": m.role, "birth_year": m.birthYear}
+		members[i] = map[string]any{"label": m.label, "bsn": demoBSN(i), "role": m.role, "birth_date": m.birthDate}
 	}
 	var hh broker.HouseholdView
 	if err := d.client["regisseur"].JSON(ctx, http.MethodPut, "/v1/households/hh-1042", "integrale-ondersteuning",
@@ -55,19 +55,22 @@ func (d *demo) household(ctx context.Context) error {
 	}{
 		{0, "self", []string{"debt", "youth", "education", "work-income"}},
 		{2, "parent", []string{"youth", "education"}},
+		{2, "self", []string{"youth", "education"}},
 		{3, "parent", []string{"youth", "education"}},
 	}
 	for _, k := range consents {
 		if err := d.client["cjg"].JSON(ctx, http.MethodPost, "/v1/consents", "integrale-ondersteuning", map[string]any{
 			"bsn": demoBSN(k.member), "purpose": "integrale-ondersteuning", "sectors": k.sectors,
 			"given_by": k.givenBy, "evidence": "CJG dossier 2026-117, signed form",
+			"explicit": true, "not_conditional": true,
 		}, nil); err != nil {
 			return err
 		}
 	}
 	d.say("The mother consents for herself (debt, youth, education, work) and, as parent, for both children (youth, education);")
-	d.detail("the CJG professional records it. The father does not consent. BSNs travel in request bodies only;")
-	d.detail("the broker keeps keyed pseudonyms, never the number.")
+	d.detail("the first child, 12, consents too (youth care reveals health: a child of 12-15 has a say). Each consent is explicit,")
+	d.detail("with its evidence and the note that support was not made conditional on it; the CJG professional records them.")
+	d.detail("The father does not consent. BSNs travel in request bodies only; the broker keeps keyed pseudonyms, never the number.")
 
 	// Level 1: the municipality consults only its few core partners.
 	if err := d.setLevel(ctx, "gem-leusden", 1); err != nil {
@@ -86,7 +89,7 @@ func (d *demo) household(ctx context.Context) error {
 	// Match signal: a second partner registers with the same household.
 	body := map[string]any{"bsn": demoBSN(0), "service": "gezinscoaching", "service_label": "Gezinscoaching", "status": "active",
 		"start": "2026-11-01", "contact": map[string]string{"name": "M. Jansen", "phone": "033-7654321"}}
-	if err := d.client["cjg"].JSON(ctx, http.MethodPut, "/v1/involvements/cl-20418", "", body, nil); err != nil {
+	if err := d.client["cjg"].JSON(ctx, http.MethodPut, "/v1/involvements/cl-20418", "integrale-ondersteuning", body, nil); err != nil {
 		return err
 	}
 	var inbox broker.InboxPage

@@ -116,7 +116,7 @@ func TestPolicyFailuresDenyOverHTTP(t *testing.T) {
 				t.Error("the failure is not in the log with the request id")
 			}
 			// The broker keeps serving: another partner's write is decided.
-			if err := r.kb.JSON(ctx, http.MethodPut, "/v1/involvements/kb-fc", "", map[string]any{"bsn": r.bsns["vader"],
+			if err := r.kb.JSON(ctx, http.MethodPut, "/v1/involvements/kb-fc", debtPurpose, map[string]any{"bsn": r.bsns["vader"],
 				"service": "schuldhulp", "status": "active"}, nil); err != nil {
 				t.Fatalf("another request under the same policy: %v", err)
 			}

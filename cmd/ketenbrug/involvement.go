@@ -28,7 +28,7 @@ func newInvolvementCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "involvement", Short: "Register, end and list your organisation's involvements (betrokkenheden)"}
 
 	var p struct {
-		service, label, status, start, end, name, phone, email, bsnFile string
+		service, label, status, start, end, name, phone, email, bsnFile, purpose string
 	}
 	put := clientCommand("put REF", "Register or change involvement REF; the BSN is read from --bsn-file, standard input or a prompt", cobra.ExactArgs(1),
 		func(cmd *cobra.Command) {
@@ -42,6 +42,7 @@ func newInvolvementCommand() *cobra.Command {
 			f.StringVar(&p.phone, "contact-phone", "", "their phone number")
 			f.StringVar(&p.email, "contact-email", "", "their e-mail address")
 			f.StringVar(&p.bsnFile, "bsn-file", "", "file holding the BSN ('-' for standard input)")
+			f.StringVar(&p.purpose, "purpose", DefaultRegistrationPurpose, registrationPurposeHelp)
 			_ = cmd.MarkFlagRequired("service")
 		},
 		func(cmd *cobra.Command, c *connectors.Client, args []string) error {
@@ -59,7 +60,8 @@ func newInvolvementCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			resp, err := c.Do(cmd.Context(), connectors.Request{Method: http.MethodPut, Path: "/v1/involvements/" + url.PathEscape(ref), Body: body})
+			resp, err := c.Do(cmd.Context(), connectors.Request{Method: http.MethodPut, Path: "/v1/involvements/" + url.PathEscape(ref),
+				Purpose: p.purpose, Body: body})
 			if err != nil {
 				return err
 			}
@@ -75,10 +77,11 @@ func newInvolvementCommand() *cobra.Command {
 			return nil
 		})
 
-	var endDate string
+	var endDate, endPurpose string
 	end := clientCommand("end REF", "End involvement REF (on --end, or today)", cobra.ExactArgs(1),
 		func(cmd *cobra.Command) {
 			cmd.Flags().StringVar(&endDate, "end", "", "last day (YYYY-MM-DD; default today)")
+			cmd.Flags().StringVar(&endPurpose, "purpose", DefaultRegistrationPurpose, "the purpose the involvement was registered under")
 		},
 		func(cmd *cobra.Command, c *connectors.Client, args []string) error {
 			ref, err := checkRef(args[0])
@@ -90,7 +93,7 @@ func newInvolvementCommand() *cobra.Command {
 				in = map[string]string{"end": endDate}
 			}
 			var v broker.InvolvementView
-			if err := c.JSON(cmd.Context(), http.MethodPost, "/v1/involvements/"+url.PathEscape(ref)+"/end", "", in, &v); err != nil {
+			if err := c.JSON(cmd.Context(), http.MethodPost, "/v1/involvements/"+url.PathEscape(ref)+"/end", endPurpose, in, &v); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "involvement %s is %s since %s (revision %d)\n", v.Ref, v.Status, orDash(v.End), v.Revision)
@@ -179,6 +182,7 @@ type memberFile struct {
 	BSN       string `json:"bsn"`
 	Role      string `json:"role"`
 	BirthYear int    `json:"birth_year,omitempty"`
+	BirthDate string `json:"birth_date,omitempty"`
 	Shielded  bool   `json:"shielded,omitempty"`
 }
 
@@ -212,14 +216,15 @@ func readMembers(path string) ([]broker.MemberInput, error) {
 		if errors.As(err, &se) {
 			return nil, fmt.Errorf("members file %s: not valid JSON at byte %d", path, se.Offset)
 		}
-		return nil, fmt.Errorf("members file %s: expected a JSON array of {label, bsn, role, birth_year, shielded}", path)
+		return nil, fmt.Errorf("members file %s: expected a JSON array of {label, bsn, role, birth_date, shielded}", path)
 	}
 	if len(list) == 0 {
 		return nil, fmt.Errorf("members file %s: no members", path)
 	}
 	out := make([]broker.MemberInput, len(list))
 	for i, m := range list {
-		out[i] = broker.MemberInput{Label: m.Label, BSN: strings.TrimSpace(m.BSN), Role: m.Role, BirthYear: m.BirthYear, Shielded: m.Shielded}
+		out[i] = broker.MemberInput{Label: m.Label, BSN: strings.TrimSpace(m.BSN), Role: m.Role, BirthYear: m.BirthYear,
+			BirthDate: m.BirthDate, Shielded: m.Shielded}
 	}
 	return out, nil
 }
@@ -231,15 +236,15 @@ func newHouseholdCommand() *cobra.Command {
 	var h struct {
 		municipality, area, members, coordPartner, coordSub, purpose string
 	}
-	put := clientCommand("put ID", "Register or change household ID; the members file holds labels, BSNs, roles and birth years", cobra.ExactArgs(1),
+	put := clientCommand("put ID", "Register or change household ID; the members file holds labels, BSNs, roles and dates of birth", cobra.ExactArgs(1),
 		func(cmd *cobra.Command) {
 			f := cmd.Flags()
 			f.StringVar(&h.municipality, "municipality", "", "municipality the household belongs to (required)")
 			f.StringVar(&h.area, "area", "", "area (gebied) within the municipality")
-			f.StringVar(&h.members, "members", "", "JSON file: [{\"label\",\"bsn\",\"role\",\"birth_year\",\"shielded\"}] (required)")
+			f.StringVar(&h.members, "members", "", "JSON file: [{\"label\",\"bsn\",\"role\",\"birth_date\" (YYYY-MM-DD),\"shielded\"}] (required)")
 			f.StringVar(&h.coordPartner, "coordinator-partner", "", "partner of the coordinator (default: you)")
 			f.StringVar(&h.coordSub, "coordinator", "", "the coordinator (regisseur) as their partner names them (default: you)")
-			f.StringVar(&h.purpose, "purpose", "", "purpose of this registration")
+			f.StringVar(&h.purpose, "purpose", "integrale-ondersteuning", "purpose of this registration (required by the default policy; under integrale-ondersteuning it rests on the household's consent)")
 			_ = cmd.MarkFlagRequired("municipality")
 			_ = cmd.MarkFlagRequired("members")
 		},

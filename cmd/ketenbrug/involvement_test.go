@@ -156,7 +156,10 @@ func TestInvolvementHouseholdInboxCommands(t *testing.T) {
 		!strings.Contains(err.Error(), "no_relation") {
 		t.Errorf("a partner without a relation recording a consent: %v", err)
 	}
-	keep(invMustCLI(t, tb, coord, "", "consent", "record", "--bsn-file", bsnFile("consent.bsn", mother), "--sectors", "debt,youth"))
+	// Youth care reveals health: an explicit consent, with its evidence and
+	// the note that support was not made conditional on it.
+	keep(invMustCLI(t, tb, coord, "", "consent", "record", "--bsn-file", bsnFile("consent.bsn", mother), "--sectors", "debt,youth",
+		"--evidence", "form 2026-3", "--explicit", "--not-conditional"))
 	out = keep(invMustCLI(t, tb, coord, "", "household", "show", "hh-42", "--purpose", "integrale-ondersteuning", "--registration"))
 	for _, want := range []string{"Household hh-42 of gem-test, area centrum, coordinator gem-test/c.devries",
 		"MEMBER", "kind 1", "child", "2014",

@@ -22,7 +22,7 @@ func newConsentCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "consent", Short: "Record, list and withdraw a resident's consents (toestemming)"}
 	var r struct {
 		bsnFile, purpose, sectors, partners, givenBy, evidence, from, until string
-		all                                                                 bool
+		all, explicit, notConditional                                       bool
 	}
 	record := clientCommand("record", "Record a consent; the BSN is read from --bsn-file, standard input or a prompt", cobra.NoArgs,
 		func(cmd *cobra.Command) {
@@ -33,7 +33,9 @@ func newConsentCommand() *cobra.Command {
 			f.StringVar(&r.sectors, "sectors", "", "comma-separated sectors the consent covers")
 			f.StringVar(&r.partners, "partners", "", "comma-separated partner ids the consent covers")
 			f.StringVar(&r.givenBy, "given-by", "self", "self, parent, guardian or legal-representative")
-			f.StringVar(&r.evidence, "evidence", "", "reference to the signed form in your own system")
+			f.StringVar(&r.evidence, "evidence", "", "reference to the signed form or note in your own system (without it the default policy counts no consent)")
+			f.BoolVar(&r.explicit, "explicit", false, "an explicit consent (AVG art. 9): needed for health, youth care, Wmo support and youth probation; requires --evidence")
+			f.BoolVar(&r.notConditional, "not-conditional", false, "record that the support was not made conditional on this consent (AVG art. 7 lid 4; without it the default policy counts no consent)")
 			f.StringVar(&r.from, "valid-from", "", "first day (YYYY-MM-DD; default today)")
 			f.StringVar(&r.until, "valid-until", "", "last day (YYYY-MM-DD; default until withdrawn)")
 		},
@@ -44,6 +46,7 @@ func newConsentCommand() *cobra.Command {
 			}
 			req := map[string]any{"bsn": bsn, "purpose": r.purpose, "all": r.all, "sectors": splitList(r.sectors),
 				"partners": splitList(r.partners), "given_by": r.givenBy, "evidence": r.evidence,
+				"explicit": r.explicit, "not_conditional": r.notConditional,
 				"valid_from": r.from, "valid_until": r.until}
 			var out broker.ConsentView
 			if err := c.JSON(cmd.Context(), http.MethodPost, "/v1/consents", r.purpose, req, &out); err != nil {

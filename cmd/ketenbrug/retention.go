@@ -11,7 +11,9 @@ import (
 const retentionInterval = time.Hour
 
 // keepAuditRetention purges audit entries older than the active policy's
-// audit_retention_days, at start and then every interval, until ctx ends.
+// audit_retention_days and removes involvements that ended longer ago than
+// its involvement_retention_days, at start and then every interval, until
+// ctx ends.
 // The period is policy data, so a privacy officer changes it by policy
 // version, four eyes and all. Purging goes a whole checkpoint segment at a
 // time and leaves a signed anchor, so the rest of the chain still verifies.
@@ -25,6 +27,17 @@ func keepAuditRetention(ctx context.Context, sys *System, interval time.Duration
 				log.Error("audit retention: purge failed", "error", err)
 			case n > 0:
 				log.Info("audit retention: purged entries past the retention period", "entries", n, "before", before.Format(time.DateOnly))
+			}
+		}
+		// Ended involvements past involvement_retention_days are removed
+		// by the broker's own service, each removal audited.
+		if days := sys.Policy.Settings().InvolvementRetentionDays; days > 0 {
+			n, err := sys.Service.PurgeEndedInvolvements(ctx, days)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				log.Error("involvement retention: purge failed", "error", err)
+			case n > 0:
+				log.Info("involvement retention: removed ended involvements past the retention period", "involvements", n, "days", days)
 			}
 		}
 		t := time.NewTimer(interval)

@@ -34,4 +34,7 @@ func TestAuditRetentionKeepsTheChainVerifiable(t *testing.T) {
 	if tb.sys.Policy.Settings().AuditRetentionDays <= 0 {
 		t.Error("the default policy sets no audit retention period")
 	}
+	if days := tb.sys.Policy.Settings().InvolvementRetentionDays; days != 730 {
+		t.Errorf("the default policy keeps ended involvements %d days, want 730", days)
+	}
 }

@@ -53,7 +53,7 @@ func TestConsentsPoliciesAudit(t *testing.T) {
 	// The CJG serves the mother and the child: the relation that lets it
 	// record, read and withdraw their consents (no_relation otherwise).
 	for i, bsn := range []string{mother, child} {
-		if err := cjg.JSON(ctx, http.MethodPut, fmt.Sprintf("/v1/involvements/cjg-%d", i), "", map[string]any{
+		if err := cjg.JSON(ctx, http.MethodPut, fmt.Sprintf("/v1/involvements/cjg-%d", i), DefaultRegistrationPurpose, map[string]any{
 			"bsn": bsn, "service": "opvoedondersteuning", "status": "active", "start": "2026-09-01"}, nil); err != nil {
 			t.Fatal(err)
 		}

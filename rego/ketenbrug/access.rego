@@ -16,9 +16,12 @@ deny contains {"reason": "action_unknown", "basis": basis_of(rego.metadata.rule(
 
 # METADATA
 # title: Role not allowed for the action
-# description: The caller's role must be one the action lists (need-to-know).
+# description: |
+#   The caller's role must be one the action lists (need-to-know): access
+#   by default only to what a role needs, as part of the security of the
+#   processing.
 # custom:
-#   basis: AVG art. 32 lid 4; Convenant Ketenbrug (autorisaties)
+#   basis: AVG art. 25 lid 2; AVG art. 32 lid 1
 deny contains {"reason": "role_not_allowed", "basis": basis_of(rego.metadata.rule())} if {
 	action
 	not caller_role_allowed
@@ -32,7 +35,7 @@ deny contains {"reason": "role_not_allowed", "basis": basis_of(rego.metadata.rul
 #   coordinator (regisseur). Under a consent purpose the overview is for the
 #   coordinator, whom the person agreed to.
 # custom:
-#   basis: AVG art. 5 lid 1 sub c; Convenant Ketenbrug (regie)
+#   basis: AVG art. 5 lid 1 sub c; AVG art. 25 lid 2
 deny contains {"reason": "role_not_allowed", "basis": basis_of(rego.metadata.rule())} if {
 	action.disclosure == "overview"
 	input.caller.role == "professional"
@@ -145,14 +148,56 @@ deny contains {"reason": "purpose_not_allowed", "basis": basis_of(rego.metadata.
 
 # METADATA
 # title: Caller's sector not allowed for the purpose
-# description: Only partners of the sectors the purpose lists may use it.
+# description: |
+#   Only partners of the sectors the purpose lists may use it, and the
+#   partners the purpose admits by designation (caller_designations: for
+#   jeugdbescherming the certified youth-protection organisations). A
+#   statute names who carries out its task; another partner cannot borrow
+#   it. Registering an involvement under a purpose is a use of it too.
+# custom:
+#   basis: AVG art. 5 lid 1 sub b; AVG art. 6 lid 3
+deny contains {"reason": "sector_not_allowed", "basis": basis_of(rego.metadata.rule())} if {
+	uses_purpose
+	known_purpose
+	not caller_admitted_to_purpose
+}
+
+uses_purpose if action.disclosure
+
+uses_purpose if action.registration == true
+
+# METADATA
+# title: Role not allowed to register under the purpose
+# description: The caller's role must be one the purpose lists, also to register an involvement under it.
 # custom:
 #   basis: AVG art. 5 lid 1 sub b
-deny contains {"reason": "sector_not_allowed", "basis": basis_of(rego.metadata.rule())} if {
-	action.disclosure
+deny contains {"reason": "purpose_not_allowed", "basis": basis_of(rego.metadata.rule())} if {
+	action.registration == true
 	known_purpose
-	not caller_sector_in_purpose
+	not caller_role_in_purpose
 }
+
+# METADATA
+# title: No BSN for this partner
+# description: |
+#   Outside government bodies a BSN may be used only where a law
+#   prescribes it (Wabb art. 1 onder d: a "gebruiker" other than a
+#   government body uses the BSN only where its use is prescribed by or
+#   under the law). Involvements are keyed by BSN, so only the sectors
+#   and partners the policy data lists (bsn.sectors, bsn.partners) may
+#   register them. The others are refused; see README section 7 for how
+#   they are matched instead.
+# custom:
+#   basis: Wet algemene bepalingen burgerservicenummer art. 1 onder d; UAVG art. 46
+deny contains {"reason": "bsn_not_allowed", "basis": basis_of(rego.metadata.rule())} if {
+	action.registration == true
+	input.keyed_by == "bsn"
+	not bsn_user
+}
+
+bsn_user if input.caller.sector in config.bsn.sectors
+
+bsn_user if input.caller.partner in config.bsn.partners
 
 # METADATA
 # title: Target's sector not allowed for the purpose
@@ -174,7 +219,7 @@ deny contains {"reason": "sector_not_allowed", "basis": basis_of(rego.metadata.r
 #   a target's) must reach the action's min_level: assignments need 3, the
 #   joint plan 4, match signals 2.
 # custom:
-#   basis: Convenant Ketenbrug (ambitieniveaus); AVG art. 5 lid 1 sub c
+#   basis: AVG art. 5 lid 1 sub c; AVG art. 25 lid 2
 deny contains {"reason": "level_too_low", "basis": basis_of(rego.metadata.rule())} if {
 	action.min_level > 0
 	effective_level < action.min_level
@@ -184,9 +229,12 @@ deny contains {"reason": "level_too_low", "basis": basis_of(rego.metadata.rule()
 # title: Covenant not signed
 # description: |
 #   The caller's organisation (and a target's) must have signed a covenant
-#   version the policy accepts. Withdrawing a consent is never blocked.
+#   version the policy accepts. The covenant is no legal basis: it is one
+#   of the organisational measures by which every partner shows that it
+#   processes according to the rules and keeps the data secure.
+#   Withdrawing a consent is never blocked.
 # custom:
-#   basis: Convenant Ketenbrug; AVG art. 26
+#   basis: AVG art. 24 lid 1; AVG art. 32 lid 1
 deny contains {"reason": "covenant_not_signed", "basis": basis_of(rego.metadata.rule())} if {
 	action
 	not covenant_exempt
@@ -200,7 +248,7 @@ deny contains {"reason": "covenant_not_signed", "basis": basis_of(rego.metadata.
 #   serves (tenancy): the household's municipality and the request's
 #   municipality must be among the caller's municipalities, and agree.
 # custom:
-#   basis: AVG art. 5 lid 1 sub b; Convenant Ketenbrug (deelnemende gemeenten)
+#   basis: AVG art. 5 lid 1 sub b en c
 deny contains {"reason": "other_municipality", "basis": basis_of(rego.metadata.rule())} if {
 	not serves_request_municipalities
 }
@@ -238,9 +286,20 @@ purpose_exempt if input.caller.role in action.purpose_exempt_roles
 
 caller_role_in_purpose if input.caller.role in purpose.roles
 
-caller_sector_in_purpose if input.caller.sector in purpose.sectors
+caller_admitted_to_purpose if input.caller.sector in purpose.sectors
+
+caller_admitted_to_purpose if {
+	some d in caller_designations
+	d in object.get(purpose, "caller_designations", [])
+}
 
 target_sector_in_purpose if input.target.sector in purpose.sectors
+
+target_sector_in_purpose if {
+	some d, partners in config.designations
+	input.target.id in partners
+	d in object.get(purpose, "caller_designations", [])
+}
 
 covenant_exempt if action.covenant_exempt == true
 
@@ -289,19 +348,10 @@ request_municipalities contains input.municipality.id
 #   basis, taken from the purpose's rule in purposes.rego.
 grants contains purpose_basis[input.purpose] if action.purpose != "ignored"
 
-# METADATA
-# title: Registering a household
-# description: The coordinator registers the household it directs, as part of the municipality's task.
-# custom:
-#   basis: AVG art. 6 lid 1 sub e; Wmo 2015 art. 2.1.1
-grants contains basis_of(rego.metadata.rule()) if input.action == "household.write"
-
-# METADATA
-# title: Registering an involvement
-# description: A partner registers that it serves a person, under its own basis and the covenant.
-# custom:
-#   basis: AVG art. 6 lid 1 sub e; Convenant Ketenbrug (aanmelden betrokkenheid)
-grants contains basis_of(rego.metadata.rule()) if input.action == "involvement.write"
+# Registering a household (household.write) and an involvement
+# (involvement.write) need a purpose and rest on that purpose's basis
+# (granted above): under integrale-ondersteuning on consent, under a
+# statute purpose on the statute. No rule of their own grants a basis.
 
 # METADATA
 # title: Recording a consent
@@ -327,9 +377,5 @@ grants contains basis_of(rego.metadata.rule()) if {
 	input.caller.role == "privacy-officer"
 }
 
-# METADATA
-# title: Receiving an assignment
-# description: The recipient of an assignment acts on it under the covenant's work agreements.
-# custom:
-#   basis: Convenant Ketenbrug (opdrachten)
-grants contains basis_of(rego.metadata.rule()) if input.action == "assignment.receive"
+# Receiving an assignment rests on the purpose it is given for (granted
+# above).

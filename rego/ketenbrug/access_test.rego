@@ -29,7 +29,7 @@ test_professional_overview_under_statute_allowed if {
 	x := object.union(overview, {"caller": professional, "purpose": "vroegsignalering-schulden"})
 	d := ketenbrug.decision with input as x
 	allowed(d)
-	d.bases == ["AVG art. 6 lid 1 sub e; Wet gemeentelijke schuldhulpverlening art. 3 en 5"]
+	d.bases == [wgs_basis]
 }
 
 test_professional_overview_as_regisseur_allowed if {
@@ -102,7 +102,7 @@ test_missing_target_denied if {
 test_assignment_allowed_at_level_3 if {
 	d := ketenbrug.decision with input as object.union(assignment, {"municipality": {"level": 3}})
 	allowed(d)
-	d.bases == ["AVG art. 6 lid 1 sub e; Wet gemeentelijke schuldhulpverlening art. 3 en 5"]
+	d.bases == [wgs_basis]
 }
 
 test_assignment_needs_level_3 if {
@@ -135,10 +135,7 @@ test_assignment_receive_needs_level_3 if {
 test_assignment_receive_allowed if {
 	d := ketenbrug.decision with input as object.union(assignment_receive, {"municipality": municipality(3)})
 	allowed(d)
-	d.bases == [
-		"AVG art. 6 lid 1 sub e; Wet gemeentelijke schuldhulpverlening art. 3 en 5",
-		"Convenant Ketenbrug (opdrachten)",
-	]
+	d.bases == [wgs_basis]
 }
 
 test_assignment_receive_needs_a_purpose if {
@@ -168,7 +165,7 @@ test_match_signal_needs_level_2 if {
 }
 
 test_match_signal_shows_the_new_involvement_at_level_2 if {
-	to_uwv := [{"purpose": "integrale-ondersteuning", "sectors": ["debt", "work-income"], "given_by": "self", "valid_from": "2026-01-01"}]
+	to_uwv := [consent({"sectors": ["debt", "work-income"]})]
 	d := ketenbrug.decision with input as object.union(match_signal, {"subjects": {"p:moeder": {"consents": to_uwv}}})
 	allowed(d)
 	d.show == {"inv-debt": level2}
@@ -182,7 +179,7 @@ test_match_signal_needs_consent_under_consent_purpose if {
 }
 
 test_match_signal_needs_consent_to_the_recipient if {
-	no_uwv := [{"purpose": "integrale-ondersteuning", "sectors": ["debt"], "given_by": "self", "valid_from": "2026-01-01"}]
+	no_uwv := [consent({"sectors": ["debt"]})]
 	x := object.union(match_signal, {"subjects": {"p:moeder": {"consents": no_uwv}}})
 	d := ketenbrug.decision with input as x
 	allowed(d)
@@ -190,7 +187,7 @@ test_match_signal_needs_consent_to_the_recipient if {
 }
 
 test_match_signal_to_the_coordinator_needs_no_consent_to_the_municipality if {
-	no_uwv := [{"purpose": "integrale-ondersteuning", "sectors": ["debt"], "given_by": "self", "valid_from": "2026-01-01"}]
+	no_uwv := [consent({"sectors": ["debt"]})]
 	x := object.union(match_signal, {
 		"subjects": {"p:moeder": {"consents": no_uwv}},
 		"caller": {"partner": "gem-leusden", "sector": "municipality", "role": "coordinator", "sub": "c.devries"},
@@ -285,17 +282,26 @@ test_area_checked_only_when_both_known if {
 
 test_household_write_by_coordinator if {
 	x := {
-		"action": "household.write", "now": now, "caller": coordinator,
+		"action": "household.write", "purpose": "integrale-ondersteuning", "now": now, "caller": coordinator,
 		"municipality": municipality(1), "household": household,
 	}
 	d := ketenbrug.decision with input as x
 	allowed(d)
-	d.bases == ["AVG art. 6 lid 1 sub e; Wmo 2015 art. 2.1.1"]
+	d.bases == ["AVG art. 6 lid 1 sub a"]
+}
+
+test_household_write_needs_a_purpose if {
+	x := {
+		"action": "household.write", "now": now, "caller": coordinator,
+		"municipality": municipality(1), "household": household,
+	}
+	d := ketenbrug.decision with input as x
+	d.reasons == ["purpose_missing"]
 }
 
 test_household_write_by_professional_denied if {
 	x := {
-		"action": "household.write", "now": now, "caller": professional,
+		"action": "household.write", "purpose": "integrale-ondersteuning", "now": now, "caller": professional,
 		"municipality": municipality(1), "household": household,
 	}
 	d := ketenbrug.decision with input as x
@@ -303,14 +309,43 @@ test_household_write_by_professional_denied if {
 }
 
 test_involvement_write_by_connector if {
-	x := simple("involvement.write", "", object.union(professional, {"role": "connector"}))
+	x := object.union(simple("involvement.write", "integrale-ondersteuning", object.union(professional, {"role": "connector"})), {"keyed_by": "bsn"})
 	d := ketenbrug.decision with input as x
 	allowed(d)
-	d.bases == ["AVG art. 6 lid 1 sub e; Convenant Ketenbrug (aanmelden betrokkenheid)"]
+	d.bases == ["AVG art. 6 lid 1 sub a"]
+}
+
+test_involvement_write_needs_a_purpose if {
+	x := simple("involvement.write", "", object.union(professional, {"role": "connector"}))
+	d := ketenbrug.decision with input as x
+	d.reasons == ["purpose_missing"]
+}
+
+test_involvement_write_under_a_statute_by_its_sectors_only if {
+	debt := object.union(professional, {"role": "connector"})
+	allowed(ketenbrug.decision) with input as simple("involvement.write", "vroegsignalering-schulden", debt)
+	school := object.union(debt, {"partner": "school", "sector": "education"})
+	d := ketenbrug.decision with input as simple("involvement.write", "vroegsignalering-schulden", school)
+	d.reasons == ["sector_not_allowed"]
+}
+
+test_involvement_keyed_by_bsn_only_by_listed_sectors if {
+	other := object.union(professional, {"role": "connector", "partner": "welzijn", "sector": "other"})
+	x := object.union(simple("involvement.write", "integrale-ondersteuning", other), {"keyed_by": "bsn"})
+	d := ketenbrug.decision with input as x
+	d.reasons == ["bsn_not_allowed"]
+	contains(d.bases[0], "Wet algemene bepalingen burgerservicenummer")
+	cfg := object.union(ketenbrug.config, {"bsn": {"partners": ["welzijn"]}})
+	allowed(ketenbrug.decision) with input as x with ketenbrug.config as cfg
+}
+
+test_bsn_sectors_are_policy_data if {
+	not "other" in ketenbrug.config.bsn.sectors
+	"municipality" in ketenbrug.config.bsn.sectors
 }
 
 test_involvement_write_by_coordinator_denied if {
-	d := ketenbrug.decision with input as simple("involvement.write", "", coordinator)
+	d := ketenbrug.decision with input as simple("involvement.write", "integrale-ondersteuning", coordinator)
 	d.reasons == ["role_not_allowed"]
 }
 
@@ -399,27 +434,30 @@ cjg_professional := {
 	"level": 4, "covenant": "2026-1", "municipalities": ["gem-leusden"],
 }
 
+# The municipality's debt counsellor (a professional of the debt sector).
+debt_professional := object.union(professional, {"municipalities": ["gem-leusden"]})
+
 test_statute_overview_without_relation_denied if {
-	x := object.union(overview, {"caller": cjg_professional, "purpose": "jeugdbescherming", "relations": []})
+	x := object.union(overview, {"caller": debt_professional, "purpose": "vroegsignalering-schulden", "relations": []})
 	d := ketenbrug.decision with input as x
 	d.reasons == ["no_relation"]
 	d.show == {}
 }
 
 test_statute_overview_without_relations_field_denied if {
-	x := json.remove(object.union(overview, {"caller": cjg_professional, "purpose": "jeugdbescherming"}), ["relations"])
+	x := json.remove(object.union(overview, {"caller": debt_professional, "purpose": "vroegsignalering-schulden"}), ["relations"])
 	d := ketenbrug.decision with input as x
 	d.reasons == ["no_relation"]
 }
 
 test_statute_overview_with_own_involvement_allowed if {
-	x := object.union(overview, {"caller": cjg_professional, "purpose": "jeugdbescherming", "relations": ["involvement"]})
+	x := object.union(overview, {"caller": debt_professional, "purpose": "vroegsignalering-schulden", "relations": ["involvement"]})
 	d := ketenbrug.decision with input as x
 	allowed(d)
 }
 
 test_statute_overview_with_open_assignment_allowed if {
-	x := object.union(overview, {"caller": cjg_professional, "purpose": "jeugdbescherming", "relations": ["assignment"]})
+	x := object.union(overview, {"caller": debt_professional, "purpose": "vroegsignalering-schulden", "relations": ["assignment"]})
 	d := ketenbrug.decision with input as x
 	allowed(d)
 }

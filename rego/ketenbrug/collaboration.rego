@@ -70,7 +70,7 @@ declared_levels contains object.get(p, "level", 0) if {
 #   (assignments.types): a partner is asked only for work the covenant
 #   foresees.
 # custom:
-#   basis: AVG art. 5 lid 1 sub b; Convenant Ketenbrug (opdrachten)
+#   basis: AVG art. 5 lid 1 sub b en c
 deny contains {"reason": "assignment_type_not_allowed", "basis": basis_of(rego.metadata.rule())} if {
 	action.assignment == "content"
 	not assignment_type
@@ -82,7 +82,7 @@ deny contains {"reason": "assignment_type_not_allowed", "basis": basis_of(rego.m
 #   A type that lists recipient_sectors goes only to partners of those
 #   sectors (a school conversation to a school).
 # custom:
-#   basis: AVG art. 5 lid 1 sub c; Convenant Ketenbrug (opdrachten)
+#   basis: AVG art. 5 lid 1 sub c
 deny contains {"reason": "assignment_type_not_allowed", "basis": basis_of(rego.metadata.rule())} if {
 	action.assignment == "content"
 	type_limits_sectors
@@ -139,7 +139,7 @@ deny contains {"reason": "text_not_allowed", "basis": basis_of(rego.metadata.rul
 #   the open plan. When the plan is closed, access that rested on taking
 #   part in it ends.
 # custom:
-#   basis: AVG art. 5 lid 1 sub c; Convenant Ketenbrug (gezamenlijk plan)
+#   basis: AVG art. 5 lid 1 sub c
 deny contains {"reason": "not_participant", "basis": basis_of(rego.metadata.rule())} if {
 	action.participation == "required"
 	not plan_participant
@@ -152,7 +152,7 @@ deny contains {"reason": "not_participant", "basis": basis_of(rego.metadata.rule
 #   household's coordinator (regisseur) as a person: one household, one
 #   plan, one regisseur.
 # custom:
-#   basis: Convenant Ketenbrug (regie); AVG art. 32 lid 4
+#   basis: AVG art. 25 lid 2; AVG art. 32 lid 1
 deny contains {"reason": "not_coordinator", "basis": basis_of(rego.metadata.rule())} if {
 	action.coordinator_only == true
 	not household_coordinator
@@ -186,9 +186,11 @@ deny contains {"reason": "sector_not_allowed", "basis": basis_of(rego.metadata.r
 
 # METADATA
 # title: Participant's covenant not signed
-# description: Every participant must have signed a covenant version the policy accepts.
+# description: |
+#   Every participant must have signed a covenant version the policy
+#   accepts (an organisational measure, not a legal basis).
 # custom:
-#   basis: Convenant Ketenbrug; AVG art. 26
+#   basis: AVG art. 24 lid 1; AVG art. 32 lid 1
 deny contains {"reason": "covenant_not_signed", "basis": basis_of(rego.metadata.rule())} if {
 	discloses_to_participants
 	some p in plan_participants
@@ -221,10 +223,12 @@ deny contains {"reason": "sector_not_allowed", "basis": basis_of(rego.metadata.r
 grants contains basis_of(rego.metadata.rule()) if input.action == "plan.close"
 
 # METADATA
-# title: Taking a step of an assignment
+# title: Cancelling an assignment
 # description: |
-#   The side that takes a step of an assignment (or cancels it) acts on it
-#   under the covenant's agreements on assignments.
+#   Cancelling ends the recipient's processing for the assignment: it is
+#   never blocked by the level or by consent, so that whoever asked for work
+#   can always call it off. (The other steps rest on the purpose they are
+#   taken for.)
 # custom:
-#   basis: Convenant Ketenbrug (opdrachten)
-grants contains basis_of(rego.metadata.rule()) if action.assignment == "step"
+#   basis: AVG art. 5 lid 1 sub c en e
+grants contains basis_of(rego.metadata.rule()) if input.action == "assignment.cancel"

@@ -91,7 +91,7 @@ test_step_allowed if {
 	every act in ["assignment.accept", "assignment.decline", "assignment.complete"] {
 		d := ketenbrug.decision with input as step(act, 20)
 		allowed(d)
-		"Convenant Ketenbrug (opdrachten)" in d.bases
+		wgs_basis in d.bases
 	}
 }
 
@@ -124,7 +124,7 @@ test_cancel_is_never_blocked_by_the_level if {
 	x := object.union(assignment, {"action": "assignment.cancel", "municipality": municipality(1)})
 	d := ketenbrug.decision with input as x
 	allowed(d)
-	"Convenant Ketenbrug (opdrachten)" in d.bases
+	"AVG art. 5 lid 1 sub c en e" in d.bases
 }
 
 test_cancel_by_a_connector_denied if {

@@ -2,83 +2,215 @@ package ketenbrug
 
 # Consent (toestemming). For a purpose that rests on consent, a partner's
 # involvement with a person is disclosed only under a consent of that person
-# that is valid today, not withdrawn, for this purpose, and covers the
-# partner: by its id, by its sector, or for all partners. For a sensitive
-# sector (health, and the sectors the policy data lists) only a consent that
-# names the partner or the sector explicitly counts: "all" is not explicit
-# consent. A child under 16 cannot consent for themselves: a parent,
-# guardian (voogd) or legal representative consents for them.
+# that counts today (see usable), for this purpose, and covers the partner:
+# by its id, by its sector, or for all partners known when it was given.
+# For special-category data (a sensitive sector: health, youth, wmo; or
+# criminal-law data such as youth probation) only an explicit consent
+# (a flag with evidence) that names the partner or the sector counts. A
+# child under 16 cannot consent for themselves: a parent with parental
+# authority, a guardian (voogd) or a legal representative consents for
+# them; from 12, in youth and health, the child must consent too.
 
-# The consents of each subject (pseudonym) that are valid today for the
-# request's purpose, given by someone who may give them for that subject:
-# a parent, guardian or legal representative for a child, the person or a
-# legal representative otherwise. Evaluated once per subject.
-valid_consents[p] := valid_given_by(s, config.consent.child_givers) if {
+# The consents of each subject (pseudonym) that count today, for any
+# purpose: not withdrawn, within their period (capped at the policy data's
+# max_validity_months after valid_from), with their evidence recorded and
+# the record that support was not made conditional on them (when the
+# policy data requires those), given by someone who may give them for that
+# subject: a parent, guardian or legal representative for a child under
+# 16, the person or a legal representative otherwise. Evaluated once per
+# subject.
+usable_consents[p] := [k |
+	some k in s.consents
+	usable(k)
+	k.given_by in givers[p]
+] if {
 	some p, s in input.subjects
+}
+
+# The consents a child gave themselves (given_by self): not enough on their
+# own under 16, but from say_age on needed beside the parent's in the
+# say_sectors (youth, health).
+own_consents[p] := [k |
+	some k in s.consents
+	usable(k)
+	k.given_by == "self"
+] if {
+	some p, s in input.subjects
+}
+
+givers[p] := {g | some g in config.consent.child_givers} if {
+	some p, _ in input.subjects
 	children[p]
 }
 
-valid_consents[p] := valid_given_by(s, config.consent.adult_givers) if {
-	some p, s in input.subjects
+givers[p] := {g | some g in config.consent.adult_givers} if {
+	some p, _ in input.subjects
 	not children[p]
 }
 
-valid_given_by(s, givers) := [k |
-	some k in s.consents
-	k.purpose == input.purpose
+usable(k) if {
 	not k.withdrawn
 	object.get(k, "valid_from", "") <= today
-	today <= end_of(object.get(k, "valid_until", ""))
-	k.given_by in givers
-]
+	today <= last_day(k)
+	evidence_ok(k)
+	not_conditional_ok(k)
+}
+
+evidence_ok(k) if k.evidence == true
+
+evidence_ok(_) if config.consent.require_evidence != true
+
+not_conditional_ok(k) if k.not_conditional == true
+
+not_conditional_ok(_) if config.consent.require_not_conditional != true
 
 # The last day of a consent: valid_until, or (when it has none) the end of
-# time, as "" and a missing valid_until both mean "until withdrawn".
+# time, as "" and a missing valid_until both mean "until withdrawn"; and
+# never later than max_validity_months after valid_from (the day before).
+last_day(k) := min({end_of(object.get(k, "valid_until", "")), max_day(k)})
+
 end_of(until) := object.get({"": "9999-12-31"}, until, until)
 
-# The subjects that count as children under 16: while that is possible from
-# the birth year alone (this year minus the birth year is at most
-# child_age), or, with no birth year, when their household role is "child".
-children := {p |
+max_day(k) := sprintf("%04d-%02d-%02d", time.date(time.add_date(
+	time.parse_ns("2006-01-02", k.valid_from),
+	0, config.consent.max_validity_months, -1,
+))) if is_number(config.consent.max_validity_months)
+
+max_day(_) := "9999-12-31" if not is_number(config.consent.max_validity_months)
+
+# Ages. With a date of birth (birth_date, YYYY-MM-DD) the age today is
+# exact. With only a birth year (stored data from before birth_date) the
+# age is known within a year, and every rule reads it to the person's
+# protection: a subject counts as a child while they may still be under
+# child_age, and as having a say while they may be say_age to child_age - 1.
+exact_age[p] := time.diff(now_ns, time.parse_ns("2006-01-02", s.birth_date))[0] if {
 	some p, s in input.subjects
-	this_year - s.birth_year <= config.consent.child_age
-} | {p |
+	is_string(s.birth_date)
+}
+
+# [youngest, oldest] possible age.
+age_range[p] := [a, a] if some p, a in exact_age
+
+age_range[p] := [(this_year - s.birth_year) - 1, this_year - s.birth_year] if {
 	some p, s in input.subjects
-	not s.birth_year
+	not exact_age[p]
+	is_number(s.birth_year)
+}
+
+# The subjects that count as children under child_age (16), who cannot
+# consent themselves: by their (possible) age, or, with no date or year of
+# birth, when their household role is "child".
+children contains p if {
+	some p, r in age_range
+	r[0] < config.consent.child_age
+}
+
+children contains p if {
+	some p, s in input.subjects
+	not age_range[p]
 	s.role == "child"
 }
 
-# The candidates whose subject consented validly to the candidate's partner:
-# by its id, by its sector, or for all partners (not for a sensitive
-# sector).
-consented := ({c.id |
-	some c in input.candidates
-	some k in valid_consents[c.subject]
-	c.partner.id in k.partners
-} | {c.id |
-	some c in input.candidates
-	some k in valid_consents[c.subject]
-	c.partner.sector in k.sectors
-}) | {c.id |
-	some c in input.candidates
-	not sensitive_sectors[c.partner.sector]
-	some k in valid_consents[c.subject]
-	k.all == true
+# The children who may be say_age (12) or older: in the say_sectors their
+# own consent is needed beside the parent's. A child of unknown age
+# counts (to their protection).
+having_say contains p if {
+	some p in children
+	r := age_range[p]
+	r[1] >= config.consent.say_age
 }
 
-# Consent k covers partner p (an object with id and sector).
-covers(k, p) if p.id in k.partners
+having_say contains p if {
+	some p in children
+	not age_range[p]
+}
 
-covers(k, p) if p.sector in k.sectors
+# Consent k covers candidate c (an involvement): for special-category
+# data (a sensitive sector, or criminal-law data) only an explicit consent
+# (explicit: true, with evidence) that names the partner or its sector;
+# otherwise by partner id, sector, or "all".
+covers_candidate(k, c) if {
+	special_candidate(c)
+	k.explicit == true
+	names(k, c.partner)
+}
+
+covers_candidate(k, c) if {
+	not special_candidate(c)
+	covers(k, c.partner)
+}
+
+names(k, p) if p.id in k.partners
+
+names(k, p) if p.sector in k.sectors
+
+# Consent k covers partner p (an object with id, sector and
+# registered_at): by its id, by its sector, or for all partners. "All"
+# covers the partners known when the consent was recorded, not those
+# that joined later, and never a sensitive sector: a recipient in a
+# sensitive sector needs an explicit consent that names it.
+covers(k, p) if {
+	names(k, p)
+	not p.sector in sensitive_sectors
+}
+
+covers(k, p) if {
+	names(k, p)
+	p.sector in sensitive_sectors
+	k.explicit == true
+}
 
 covers(k, p) if {
 	k.all == true
 	not p.sector in sensitive_sectors
+	known_when_given(k, p)
 }
 
-# Subject p consented, validly, to partner r learning of them.
+known_when_given(k, p) if time.parse_rfc3339_ns(p.registered_at) <= time.parse_rfc3339_ns(k.recorded_at)
+
+# Candidate c is covered, for purpose q, by a usable consent of its subject;
+# a child with a say in a say_sector must have consented too.
+consent_covers(c, q) if {
+	some k in usable_consents[c.subject]
+	k.purpose == q
+	covers_candidate(k, c)
+	not child_say_missing(c, q)
+}
+
+child_say_missing(c, q) if {
+	having_say[c.subject]
+	c.partner.sector in config.consent.say_sectors
+	not own_consent_covers(c, q)
+}
+
+own_consent_covers(c, q) if {
+	some k in own_consents[c.subject]
+	k.purpose == q
+	covers_candidate(k, c)
+}
+
+# The candidates whose subject consented validly, for the request's
+# purpose, to the candidate's partner.
+consented := {c.id | some c in input.candidates; consent_covers(c, input.purpose)}
+
+# Subject p consented, validly and for the request's purpose, to partner r
+# learning of them (a plan, an assignment, a match signal's recipient).
 consents_to(p, r) if {
-	some k in valid_consents[p]
+	some k in usable_consents[p]
+	k.purpose == input.purpose
+	covers(k, r)
+	not recipient_say_missing(p, r)
+}
+
+recipient_say_missing(p, r) if {
+	having_say[p]
+	r.sector in config.consent.say_sectors
+	not own_consent_to(p, r)
+}
+
+own_consent_to(p, r) if {
+	some k in own_consents[p]
+	k.purpose == input.purpose
 	covers(k, r)
 }
 
@@ -94,7 +226,9 @@ subjects_consent_to(r) if {
 }
 
 # Shielded subjects (afgeschermd): their involvements are shown only to the
-# partners and sectors the policy data names (data.shielded).
+# partners and sectors the policy data names (data.shielded); by default
+# none. When one member of a household is shielded, the household's other
+# members are shielded from the same callers (overview.rego).
 shield_exempt(p) if p.sector in config.shielded.visible_to_sectors
 
 shield_exempt(p) if p.id in config.shielded.visible_to_partners

@@ -79,10 +79,18 @@ test_sensitive_sector_needs_explicit_consent if {
 }
 
 test_sensitive_sector_with_explicit_consent_shows if {
-	x := object.union(overview, {"subjects": {"p:vader": {"consents": [consent({"sectors": ["health"]})]}}})
+	x := object.union(overview, {"subjects": {"p:vader": {"consents": [consent({"sectors": ["health"], "explicit": true})]}}})
 	d := ketenbrug.decision with input as x
 	shown(d, "inv-ggd") == level2
 	"AVG art. 9 lid 2 sub a" in d.bases
+}
+
+# A consent that happens to name the sector is not explicit: explicit is a
+# flag on the consent, recorded with its evidence.
+test_naming_a_sensitive_sector_is_not_explicit if {
+	x := object.union(overview, {"subjects": {"p:vader": {"consents": [consent({"sectors": ["health"]})]}}})
+	d := ketenbrug.decision with input as x
+	shown(d, "inv-ggd") == []
 }
 
 test_sensitive_sectors_from_policy_data if {
@@ -153,11 +161,14 @@ test_legal_representative_consents_for_an_adult if {
 }
 
 test_statute_purpose_needs_no_consent if {
-	x := object.union(with_mother_consents([]), {"purpose": "vroegsignalering-schulden"})
+	x := object.union(with_mother_consents([]), {
+		"purpose": "vroegsignalering-schulden",
+		"candidates": [registered_for(candidates[0], "vroegsignalering-schulden")],
+	})
 	d := ketenbrug.decision with input as x
 	allowed(d)
 	shown(d, "inv-debt") == level2
-	d.bases == ["AVG art. 6 lid 1 sub e; Wet gemeentelijke schuldhulpverlening art. 3 en 5"]
+	d.bases == [wgs_basis]
 }
 
 test_plan_under_consent_needs_every_subject if {

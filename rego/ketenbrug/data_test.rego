@@ -114,3 +114,39 @@ test_consent_givers if {
 	not "self" in ketenbrug.config.consent.child_givers
 	{"parent", "guardian"} & {g | some g in ketenbrug.config.consent.child_givers} == {"parent", "guardian"}
 }
+
+test_law_defaults if {
+	ketenbrug.config.consent.say_age == 12
+	{"youth", "health"} == {s | some s in ketenbrug.config.consent.say_sectors}
+	ketenbrug.config.consent.max_validity_months == 12
+	ketenbrug.config.consent.require_evidence == true
+	ketenbrug.config.consent.require_not_conditional == true
+	{"health", "wmo", "youth"} == {s | some s in ketenbrug.config.sensitive_sectors}
+	"jeugdreclassering" in ketenbrug.config.criminal_law_services
+	ketenbrug.config.shielded.visible_to_sectors == []
+	ketenbrug.config.actions["involvement.write"].purpose == "required"
+	ketenbrug.config.actions["household.write"].purpose == "required"
+}
+
+test_bsn_sectors_are_the_brokers if {
+	every s in ketenbrug.config.bsn.sectors {
+		s in broker_sectors
+	}
+}
+
+# Every statute purpose stays within its own domain: health, education
+# and Wmo are shown under none.
+test_statute_purposes_stay_in_their_domain if {
+	every _, p in ketenbrug.config.purposes {
+		statute_shows_no_other_domain(p)
+	}
+}
+
+statute_shows_no_other_domain(p) if p.basis == "consent"
+
+statute_shows_no_other_domain(p) if {
+	p.basis == "statute"
+	every s in p.show_sectors {
+		not s in {"health", "education", "wmo"}
+	}
+}

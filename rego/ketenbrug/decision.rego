@@ -81,7 +81,11 @@ this_year := time.date(now_ns)[0]
 
 # The caller as a partner, so that rules about recipients treat the caller
 # and a target alike.
-caller_partner := {"id": input.caller.partner, "sector": input.caller.sector}
+caller_partner := {
+	"id": input.caller.partner,
+	"sector": input.caller.sector,
+	"registered_at": object.get(input.caller, "registered_at", ""),
+}
 
 # The partner that learns about the subjects of a partner-to-partner action
 # or of a plan.
@@ -104,6 +108,21 @@ covenant_accepted(p) if accepted_covenants[p.covenant]
 
 accepted_covenants := {v | some v in config.covenant.accepted}
 
-# Sectors whose involvements need consent that names them explicitly:
-# health always (AVG art. 9), plus those the policy data lists.
+# Sectors whose involvements reveal special categories of personal data
+# (AVG art. 9: health above all; youth care and Wmo support reveal it too):
+# health always, plus those the policy data lists.
 sensitive_sectors := {"health"} | {s | some s in config.sensitive_sectors}
+
+# Services whose involvements are criminal-law data (AVG art. 10), such as
+# youth probation (jeugdreclassering), by service code.
+criminal_law_services := {s | some s in object.get(config, "criminal_law_services", [])}
+
+# An involvement (candidate) is special-category data when its partner's
+# sector is sensitive (art. 9) or its service is criminal-law data (art. 10).
+art9_candidate(c) if c.partner.sector in sensitive_sectors
+
+art10_candidate(c) if c.service in criminal_law_services
+
+special_candidate(c) if art9_candidate(c)
+
+special_candidate(c) if art10_candidate(c)

@@ -23,7 +23,8 @@ test_design_example if {
 				"label": "moeder", "role": "parent", "shielded": false,
 				"consents": [{
 					"purpose": "integrale-ondersteuning", "sectors": ["debt", "education"],
-					"given_by": "self", "valid_until": "2027-06-01",
+					"given_by": "self", "valid_from": "2026-06-02", "valid_until": "2027-06-01",
+					"evidence": true, "not_conditional": true, "recorded_at": "2026-06-02T09:00:00Z",
 				}],
 			},
 			"p:77c1": {"label": "kind 1", "role": "child", "birth_year": 2014, "consents": []},
@@ -31,6 +32,7 @@ test_design_example if {
 		"relations": ["coordinator"],
 		"candidates": [{
 			"id": "inv-1", "subject": "p:3f9a", "service": "schuldregeling", "status": "active",
+			"purpose": "integrale-ondersteuning",
 			"partner": {"id": "kredietbank", "sector": "debt", "level": 2, "covenant": "2026-1"},
 		}],
 	}

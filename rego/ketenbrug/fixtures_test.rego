@@ -13,6 +13,7 @@ coordinator := {
 	"covenant": "2026-1",
 	"municipalities": ["gem-leusden"],
 	"area": "centrum",
+	"registered_at": "2025-06-01T08:00:00Z",
 }
 
 professional := {
@@ -23,6 +24,7 @@ professional := {
 	"level": 4,
 	"covenant": "2026-1",
 	"municipalities": ["gem-leusden", "gem-amersfoort"],
+	"registered_at": "2025-06-01T08:00:00Z",
 }
 
 household := {
@@ -35,10 +37,16 @@ household := {
 
 municipality(level) := {"id": "gem-leusden", "level": level}
 
-partner(id, sector) := {"id": id, "sector": sector, "level": 4, "covenant": "2026-1"}
+# A partner registered in mid-2025, before every consent of the fixtures.
+partner(id, sector) := {
+	"id": id, "sector": sector, "level": 4, "covenant": "2026-1",
+	"registered_at": "2025-06-01T08:00:00Z",
+}
 
-# A consent for integrale-ondersteuning, valid through 2027, given by the
-# person themselves, with the scope in scope (all, sectors or partners).
+# A consent for integrale-ondersteuning from 2026-01-01 (so, at most twelve
+# months, through 2026-12-31), given by the person themselves, recorded
+# with its evidence and with the record that support was not made
+# conditional on it, with the scope in scope (all, sectors or partners).
 consent(scope) := object.union(
 	{
 		"id": "c-1",
@@ -47,6 +55,9 @@ consent(scope) := object.union(
 		"valid_from": "2026-01-01",
 		"valid_until": "2027-12-31",
 		"withdrawn": false,
+		"evidence": true,
+		"not_conditional": true,
+		"recorded_at": "2026-01-01T10:00:00Z",
 	},
 	scope,
 )
@@ -71,12 +82,15 @@ subjects := {
 	"p:kind": subject("child", 2014, [consent_by({"all": true}, "parent")]),
 }
 
+# An involvement registered for integrale-ondersteuning (so shown only
+# while its subject's consent covers its partner).
 candidate(id, subj, p) := {
 	"id": id,
 	"subject": subj,
 	"service": "dienst",
 	"status": "active",
 	"partner": p,
+	"purpose": "integrale-ondersteuning",
 }
 
 candidates := [
@@ -132,6 +146,7 @@ match_signal := {
 	"caller": {
 		"partner": "uwv", "sector": "work-income", "role": "connector", "sub": "",
 		"level": 4, "covenant": "2026-1", "municipalities": ["gem-leusden"],
+		"registered_at": "2025-06-01T08:00:00Z",
 	},
 	"municipality": municipality(2),
 	"household": household,
@@ -187,3 +202,9 @@ allowed(d) if {
 	d.allow == true
 	d.reasons == []
 }
+
+# The basis of vroegsignalering-schulden, as purposes.rego annotates it.
+wgs_basis := "AVG art. 6 lid 1 sub e; Wet gemeentelijke schuldhulpverlening art. 3 lid 1 sub b en art. 5 lid 2 en 3; Besluit gemeentelijke schuldhulpverlening § 2"
+
+# Candidate c as registered under purpose q.
+registered_for(c, q) := object.union(c, {"purpose": q})

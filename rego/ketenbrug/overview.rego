@@ -10,8 +10,14 @@ package ketenbrug
 #   - at the candidate's level (the effective level, capped by the level the
 #     candidate's partner joined at) the partner may be shown: at a level
 #     with core_partners_only, only core partners (by sector or id);
-#   - its subject is not shielded, or the caller is named in data.shielded;
-#   - under a consent purpose, its subject consented to its partner.
+#   - its subject is not shielded, or the caller is named in data.shielded
+#     (and no member of the household is shielded from the caller);
+#   - under a consent purpose, its subject consented to its partner;
+#   - it was registered lawfully: under a statute purpose, or under a
+#     consent purpose with the subject's consent to its partner;
+#   - special-category data (art. 9 sensitive sectors, art. 10 criminal-law
+#     data) under a statute purpose only where the purpose names the
+#     exception in the policy data.
 # Candidates that are not shown are simply withheld; the request itself is
 # still allowed (an empty overview).
 
@@ -29,6 +35,8 @@ shown := {c.id: level.fields |
 	not withheld_as_not_core[c.id]
 	not hidden[c.subject]
 	lawful[c.id]
+	registered_lawfully[c.id]
+	not special_withheld[c.id]
 	not flagged_subjects[c.subject]
 }
 
@@ -59,11 +67,67 @@ core_partner(p) if p.sector in config.core_partners.sectors
 core_partner(p) if p.id in config.core_partners.partners
 
 # The subjects the caller may not see: shielded ones, unless the caller is
-# named in the policy data. A subject the input does not describe is hidden
+# named in the policy data; and when one member of the household is
+# shielded, every member (a child's new school would otherwise reveal
+# where the mother lives). A subject the input does not describe is hidden
 # too.
-hidden := {p | some p, s in input.subjects; s.shielded == true; not caller_shield_exempt} | {c.subject |
+hidden := ({p | some p, s in input.subjects; s.shielded == true; not caller_shield_exempt} | {c.subject |
 	some c in input.candidates
 	not input.subjects[c.subject]
+}) | household_hidden
+
+# regal ignore:prefer-set-or-object-rule
+household_hidden := {p | some p, _ in input.subjects} if household_shielded_from_caller
+
+household_hidden := set() if not household_shielded_from_caller
+
+household_shielded_from_caller if {
+	input.household
+	some s in input.subjects
+	s.shielded == true
+	not caller_shield_exempt
+}
+
+# The candidates whose registration was lawful for the purpose it was
+# registered under (the candidate's purpose): under a statute purpose, the
+# statute; under a consent purpose, only while the subject's consent for
+# that purpose covers the registering partner. A candidate registered
+# without a purpose (stored before registration needed one) is withheld
+# until its partner registers it again with one.
+# regal ignore:prefer-set-or-object-rule
+registered_lawfully := {c.id |
+	some c in input.candidates
+	config.purposes[c.purpose].basis == "statute"
+	purpose_basis[c.purpose]
+} | {c.id |
+	some c in input.candidates
+	config.purposes[c.purpose].basis == "consent"
+	purpose_basis[c.purpose]
+	consent_covers(c, c.purpose)
+}
+
+# Under a statute purpose, an involvement that is special-category data
+# (AVG art. 9: a sensitive sector; art. 10: criminal-law data) is shown only
+# when the purpose names the exception that allows it
+# (purposes.<code>.special_categories.art9 / .art10); otherwise withheld.
+# Under a consent purpose the explicit consent decides (consent.rego).
+# regal ignore:prefer-set-or-object-rule
+special_withheld := {c.id |
+	statute_purpose
+	some c in input.candidates
+	art9_candidate(c)
+	not purpose_exception("art9")
+} | {c.id |
+	statute_purpose
+	some c in input.candidates
+	art10_candidate(c)
+	not purpose_exception("art10")
+}
+
+purpose_exception(article) if {
+	e := purpose.special_categories[article]
+	is_string(e)
+	e != ""
 }
 
 caller_shield_exempt if shield_exempt(caller_partner)
@@ -112,21 +176,62 @@ grants contains basis_of(rego.metadata.rule()) if {
 }
 
 # METADATA
-# title: Explicit consent for a sensitive sector
-# description: An involvement in a sensitive sector (health) was shown on consent that names it explicitly.
+# title: Explicit consent for special-category data
+# description: |
+#   An involvement in a sensitive sector (health, youth, wmo) was shown on
+#   an explicit consent (flagged, with evidence) that names it.
 # custom:
 #   basis: AVG art. 9 lid 2 sub a
 grants contains basis_of(rego.metadata.rule()) if {
 	consent_purpose
-	count(shown_sectors & sensitive_sectors) > 0
+	some c in shown_candidates
+	art9_candidate(c)
+}
+
+# METADATA
+# title: Explicit consent for criminal-law data
+# description: |
+#   A youth-probation (jeugdreclassering) involvement was shown on an
+#   explicit consent that names it. AVG art. 10 leaves the exceptions to
+#   national law; UAVG art. 32 sub a admits explicit consent.
+# custom:
+#   basis: AVG art. 10; UAVG art. 32 sub a
+grants contains basis_of(rego.metadata.rule()) if {
+	consent_purpose
+	some c in shown_candidates
+	art10_candidate(c)
+}
+
+# METADATA
+# title: The statute's exception for special-category data
+# description: |
+#   Under a statute purpose, a special-category involvement was shown on
+#   the exception the policy data names for the purpose
+#   (purposes.<code>.special_categories); the decision records that
+#   exception as its basis.
+# custom:
+#   basis: the exception named in purposes.<code>.special_categories
+grants contains purpose.special_categories.art9 if {
+	statute_purpose
+	some c in shown_candidates
+	art9_candidate(c)
+}
+
+grants contains purpose.special_categories.art10 if {
+	statute_purpose
+	some c in shown_candidates
+	art10_candidate(c)
 }
 
 # METADATA
 # title: Shielded subject shown to a named partner
-# description: A shielded person's involvement was shown to a partner or sector the policy data names.
+# description: |
+#   A shielded person's involvement was shown to a partner or sector the
+#   policy data names. Shielding limits who sees; it is no basis of its
+#   own: the disclosure rests on the purpose's basis (granted already).
 # custom:
-#   basis: AVG art. 6 lid 1 sub e; Convenant Ketenbrug (afscherming)
-grants contains basis_of(rego.metadata.rule()) if {
+#   basis: the purpose's own basis (purposes.rego)
+grants contains purpose_basis[input.purpose] if {
 	some p in shown_subjects
 	input.subjects[p].shielded == true
 }
@@ -134,8 +239,5 @@ grants contains basis_of(rego.metadata.rule()) if {
 # The subjects and the partners' sectors an allowed overview shows.
 # regal ignore:prefer-set-or-object-rule
 shown_subjects := {c.subject | some c in shown_candidates}
-
-# regal ignore:prefer-set-or-object-rule
-shown_sectors := {c.partner.sector | some c in shown_candidates}
 
 shown_candidates := [c | some c in input.candidates; shown[c.id]] if shows_candidates

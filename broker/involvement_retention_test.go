@@ -1,0 +1,62 @@
+package broker_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/ketenbrug/ketenbrug/broker"
+)
+
+// Ended involvements are removed once their retention period has passed,
+// on the broker's own clock: live ones and recently ended ones stay, and
+// every removal is audited without a BSN.
+func TestPurgeEndedInvolvementsOnAControlledClock(t *testing.T) {
+	clock := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	e := newInvEnvWith(t, func(c *broker.Config) { c.Now = func() time.Time { return clock } })
+	old, recent, live := e.bsn(), e.bsn(), e.bsn()
+	e.put("kredietbank", "dossier-old", old, "schuldregeling")
+	e.put("kredietbank", "dossier-recent", recent, "schuldregeling")
+	e.put("kredietbank", "dossier-live", live, "schuldregeling")
+	c := e.connector("kredietbank")
+	if _, err := e.svc.EndInvolvement(e.ctx, c, "dossier-old", "2026-02-01"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.EndInvolvement(e.ctx, c, "dossier-recent", "2026-02-20"); err != nil {
+		t.Fatal(err)
+	}
+	// Two years minus a day after the first end: nothing is due yet.
+	clock = time.Date(2028, 1, 31, 9, 0, 0, 0, time.UTC)
+	if n, err := e.svc.PurgeEndedInvolvements(e.ctx, 730); err != nil || n != 0 {
+		t.Fatalf("purge before the period: %d, %v", n, err)
+	}
+	clock = time.Date(2028, 2, 10, 9, 0, 0, 0, time.UTC)
+	head := e.head()
+	n, err := e.svc.PurgeEndedInvolvements(e.ctx, 730)
+	if err != nil || n != 1 {
+		t.Fatalf("purge: %d, %v; want 1", n, err)
+	}
+	refs := e.refsByStatus("kredietbank")
+	if _, ok := refs["dossier-old"]; ok {
+		t.Error("the involvement ended more than two years ago is still there")
+	}
+	if refs["dossier-recent"] != broker.InvolvementEnded || refs["dossier-live"] != broker.InvolvementActive {
+		t.Errorf("the others changed: %v", refs)
+	}
+	var purged []broker.AuditEntry
+	for _, en := range e.entriesSince(head) {
+		if en.Action == broker.ActionInvolvementPurge {
+			purged = append(purged, en)
+		}
+	}
+	if len(purged) != 1 || len(purged[0].Subjects) != 1 || purged[0].Detail["ended"] != "2026-02-01" {
+		t.Fatalf("audit of the purge: %+v", purged)
+	}
+	// Idempotent, and 0 days removes nothing.
+	if n, err := e.svc.PurgeEndedInvolvements(context.Background(), 730); err != nil || n != 0 {
+		t.Fatalf("second purge: %d, %v", n, err)
+	}
+	if n, _ := e.svc.PurgeEndedInvolvements(context.Background(), 0); n != 0 {
+		t.Fatal("retention 0 removed something")
+	}
+}
