@@ -1,8 +1,12 @@
 package main
 
 import (
+	"crypto"
 	"crypto/ed25519"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -185,4 +189,22 @@ func prepareSpoolDir(d *dataDir, log *slog.Logger) (string, error) {
 		log.Debug("spool directory is empty", "dir", dir)
 	}
 	return dir, nil
+}
+
+// binding is the fingerprint of the data directory's broker key and
+// pseudonym secret that the store is bound to (boltstore.Store.Bind): the
+// key's JWK thumbprint and an HMAC of a fixed text under the secret, from
+// which neither can be recovered.
+func (d *dataDir) binding() (string, error) {
+	pub, err := d.brokerKey.PublicKey()
+	if err != nil {
+		return "", err
+	}
+	tp, err := pub.Thumbprint(crypto.SHA256)
+	if err != nil {
+		return "", err
+	}
+	mac := hmac.New(sha256.New, d.secret)
+	mac.Write([]byte("ketenbrug store binding"))
+	return "key:" + base64.RawURLEncoding.EncodeToString(tp) + " secret:" + base64.RawURLEncoding.EncodeToString(mac.Sum(nil)[:16]), nil
 }

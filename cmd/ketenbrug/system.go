@@ -156,6 +156,9 @@ func CreateSystem(ctx context.Context, cfg SystemConfig) (sys *System, err error
 	if sys.Store, err = boltstore.Open(dir.file(storeFile), boltstore.Config{Logger: cfg.Logger}); err != nil {
 		return nil, storeOpenError(cfg.DataDir, dir.file(storeFile), err)
 	}
+	if err := bindStore(sys.Store, dir); err != nil {
+		return nil, err
+	}
 	edKey, kid, err := dir.ed25519Key()
 	if err != nil {
 		return nil, err
@@ -267,6 +270,26 @@ func checkJWKS(raw json.RawMessage) error {
 	}
 	if err := protocol.ValidatePublicJWKS(set); err != nil {
 		return &broker.ValidationError{Field: "jwks", Reason: err.Error()}
+	}
+	return nil
+}
+
+// bindStore refuses a store made with another broker key or pseudonym
+// secret than the data directory holds (a restore with the wrong files, a
+// key copied from another broker): pseudonyms would silently stop matching
+// and checkpoints would be signed by a stranger. A store without a binding
+// (made before bindings) is bound now.
+func bindStore(st *boltstore.Store, dir *dataDir) error {
+	fp, err := dir.binding()
+	if err != nil {
+		return err
+	}
+	ok, err := st.Bind(fp)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("the broker key or pseudonym secret in %s is not the one %s was made with: put back the files backed up with this store, or restore the store that belongs to these", dir.path, storeFile)
 	}
 	return nil
 }
