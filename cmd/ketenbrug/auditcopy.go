@@ -82,7 +82,7 @@ every checkpoint signature (with the broker's public JWKS, as served at
 			for _, p := range rep.Problems {
 				fmt.Fprintf(out, "  seq %d: %s: %s\n", p.Seq, p.Kind, p.Detail)
 			}
-			return errors.New("the audit chain did not verify")
+			return fmt.Errorf("%w: the audit chain did not verify", errVerificationFailed)
 		},
 	}
 	cmd.Flags().StringVar(&jwksFile, "jwks", "", "the broker's public JWKS (as served at /.well-known/jwks.json)")

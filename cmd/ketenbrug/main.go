@@ -32,7 +32,7 @@ func main() {
 		} else {
 			fmt.Fprintln(os.Stderr, "ketenbrug:", err)
 		}
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }
 

@@ -304,7 +304,7 @@ func newAuditCommand() *cobra.Command {
 			for _, p := range rep.Problems {
 				fmt.Fprintf(cmd.OutOrStdout(), "PROBLEM at #%d: %s: %s\n", p.Seq, p.Kind, p.Detail)
 			}
-			return fmt.Errorf("audit chain broken: %d problems", len(rep.Problems))
+			return fmt.Errorf("%w: audit chain broken: %d problems", errVerificationFailed, len(rep.Problems))
 		})
 	var bsnFile, format, sarRef string
 	sar := clientCommand("subject-access", "Report every disclosure and denial about one resident (inzage); BSN from --bsn-file, standard input or a prompt", cobra.NoArgs,
