@@ -27,11 +27,21 @@ type ConsoleSession struct {
 	LastSeen  time.Time `json:"last_seen"`
 }
 
+// DemoIssuer is the Issuer of a session made by a demo sign-in link
+// (ketenbrug demo --keep, serve --console-demo-login on loopback only):
+// its person is known via "demo", not through a provider.
+const DemoIssuer = "demo"
+
 // Caller is the domain's caller for a request of this session: the
-// verified person, via "oidc:<issuer>", in the session's current role.
+// verified person, via "oidc:<issuer>" ("demo" for a demo sign-in), in the
+// session's current role.
 func (s *ConsoleSession) Caller(p *Partner, requestID string) *Caller {
+	via := "oidc:" + s.Issuer
+	if s.Issuer == DemoIssuer {
+		via = DemoIssuer
+	}
 	return &Caller{Partner: *p, Sub: s.Person, Role: s.Role, RequestID: requestID,
-		Person: Person{ID: s.Person, Verified: true, Via: "oidc:" + s.Issuer}}
+		Person: Person{ID: s.Person, Verified: true, Via: via}}
 }
 
 // HasRole reports whether the login mapped role r.

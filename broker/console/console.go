@@ -1,12 +1,3 @@
-// Package console is the broker's web console for persons: login through
-// the partner's own OpenID Connect provider (authorization code with PKCE,
-// state and nonce), server-side sessions in the store, and the pages. It is
-// an adapter beside httpapi: it calls the domain (package broker) and
-// nothing else of the project, and all text a person reads is Dutch and
-// names the next step.
-//
-// This package holds the login, the session it creates and a landing page;
-// the console's pages come later and register themselves with Action.
 package console
 
 import (
@@ -15,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -32,6 +24,26 @@ type Broker interface {
 	RecordLogin(ctx context.Context, c *broker.Caller, detail map[string]string) error
 	RecordLoginRefused(ctx context.Context, partner, issuer, person, reason string)
 	RecordLogout(ctx context.Context, c *broker.Caller, reason string) error
+	RecordBSNInURL(ctx context.Context, c *broker.Caller, bsn string)
+
+	// What the pages show and change: the same methods httpapi calls.
+	Purposes(c *broker.Caller) ([]broker.PurposeChoice, error)
+	AssignmentTypes() []broker.AssignmentType
+	Directory(c *broker.Caller) []broker.DirectoryEntry
+	Inbox(ctx context.Context, c *broker.Caller, after uint64, limit int, wait time.Duration) (broker.InboxPage, error)
+	Household(ctx context.Context, c *broker.Caller, id string) (broker.HouseholdView, error)
+	PutHousehold(ctx context.Context, c *broker.Caller, ref string, in broker.HouseholdInput) (broker.HouseholdView, error)
+	HouseholdOverview(ctx context.Context, c *broker.Caller, id string) (broker.Overview, error)
+	PersonOverview(ctx context.Context, c *broker.Caller, bsn, municipality string) (broker.Overview, error)
+	RecordConsent(ctx context.Context, c *broker.Caller, bsn string, in broker.Consent) (broker.ConsentView, error)
+	Consents(ctx context.Context, c *broker.Caller, bsn, reference string) (broker.ConsentList, error)
+	WithdrawConsent(ctx context.Context, c *broker.Caller, id, reason string) (broker.ConsentView, error)
+	GiveAssignment(ctx context.Context, c *broker.Caller, in broker.AssignmentInput) (broker.AssignmentView, error)
+	StepAssignment(ctx context.Context, c *broker.Caller, id, step, text string) (broker.AssignmentView, error)
+	Assignment(ctx context.Context, c *broker.Caller, id string) (broker.AssignmentView, error)
+	Assignments(ctx context.Context, c *broker.Caller, q broker.AssignmentQuery) (broker.AssignmentList, error)
+	Plan(ctx context.Context, c *broker.Caller, id string, version uint64) (broker.PlanView, error)
+	PutPlan(ctx context.Context, c *broker.Caller, id string, ifMatch uint64, in broker.PlanInput) (broker.PlanView, error)
 }
 
 // Defaults of Config.
@@ -74,6 +86,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock of sessions, started logins and ID tokens.
 	Now func() time.Time
+	// DemoLogin enables one-time sign-in links made by DemoLink, taken
+	// only from loopback clients: for ketenbrug demo --keep and serve
+	// --console-demo-login on a loopback address. Never in production.
+	DemoLogin bool
 }
 
 // Validate checks cfg and fills the defaults.
@@ -93,6 +109,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("console: public URL %q: scheme and host only, such as https://broker.regio.example", c.PublicURL))
 	}
 	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
+	if c.DemoLogin && (err != nil || !loopbackHost(u.Hostname())) {
+		errs = append(errs, fmt.Errorf("console: demo sign-in only on a loopback address, not at %q", c.PublicURL))
+	}
 	def := func(d *time.Duration, v time.Duration, name string) {
 		if *d < 0 {
 			errs = append(errs, fmt.Errorf("console: %s must not be negative", name))
@@ -120,6 +139,15 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// loopbackHost reports whether host names this machine only.
+func loopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // Handler serves /console/.
 type Handler struct {
 	cfg       Config
@@ -132,7 +160,19 @@ type Handler struct {
 	// carry the __Host- prefix (which browsers accept on Secure cookies
 	// only).
 	secure bool
+	// cop refuses cross-origin state-changing requests (Sec-Fetch-Site,
+	// Origin), beside the session's CSRF token.
+	cop *http.CrossOriginProtection
+	// nav is the navigation, per role (Nav adds to it).
+	nav []NavItem
+	// demo holds the one-time demo sign-in links (Config.DemoLogin).
+	demo *demoLinks
 }
+
+// CSP is the Content-Security-Policy of every console answer: no script
+// at all, styles only from the console's own files, forms posting to the
+// console only, never in a frame.
+const CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // New returns the console's handler, to be mounted at /console/.
 func New(cfg Config) (*Handler, error) {
@@ -142,13 +182,19 @@ func New(cfg Config) (*Handler, error) {
 	h := &Handler{cfg: cfg, b: cfg.Broker, log: cfg.Logger, mux: http.NewServeMux(),
 		pending:   newPendingLogins(cfg.MaxPending),
 		providers: newProviders(cfg.HTTPClient),
-		secure:    strings.HasPrefix(cfg.PublicURL, "https://")}
-	h.mux.Handle("GET /console/{$}", h.handle(h.landing))
+		secure:    strings.HasPrefix(cfg.PublicURL, "https://"),
+		cop:       http.NewCrossOriginProtection(), demo: newDemoLinks()}
+	h.mux.HandleFunc("GET /console/static/{file}", serveStatic)
 	h.mux.Handle("GET /console/login", h.handle(h.startLogin))
 	h.mux.Handle("GET /console/callback", h.handle(h.callback))
 	h.mux.Handle("POST /console/logout", h.handle(h.logout))
 	h.mux.Handle("POST /console/role", h.handle(h.chooseRole))
 	h.mux.Handle("/console/", h.handle(func(http.ResponseWriter, *http.Request) error { return errPageNotFound }))
+	h.Action("GET /console/{$}", false, h.home)
+	h.workPages()
+	if cfg.DemoLogin {
+		h.mux.Handle("GET /console/demo", h.handle(h.demoLogin))
+	}
 	return h, nil
 }
 
@@ -158,11 +204,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// No script, no frames, no third-party anything; forms post to the
 	// console only. Referrer-Policy keeps the callback's code out of any
 	// Referer header.
-	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	hd.Set("Content-Security-Policy", CSP)
 	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Referrer-Policy", "no-referrer")
 	hd.Set("Cache-Control", "no-store")
+	if bsn := bsnIn(r.URL); bsn != "" {
+		h.refuseBSNInURL(w, r, bsn)
+		return
+	}
 	h.mux.ServeHTTP(w, r)
 }
 

@@ -159,6 +159,9 @@ type env struct {
 	swap     *swapTransport
 	operator *broker.Caller
 	secrets  string
+	// pseudonyms is the broker's pseudonymizer, to name a person in a
+	// test's expectations.
+	pseudonyms *broker.Pseudonymizer
 }
 
 func (e *env) now() time.Time { return time.Now().Add(time.Duration(e.offset.Load())) }
@@ -169,9 +172,16 @@ var accounts = map[string]map[string]any{
 	"ben":   {"name": "Ben Smit", "preferred_username": "ben.smit", "groups": []string{"b-medewerkers"}},
 	"carla": {"name": "Carla de Vries", "preferred_username": "carla", "groups": []string{"c-medewerkers"}},
 	"dirk":  {"name": "Dirk Jansen", "preferred_username": "dirk", "groups": []string{"kantine"}},
+	// The browser tests' region (browser_test.go).
+	"sanne": {"name": "Sanne Bos", "preferred_username": "s.bos", "groups": []string{"amf-regisseurs"}},
+	"piet":  {"name": "Piet de Boer", "preferred_username": "p.deboer", "groups": []string{"kb-medewerkers"}},
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { t.Helper(); return newEnvWith(t, nil) }
+
+// newEnvWith is newEnv with more clients at the provider op (their
+// redirect URI is the console's callback).
+func newEnvWith(t *testing.T, extra []opClient) *env {
 	t.Helper()
 	requireProvider(t)
 	e := &env{t: t, swap: &swapTransport{base: http.DefaultTransport}}
@@ -181,12 +191,15 @@ func newEnv(t *testing.T) *env {
 	}))
 	t.Cleanup(e.srv.Close)
 	cb := []string{e.srv.URL + "/console/callback"}
-	e.op = startOP(t, []opClient{
+	for i := range extra {
+		extra[i].RedirectURIs = cb
+	}
+	e.op = startOP(t, append([]opClient{
 		{ClientID: "broker-a", ClientSecret: "geheim-a", RedirectURIs: cb},
 		{ClientID: "broker-b", ClientSecret: "geheim-b", RedirectURIs: cb},
 		{ClientID: "broker-c", ClientSecret: "geheim-c", RedirectURIs: cb, IDTokenTTL: 60},
 		{ClientID: "test-client", ClientSecret: "geheim-t", RedirectURIs: []string{testRedirect}},
-	}, accounts)
+	}, extra...), accounts)
 	e.op2 = startOP(t, []opClient{
 		{ClientID: "broker-a", ClientSecret: "geheim-a", RedirectURIs: []string{testRedirect}},
 	}, accounts)
@@ -215,6 +228,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.pseudonyms = pseudonyms
 	e.secrets = t.TempDir()
 	if e.svc, err = broker.New(ctx, broker.Config{ID: "ketenbrug-test", Store: e.store, Audit: alog, AuditReader: alog,
 		Policy: eng, Pseudonyms: pseudonyms, CheckJWKS: func(json.RawMessage) error { return nil }, FourEyes: true,
@@ -246,7 +260,7 @@ func newEnv(t *testing.T) *env {
 		}
 		e.setLogin(p.id, p.client, p.maps...)
 	}
-	e.h, err = New(Config{Broker: e.svc, Sessions: e.store, PublicURL: e.srv.URL, Logger: log, Now: e.now,
+	e.h, err = New(Config{Broker: e.svc, Sessions: e.store, PublicURL: e.srv.URL, Logger: testLogger(), Now: e.now,
 		HTTPClient: &http.Client{Transport: e.swap, Timeout: 10 * time.Second}})
 	if err != nil {
 		t.Fatal(err)
@@ -478,4 +492,13 @@ func (e *env) refused(t *testing.T, p page, status int, reason, text string) {
 	if strings.Contains(p.body, "Ingelogd als") {
 		t.Fatal("a refused login shows the landing page")
 	}
+}
+
+// testLogger is the console's logger in tests: discarded, unless
+// KETENBRUG_TEST_LOG=1 shows it on stderr.
+func testLogger() *slog.Logger {
+	if os.Getenv("KETENBRUG_TEST_LOG") == "1" {
+		return slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.DiscardHandler)
 }

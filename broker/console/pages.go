@@ -2,10 +2,8 @@ package console
 
 import (
 	"errors"
-	"html/template"
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/ketenbrug/ketenbrug/broker"
 )
@@ -19,6 +17,9 @@ type pageError struct {
 	link   string // where the next step starts, if anywhere
 	label  string // the link's text
 	reason string // for the log
+	// requestID names the request in the audit trail, shown so that a
+	// person can quote it to the operator.
+	requestID string
 }
 
 func (e *pageError) Error() string { return e.reason + ": " + e.title }
@@ -93,6 +94,8 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		page = &pageError{status: http.StatusServiceUnavailable, title: "Tijdelijk niet beschikbaar",
 			text: "Ketenbrug kan dit nu niet doen; er is niets veranderd.", next: "Probeer het over enkele minuten opnieuw.",
 			link: "/console/", label: "Opnieuw proberen", reason: "unavailable"}
+	case domainPage(err) != nil:
+		page = domainPage(err)
 	default:
 		page = &pageError{status: http.StatusInternalServerError, title: "Er ging iets mis",
 			text: "Er ging aan de kant van Ketenbrug iets mis; er is niets getoond of veranderd.",
@@ -104,8 +107,18 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	} else {
 		h.log.Info("console request refused", "path", r.URL.Path, "reason", page.reason)
 	}
-	render(w, page.status, tmplError, page)
+	var back *backTo
+	if errors.As(err, &back) && page.link == "/console/" && back.link != "" {
+		cp := *page
+		cp.link, cp.label = back.link, back.label
+		page = &cp
+	}
+	render(w, page.status, "error", &Page{Title: page.title, Data: view{"Title": page.title, "Text": page.text,
+		"Next": page.next, "Link": page.link, "Label": page.label, "RequestID": page.requestID}})
 }
+
+// view is a template's data when no type fits better.
+type view map[string]any
 
 // loginLink is the start of a login for partner ("" shows the picker).
 func loginLink(partner string, fresh bool, next string) string {
@@ -123,84 +136,4 @@ func loginLink(partner string, fresh bool, next string) string {
 		return "/console/login"
 	}
 	return "/console/login?" + q.Encode()
-}
-
-// roleNames are the roles as a person reads them.
-var roleNames = map[broker.Role]string{
-	broker.RoleProfessional:   "professional",
-	broker.RoleCoordinator:    "regisseur",
-	broker.RolePrivacyOfficer: "privacyfunctionaris",
-	broker.RoleOperator:       "beheerder",
-	broker.RoleConnector:      "koppeling",
-}
-
-var funcs = template.FuncMap{
-	"role": func(r broker.Role) string {
-		if n, ok := roleNames[r]; ok {
-			return n
-		}
-		return string(r)
-	},
-	"time": func(t time.Time) string {
-		if t.IsZero() {
-			return "onbekend"
-		}
-		return t.Local().Format("02-01-2006 15:04")
-	},
-}
-
-const layout = `{{define "top"}}<!doctype html>
-<html lang="nl"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}} – Ketenbrug</title>
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5}button{font:inherit;padding:.3rem .8rem}</style>
-</head><body><main>{{end}}
-{{define "bottom"}}</main></body></html>{{end}}`
-
-var (
-	tmplError = template.Must(template.New("error").Funcs(funcs).Parse(layout + `{{template "top" .}}
-<h1>{{.Title}}</h1>
-<p>{{.Text}}</p>
-<p><strong>Wat nu?</strong> {{.Next}}</p>
-{{if .Link}}<p><a href="{{.Link}}">{{.Label}}</a></p>{{end}}
-{{template "bottom" .}}`))
-	tmplPicker = template.Must(template.New("picker").Funcs(funcs).Parse(layout + `{{template "top" .}}
-<h1>Inloggen bij Ketenbrug</h1>
-{{if .Partners}}<p>Kies uw organisatie; u logt in bij het inlogsysteem van uw eigen organisatie.</p>
-<ul>{{range .Partners}}<li><a href="{{.Link}}">{{.Name}}</a></li>{{end}}</ul>
-{{else}}<p>Er is nog geen organisatie waarvoor inloggen is ingesteld.</p>
-<p><strong>Wat nu?</strong> Vraag de beheerder van de regio om het inlogsysteem van uw organisatie te registreren (ketenbrug partner login set).</p>{{end}}
-{{template "bottom" .}}`))
-	tmplLanding = template.Must(template.New("landing").Funcs(funcs).Parse(layout + `{{template "top" .}}
-<h1>Ketenbrug</h1>
-<p>Ingelogd als <strong>{{.S.Name}}</strong> ({{.S.Person}}) namens {{.PartnerName}}, in de rol {{role .S.Role}}.</p>
-<p>Laatst aangemeld bij uw organisatie: {{time .S.AuthTime}}.</p>
-{{if gt (len .S.Roles) 1}}<form method="post" action="/console/role">
-<input type="hidden" name="csrf" value="{{.CSRF}}">
-<label>Werken in de rol <select name="role">{{range .S.Roles}}<option value="{{.}}"{{if eq . $.S.Role}} selected{{end}}>{{role .}}</option>{{end}}</select></label>
-<button type="submit">Kies rol</button></form>{{end}}
-<form method="post" action="/console/logout"><input type="hidden" name="csrf" value="{{.CSRF}}"><button type="submit">Uitloggen</button></form>
-{{template "bottom" .}}`))
-	tmplLoggedOut = template.Must(template.New("out").Funcs(funcs).Parse(layout + `{{template "top" .}}
-<h1>Uitgelogd</h1>
-<p>U bent uitgelogd bij Ketenbrug. Sluit de browser als u ook bij uw organisatie wilt uitloggen, of log daar uit.</p>
-<p><a href="{{.Link}}">Opnieuw inloggen</a></p>
-{{template "bottom" .}}`))
-)
-
-// view is what a template gets; Title feeds the layout.
-type view map[string]any
-
-func render(w http.ResponseWriter, status int, t *template.Template, data any) {
-	v, ok := data.(view)
-	if !ok {
-		if p, isPage := data.(*pageError); isPage {
-			v = view{"Title": p.title, "Text": p.text, "Next": p.next, "Link": p.link, "Label": p.label}
-		}
-	}
-	if _, has := v["Title"]; !has {
-		v["Title"] = "Ketenbrug"
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	_ = t.Execute(w, v)
 }

@@ -133,7 +133,8 @@ func (h *Handler) session(r *http.Request) (*broker.ConsoleSession, *broker.Part
 	case reason != "":
 	case perr != nil || p.Status != broker.PartnerActive:
 		reason = "partner_suspended"
-	case !p.LoginAccepts(s.Issuer, s.ClientID):
+	case s.Issuer == broker.DemoIssuer && !h.cfg.DemoLogin,
+		s.Issuer != broker.DemoIssuer && !p.LoginAccepts(s.Issuer, s.ClientID):
 		reason = "login_changed"
 	case p.PersonKey(s.Person) != nil && p.PersonKey(s.Person).Status != broker.PartnerActive:
 		reason = "person_suspended"
@@ -184,9 +185,18 @@ var errForm = &pageError{status: http.StatusForbidden, title: "Formulier niet ge
 	reason: "form_refused"}
 
 // checkForm accepts a form posted from the console itself: same origin
-// (when the browser says) and the session's CSRF token.
+// (Go's CrossOriginProtection reads Sec-Fetch-Site and Origin, when the
+// browser sends them; an Origin must also be the public URL) and the
+// session's CSRF token, which only the session's browser can know.
 func (h *Handler) checkForm(r *http.Request, _ *broker.ConsoleSession) error {
-	if o := r.Header.Get("Origin"); o != "" && o != h.cfg.PublicURL {
+	if err := h.cop.Check(r); err != nil {
+		h.log.Info("console form refused", "why", "cross-origin", "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
+		return errForm
+	}
+	// Under Referrer-Policy: no-referrer a browser sends "Origin: null"
+	// with its own forms; Sec-Fetch-Site (above) and the token decide then.
+	if o := r.Header.Get("Origin"); o != "" && o != "null" && o != h.cfg.PublicURL {
+		h.log.Info("console form refused", "why", "origin")
 		return errForm
 	}
 	r.Body = http.MaxBytesReader(nil, r.Body, 64<<10)
@@ -195,19 +205,9 @@ func (h *Handler) checkForm(r *http.Request, _ *broker.ConsoleSession) error {
 	}
 	id, _ := h.sessionID(r)
 	if subtle.ConstantTimeCompare([]byte(r.PostForm.Get("csrf")), []byte(csrf(id))) != 1 {
+		h.log.Info("console form refused", "why", "csrf token")
 		return errForm
 	}
-	return nil
-}
-
-// landing is /console/: who is logged in, the role, logout.
-func (h *Handler) landing(w http.ResponseWriter, r *http.Request) error {
-	s, p, err := h.session(r)
-	if err != nil {
-		return err
-	}
-	id, _ := h.sessionID(r)
-	render(w, http.StatusOK, tmplLanding, view{"Title": "Ingelogd", "S": s, "PartnerName": p.Name, "CSRF": csrf(id)})
 	return nil
 }
 
@@ -224,7 +224,7 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	http.SetCookie(w, h.cookie(sessionCookie, "", -1))
-	render(w, http.StatusOK, tmplLoggedOut, view{"Title": "Uitgelogd", "Link": loginLink(p.ID, false, "")})
+	render(w, http.StatusOK, "loggedout", &Page{Title: "Uitgelogd", Data: loginLink(p.ID, false, "")})
 	return nil
 }
 

@@ -1,0 +1,85 @@
+// Package console is the broker's web console for persons: coordinators
+// (regisseurs), professionals, privacy officers and operators. It is an
+// adapter beside httpapi: it calls the domain (package broker) with the
+// session's verified Caller and nothing else of the project, so every
+// decision is the policy's and every action is audited exactly as the same
+// API call. All text a person reads is Dutch and names the next step.
+//
+// # Login and sessions
+//
+// Login is OpenID Connect at the partner's own provider (login.go:
+// authorization code with PKCE, state and nonce kept server-side, the
+// answer bound to the starting browser); the session (session.go) is kept
+// in the store under the SHA-256 of a __Host- cookie (Secure over https,
+// HttpOnly, SameSite=Lax), checked on every request (timeouts, partner and
+// person suspended, login changed, role removed) and yields a
+// broker.Caller whose Person is verified via "oidc:<issuer>". A demo
+// sign-in link (demo.go, Config.DemoLogin, loopback only, used once)
+// makes the same kind of session with Person.Via "demo".
+//
+// # Adding a page
+//
+// A page is a handler registered with Action and a template:
+//
+//	h.Action("GET /console/beleid", false, h.policies)  // fresh=true: recent login needed
+//	h.Nav("Beleid", "/console/beleid", broker.RolePrivacyOfficer)
+//
+//	func (h *Handler) policies(w http.ResponseWriter, r *http.Request, c *broker.Caller, s *broker.ConsoleSession) error {
+//		vs, err := h.b.Policies(r.Context(), c)   // the domain decides and audits
+//		if err != nil {
+//			return back(err, "/console/beleid", "Terug naar het beleid")
+//		}
+//		return h.show(w, r, c, s, "policies", "Beleid", vs)   // templates/policies.html
+//	}
+//
+// Action checks the session first; for any method but GET and HEAD it also
+// checks the form (http.CrossOriginProtection and the session's CSRF token
+// in the field "csrf", which {{template "csrf" $}} writes) before the
+// handler runs. A handler returns the domain's error as it is; fail (the
+// one place errors become pages) maps it through domainPage
+// (messages.go) to a Dutch page with the next step, and back(err, link,
+// label) points that step at the form the person came from. Add a domain
+// error or policy reason there, never in a handler.
+//
+// Templates live in templates/<name>.html, each defining "content"; the
+// layout (templates/layout.html) gives every page the skip link, the
+// header with the person, role and logout form, the navigation of the
+// role (Nav) and the footer, and links the stylesheets. The template
+// functions (render.go) show dates as dd-mm-jjjj ("date", "time") and the
+// domain's codes in Dutch ("word", "role"). Page.Print leaves the header,
+// navigation and footer out (a page for paper).
+//
+// # Rules every page keeps
+//
+//   - No script at all and no inline style: the Content-Security-Policy
+//     (CSP) allows styles from /console/static/ only. Every page works
+//     without JavaScript.
+//   - No BSN in a URL, title, log line or the browser's history: a BSN is
+//     only ever a POSTed form field, answered on the POST itself (render,
+//     never redirect with it). ServeHTTP refuses any console URL that
+//     carries a BSN, and the domain audits the refusal with the person's
+//     pseudonym (RecordBSNInURL).
+//   - Pages with personal data are answered with Cache-Control: no-store
+//     (ServeHTTP sets it on every answer but the static files).
+//   - State changes only by POST through Action (CSRF and origin checked).
+//   - Every page passes axe-core at WCAG 2.1 A and AA: labels on every
+//     field, one h1, tables with th scope, landmarks from the layout;
+//     the browser tests run axe on each page (browser_test.go).
+//
+// # Static files
+//
+// static/ holds the vendored NL Design System CSS (utrecht-html.css, see
+// static/VENDORED.md) and the console's own ketenbrug.css (the design
+// tokens and the layout). They are embedded, served from /console/static/
+// with a content hash in the URL, cached for a year and linked with a
+// Subresource Integrity hash.
+//
+// # Tests
+//
+// The login's tests run against a real OpenID provider (oidc-provider,
+// testdata/op); the pages' tests drive Debian's chromium through chromedp
+// (browser_test.go) and run axe-core (testdata/axe) on every page. Both
+// skip when node, the npm packages or chromium are missing, and fail
+// instead under CI=true. `go test ./broker/console -run TestScreenshots
+// -screenshots` rewrites docs/console/*.png.
+package console
