@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -155,8 +156,27 @@ func requireRole(c *Caller, roles ...Role) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%w: role %s may not do this", ErrForbidden, c.Role)
+	return &roleError{have: c.Role, need: roles}
 }
+
+// roleError refuses a caller whose role may not do something, naming the
+// roles that may: the message is shown as is (no "forbidden:" repeated
+// before it), and it matches ErrForbidden.
+type roleError struct {
+	have Role
+	need []Role
+}
+
+func (e *roleError) Error() string {
+	names := make([]string, len(e.need))
+	for i, r := range e.need {
+		names[i] = string(r)
+	}
+	return fmt.Sprintf("role %s may not do this; it is for the role %s: sign with an identity of that role", e.have, strings.Join(names, " or "))
+}
+
+// Is makes errors.Is(err, ErrForbidden) true.
+func (e *roleError) Is(target error) bool { return target == ErrForbidden }
 
 // callerFacts describes c for the policy.
 func callerFacts(c *Caller) CallerFacts {

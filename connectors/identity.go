@@ -94,6 +94,13 @@ func LoadIdentity(path string) (*Identity, error) {
 	if err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
 	}
+	// A public key set is the other file identity new writes: say so
+	// before complaining about its permissions (which it may rightly have
+	// open) or its fields.
+	if raw, err := os.ReadFile(path); err == nil && isKeySet(raw) {
+		return nil, fmt.Errorf("identity %s is a public key set (JWKS), not an identity file: give --as the identity file "+
+			"that identity new wrote with --out, and send this JWKS to the operator", path)
+	}
 	if fi.Mode().Perm()&0o077 != 0 {
 		return nil, fmt.Errorf("identity %s: permissions %v are too open; chmod 600 it", path, fi.Mode().Perm())
 	}
@@ -104,8 +111,19 @@ func LoadIdentity(path string) (*Identity, error) {
 	return ParseIdentity(raw)
 }
 
+// isKeySet reports whether raw is a JSON Web Key Set ({"keys": [...]}).
+func isKeySet(raw []byte) bool {
+	var set struct {
+		Keys json.RawMessage `json:"keys"`
+	}
+	return json.Unmarshal(raw, &set) == nil && len(set.Keys) > 0
+}
+
 // ParseIdentity parses the JSON of an identity file.
 func ParseIdentity(raw []byte) (*Identity, error) {
+	if isKeySet(raw) {
+		return nil, errors.New("identity: this is a public key set (JWKS), not an identity file: use the identity file identity new wrote with --out")
+	}
 	var id Identity
 	if err := json.Unmarshal(raw, &id); err != nil {
 		return nil, fmt.Errorf("identity: %w", err)

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/ketenbrug/ketenbrug/broker"
 	"github.com/ketenbrug/ketenbrug/connectors"
 )
 
@@ -82,7 +83,10 @@ func readBSN(cmd *cobra.Command, file string) (string, error) {
 	switch {
 	case file == "-":
 		line, err := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
-		if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+		if errors.Is(err, io.EOF) && line == "" {
+			return "", usageError{errors.New("no BSN on standard input: pipe it in (… | ketenbrug …), or give --bsn-file FILE")}
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
 			return "", fmt.Errorf("reading the BSN from standard input: %w", err)
 		}
 		raw = line
@@ -108,7 +112,12 @@ func readBSN(cmd *cobra.Command, file string) (string, error) {
 	}
 	bsn := strings.TrimSpace(raw)
 	if bsn == "" {
-		return "", errors.New("no BSN given")
+		return "", usageError{errors.New("no BSN given: put it in --bsn-file FILE, on standard input or at the prompt")}
+	}
+	// Checked here, so that a typo is caught before anything is sent (the
+	// broker would refuse it too). The value is never repeated.
+	if _, err := broker.ParseBSN(bsn); err != nil {
+		return "", usageError{errors.New("that is not a BSN: a BSN is 9 digits that pass the elfproef; check for a typo (the value is not shown)")}
 	}
 	return bsn, nil
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/ketenbrug/ketenbrug/broker"
 	"github.com/ketenbrug/ketenbrug/connectors"
 )
 
@@ -35,6 +36,18 @@ func (e usageError) Unwrap() error { return e.err }
 // line (cobra returns plain errors for them).
 var cobraUsage = []string{"unknown command", "unknown flag", "unknown shorthand flag", "required flag", "accepts ",
 	"requires at least", "requires at most", "invalid argument", "flag needs an argument", "bad flag syntax"}
+
+// withoutBSN replaces an error whose text holds a BSN — cobra repeats an
+// unknown argument (`consent record 999990196` answers `unknown command
+// "999990196"`) — by one that names the safe ways to give it, so that a
+// BSN typed on the command line is not repeated into a terminal log too.
+func withoutBSN(err error) error {
+	if err == nil || !broker.ContainsBSN(err.Error()) {
+		return err
+	}
+	return usageError{errors.New("a BSN is never given on the command line (process lists and shell history keep it): " +
+		"put it in --bsn-file FILE, pipe it to standard input, or type it at the prompt; the value is not repeated here")}
+}
 
 // exitCode maps the error a command ended with to the process's exit code.
 func exitCode(err error) int {

@@ -4,10 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/ketenbrug/ketenbrug/broker"
 	"github.com/ketenbrug/ketenbrug/connectors"
+	"github.com/ketenbrug/ketenbrug/connectors/protocol"
 )
 
 func TestExitCode(t *testing.T) {
@@ -54,6 +59,58 @@ func TestExitCodesOfTheBinary(t *testing.T) {
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) || ee.ExitCode() != tc.want {
 			t.Errorf("ketenbrug %v: %v, want exit %d", tc.args, err, tc.want)
+		}
+	}
+}
+
+// TestBSNOnTheCommandLineIsNotRepeated: `consent record <BSN>` is refused
+// by the real binary without the BSN in its output, naming the safe ways.
+func TestBSNOnTheCommandLineIsNotRepeated(t *testing.T) {
+	bin := buildBroker(t)
+	const bsn = "999990196"
+	out, err := exec.Command(bin, "consent", "record", bsn).CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitUsage {
+		t.Errorf("exit %v, want %d", err, exitUsage)
+	}
+	if strings.Contains(string(out), bsn) || !strings.Contains(string(out), "--bsn-file") {
+		t.Errorf("the refusal printed %q", out)
+	}
+}
+
+// TestErrorsNameTheNextStep: the command line's refusals say what to do.
+func TestErrorsNameTheNextStep(t *testing.T) {
+	tb := newTestBroker(t)
+	dir := t.TempDir()
+	k := newTestKey(t, protocol.AlgEdDSA)
+	tb.register(t, "gem-x", broker.SectorMunicipality, []broker.Role{broker.RoleCoordinator}, k)
+	coord := invIdentityFile(t, dir, k, "gem-x", "c.regisseur", broker.RoleCoordinator)
+	jwks := filepath.Join(dir, "gem-x.jwks.json")
+	if err := os.WriteFile(jwks, []byte(jwksOf(t, k)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, as, stdin string
+		args            []string
+		want            []string
+	}{
+		{"empty standard input", coord, "", []string{"consent", "list"}, []string{"no BSN on standard input", "--bsn-file"}},
+		{"a public key set as identity", jwks, "", []string{"whoami"}, []string{"public key set", "identity new"}},
+		{"a role that may not", coord, "", []string{"audit", "list"}, []string{"role coordinator may not do this", "privacy-officer"}},
+		{"a plan that is not there", coord, "", []string{"plan", "show", "hh-9", "--purpose", "integrale-ondersteuning"}, []string{"no plan yet", "plan edit hh-9 --create"}},
+	} {
+		out, err := invCLI(t, tb, tc.as, tc.stdin, tc.args...)
+		if err == nil {
+			t.Errorf("%s: no error\n%s", tc.name, out)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: %q lacks %q", tc.name, err.Error(), w)
+			}
+		}
+		if strings.Contains(err.Error(), "forbidden: forbidden") {
+			t.Errorf("%s: %q repeats itself", tc.name, err.Error())
 		}
 	}
 }

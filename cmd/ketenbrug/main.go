@@ -23,7 +23,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := newRootCommand().ExecuteContext(ctx)
+	err := withoutBSN(newRootCommand().ExecuteContext(ctx))
 	stop()
 	if err != nil {
 		var pe *connectors.ProblemError

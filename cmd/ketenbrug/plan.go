@@ -70,6 +70,11 @@ redo the change on the new version.`}
 				q.Set("version", strconv.FormatUint(s.version, 10))
 			}
 			resp, err := c.Do(cmd.Context(), connectors.Request{Method: http.MethodGet, Path: planPath(id) + "?" + q.Encode(), Purpose: s.purpose})
+			var pe *connectors.ProblemError
+			if errors.As(err, &pe) && pe.Status == http.StatusNotFound {
+				return fmt.Errorf("household %s has no plan yet (or none you may see): make one with "+
+					"ketenbrug plan edit %s --create --purpose %s --file plan.json: %w", id, id, s.purpose, err)
+			}
 			if err != nil {
 				return err
 			}
