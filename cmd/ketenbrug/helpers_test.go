@@ -64,6 +64,8 @@ type testBroker struct {
 	keys     *protocol.KeySet // the broker's public keys, from its JWKS
 	http     *http.Client
 	operator *connectors.Client
+	// operatorID is the operator's identity, for command-line tests.
+	operatorID *connectors.Identity
 }
 
 // newTestBroker starts a broker for t and stops it when t ends.
@@ -119,7 +121,7 @@ func newTestBrokerWith(t testing.TB, adjust func(*SystemConfig)) *testBroker {
 	if tb.keys, err = protocol.ParseKeySet(body); err != nil {
 		t.Fatalf("broker jwks: %v", err)
 	}
-	tb.operator = tb.client(t, opID)
+	tb.operator, tb.operatorID = tb.client(t, opID), opID
 	return tb
 }
 

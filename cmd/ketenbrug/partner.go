@@ -154,6 +154,7 @@ func newPartnerCommand() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "registered %s (%s, sector %s, level %d, roles %s)\n", out.ID, out.Name, out.Sector, out.Level, joinRoles(out.Roles))
+			warnUnknownMunicipalities(cmd.Context(), cmd.ErrOrStderr(), c, &out)
 			return nil
 		})
 	list := clientCommand("list", "List the registered partners", cobra.NoArgs, nil,
@@ -208,7 +209,7 @@ func newPartnerCommand() *cobra.Command {
 			return nil
 		})
 	keys.AddCommand(personKeyCommands()...)
-	cmd.AddCommand(add, list, show, keys, loginCommand(),
+	cmd.AddCommand(add, newPartnerUpdateCommand(), list, show, keys, loginCommand(),
 		statusCmd("suspend", "suspend", "Suspend a partner: its tokens are refused from the next request on"),
 		statusCmd("activate", "activate", "Reactivate a suspended partner"))
 	return cmd
