@@ -120,7 +120,8 @@ func newRegion(t *testing.T) *region {
 		chromedp.ExecPath(chromium), chromedp.Flag("headless", "new"), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true), chromedp.NoFirstRun, chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900), chromedp.Flag("lang", "nl-NL"))
+		chromedp.WindowSize(1280, 900), chromedp.Flag("lang", "nl-NL"), chromedp.Env("LANG=nl_NL.UTF-8", "LANGUAGE=nl"),
+		chromedp.Flag("accept-lang", "nl-NL,nl"))
 	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	t.Cleanup(cancelAlloc)
 	browser, cancel := chromedp.NewContext(alloc)
@@ -497,7 +498,7 @@ func TestScreenshots(t *testing.T) {
 	}
 	r := newRegion(t)
 	journey(t, r, func(b *tab, name string) {
-		png := get(b, chromedp.FullScreenshot(90))
+		png := get(b, chromedp.FullScreenshot(100)) // quality 100: PNG
 		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -139,7 +139,14 @@ var funcs = template.FuncMap{
 		}
 		return t.In(amsterdam).Format("02-01-2006 15:04")
 	},
-	"word":   word,
+	"word": word,
+	// member names a member's role in a household.
+	"member": func(role string) string {
+		if role == broker.MemberParent {
+			return "ouder"
+		}
+		return word(role)
+	},
 	"join":   strings.Join,
 	"assets": func() []*asset { return []*asset{assets[stylesheets[0]], assets[stylesheets[1]]} },
 	"has":    func(list []string, s string) bool { return slices.Contains(list, s) },

@@ -16,6 +16,9 @@ type consoleFlags struct {
 	on        bool
 	publicURL string
 	idle, max time.Duration
+	// demoLogin enables the console's one-time demo sign-in links
+	// (loopback only).
+	demoLogin bool
 }
 
 func (c *consoleFlags) register(cmd *cobra.Command) {
@@ -27,6 +30,8 @@ func (c *consoleFlags) register(cmd *cobra.Command) {
 	fl.DurationVar(&c.idle, "session-idle-timeout", idle, "a console session unused this long ends (env KETENBRUG_SESSION_IDLE)")
 	max, _ := time.ParseDuration(envOr("KETENBRUG_SESSION_MAX", console.DefaultAbsoluteTimeout.String()))
 	fl.DurationVar(&c.max, "session-max-age", max, "a console session ends this long after its login, used or not (env KETENBRUG_SESSION_MAX)")
+	demo, _ := strconv.ParseBool(envOr("KETENBRUG_CONSOLE_DEMO_LOGIN", "false"))
+	fl.BoolVar(&c.demoLogin, "console-demo-login", demo, "accept one-time demo sign-in links (ketenbrug demo --keep prints them) from this machine; only with a loopback --listen, never in production (env KETENBRUG_CONSOLE_DEMO_LOGIN)")
 }
 
 // apply puts the console's settings into cfg; without --public-url the
@@ -38,7 +43,15 @@ func (c *consoleFlags) apply(cfg *SystemConfig, listen string, tls bool) error {
 	if c.idle <= 0 || c.max <= 0 || c.idle > c.max {
 		return fmt.Errorf("--session-idle-timeout %s and --session-max-age %s: both above 0, the idle one not longer", c.idle, c.max)
 	}
+	if c.demoLogin {
+		host, _, err := net.SplitHostPort(listen)
+		ip := net.ParseIP(host)
+		if err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+			return fmt.Errorf("--console-demo-login needs a loopback --listen (127.0.0.1:8080), not %s: demo sign-in links must never reach a network", listen)
+		}
+	}
 	cfg.Console, cfg.PublicURL, cfg.SessionIdle, cfg.SessionMax = true, c.publicURL, c.idle, c.max
+	cfg.ConsoleDemoLogin = c.demoLogin
 	if cfg.PublicURL == "" {
 		host, port, err := net.SplitHostPort(listen)
 		if err != nil {

@@ -76,15 +76,21 @@ func runDemo(ctx context.Context, out io.Writer, keep, verbose bool) (err error)
 	if _, err := initDataDir(ctx, f, log); err != nil {
 		return err
 	}
-	sys, err := f.system(ctx, log)
-	if err != nil {
-		return err
-	}
-	defer sys.Close()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
+	// The console runs too; with --keep it takes the demo sign-in links
+	// printed at the end (loopback only, each once).
+	sys, err := f.systemWith(ctx, log, func(c *SystemConfig) error {
+		c.Console, c.PublicURL, c.ConsoleDemoLogin = true, "http://"+ln.Addr().String(), keep
+		return nil
+	})
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	defer sys.Close()
 	serveCtx, stopServing := context.WithCancel(ctx)
 	defer stopServing()
 	served := make(chan error, 1)
@@ -101,6 +107,9 @@ func runDemo(ctx context.Context, out io.Writer, keep, verbose bool) (err error)
 		fmt.Fprintf(out, "\nThe broker keeps running at %s (data in %s). Try:\n", d.url, dir)
 		fmt.Fprintf(out, "  go run ./cmd/ketenbrug whoami --server %s --as %s\n", d.url, filepath.Join(dir, "kredietbank.json"))
 		fmt.Fprintf(out, "  go run ./cmd/ketenbrug audit verify --server %s --as %s\n", d.url, filepath.Join(dir, "fg-anna.json"))
+		if err := printDemoLinks(out, sys); err != nil {
+			return err
+		}
 		fmt.Fprintf(out, "Press Ctrl-C to stop.\n")
 		sig, stop := signal.NotifyContext(ctx, os.Interrupt)
 		defer stop()
@@ -428,4 +437,34 @@ func demoBSN(n int) string {
 			return s
 		}
 	}
+}
+
+// demoPersonas are the people of the demo who get a sign-in link to the
+// web console.
+var demoPersonas = []struct {
+	title, partner, person, name string
+	role                         broker.Role
+}{
+	{"coordinator (regisseur), Amersfoort", "gem-amersfoort", "s.bos", "Sanne Bos", broker.RoleCoordinator},
+	{"professional, debt counselling", "kredietbank", "p.deboer", "Piet de Boer", broker.RoleProfessional},
+	{"privacy officer", "fg-regio", "anna.bakker", "Anna Bakker", broker.RolePrivacyOfficer},
+	{"second privacy officer (four eyes)", "fg-regio", "ben.visser", "Ben Visser", broker.RolePrivacyOfficer},
+	{"operator", operatorID, "operator", "Beheerder van de regio", broker.RoleOperator},
+}
+
+// printDemoLinks prints a one-time console sign-in link per persona: each
+// works once, from this machine, while the demo runs.
+func printDemoLinks(out io.Writer, sys *System) error {
+	if sys.Console == nil {
+		return nil
+	}
+	fmt.Fprintf(out, "The web console, without an identity provider: one sign-in link per persona, each valid once and only from this machine:\n")
+	for _, p := range demoPersonas {
+		link, err := sys.Console.DemoLink(p.partner, p.person, p.name, p.role)
+		if err != nil {
+			return fmt.Errorf("demo sign-in link for %s: %w", p.person, err)
+		}
+		fmt.Fprintf(out, "  %-36s %s\n", p.title, link)
+	}
+	return nil
 }

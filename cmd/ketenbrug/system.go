@@ -65,6 +65,9 @@ type SystemConfig struct {
 	// SessionIdle and SessionMax end a console session unused for, or
 	// older than, this long; zero takes the defaults (30 min, 12 h).
 	SessionIdle, SessionMax time.Duration
+	// ConsoleDemoLogin accepts the console's one-time demo sign-in links
+	// (loopback only; ketenbrug demo --keep).
+	ConsoleDemoLogin bool
 	// LoginSecrets is the directory of the client-secret files of
 	// partners' logins; default <data>/login-secrets (mode 0700).
 	LoginSecrets string
@@ -114,6 +117,8 @@ type System struct {
 	Service  *broker.Service
 	Handler  http.Handler
 	Registry *prometheus.Registry
+	// Console is the web console when Config.Console is set.
+	Console *console.Handler
 	// Webhooks pushes inbox items to partners' webhooks; it runs from
 	// CreateSystem until Close.
 	Webhooks *webhook.Deliverer
@@ -222,10 +227,11 @@ func CreateSystem(ctx context.Context, cfg SystemConfig) (sys *System, err error
 		// The console shares the server (and its TLS) with the API;
 		// everything outside /console/ stays the API's.
 		con, err := console.New(console.Config{Broker: sys.Service, Sessions: sys.Store, PublicURL: cfg.PublicURL,
-			IdleTimeout: cfg.SessionIdle, AbsoluteTimeout: cfg.SessionMax, Logger: cfg.Logger})
+			IdleTimeout: cfg.SessionIdle, AbsoluteTimeout: cfg.SessionMax, Logger: cfg.Logger, DemoLogin: cfg.ConsoleDemoLogin})
 		if err != nil {
 			return nil, err
 		}
+		sys.Console = con
 		mux := http.NewServeMux()
 		mux.Handle("/console/", con)
 		mux.Handle("/", sys.Handler)
