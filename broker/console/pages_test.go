@@ -3,6 +3,7 @@ package console
 import (
 	"crypto/sha512"
 	"encoding/base64"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -38,7 +39,8 @@ func TestHeaders(t *testing.T) {
 		t.Fatalf("stylesheets: %v", links)
 	}
 	for _, l := range links {
-		resp, err := http.Get(e.srv.URL + strings.ReplaceAll(l[1], "&amp;", "&"))
+		l[1], l[2] = html.UnescapeString(l[1]), html.UnescapeString(l[2])
+		resp, err := http.Get(e.srv.URL + l[1])
 		if err != nil {
 			t.Fatal(err)
 		}
