@@ -38,6 +38,16 @@ type InboxItem struct {
 	Assignment *AssignmentView `json:"assignment,omitempty"`
 	// Plan says what changed in the household's plan (InboxPlan).
 	Plan *PlanSignal `json:"plan,omitempty"`
+	// Rectification says what changed of an involvement the recipient
+	// was shown (InboxRectification, AVG art. 19).
+	Rectification *RectificationSignal `json:"rectification,omitempty"`
+	// Inform asks the recipient to inform the person (InboxInform, AVG
+	// art. 14).
+	Inform *InformSignal `json:"inform,omitempty"`
+
+	// disclosed, when set, is how the item is recorded in the audit
+	// entry of the change that raised it (commitAll).
+	disclosed []Disclosure
 }
 
 // InboxView is an inbox item as its recipient sees it.
@@ -52,11 +62,15 @@ type InboxView struct {
 	// Assignment and Plan: see InboxItem.
 	Assignment *AssignmentView `json:"assignment,omitempty"`
 	Plan       *PlanSignal     `json:"plan,omitempty"`
+	// Rectification and Inform: see InboxItem.
+	Rectification *RectificationSignal `json:"rectification,omitempty"`
+	Inform        *InformSignal        `json:"inform,omitempty"`
 }
 
 func inboxView(it *InboxItem) InboxView {
 	return InboxView{ID: strconv.FormatUint(it.Seq, 10), Kind: it.Kind, Created: it.Created, Household: it.Household,
-		Ref: it.Ref, About: it.About, Acked: it.AckedAt != nil, Assignment: it.Assignment, Plan: it.Plan}
+		Ref: it.Ref, About: it.About, Acked: it.AckedAt != nil, Assignment: it.Assignment, Plan: it.Plan,
+		Rectification: it.Rectification, Inform: it.Inform}
 }
 
 // InboxPage is a page of inbox items.
@@ -186,7 +200,10 @@ func (s *Service) matchSignals(ctx context.Context, c *Caller, v *Involvement) (
 			v.ID = old.ID
 			isNew = old.Status == InvolvementEnded && v.Status != InvolvementEnded || old.Subject != v.Subject
 		case errors.Is(err, ErrNotFound):
-			v.ID, isNew = newID("i"), true
+			if v.ID == "" {
+				v.ID = newID("i")
+			}
+			isNew = true
 		default:
 			return err
 		}
@@ -273,7 +290,8 @@ func (s *Service) matchSignals(ctx context.Context, c *Caller, v *Involvement) (
 				continue
 			}
 			shown := s.shown(v, fields)
-			it := InboxItem{Partner: partner, Kind: InboxMatch, Created: s.now(), Ref: recipients[partner], About: &shown, Subject: v.Subject}
+			it := InboxItem{Partner: partner, Kind: InboxMatch, Created: s.now(), Ref: recipients[partner], About: &shown, Subject: v.Subject,
+				disclosed: []Disclosure{{Subject: v.Subject, Involvement: v.ID, Partner: v.Partner, Fields: shownFields(&shown), To: partner}}}
 			if partner == h.Coordinator.Partner {
 				it.Household = h.ID
 			}
@@ -303,9 +321,14 @@ func sortedKeys(m map[string]string) []string {
 
 // commitAll commits e with its verdict and apply, plus the inbox items, in
 // one transaction; each item is recorded in e as a disclosure to its
-// recipient. Recipients are woken after the commit.
+// recipient (as the item says, or of involvement). Recipients are woken
+// after the commit.
 func (s *Service) commitAll(ctx context.Context, e AuditEntry, v *verdict, involvement string, items []InboxItem, apply func(Tx) error) error {
 	for _, it := range items {
+		if it.disclosed != nil {
+			e.Disclosed = append(e.Disclosed, it.disclosed...)
+			continue
+		}
 		e.Disclosed = append(e.Disclosed, Disclosure{Subject: it.Subject, Involvement: involvement, Partner: e.Partner,
 			Fields: shownFields(it.About), To: it.Partner})
 	}

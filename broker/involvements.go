@@ -74,6 +74,11 @@ func (s *Service) PutInvolvement(ctx context.Context, c *Caller, ref string, in 
 	if err != nil {
 		return InvolvementView{}, false, err
 	}
+	notices, err := s.involvementNotices(c, &v, d.Bases)
+	if err != nil {
+		return InvolvementView{}, false, err
+	}
+	signals = append(signals, notices...)
 	now := s.now()
 	e := s.auditEntry(c, EventChange, ActionInvolvementWrite)
 	e.Object, e.Subjects = "involvement:"+v.ID, []Pseudonym{v.Subject}
@@ -136,11 +141,23 @@ func (s *Service) EndInvolvement(ctx context.Context, c *Caller, ref, end string
 	if err != nil {
 		return InvolvementView{}, err
 	}
+	ended := cur
+	ended.Status, ended.End = InvolvementEnded, end
+	var notices []InboxItem
+	if cur.Status != InvolvementEnded {
+		if err := s.cfg.Store.View(func(tx ReadTx) error {
+			var err error
+			notices, err = s.rectifications(tx, s.notices(), []correction{{old: cur, cur: ended}})
+			return err
+		}); err != nil {
+			return InvolvementView{}, err
+		}
+	}
 	e := s.auditEntry(c, EventChange, ActionInvolvementWrite)
 	e.Object, e.Subjects = "involvement:"+cur.ID, []Pseudonym{cur.Subject}
 	e.Detail = map[string]string{"status": InvolvementEnded}
 	var out Involvement
-	err = s.commit(ctx, e, d, func(tx Tx) error {
+	err = s.commitAll(ctx, e, d, cur.ID, notices, func(tx Tx) error {
 		v, err := tx.Involvement(c.Partner.ID, ref)
 		if err != nil {
 			return err
@@ -199,4 +216,37 @@ func (s *Service) Involvements(_ context.Context, c *Caller, status, after strin
 		return InvolvementPage{}, fmt.Errorf("listing involvements: %w", err)
 	}
 	return page, nil
+}
+
+// involvementNotices works out the notices of writing v (its ID already
+// settled): rectification signals when it corrects or ends an involvement
+// others were shown, and inform items when it registers a new one.
+func (s *Service) involvementNotices(c *Caller, v *Involvement, bases []string) ([]InboxItem, error) {
+	set := s.notices()
+	var items []InboxItem
+	err := s.cfg.Store.View(func(tx ReadTx) error {
+		isNew := false
+		old, err := tx.Involvement(v.Partner, v.Ref)
+		switch {
+		case err == nil:
+			if old.sameContent(v) {
+				return nil
+			}
+			if items, err = s.rectifications(tx, set, []correction{{old: old, cur: *v}}); err != nil {
+				return err
+			}
+			isNew = old.Subject != v.Subject || old.Status == InvolvementEnded
+		case errors.Is(err, ErrNotFound):
+			isNew = true
+		default:
+			return err
+		}
+		if !isNew || v.Status == InvolvementEnded {
+			return nil
+		}
+		informs, err := s.registrationInforms(tx, set, c, []*Involvement{v}, bases)
+		items = append(items, informs...)
+		return err
+	})
+	return items, err
 }

@@ -275,8 +275,35 @@ func (s *Service) overview(ctx context.Context, c *Caller, in *DecisionInput, me
 		}
 		out.Members = append(out.Members, mo)
 	}
-	if err := s.commit(ctx, e, v, nil); err != nil {
+	// Under a statute purpose the partner responsible for informing the
+	// persons is told what was disclosed to whom (AVG art. 14; notices.go).
+	var informs []InboxItem
+	if set := s.notices(); set.statute(c.Purpose) {
+		var hs []Household
+		if rel != nil {
+			hs = rel.households
+		}
+		informs = s.disclosureInforms(set, c, &e, v.Bases, hs, subs)
+	}
+	if len(informs) > 0 {
+		err = s.commitAll(ctx, e, v, "", informs, nil)
+	} else {
+		err = s.commit(ctx, e, v, nil)
+	}
+	if err != nil {
 		return Overview{}, err
 	}
+	if w := s.cfg.OverviewWatcher; w != nil {
+		w.OverviewAnswered(c.Partner.ID, c.Sub, s.now())
+	}
 	return out, nil
+}
+
+// OverviewWatcher is told of every overview the broker answered, after its
+// audit entry is written: the hook of an alert on an unusual volume of
+// overviews by one caller (AVG art. 33, a breach noticed early). It must
+// not block, and gets no personal data: the partner, the acting person's
+// reference and the time.
+type OverviewWatcher interface {
+	OverviewAnswered(partner, sub string, at time.Time)
 }

@@ -47,6 +47,9 @@ type Config struct {
 	// partners' console logins must lie in; "" refuses every login
 	// configuration.
 	LoginSecrets SecretDir
+	// OverviewWatcher, when set, is told of every overview answered (an
+	// alert on unusual volumes, see OverviewWatcher).
+	OverviewWatcher OverviewWatcher
 	// Logger receives operational logs; never personal data. Default: slog.Default().
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.

@@ -373,6 +373,12 @@ func (s *Service) syncChunk(ctx context.Context, c *Caller, d *verdict, chunk []
 	// only new involvements of household members need match signals.
 	kind := make([]int, len(chunk)) // 0 unchanged, 1 added, 2 changed
 	needSignals := make([]bool, len(chunk))
+	// The chunk's notices (notices.go): rectification signals of the
+	// involvements it corrects or ends, inform items of those it
+	// registers, worked out in bulk in the same read.
+	set := s.notices()
+	var notices, corrections = []InboxItem(nil), []correction(nil)
+	var regs []*Involvement
 	if err := s.cfg.Store.View(func(tx ReadTx) error {
 		for i := range chunk {
 			v := &chunk[i]
@@ -382,10 +388,21 @@ func (s *Service) syncChunk(ctx context.Context, c *Caller, d *verdict, chunk []
 				if !old.sameContent(v) {
 					kind[i] = 2
 					needSignals[i] = old.Subject != v.Subject || old.Status == InvolvementEnded && v.Status != InvolvementEnded
+					v.ID = old.ID
+					corrections = append(corrections, correction{old: old, cur: *v})
+					if needSignals[i] {
+						regs = append(regs, v)
+					}
 				}
 			case errors.Is(err, ErrNotFound):
 				kind[i] = 1
 				needSignals[i] = v.Status != InvolvementEnded
+				if v.ID == "" {
+					v.ID = newID("i")
+				}
+				if needSignals[i] {
+					regs = append(regs, v)
+				}
 			default:
 				return err
 			}
@@ -397,7 +414,16 @@ func (s *Service) syncChunk(ctx context.Context, c *Caller, d *verdict, chunk []
 				needSignals[i] = len(hs) > 0
 			}
 		}
-		return nil
+		if res.DryRun {
+			return nil
+		}
+		var err error
+		if notices, err = s.rectifications(tx, set, corrections); err != nil {
+			return err
+		}
+		informs, err := s.registrationInforms(tx, set, c, regs, d.Bases)
+		notices = append(notices, informs...)
+		return err
 	}); err != nil {
 		return err
 	}
@@ -437,7 +463,7 @@ func (s *Service) syncChunk(ctx context.Context, c *Caller, d *verdict, chunk []
 	}
 	slices.SortFunc(order, func(a, b int) int { return strings.Compare(chunk[a].Ref, chunk[b].Ref) })
 	var counts [3]int
-	err = s.commitAll(ctx, e, d, "", signals, func(tx Tx) error {
+	err = s.commitAll(ctx, e, d, "", append(signals, notices...), func(tx Tx) error {
 		counts = [3]int{}
 		for _, i := range order {
 			v := chunk[i]
@@ -481,12 +507,15 @@ func (s *Service) syncChunk(ctx context.Context, c *Caller, d *verdict, chunk []
 func (s *Service) endUnseen(ctx context.Context, c *Caller, d *verdict, seen map[uint64]struct{}, res *SyncResult) error {
 	after := ""
 	today := s.now().Format(dateLayout)
+	set := s.notices()
 	for {
 		var refs []string
 		var subjects []Pseudonym
 		var last string
+		var corrections []correction
+		var notices []InboxItem
 		err := s.cfg.Store.View(func(tx ReadTx) error {
-			return tx.PartnerInvolvements(c.Partner.ID, after, func(v Involvement) error {
+			err := tx.PartnerInvolvements(c.Partner.ID, after, func(v Involvement) error {
 				last = v.Ref
 				if v.Status == InvolvementEnded {
 					return nil
@@ -494,12 +523,24 @@ func (s *Service) endUnseen(ctx context.Context, c *Caller, d *verdict, seen map
 				if _, ok := seen[refHash(v.Ref)]; !ok {
 					refs = append(refs, v.Ref)
 					subjects = append(subjects, v.Subject)
+					if !res.DryRun {
+						corrections = append(corrections, correction{old: v, cur: endedBySync(v, today)})
+					}
 				}
 				if len(refs) == syncChunk {
 					return io.EOF
 				}
 				return nil
 			})
+			if err != nil && !errors.Is(err, io.EOF) {
+				return err
+			}
+			// The rectification signals of the page, in bulk.
+			var rerr error
+			if notices, rerr = s.rectifications(tx, set, corrections); rerr != nil {
+				return rerr
+			}
+			return err
 		})
 		if err != nil && !errors.Is(err, io.EOF) {
 			return err
@@ -509,19 +550,14 @@ func (s *Service) endUnseen(ctx context.Context, c *Caller, d *verdict, seen map
 			e := s.auditEntry(c, EventChange, "involvement.sync")
 			e.Object, e.Subjects = "involvements:"+c.Partner.ID, subjects
 			e.Detail = map[string]string{"ended": strconv.Itoa(len(refs))}
-			err := s.commitAll(ctx, e, d, "", nil, func(tx Tx) error {
+			err := s.commitAll(ctx, e, d, "", notices, func(tx Tx) error {
 				for _, ref := range refs {
 					v, err := tx.Involvement(c.Partner.ID, ref)
 					if err != nil {
 						return err
 					}
-					v.Status, v.UpdatedAt, v.Revision = InvolvementEnded, s.now(), v.Revision+1
-					if v.End == "" || v.End > today {
-						v.End = today
-					}
-					if v.Start > v.End {
-						v.End = v.Start
-					}
+					v = endedBySync(v, today)
+					v.UpdatedAt, v.Revision = s.now(), v.Revision+1
 					if err := tx.PutInvolvement(v); err != nil {
 						return err
 					}
@@ -571,4 +607,17 @@ func (s *Service) chunkSignals(ctx context.Context, c *Caller, chunk []Involveme
 		out = append(out, items...)
 	}
 	return out, nil
+}
+
+// endedBySync is v as a sync that no longer holds it ends it: ended today,
+// or on its own end date when that is earlier, never before its start.
+func endedBySync(v Involvement, today string) Involvement {
+	v.Status = InvolvementEnded
+	if v.End == "" || v.End > today {
+		v.End = today
+	}
+	if v.Start > v.End {
+		v.End = v.Start
+	}
+	return v
 }

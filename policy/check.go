@@ -283,6 +283,17 @@ type Settings struct {
 	// (data.ketenbrug_config.covenant.current); "" when the bundle does not
 	// say.
 	Covenant string `json:"covenant"`
+	// RectificationNoticeDays is how far back the broker looks for the
+	// partners that were shown a corrected or ended involvement (AVG
+	// art. 19; data.ketenbrug_config.rectification_notice_days); 0 turns
+	// the signals off, broker.DefaultRectificationNoticeDays when the
+	// bundle does not say.
+	RectificationNoticeDays int `json:"rectification_notice_days"`
+	// InformResponsible names the partner that informs the person of a
+	// registration or a disclosure under a statute purpose (AVG art. 14;
+	// data.ketenbrug_config.inform.responsible): broker.InformCoordinator
+	// (the default) or broker.InformMunicipality.
+	InformResponsible string `json:"inform_responsible"`
 }
 
 func settingsOf(data map[string]any) Settings {
@@ -292,6 +303,16 @@ func settingsOf(data map[string]any) Settings {
 	s.InvolvementRetentionDays = days(cfg["involvement_retention_days"])
 	if cov, ok := cfg["covenant"].(map[string]any); ok {
 		s.Covenant, _ = cov["current"].(string)
+	}
+	// The broker reads these two from the description of the active
+	// version (broker/notices.go), the same way.
+	s.RectificationNoticeDays = broker.DefaultRectificationNoticeDays
+	if v, ok := cfg["rectification_notice_days"]; ok {
+		s.RectificationNoticeDays = days(v)
+	}
+	s.InformResponsible = broker.InformCoordinator
+	if inf, ok := cfg["inform"].(map[string]any); ok && inf["responsible"] == broker.InformMunicipality {
+		s.InformResponsible = broker.InformMunicipality
 	}
 	return s
 }

@@ -26,7 +26,8 @@ func TestNewChecksAndActivatesDefault(t *testing.T) {
 	if len(rep.Notes) != 0 {
 		t.Errorf("notes on the default bundle: %v", rep.Notes)
 	}
-	if s := e.Settings(); s.AuditRetentionDays <= 0 || s.Covenant == "" {
+	if s := e.Settings(); s.AuditRetentionDays <= 0 || s.Covenant == "" || s.RectificationNoticeDays != 30 ||
+		s.InformResponsible != broker.InformCoordinator {
 		t.Errorf("settings %+v", s)
 	}
 }

@@ -9,6 +9,9 @@ func init() {
 		"RestrictionRequest": RestrictionRequest{}, "LiftRequest": LiftRequest{},
 		"RestrictionView": broker.RestrictionView{}, "RestrictionList": broker.RestrictionList{},
 		"RestrictionFacts": broker.RestrictionFacts{},
+		"DisclosureQuery":  broker.DisclosureQuery{}, "DisclosureReport": broker.DisclosureReport{},
+		"DisclosureRow": broker.DisclosureRow{}, "RectificationSignal": broker.RectificationSignal{},
+		"InformSignal": broker.InformSignal{}, "InformMember": broker.InformMember{},
 	} {
 		schemaTypes[name] = v
 	}

@@ -476,6 +476,39 @@ func inboxAbout(it broker.InboxView) string {
 		return s
 	case it.Plan != nil:
 		return fmt.Sprintf("plan version %d (%s): %s by %s", it.Plan.Version, it.Plan.Status, it.Plan.Change, it.Plan.ChangedBy.Partner)
+	case it.Rectification != nil:
+		return rectificationString(it.Rectification)
+	case it.Inform != nil:
+		return informString(it.Inform)
 	}
 	return "-"
+}
+
+// rectificationString says in one line what a rectification signal says.
+func rectificationString(r *broker.RectificationSignal) string {
+	s := "corrected"
+	if r.Ended {
+		s = "ended"
+	}
+	if r.Partner != "" {
+		s += " by " + r.Partner
+	}
+	if len(r.Changed) > 0 {
+		s += ": " + strings.Join(r.Changed, ", ")
+	}
+	s += " (shown to you " + r.ShownAt.Local().Format(time.DateOnly)
+	if r.Request != "" {
+		s += " in request " + r.Request
+	}
+	return s + "; ask again for the new values)"
+}
+
+// informString says in one line what an inform item asks.
+func informString(in *broker.InformSignal) string {
+	var members []string
+	for _, m := range in.Members {
+		members = append(members, fmt.Sprintf("%s (%s)", m.Label, strings.Join(m.Partners, ", ")))
+	}
+	return fmt.Sprintf("inform the person (AVG art. 14): %s by %s under %s (%s): %s; art. 14 lid 5 is yours to judge",
+		in.Event, in.By, orDash(in.Purpose), orDash(in.Grounds), strings.Join(members, "; "))
 }

@@ -179,7 +179,7 @@ func TestInvolvementHouseholdInboxCommands(t *testing.T) {
 		"--contact-name", "M. Jansen"))
 	out = keep(invMustCLI(t, tb, coord, "", "inbox", "--wait", "2s", "--ack"))
 	if !strings.Contains(out, "match") || !strings.Contains(out, "hh-42") || !strings.Contains(out, "Test partner cjg · Gezinscoaching · active") ||
-		!strings.Contains(out, "acknowledged 1 item(s)") {
+		!strings.Contains(out, "inform the person (AVG art. 14): registration by cjg") || !strings.Contains(out, "acknowledged ") {
 		t.Errorf("inbox printed\n%s", out)
 	}
 	if out := keep(invMustCLI(t, tb, coord, "", "inbox")); !strings.Contains(out, "no new items") {

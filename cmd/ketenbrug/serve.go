@@ -34,6 +34,7 @@ type brokerFlags struct {
 	limits        limitFlags
 	timeouts      ServerTimeouts
 	syncMaxEnd    float64
+	unusualVolume int
 	loginSecrets  string
 }
 
@@ -103,6 +104,8 @@ func (f *brokerFlags) register(cmd *cobra.Command) {
 	}
 	maxEnd, _ := strconv.ParseFloat(envOr("KETENBRUG_SYNC_MAX_END_FRACTION", fmt.Sprint(broker.DefaultSyncMaxEndFraction)), 64)
 	fl.Float64Var(&f.syncMaxEnd, "sync-max-end-fraction", maxEnd, "share of a partner's live involvements one full-caseload sync may end without allow_mass_end; at least 10 may always end, and never all of more than 10 (env KETENBRUG_SYNC_MAX_END_FRACTION)")
+	volume, _ := strconv.Atoi(envOr("KETENBRUG_UNUSUAL_VOLUME", strconv.Itoa(DefaultUnusualVolume)))
+	fl.IntVar(&f.unusualVolume, "unusual-volume", volume, "overviews one caller (partner and person) may ask within an hour before ketenbrug_unusual_volume_total counts an alert and a warning is logged; 0: off (env KETENBRUG_UNUSUAL_VOLUME)")
 	fl.StringVar(&f.loginSecrets, "login-secrets", envOr("KETENBRUG_LOGIN_SECRETS", ""), "directory of the client-secret files of partners' console logins (partner login set --client-secret-file); default <data>/login-secrets (env KETENBRUG_LOGIN_SECRETS)")
 	fl.StringVar(&f.logLevel, "log-level", envOr("KETENBRUG_LOG_LEVEL", "info"), "debug, info, warn or error (env KETENBRUG_LOG_LEVEL)")
 }
@@ -126,12 +129,15 @@ func (f *brokerFlags) systemWith(ctx context.Context, log *slog.Logger, tune fun
 	if err != nil {
 		return nil, err
 	}
+	if f.unusualVolume < 0 {
+		return nil, fmt.Errorf("--unusual-volume %d: use a number of overviews an hour, or 0 to turn the alert off", f.unusualVolume)
+	}
 	if f.syncMaxEnd <= 0 || f.syncMaxEnd > 1 {
 		return nil, fmt.Errorf("--sync-max-end-fraction %v: use a share above 0 and at most 1, such as 0.10", f.syncMaxEnd)
 	}
 	cfg := SystemConfig{DataDir: f.data, ID: f.id, FourEyes: f.fourEyes,
 		PolicyTimeout: f.policyTimeout, Logger: log, Webhook: f.webhook, Limits: limits, Timeouts: f.timeouts,
-		SyncMaxEndFraction: f.syncMaxEnd, LoginSecrets: f.loginSecrets}
+		SyncMaxEndFraction: f.syncMaxEnd, LoginSecrets: f.loginSecrets, UnusualVolume: f.unusualVolume}
 	if tune != nil {
 		if err := tune(&cfg); err != nil {
 			return nil, err

@@ -56,6 +56,9 @@ type SystemConfig struct {
 	// one sync may end without allow_mass_end (broker.SyncEndLimit); 0
 	// takes the default, 0.10.
 	SyncMaxEndFraction float64
+	// UnusualVolume is how many overviews one caller may ask within an
+	// hour before ketenbrug_unusual_volume_total counts an alert; 0: off.
+	UnusualVolume int
 	// Console serves the web console (login through the partners' own
 	// OpenID Connect providers) at /console/ on the same server.
 	Console bool
@@ -189,10 +192,16 @@ func CreateSystem(ctx context.Context, cfg SystemConfig) (sys *System, err error
 			return nil, fmt.Errorf("login-secrets directory: %w", err)
 		}
 	}
+	volume, unusual := newVolumeAlert(cfg.UnusualVolume, cfg.Logger)
+	var watcher broker.OverviewWatcher
+	if volume != nil {
+		watcher = volume
+	}
 	if sys.Service, err = broker.New(ctx, broker.Config{
 		ID: cfg.ID, Store: sys.Store, Audit: sys.Audit, AuditReader: sys.Audit, Policy: sys.Policy,
 		Pseudonyms: pseudonyms, CheckJWKS: checkJWKS, FourEyes: cfg.FourEyes, Logger: cfg.Logger,
 		SyncMaxEndFraction: cfg.SyncMaxEndFraction, LoginSecrets: broker.SecretDir(cfg.LoginSecrets),
+		OverviewWatcher: watcher,
 	}); err != nil {
 		return nil, err
 	}
@@ -214,6 +223,7 @@ func CreateSystem(ctx context.Context, cfg SystemConfig) (sys *System, err error
 	}
 	sys.Registry = prometheus.NewRegistry()
 	sys.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	sys.Registry.MustRegister(unusual)
 	if sys.Handler, err = httpapi.New(httpapi.Config{
 		Broker: sys.Service, Signer: signer, PublicJWKS: pubJSON, Registry: sys.Registry, Logger: cfg.Logger,
 		Limits: cfg.Limits, SpoolDir: spool, Build: buildInfo(),

@@ -150,3 +150,13 @@ statute_shows_no_other_domain(p) if {
 		not s in {"health", "education", "wmo"}
 	}
 }
+
+# The notices of the data subject's rights, read by the broker
+# (broker/notices.go): how far back a correction reaches the partners that
+# were shown an involvement (AVG art. 19), and who informs the person of a
+# registration or a disclosure under a statute purpose (art. 14).
+test_rights_notice_settings if {
+	is_number(ketenbrug.config.rectification_notice_days)
+	ketenbrug.config.rectification_notice_days >= 0
+	ketenbrug.config.inform.responsible in {"coordinator", "municipality"}
+}
