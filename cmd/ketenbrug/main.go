@@ -62,7 +62,6 @@ a central case file. Every disclosure passes the Rego policy and is audited.`,
 		newConnectorCommand(),
 		newInvolvementCommand(), newHouseholdCommand(), newInboxCommand(),
 		newAssignmentCommand(), newPlanCommand(), newWebhookCommand(),
-		newBenchCommand(),
 		newVersionCommand(),
 		newRestoreCommand(),
 	)

@@ -17,7 +17,7 @@ import (
 
 	"github.com/ketenbrug/ketenbrug/broker"
 	"github.com/ketenbrug/ketenbrug/broker/boltstore"
-	"github.com/ketenbrug/ketenbrug/broker/dataset"
+	"github.com/ketenbrug/ketenbrug/cmd/ketenbrug-bench/dataset"
 )
 
 // The benchmarks of the broker's hot paths end to end, in process, on a

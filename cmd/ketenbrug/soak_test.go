@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
-	"os"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -14,7 +18,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ketenbrug/ketenbrug/broker/dataset"
+	"golang.org/x/time/rate"
+
+	"github.com/ketenbrug/ketenbrug/broker"
+	"github.com/ketenbrug/ketenbrug/broker/boltstore"
+	"github.com/ketenbrug/ketenbrug/broker/httpapi"
+	"github.com/ketenbrug/ketenbrug/cmd/ketenbrug-bench/dataset"
+	"github.com/ketenbrug/ketenbrug/cmd/ketenbrug-bench/load"
 	"github.com/ketenbrug/ketenbrug/connectors/protocol"
 )
 
@@ -42,7 +52,9 @@ const (
 )
 
 // TestSoak holds a steady load on an in-process broker over real HTTP on
-// loopback — the `ketenbrug bench` load: a seeded synthetic region, a
+// loopback — the load tool's loop (cmd/ketenbrug-bench/load), here against
+// a broker in this process, so that its heap and goroutines can be
+// watched: a seeded synthetic region, a
 // closed loop of partner identities signing every request, overviews,
 // involvement upserts and consents, response signatures checked — for
 // -soak.duration after a warm-up of soakWarmUp, and asserts that no
@@ -62,28 +74,14 @@ func TestSoak(t *testing.T) {
 	t.Cleanup(func() { debug.SetGCPercent(gc) })
 
 	ctx := context.Background()
-	say := func(format string, args ...any) { t.Logf("bench: "+format, args...) }
 	ds, err := dataset.New(dataset.Config{Seed: 7, Persons: 3000, Municipalities: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := &benchResult{}
-	target, err := localTarget(ctx, ds, res, say)
-	if err != nil {
-		t.Fatalf("starting the broker: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := target.stop(); err != nil {
-			t.Errorf("stopping the broker: %v", err)
-		}
-		if err := os.RemoveAll(target.dir); err != nil {
-			t.Error(err)
-		}
-	})
-	target.tokenLifetime = soakTokenLifetime
-	cfg := benchConfig{seed: 7, clients: *soakClients, mix: "overview=70,upsert=20,consent=10", verifyEvery: 5}
-	mix, err := parseMix(cfg.mix)
-	if err != nil {
+	target := startLoadBroker(t, ctx, ds)
+	target.TokenLifetime = soakTokenLifetime
+	cfg := load.Config{Seed: 7, Clients: *soakClients, VerifyEvery: 5}
+	if cfg.Mix, err = load.ParseMix("overview=70,upsert=20,consent=10"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -91,8 +89,8 @@ func TestSoak(t *testing.T) {
 	// worker goroutines at their steady size. Then the baseline, once the
 	// warm-up's connections are closed.
 	warm := cfg
-	warm.duration = soakWarmUp
-	if err := runLoad(ctx, target, warm, mix, &benchResult{}, say); err != nil {
+	warm.Duration = soakWarmUp
+	if _, err := runLoad(ctx, target, warm); err != nil {
 		t.Fatalf("warm-up: %v", err)
 	}
 	before := settledGoroutines(0, 0)
@@ -124,9 +122,9 @@ func TestSoak(t *testing.T) {
 			}
 		}
 	}()
-	load := cfg
-	load.duration = *soakDuration
-	err = runLoad(ctx, target, load, mix, res, say)
+	soak := cfg
+	soak.Duration = *soakDuration
+	res, err := runLoad(ctx, target, soak)
 	stopSampling()
 	<-sampled
 	if err != nil {
@@ -138,14 +136,14 @@ func TestSoak(t *testing.T) {
 	var total, failed int64
 	var lines []string
 	for _, o := range res.Ops {
-		total += o.count
-		failed += o.errors
+		total += o.Count
+		failed += o.Errors
 		lines = append(lines, fmt.Sprintf("%s %d (%.0f/s, p50 %.1f ms, p99 %.1f ms, max %.1f ms, statuses %v)",
-			o.name, o.count, o.rps, o.p50, o.p99, o.pmax, o.byStatus))
+			o.Name, o.Count, o.RPS, o.P50, o.P99, o.Max, o.ByStatus))
 	}
 	third := max(len(live)/3, 1)
 	first, last := slices.Max(live[:third]), slices.Max(live[len(live)-third:])
-	t.Logf("soak: %d clients for %s: %d requests, %.0f/s; %s", cfg.clients, res.Elapsed.Round(time.Millisecond), total,
+	t.Logf("soak: %d clients for %s: %d requests, %.0f/s; %s", cfg.Clients, res.Elapsed.Round(time.Millisecond), total,
 		float64(total)/res.Elapsed.Seconds(), strings.Join(lines, "; "))
 	t.Logf("soak: heap in use (MiB, every %s): %s", soakSampleEvery, mibs(samples))
 	t.Logf("soak: live heap (MiB): %s", mibs(live))
@@ -157,8 +155,8 @@ func TestSoak(t *testing.T) {
 		t.Errorf("only %d requests in %s (want at least %d): the soak proved nothing", total, res.Elapsed, least)
 	}
 	for i, o := range res.Ops {
-		if mix[i] > 0 && o.count < 10 {
-			t.Errorf("only %d %s requests", o.count, o.name)
+		if cfg.Mix[i] > 0 && o.Count < 10 {
+			t.Errorf("only %d %s requests", o.Count, o.Name)
 		}
 	}
 	if failed > 0 || res.BadSigs > 0 {
@@ -176,6 +174,83 @@ func TestSoak(t *testing.T) {
 	if after > before+soakGoroutineSlack {
 		t.Errorf("goroutines grew from %d to %d", before, after)
 	}
+}
+
+// runLoad runs the load tool's loop against target as the tool does: four
+// requests per client to warm up, then the measured run; the loop's
+// connections are closed when it returns.
+func runLoad(ctx context.Context, target *load.Target, c load.Config) (*load.Result, error) {
+	l, err := load.New(target, c)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Close()
+	l.Warm(ctx, 4)
+	return l.Run(ctx), nil
+}
+
+// startLoadBroker seeds ds straight into the store of a fresh data
+// directory (synthetic: not audited) and starts a broker on it in this
+// process, wired by CreateSystem and served by newHTTPServer as serve does,
+// on a loopback port, without a per-partner rate limit (the load
+// concentrates its clients on a few partners).
+func startLoadBroker(t *testing.T, ctx context.Context, ds *dataset.Dataset) *load.Target {
+	t.Helper()
+	data := filepath.Join(t.TempDir(), "data")
+	d, _, err := prepareDataDir(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pseudonyms, err := broker.NewPseudonymizer(d.secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := boltstore.Open(d.file(storeFile), boltstore.Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = dataset.Load(ctx, store, pseudonyms, ds, dataset.LoadOptions{})
+	if cerr := store.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatalf("seeding: %v", err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	tuneGC(log) // as serve does
+	sys, err := CreateSystem(ctx, SystemConfig{DataDir: data, ID: "ketenbrug-bench", FourEyes: true,
+		PolicyTimeout: time.Second, Logger: log, Limits: httpapi.Limits{PartnerRate: rate.Inf}})
+	if err != nil {
+		t.Fatalf("starting the broker: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		sys.Close()
+		t.Fatal(err)
+	}
+	srv := newHTTPServer(sys.Handler, sys.Config.Timeouts, log)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		err := srv.Shutdown(sctx)
+		if serr := <-served; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+			err = errors.Join(err, serr)
+		}
+		if err := errors.Join(err, sys.Close()); err != nil {
+			t.Errorf("stopping the broker: %v", err)
+		}
+	})
+	keys, err := protocol.PublicSet(d.brokerKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target, err := load.NewTarget("http://"+ln.Addr().String(), sys.Config.ID, ds, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return target
 }
 
 // settledGoroutines returns the number of goroutines once closing

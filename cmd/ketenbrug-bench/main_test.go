@@ -4,29 +4,28 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-
 	"strings"
 	"testing"
 	"time"
 )
 
-// TestBenchCommand runs `ketenbrug bench --json` on a small data set:
-// every phase runs, the JSON line has the figures the issue names, and
-// no request failed.
+// TestBenchCommand runs the load tool with --json on a small data set,
+// against the ketenbrug binary it builds: every phase runs, the JSON line
+// has the figures the issue names, and no request failed.
 func TestBenchCommand(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts a broker and OPA's server")
+		t.Skip("builds and starts a broker, and OPA's server")
 	}
-	cmd := newRootCommand()
+	cmd := newCommand()
 	var out, errOut bytes.Buffer
 	cmd.SetOut(&out)
 	cmd.SetErr(&errOut)
-	cmd.SetArgs([]string{"bench", "--persons", "600", "--clients", "4", "--duration", "1s", "--peer-duration", "300ms",
+	cmd.SetArgs([]string{"--persons", "600", "--clients", "4", "--duration", "1s", "--peer-duration", "300ms",
 		"--verify-every", "1", "--json"})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := cmd.ExecuteContext(ctx); err != nil {
-		t.Fatalf("bench: %v\n%s", err, errOut.String())
+		t.Fatalf("ketenbrug-bench: %v\n%s", err, errOut.String())
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	var got map[string]any
@@ -54,24 +53,6 @@ func TestBenchCommand(t *testing.T) {
 		n, m, _ := strings.Cut(a, "/")
 		if n != m {
 			t.Errorf("OPA and the broker disagree: %s", a)
-		}
-	}
-}
-
-func TestParseMix(t *testing.T) {
-	for in, want := range map[string][numOps]int{
-		"overview=80,upsert=15,consent=5": {80, 15, 5},
-		"100,0,0":                         {100, 0, 0},
-		"consent=1":                       {0, 0, 1},
-	} {
-		got, err := parseMix(in)
-		if err != nil || got != want {
-			t.Errorf("parseMix(%q) = %v, %v; want %v", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"", "overview=x", "foo=3", "0,0,0"} {
-		if _, err := parseMix(bad); err == nil {
-			t.Errorf("parseMix(%q) accepted", bad)
 		}
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,16 +19,17 @@ import (
 	"github.com/open-policy-agent/opa/v1/runtime"
 
 	"github.com/ketenbrug/ketenbrug/broker"
+	"github.com/ketenbrug/ketenbrug/cmd/ketenbrug-bench/load"
 	"github.com/ketenbrug/ketenbrug/rego"
 )
 
 // opaPeer starts OPA's own server on a loopback port with the broker's
-// bundle and sends it the recorded overview inputs, at the bench's
+// bundle and sends it the recorded overview inputs, at the load's
 // concurrency, over HTTP with keep-alive: OPA's bare decision throughput,
 // to compare the broker's overviews (decision, store, audit, signatures)
 // with.
-func opaPeer(ctx context.Context, c benchConfig, inputs []*broker.DecisionInput, want []broker.Decision,
-	res *benchResult, say func(string, ...any)) error {
+func opaPeer(ctx context.Context, c config, inputs []*broker.DecisionInput, want []broker.Decision,
+	res *result, say func(string, ...any)) error {
 	dir, err := os.MkdirTemp("", "ketenbrug-bench-opa-*")
 	if err != nil {
 		return err
@@ -48,35 +48,13 @@ func opaPeer(ctx context.Context, c benchConfig, inputs []*broker.DecisionInput,
 	var done <-chan error
 	if c.opa != "" {
 		res.OPAKind = "opa run --server (" + c.opa + ")"
-		cmd := exec.CommandContext(octx, c.opa, "run", "--server", "--addr", addr, "--log-level", "error",
-			"--bundle", bundleDir)
-		cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
-		if err := cmd.Start(); err != nil {
-			return err
-		}
-		ch := make(chan error, 1)
-		go func() { ch <- cmd.Wait() }()
-		done = ch
+		done, err = startOPABinary(octx, c.opa, addr, bundleDir)
 	} else {
 		res.OPAKind = "OPA v1/runtime server in process"
-		params := runtime.NewParams()
-		params.Addrs = &[]string{addr}
-		params.DiagnosticAddrs = &[]string{}
-		params.Paths = []string{bundleDir}
-		params.BundleMode = true
-		params.EnableVersionCheck = false
-		params.Logging = runtime.LoggingConfig{Level: "error", Format: "json"}
-		l := logging.New()
-		l.SetLevel(logging.Error)
-		l.SetOutput(io.Discard)
-		params.Logger, params.ConsoleLogger = l, l
-		rt, err := runtime.NewRuntime(octx, params)
-		if err != nil {
-			return err
-		}
-		ch := make(chan error, 1)
-		go func() { ch <- rt.Serve(octx) }()
-		done = ch
+		done, err = startOPARuntime(octx, addr, bundleDir)
+	}
+	if err != nil {
+		return err
 	}
 	defer func() {
 		stop()
@@ -96,34 +74,83 @@ func opaPeer(ctx context.Context, c benchConfig, inputs []*broker.DecisionInput,
 			return err
 		}
 	}
-	cl := newBenchHTTPClient(c.clients)
+	cl := load.NewHTTPClient(c.clients)
+	defer cl.CloseIdleConnections()
+	if res.OPAAgree, err = opaAgreement(octx, cl, url, bodies, want); err != nil {
+		return err
+	}
+	say("OPA agrees with the broker on %s decisions; loading it for %s", res.OPAAgree, c.peerDuration)
+	loadOPA(octx, cl, url, bodies, c, res)
+	return nil
+}
+
+// startOPABinary runs `opa run --server` with the bundle in dir.
+func startOPABinary(ctx context.Context, opa, addr, dir string) (<-chan error, error) {
+	cmd := exec.CommandContext(ctx, opa, "run", "--server", "--addr", addr, "--log-level", "error", "--bundle", dir)
+	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	ch := make(chan error, 1)
+	go func() { ch <- cmd.Wait() }()
+	return ch, nil
+}
+
+// startOPARuntime runs OPA's server package in this process with the
+// bundle in dir, until ctx ends.
+func startOPARuntime(ctx context.Context, addr, dir string) (<-chan error, error) {
+	params := runtime.NewParams()
+	params.Addrs = &[]string{addr}
+	params.DiagnosticAddrs = &[]string{}
+	params.Paths = []string{dir}
+	params.BundleMode = true
+	params.EnableVersionCheck = false
+	params.Logging = runtime.LoggingConfig{Level: "error", Format: "json"}
+	l := logging.New()
+	l.SetLevel(logging.Error)
+	l.SetOutput(io.Discard)
+	params.Logger, params.ConsoleLogger = l, l
+	rt, err := runtime.NewRuntime(ctx, params)
+	if err != nil {
+		return nil, err
+	}
+	ch := make(chan error, 1)
+	go func() { ch <- rt.Serve(ctx) }()
+	return ch, nil
+}
+
+// opaAgreement asks OPA each input once and counts the answers equal to
+// the broker's, as "n/total".
+func opaAgreement(ctx context.Context, cl *http.Client, url string, bodies [][]byte, want []broker.Decision) (string, error) {
 	agree := 0
-	for i := range inputs {
+	for i := range bodies {
 		var out struct {
 			Result *broker.Decision `json:"result"`
 		}
-		st, body, err := postOPA(octx, cl, url, bodies[i])
+		st, body, err := postOPA(ctx, cl, url, bodies[i])
 		if err != nil || st != http.StatusOK || json.Unmarshal(body, &out) != nil || out.Result == nil {
-			return fmt.Errorf("OPA answered status %d: %v %s", st, err, bytes.TrimSpace(body))
+			return "", fmt.Errorf("OPA answered status %d: %v %s", st, err, bytes.TrimSpace(body))
 		}
 		if sameDecision(out.Result, &want[i]) {
 			agree++
 		}
 	}
-	res.OPAAgree = fmt.Sprintf("%d/%d", agree, len(inputs))
-	say("OPA agrees with the broker on %s decisions; loading it for %s", res.OPAAgree, c.peerDuration)
+	return fmt.Sprintf("%d/%d", agree, len(bodies)), nil
+}
+
+// loadOPA sends OPA the inputs from c.clients goroutines for
+// c.peerDuration and fills its figures.
+func loadOPA(ctx context.Context, cl *http.Client, url string, bodies [][]byte, c config, res *result) {
 	lat := make([][]time.Duration, c.clients)
 	errs := make([]int64, c.clients)
 	deadline := time.Now().Add(c.peerDuration)
 	start := time.Now()
 	var wg sync.WaitGroup
 	for k := range c.clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := k; time.Now().Before(deadline) && octx.Err() == nil; i++ {
+		wg.Go(func() {
+			for i := k; time.Now().Before(deadline) && ctx.Err() == nil; i++ {
 				t0 := time.Now()
-				st, _, err := postOPA(octx, cl, url, bodies[i%len(bodies)])
+				st, _, err := postOPA(ctx, cl, url, bodies[i%len(bodies)])
 				d := time.Since(t0)
 				if err != nil || st != http.StatusOK {
 					errs[k]++
@@ -131,7 +158,7 @@ func opaPeer(ctx context.Context, c benchConfig, inputs []*broker.DecisionInput,
 				}
 				lat[k] = append(lat[k], d)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
@@ -140,10 +167,8 @@ func opaPeer(ctx context.Context, c benchConfig, inputs []*broker.DecisionInput,
 		all = append(all, lat[k]...)
 		res.OPAErrors += errs[k]
 	}
-	o := &opStats{lat: all, count: int64(len(all))}
-	o.finish(elapsed)
-	res.OPARPS, res.OPAP50, res.OPAP99 = o.rps, o.p50, o.p99
-	return nil
+	o := load.NewOpStats("opa", all, elapsed)
+	res.OPARPS, res.OPAP50, res.OPAP99 = o.RPS, o.P50, o.P99
 }
 
 // sameDecision compares OPA's answer with the broker's: allow, reasons and
@@ -193,15 +218,4 @@ func waitHealthy(ctx context.Context, url string, done <-chan error) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return errors.New("OPA did not become healthy within 30s")
-}
-
-// freeLoopbackAddr returns a loopback address with a port that was free a
-// moment ago.
-func freeLoopbackAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	addr := ln.Addr().String()
-	return addr, ln.Close()
 }

@@ -15,6 +15,10 @@
 // transactions. It bypasses the broker's services, and so the policy and
 // the audit trail: it is meant for synthetic data in a benchmark's store,
 // never for a production region, whose facts arrive through the audited API.
+//
+// It belongs to the load tool (cmd/ketenbrug-bench) and lives beside it,
+// outside the domain folder; the broker binary does not link it. The
+// in-process benchmarks and the soak test of cmd/ketenbrug import it too.
 package dataset
 
 import (
