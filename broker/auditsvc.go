@@ -20,6 +20,17 @@ type AuditQuery struct {
 	// Reference names the request a privacy officer's look serves (the
 	// access request's number, say); required of privacy officers.
 	Reference string
+	// Filters: only entries of this request id, partner, action, decision
+	// (allow or deny) and time range [Since, Until); zero values match all.
+	RequestID, Partner, Action, Decision string
+	Since, Until                         time.Time
+}
+
+// matches reports whether e passes q's filters.
+func (q *AuditQuery) matches(e *AuditEntry) bool {
+	return (q.RequestID == "" || e.RequestID == q.RequestID) && (q.Partner == "" || e.Partner == q.Partner) &&
+		(q.Action == "" || e.Action == q.Action) && (q.Decision == "" || e.Decision == q.Decision) &&
+		(q.Since.IsZero() || !e.Time.Before(q.Since)) && (q.Until.IsZero() || e.Time.Before(q.Until))
 }
 
 // AuditPage is one page of the audit trail as the caller may see it.
@@ -61,6 +72,9 @@ func (s *Service) AuditEntries(ctx context.Context, c *Caller, q AuditQuery) (Au
 	sc := scopeOf(c)
 	err = s.cfg.Store.View(func(tx ReadTx) error {
 		for i := range read {
+			if !q.matches(&read[i]) {
+				continue
+			}
 			ok, err := sc.sees(tx, &read[i])
 			if err != nil {
 				return err

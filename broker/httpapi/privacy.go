@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"regexp"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -207,8 +208,12 @@ func (a *api) auditEntries(w http.ResponseWriter, r *http.Request, c *broker.Cal
 		a.writeProblem(w, r, err)
 		return
 	}
-	page, err := a.b.AuditEntries(r.Context(), c, broker.AuditQuery{From: uint64(from), Limit: limit,
-		Reference: r.URL.Query().Get("reference")})
+	q := broker.AuditQuery{From: uint64(from), Limit: limit, Reference: r.URL.Query().Get("reference")}
+	if err := auditFilters(r, &q); err != nil {
+		a.writeProblem(w, r, err)
+		return
+	}
+	page, err := a.b.AuditEntries(r.Context(), c, q)
 	a.reply(w, r, http.StatusOK, page, err)
 }
 
@@ -230,4 +235,39 @@ func (a *api) subjectAccess(w http.ResponseWriter, r *http.Request, c *broker.Ca
 func (a *api) processingRegister(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
 	reg, err := a.b.ProcessingRegister(r.Context(), c)
 	a.reply(w, r, http.StatusOK, reg, err)
+}
+
+// auditFilters reads the audit list's filters from the query: request_id,
+// partner, action, decision (allow or deny), since and until (RFC 3339).
+func auditFilters(r *http.Request, q *broker.AuditQuery) error {
+	v := r.URL.Query()
+	q.RequestID, q.Partner, q.Action, q.Decision = v.Get("request_id"), v.Get("partner"), v.Get("action"), v.Get("decision")
+	if q.Decision != "" && q.Decision != broker.DecisionAllow && q.Decision != broker.DecisionDeny {
+		return &broker.ValidationError{Field: "decision", Reason: "allow or deny"}
+	}
+	for name, dst := range map[string]*time.Time{"since": &q.Since, "until": &q.Until} {
+		if s := v.Get(name); s != "" {
+			t, err := time.Parse(time.RFC3339, s)
+			if err != nil {
+				return &broker.ValidationError{Field: name, Reason: "a time in RFC 3339, such as 2026-12-01T00:00:00Z"}
+			}
+			*dst = t
+		}
+	}
+	for name, s := range map[string]string{"request_id": q.RequestID, "partner": q.Partner, "action": q.Action} {
+		if len(s) > 100 {
+			return &broker.ValidationError{Field: name, Reason: "at most 100 characters"}
+		}
+	}
+	return nil
+}
+
+// PurposeList is the purposes a caller may state.
+type PurposeList struct {
+	Purposes []broker.PurposeChoice `json:"purposes"`
+}
+
+func (a *api) listPurposes(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+	ps, err := a.b.Purposes(c)
+	a.reply(w, r, http.StatusOK, PurposeList{Purposes: ps}, err)
 }

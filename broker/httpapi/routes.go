@@ -70,6 +70,7 @@ func (a *api) routes() *mux.Router {
 	v1.HandleFunc("/policies", a.authed(bundle, a.pushPolicy)).Methods(http.MethodPost)
 	v1.HandleFunc("/policies/explain", a.authed(body, a.explainPolicy)).Methods(http.MethodPost)
 	v1.HandleFunc("/policies/register", a.authed(body, a.processingRegister)).Methods(http.MethodGet)
+	v1.HandleFunc("/purposes", a.authed(body, a.listPurposes)).Methods(http.MethodGet)
 	v1.HandleFunc("/policies/{version}", a.authed(body, a.getPolicy)).Methods(http.MethodGet)
 	v1.HandleFunc("/policies/{version}/bundle", a.authed(body, a.getPolicyBundle)).Methods(http.MethodGet)
 	v1.HandleFunc("/policies/{version}/dry-run", a.authed(body, a.dryRunPolicy)).Methods(http.MethodPost)

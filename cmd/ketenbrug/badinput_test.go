@@ -24,7 +24,7 @@ import (
 // forgotten.
 var noInput = map[string]bool{
 	"GET /v1/audit/verify": true, "GET /v1/backup": true, "GET /v1/partners": true, "GET /v1/policies": true,
-	"GET /v1/whoami": true, "GET /v1/webhooks/dead-letters": true, "GET /v1/policies/register": true,
+	"GET /v1/whoami": true, "GET /v1/webhooks/dead-letters": true, "GET /v1/policies/register": true, "GET /v1/purposes": true,
 }
 
 // badBodies are JSON bodies every JSON endpoint must refuse with a 4xx

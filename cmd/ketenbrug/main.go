@@ -64,6 +64,7 @@ a central case file. Every disclosure passes the Rego policy and is audited.`,
 		newAssignmentCommand(), newPlanCommand(), newWebhookCommand(),
 		newVersionCommand(),
 		newRestoreCommand(),
+		newPurposeCommand(),
 	)
 	// --version prints the same line as `ketenbrug version`.
 	root.Version = versionLine(buildInfo())

@@ -269,17 +269,26 @@ func newAuditCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "audit", Short: "Read and verify the audit trail; answer a resident's access request"}
 	var from uint64
 	var limit int
-	var listRef string
+	var listRef, fRequest, fPartner, fAction, fDecision, fSince, fUntil string
 	list := clientCommand("list", "List audit entries (a partner's privacy officer: those of its own reach)", cobra.NoArgs,
 		func(cmd *cobra.Command) {
+			cmd.Flags().StringVar(&fRequest, "request", "", "only the entries of this request id (r-…, as every error names it)")
+			cmd.Flags().StringVar(&fPartner, "partner", "", "only entries of this partner")
+			cmd.Flags().StringVar(&fAction, "action", "", "only entries of this action, such as household.overview")
+			cmd.Flags().StringVar(&fDecision, "decision", "", "allow or deny")
+			cmd.Flags().StringVar(&fSince, "since", "", "from this time (RFC 3339)")
+			cmd.Flags().StringVar(&fUntil, "until", "", "before this time (RFC 3339)")
 			cmd.Flags().Uint64Var(&from, "from", 1, "first sequence number")
 			cmd.Flags().IntVar(&limit, "limit", 50, "number of entries to read (at most 1000)")
 			cmd.Flags().StringVar(&listRef, referenceFlag, "", referenceHelp)
 		},
 		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
 			q := url.Values{"from": {fmt.Sprint(from)}, "limit": {fmt.Sprint(limit)}}
-			if listRef != "" {
-				q.Set("reference", listRef)
+			for k, v := range map[string]string{"reference": listRef, "request_id": fRequest, "partner": fPartner,
+				"action": fAction, "decision": fDecision, "since": fSince, "until": fUntil} {
+				if v != "" {
+					q.Set(k, v)
+				}
 			}
 			var out broker.AuditPage
 			if err := c.JSON(cmd.Context(), http.MethodGet, "/v1/audit?"+q.Encode(), "", nil, &out); err != nil {
@@ -334,10 +343,10 @@ func newAuditCommand() *cobra.Command {
 
 func printAudit(w io.Writer, es []broker.AuditEntry) {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SEQ\tTIME\tEVENT\tPARTNER\tROLE\tACTION\tPURPOSE\tDECISION\tREASONS\tSUBJECTS")
+	fmt.Fprintln(tw, "SEQ\tTIME\tREQUEST\tEVENT\tPARTNER\tROLE\tACTION\tPURPOSE\tDECISION\tREASONS\tSUBJECTS")
 	for _, e := range es {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", e.Seq, e.Time.Format(time.DateTime), e.Event, orDash(e.Partner),
-			orDash(string(e.Role)), e.Action, orDash(e.Purpose), e.Decision, orDash(strings.Join(e.Reasons, ",")), len(e.Subjects))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", e.Seq, e.Time.Format(time.DateTime), orDash(e.RequestID), e.Event,
+			orDash(e.Partner), orDash(string(e.Role)), e.Action, orDash(e.Purpose), e.Decision, orDash(strings.Join(e.Reasons, ",")), len(e.Subjects))
 	}
 	tw.Flush()
 }

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ketenbrug/ketenbrug/broker"
+	"github.com/ketenbrug/ketenbrug/connectors"
+)
+
+// newPurposeCommand lists the purposes the caller may state: the answer to
+// purpose_not_allowed.
+func newPurposeCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "purpose", Short: "The purposes (doelbinding) you may state, with their legal basis"}
+	var format string
+	list := clientCommand("list", "List the purposes your role and sector may state under the active policy", cobra.NoArgs,
+		func(cmd *cobra.Command) { cmd.Flags().StringVarP(&format, "output", "o", "table", "table or json") },
+		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
+			var out struct {
+				Purposes []broker.PurposeChoice `json:"purposes"`
+			}
+			if err := c.JSON(cmd.Context(), http.MethodGet, "/v1/purposes", "", nil, &out); err != nil {
+				return err
+			}
+			if format == "json" {
+				return printJSON(cmd.OutOrStdout(), out)
+			}
+			if len(out.Purposes) == 0 {
+				fmt.Fprintln(cmd.OutOrStdout(), "no purpose is open to your role and sector under the active policy; ask your privacy officer")
+				return nil
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "PURPOSE\tGROUNDS\tLEGAL BASIS\tNAME")
+			for _, p := range out.Purposes {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.Code, p.Grounds, p.Basis, p.Name)
+			}
+			return tw.Flush()
+		})
+	cmd.AddCommand(list)
+	return cmd
+}
