@@ -337,7 +337,7 @@ func newAuditCommand() *cobra.Command {
 			printSubjectAccess(cmd.OutOrStdout(), rep)
 			return nil
 		})
-	cmd.AddCommand(list, verify, sar, newAuditExportCommand(), newAuditVerifyFileCommand())
+	cmd.AddCommand(list, verify, sar, newAuditExportCommand(), newAuditVerifyFileCommand(), newAuditDisclosuresCommand())
 	return cmd
 }
 

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ketenbrug/ketenbrug/broker"
 )
@@ -77,4 +78,64 @@ func TestRestrictionCommands(t *testing.T) {
 	if !strings.Contains(out, "objection "+id+" is now lifted") {
 		t.Errorf("lift printed %q", out)
 	}
+}
+
+// TestAuditDisclosuresCommand: what a partner was shown, or what was shown
+// about a person, as CSV (the default), NDJSON or JSON; refusals first.
+func TestAuditDisclosuresCommand(t *testing.T) {
+	tb := newTestBroker(t)
+	dir := t.TempDir()
+	gemKey, kbKey := newTestKey(t, "EdDSA"), newTestKey(t, "EdDSA")
+	tb.register(t, "gem-test", broker.SectorMunicipality, []broker.Role{broker.RoleCoordinator}, gemKey)
+	tb.register(t, "kredietbank", broker.SectorDebt, []broker.Role{broker.RoleConnector}, kbKey)
+	coord := invIdentityFile(t, dir, gemKey, "gem-test", "c.devries", broker.RoleCoordinator)
+	kb := invIdentityFile(t, dir, kbKey, "kredietbank", "connector", broker.RoleConnector)
+	op := writeOperator(t, tb)
+	mother := newBSN(t)
+	bsnFile := filepath.Join(dir, "mother.bsn")
+	if err := os.WriteFile(bsnFile, []byte(mother+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	members, _ := json.Marshal([]map[string]any{{"label": "moeder", "bsn": mother, "role": "parent", "birth_year": 1988}})
+	membersFile := filepath.Join(dir, "members.json")
+	if err := os.WriteFile(membersFile, members, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	invMustCLI(t, tb, coord, "", "household", "put", "hh-42", "--municipality", "gem-test", "--members", membersFile,
+		"--purpose", "integrale-ondersteuning")
+	invMustCLI(t, tb, kb, "", "involvement", "put", "dossier-1", "--service", "schuldregeling", "--bsn-file", bsnFile)
+	invMustCLI(t, tb, coord, "", "consent", "record", "--bsn-file", bsnFile, "--sectors", "debt", "--evidence", "form 1",
+		"--not-conditional")
+	invMustCLI(t, tb, coord, "", "household", "show", "hh-42", "--purpose", "integrale-ondersteuning")
+	today := time.Now().UTC().Format(time.DateOnly)
+	for _, tc := range []struct {
+		name string
+		as   string
+		args []string
+		want string
+	}{
+		{"a coordinator", coord, []string{"--partner", "gem-test", "--reference", "DL-1"}, "403"},
+		{"neither partner nor person", op, []string{"--reference", "DL-1"}, "either --partner"},
+		{"no reference", op, []string{"--partner", "gem-test"}, "reference"},
+		{"a bad format", op, []string{"--partner", "gem-test", "--reference", "DL-1", "--format", "xml"}, "--format"},
+	} {
+		args := append([]string{"audit", "disclosures", "--from", today, "--to", today}, tc.args...)
+		if out, err := invCLI(t, tb, tc.as, "", args...); err == nil || !strings.Contains(err.Error()+out, tc.want) {
+			t.Errorf("%s: %v\n%s", tc.name, err, out)
+		}
+	}
+	out := invMustCLI(t, tb, op, "", "audit", "disclosures", "--partner", "gem-test", "--from", today, "--to", today, "--reference", "DL-2026-7")
+	if !strings.HasPrefix(out, "seq,time,request_id,to,") || !strings.Contains(out, ",gem-test,") || !strings.Contains(out, ",kredietbank,") {
+		t.Errorf("csv\n%s", out)
+	}
+	out = invMustCLI(t, tb, op, mother+"\n", "audit", "disclosures", "--bsn-file", "-", "--from", today, "--to", today,
+		"--reference", "DL-2026-7", "--format", "json")
+	var rep broker.DisclosureReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || len(rep.Rows) == 0 || rep.Rows[0].To != "gem-test" {
+		t.Errorf("json %v\n%s", err, out)
+	}
+	if strings.Contains(out, mother) {
+		t.Error("the report printed the BSN")
+	}
+	tb.assertNoBSNInLogs(t, mother)
 }
