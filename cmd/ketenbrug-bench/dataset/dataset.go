@@ -193,7 +193,9 @@ var sectorNames = []struct {
 	{broker.SectorSocialServices, "sociale-dienst", "Sociale dienst", [][2]string{{"bijstand", "Bijstandsuitkering"}, {"bijzondere-bijstand", "Bijzondere bijstand"}}},
 	{broker.SectorWMO, "wmo", "Wmo-loket", [][2]string{{"huishoudelijke-hulp", "Huishoudelijke hulp"}, {"begeleiding", "Begeleiding"}}},
 	{broker.SectorHealth, "ggd", "GGD", [][2]string{{"jgz", "Jeugdgezondheidszorg"}, {"ggz", "GGZ-behandeling"}}},
-	{broker.SectorOther, "mee", "MEE", [][2]string{{"clientondersteuning", "Cliëntondersteuning"}}},
+	// MEE gives cliëntondersteuning under the Wmo; a partner of sector other
+	// may not key involvements by BSN (policy data bsn.sectors, Wabb).
+	{broker.SectorWMO, "mee", "MEE", [][2]string{{"clientondersteuning", "Cliëntondersteuning"}}},
 }
 
 // MunicipalityID names municipality m.

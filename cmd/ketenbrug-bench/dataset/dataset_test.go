@@ -74,7 +74,9 @@ func TestShape(t *testing.T) {
 			t.Errorf("partner %s: %v", p.ID, err)
 		}
 	}
-	if len(sectors) != len(broker.Sectors)-1 {
+	// Every sector of the social domain but the municipality's own and
+	// other (whose partners may not key involvements by BSN).
+	if len(sectors) != len(broker.Sectors)-2 || sectors[broker.SectorOther] {
 		t.Errorf("sectors %v", sectors)
 	}
 	members, sizes := 0, map[int]int{}
