@@ -1,14 +1,9 @@
 package console
 
-import (
-	"time"
+import "github.com/ketenbrug/ketenbrug/broker"
 
-	"github.com/ketenbrug/ketenbrug/broker"
-)
-
-// setBirth puts a member's date of birth (YYYY-MM-DD, or "") into m.
+// setBirth puts a member's date of birth (YYYY-MM-DD, or "") into m: the
+// policy decides on a child's consent from the exact age.
 func setBirth(m *broker.MemberInput, date string) {
-	if t, err := time.Parse(time.DateOnly, date); err == nil {
-		m.BirthYear = t.Year()
-	}
+	m.BirthDate = date
 }

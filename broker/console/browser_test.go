@@ -284,8 +284,10 @@ func (b *tab) axe(name string) {
 func (b *tab) login(partner, user string) {
 	b.t.Helper()
 	b.open("/console/login?partner=" + partner)
-	b.set(`input[name="username"]`, user)
-	b.submit(`button`)
+	if !strings.HasPrefix(b.url(), b.r.srv.URL+"/console/") { // the provider asks who it is
+		b.set(`input[name="username"]`, user)
+		b.submit(`button`)
+	}
 	if !strings.HasPrefix(b.url(), b.r.srv.URL+"/console/") {
 		b.t.Fatalf("after login at %s: %.300s", b.url(), b.text("body"))
 	}
@@ -322,7 +324,7 @@ func journey(t *testing.T, r *region, shot shooter) {
 	sanne.set("#m1-bsn", r.bsnB)
 	shot(sanne, "huishouden-registreren")
 	sanne.submit(`main form button[type="submit"]`)
-	sanne.see("Huishouden hh-7", "Moeder", "Kind", "AVG art. 6 lid 1 sub a")
+	sanne.see("Huishouden hh-7", "Moeder", "Kind", "14-03-1985", "AVG art. 6 lid 1 sub a")
 	if u := sanne.url(); strings.Contains(u, r.bsnA) || strings.Contains(u, r.bsnB) {
 		t.Fatalf("a BSN in the URL %s", u)
 	}
@@ -402,15 +404,27 @@ func journey(t *testing.T, r *region, shot shooter) {
 	piet.open("/console/opdrachten")
 	piet.see("Opdrachten", "afgerond")
 
+	// A second assignment, which Piet declines with a reason.
+	sanne.open("/console/huishouden?id=hh-7")
+	sanne.run(chromedp.SetValue(chromedp.CSS("#op-ontvanger"), "kredietbank"), chromedp.SetValue(chromedp.CSS("#op-soort"), "huisbezoek"))
+	sanne.set("#op-opdracht", "Huisbezoek samen met het wijkteam.")
+	sanne.submit(`form[action="/console/opdracht/geven"] button`)
+	sanne.see("Opdracht huisbezoek", "voorgesteld")
+	piet.open(strings.TrimPrefix(sanne.url(), r.srv.URL))
+	piet.see("Opdracht huisbezoek", "voorgesteld")
+	piet.set("#weiger-reden", "Geen capaciteit deze maand; graag via het wijkteam.")
+	piet.submit(`input[value="decline"] ~ div ~ button`)
+	piet.see("Opdracht huisbezoek", "geweigerd", "Geen capaciteit deze maand")
+
 	// Sanne sees the steps in her inbox, newest first.
 	sanne.open("/console/")
-	sanne.see("Inbox", "afgerond")
+	sanne.see("Inbox", "afgerond", "geweigerd")
 	first := sanne.text("main tbody tr")
-	if !strings.Contains(first, "afgerond") {
-		t.Fatalf("the inbox is not newest first: %q", first)
-	}
 	sanne.open(strings.TrimPrefix(assignmentURL, r.srv.URL))
 	sanne.see("Opdracht intake", "afgerond")
+	if !strings.Contains(first, "geweigerd") {
+		t.Fatalf("the newest inbox item is not the declined assignment: %q", first)
+	}
 
 	// The joint plan: she draws it up.
 	sanne.open("/console/plan?id=hh-7&doel=integrale-ondersteuning")
@@ -459,6 +473,19 @@ func journey(t *testing.T, r *region, shot shooter) {
 		t.Fatalf("the print view has %d header/nav elements", n)
 	}
 	shot(sanne, "plan-afdruk")
+
+	// The child's consent is withdrawn: listed by BSN (posted), withdrawn
+	// with a reason.
+	sanne.open("/console/toestemming")
+	sanne.set("#l-bsn", r.bsnB)
+	sanne.submit(`form[action="/console/toestemmingen"] button`)
+	sanne.see("Toestemming", "Toestemmingen van deze persoon", "geldig")
+	sanne.set(`form[action="/console/toestemming/intrekken"] input[name="reden"]`, "Ingetrokken door de moeder")
+	sanne.submit(`form[action="/console/toestemming/intrekken"] button`)
+	sanne.see("Toestemming", "Toestemming ingetrokken")
+	if len(r.audit(broker.ActionConsentWithdraw)) != 1 {
+		t.Fatal("the withdrawal is not audited")
+	}
 
 	// Every console action was audited with the verified person.
 	var give broker.AuditEntry
@@ -510,8 +537,14 @@ func TestScreenshots(t *testing.T) {
 func TestBrowserAttacks(t *testing.T) {
 	r := newRegion(t)
 	sanne := r.tab(t)
+	sanne.open("/console/login")
+	sanne.see("Inloggen bij Ketenbrug", "Gemeente Amersfoort (wijkteam)")
 	sanne.login("gem-amersfoort", "sanne")
 	sanne.see("Inbox")
+	sanne.open("/console/plan?id=hh-1")
+	sanne.see("Plan van huishouden hh-1", "Doel (doelbinding)")
+	sanne.open("/console/opdracht?id=a-bestaat-niet")
+	sanne.see("Niet gevonden", "Wat nu?")
 
 	t.Run("a form posted without the CSRF token", func(t *testing.T) {
 		sanne.t = t
@@ -602,6 +635,10 @@ func TestBrowserAttacks(t *testing.T) {
 
 	t.Run("an expired session", func(t *testing.T) {
 		piet := r.tab(t)
+		piet.login("kredietbank", "piet")
+		piet.see("Inbox")
+		piet.submit(`.kb-who button`)
+		piet.see("Uitgelogd")
 		piet.login("kredietbank", "piet")
 		piet.see("Inbox")
 		r.offset.Add(int64(DefaultIdleTimeout + time.Minute))

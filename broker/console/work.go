@@ -364,6 +364,11 @@ func (h *Handler) consentRecord(w http.ResponseWriter, r *http.Request, c *broke
 // consentList shows a person's consents (BSN posted), each with a form
 // to withdraw it.
 func (h *Handler) consentList(w http.ResponseWriter, r *http.Request, c *broker.Caller, s *broker.ConsoleSession) error {
+	p, err := h.purposeOrFirst(c, r.PostForm.Get("doel"))
+	if err != nil {
+		return back(err, "/console/toestemming", "Terug naar toestemming")
+	}
+	c.Purpose = p.Code
 	list, err := h.b.Consents(r.Context(), c, strings.TrimSpace(r.PostForm.Get("bsn")), "")
 	if err != nil {
 		return back(err, "/console/toestemming", "Terug naar toestemming")
@@ -372,12 +377,17 @@ func (h *Handler) consentList(w http.ResponseWriter, r *http.Request, c *broker.
 	if err != nil {
 		return err
 	}
-	d["List"], d["Listed"] = list.Consents, true
+	d["List"], d["Listed"], d["P"] = list.Consents, true, p
 	return h.show(w, r, c, s, "consent", "Toestemmingen", d)
 }
 
 // consentWithdraw withdraws one consent by its id.
 func (h *Handler) consentWithdraw(w http.ResponseWriter, r *http.Request, c *broker.Caller, s *broker.ConsoleSession) error {
+	p, err := h.purposeOrFirst(c, r.PostForm.Get("doel"))
+	if err != nil {
+		return back(err, "/console/toestemming", "Terug naar toestemming")
+	}
+	c.Purpose = p.Code
 	cv, err := h.b.WithdrawConsent(r.Context(), c, r.PostForm.Get("id"), strings.TrimSpace(r.PostForm.Get("reden")))
 	if err != nil {
 		return back(err, "/console/toestemming", "Terug naar toestemming")
