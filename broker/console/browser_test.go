@@ -474,6 +474,16 @@ func journey(t *testing.T, r *region, shot shooter) {
 	}
 	shot(sanne, "plan-afdruk")
 
+	// Piet updates his own work agreement in the plan.
+	piet.open("/console/plan?id=hh-7&doel=integrale-ondersteuning")
+	piet.see("Plan van huishouden hh-7", "De status van de werkafspraken van uw eigen organisatie")
+	piet.run(chromedp.SetValue(chromedp.CSS(`form[action="/console/plan/afspraak"] select`), broker.AgreementInProgress))
+	piet.submit(`form[action="/console/plan/afspraak"] button`)
+	piet.see("Plan van huishouden hh-7", "Versie 4")
+	if got := get(piet, chromedp.Value(chromedp.CSS(`form[action="/console/plan/afspraak"] select`))); got != broker.AgreementInProgress {
+		t.Fatalf("the agreement's status is %q", got)
+	}
+
 	// The child's consent is withdrawn: listed by BSN (posted), withdrawn
 	// with a reason.
 	sanne.open("/console/toestemming")

@@ -44,6 +44,7 @@ type Broker interface {
 	Assignments(ctx context.Context, c *broker.Caller, q broker.AssignmentQuery) (broker.AssignmentList, error)
 	Plan(ctx context.Context, c *broker.Caller, id string, version uint64) (broker.PlanView, error)
 	PutPlan(ctx context.Context, c *broker.Caller, id string, ifMatch uint64, in broker.PlanInput) (broker.PlanView, error)
+	SetAgreementStatus(ctx context.Context, c *broker.Caller, id, agreement string, ifMatch uint64, status string) (broker.PlanView, error)
 }
 
 // Defaults of Config.

@@ -32,6 +32,14 @@
 //		return h.show(w, r, c, s, "policies", "Beleid", vs)   // templates/policies.html
 //	}
 //
+// The handler reaches the domain through h.b, the Broker interface
+// (console.go): a page that needs another domain method adds it there, with
+// the signature *broker.Service already has, so the console keeps calling
+// exactly what httpapi calls. A person's purpose goes in c.Purpose before
+// the call (purposeOf, purposeOrFirst: only the purposes Service.Purposes
+// offers the caller); whatever the page lets a person pick, the domain
+// decides.
+//
 // Action checks the session first; for any method but GET and HEAD it also
 // checks the form (http.CrossOriginProtection and the session's CSRF token
 // in the field "csrf", which {{template "csrf" $}} writes) before the

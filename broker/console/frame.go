@@ -18,7 +18,7 @@ func (h *Handler) Nav(label, path string, roles ...broker.Role) {
 func (h *Handler) frame(r *http.Request, c *broker.Caller, s *broker.ConsoleSession, title string, data any) *Page {
 	id, _ := h.sessionID(r)
 	p := &Page{Title: title, CSRF: csrf(id), Current: r.URL.Path, Data: data,
-		Who: &Who{Name: s.Name, Person: s.Person, PartnerName: c.Partner.Name, Role: s.Role, Roles: s.Roles}}
+		Who: &Who{Name: s.Name, Person: s.Person, PartnerName: c.Partner.Name, PartnerID: c.Partner.ID, Role: s.Role, Roles: s.Roles}}
 	if p.Who.Name == "" {
 		p.Who.Name = s.Person
 	}

@@ -277,3 +277,20 @@ func merge3[T comparable](was, cur, mine []T, id func(T) string) []T {
 	}
 	return out
 }
+
+// planAgreement sets the status of one work agreement: a participant's
+// own (the domain decides whose), on the version shown.
+func (h *Handler) planAgreement(w http.ResponseWriter, r *http.Request, c *broker.Caller, s *broker.ConsoleSession) error {
+	f := r.PostForm
+	id := f.Get("id")
+	p, ok, err := h.planPurpose(w, r, c, s, id)
+	if !ok || err != nil {
+		return err
+	}
+	version, _ := strconv.ParseUint(f.Get("versie"), 10, 64)
+	if _, err := h.b.SetAgreementStatus(r.Context(), c, id, f.Get("afspraak"), version, f.Get("status")); err != nil {
+		return back(err, planLink("plan", id, p.Code), "Terug naar het plan")
+	}
+	http.Redirect(w, r, planLink("plan", id, p.Code), http.StatusSeeOther)
+	return nil
+}

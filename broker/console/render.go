@@ -49,6 +49,7 @@ type Page struct {
 // Who is the logged-in person as the header shows them.
 type Who struct {
 	Name, Person, PartnerName string
+	PartnerID                 string
 	Role                      broker.Role
 	Roles                     []broker.Role
 }
@@ -154,16 +155,13 @@ var funcs = template.FuncMap{
 	"now":    time.Now,
 	// planData and inputData give the "planGoals" template a plan's
 	// goals and agreements with the partners' names.
-	"planData": func(v broker.PlanView) view {
-		names := map[string]string{}
-		as := make([]broker.Agreement, len(v.Agreements))
-		for i, a := range v.Agreements {
-			as[i] = a.Agreement
-			if a.PartnerName != "" {
-				names[a.Partner] = a.PartnerName
-			}
-		}
-		return view{"Goals": v.Goals, "Agreements": as, "Names": names}
+	"planData": planData,
+	// planOwn is planData with a status form on the agreements of the
+	// viewer's own partner (own), for the plan page.
+	"planOwn": func(v broker.PlanView, own, csrf, purpose string) view {
+		d := planData(v)
+		d["Own"], d["CSRF"], d["Household"], d["Purpose"], d["Version"] = own, csrf, v.Household, purpose, v.Version
+		return d
 	},
 	"inputData": func(in broker.PlanInput, names map[string]string) view {
 		return view{"Goals": in.Goals, "Agreements": in.Agreements, "Names": names}
@@ -261,4 +259,18 @@ func word(v any) string {
 		return w
 	}
 	return s
+}
+
+// planData gives the "planGoals" template a plan's goals and agreements
+// with the partners' names.
+func planData(v broker.PlanView) view {
+	names := map[string]string{}
+	as := make([]broker.Agreement, len(v.Agreements))
+	for i, a := range v.Agreements {
+		as[i] = a.Agreement
+		if a.PartnerName != "" {
+			names[a.Partner] = a.PartnerName
+		}
+	}
+	return view{"Goals": v.Goals, "Agreements": as, "Names": names}
 }

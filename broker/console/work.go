@@ -47,6 +47,7 @@ func (h *Handler) workPages() {
 	h.Action("GET /console/plan/afdruk", false, h.planPrint)
 	h.Action("GET /console/plan/bewerken", false, h.planForm)
 	h.Action("POST /console/plan/bewerken", false, h.planSave)
+	h.Action("POST /console/plan/afspraak", false, h.planAgreement)
 }
 
 // inboxShown bounds the inbox page: the newest this many items.
