@@ -364,7 +364,14 @@ func printSubjectAccess(w io.Writer, rep broker.SubjectAccessReport) {
 		if e.PartnerName != "" {
 			who = e.PartnerName + " (" + e.Partner + ")"
 		}
-		fmt.Fprintf(w, "%s  %s — %s, as %s\n", e.Time.Format(time.DateTime), who, e.Sub, e.Role)
+		// The person where the broker verified who acted; otherwise only
+		// the organisation's own reference, which the broker cannot vouch
+		// for (issue 15).
+		person := "the organisation's own reference " + orDash(e.Sub)
+		if e.SubKnown == broker.SubVerified {
+			person = e.Sub + " (verified person)"
+		}
+		fmt.Fprintf(w, "%s  %s — %s, as %s\n", e.Time.Format(time.DateTime), who, person, e.Role)
 		if e.PartnerContact != "" {
 			fmt.Fprintf(w, "    questions to %s: %s\n", who, e.PartnerContact)
 		}
