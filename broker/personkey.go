@@ -33,7 +33,7 @@ var personPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$`)
 // ValidPersonID reports whether s may name a person: 1-128 letters, digits,
 // '.', '_', '@' or '-', starting with a letter or digit (a sub such as
 // "anna.bakker" or "a.bakker@fg-regio.nl"), and no BSN in it.
-func ValidPersonID(s string) bool { return personPattern.MatchString(s) && !hasBSNRun(s) }
+func ValidPersonID(s string) bool { return personPattern.MatchString(s) && !ContainsBSN(s) }
 
 // HasRole reports whether the person may act in role r.
 func (k *PersonKey) HasRole(r Role) bool { return slices.Contains(k.Roles, r) }
@@ -113,27 +113,6 @@ func (p *Partner) kidOwners() map[string]string {
 		}
 	}
 	return m
-}
-
-// hasBSNRun reports whether s holds a run of exactly nine digits that
-// passes the elfproef: a person id travels in URLs and logs.
-func hasBSNRun(s string) bool {
-	start := -1
-	for i := 0; i <= len(s); i++ {
-		digit := i < len(s) && s[i] >= '0' && s[i] <= '9'
-		switch {
-		case digit && start < 0:
-			start = i
-		case !digit && start >= 0:
-			if i-start == 9 {
-				if _, err := ParseBSN(s[start:i]); err == nil {
-					return true
-				}
-			}
-			start = -1
-		}
-	}
-	return false
 }
 
 // ErrPersonNotVerified means the action needs a verified person (a
@@ -359,7 +338,7 @@ func (s *Service) RecordRefusal(ctx context.Context, c *Caller, reason, claimed 
 	e := s.auditEntry(c, EventDenial, "token.refused")
 	e.Decision, e.Reasons = DecisionDeny, []string{reason}
 	if claimed != c.Sub {
-		if len(claimed) > 128 || hasBSNRun(claimed) {
+		if len(claimed) > 128 || ContainsBSN(claimed) {
 			claimed = "[withheld]"
 		}
 		e.Detail = map[string]string{"claimed_sub": claimed}
