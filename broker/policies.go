@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 )
 
 // PolicyRejectedError is returned when an uploaded bundle does not compile,
@@ -290,7 +291,62 @@ func (s *Service) ApprovePolicy(ctx context.Context, c *Caller, id string) (Poli
 	if v.Status == PolicyActive {
 		return PolicyVersion{}, fmt.Errorf("policy %s: %w: already active", short(v.ID), ErrConflict)
 	}
+	if v.Status == PolicyRejected {
+		return PolicyVersion{}, fmt.Errorf("policy %s: %w: it was rejected; push a corrected version", short(v.ID), ErrConflict)
+	}
 	return s.activate(ctx, c, v, "policy.approve", &me)
+}
+
+// MaxRejectComment bounds the comment of a rejection.
+const MaxRejectComment = 1000
+
+// RejectPolicy refuses a pending policy version, with a comment saying
+// why: a verified privacy officer (the uploader may withdraw its own push;
+// four eyes concerns approval). A rejected version is never approved; the
+// uploader pushes a corrected one. Audited.
+func (s *Service) RejectPolicy(ctx context.Context, c *Caller, id, comment string) (PolicyVersion, error) {
+	if err := requireRole(c, RolePrivacyOfficer); err != nil {
+		return PolicyVersion{}, err
+	}
+	v, err := s.resolvePolicyID(id)
+	if err != nil {
+		return PolicyVersion{}, err
+	}
+	if err := s.requireVerified(ctx, c, "policy.reject", "policy:"+v.ID); err != nil {
+		return PolicyVersion{}, err
+	}
+	if strings.TrimSpace(comment) == "" || len(comment) > MaxRejectComment {
+		return PolicyVersion{}, invalid("comment", "say why, in 1-%d characters, so that the uploader can correct it", MaxRejectComment)
+	}
+	if err := refuseBSNIn("comment", comment); err != nil {
+		return PolicyVersion{}, err
+	}
+	if v.Status != PolicyPending {
+		return PolicyVersion{}, fmt.Errorf("policy %s: %w: it is %s; only a pending version is rejected (roll back an active one)",
+			short(v.ID), ErrConflict, v.Status)
+	}
+	now := s.now()
+	e := s.auditEntry(c, EventChange, "policy.reject")
+	e.Object, e.PolicyVersion = "policy:"+v.ID, v.ID
+	var out PolicyVersion
+	err = s.record(ctx, e, func(tx Tx) error {
+		cur, err := tx.PolicyVersion(v.ID)
+		if err != nil {
+			return err
+		}
+		if cur.Status != PolicyPending {
+			return fmt.Errorf("policy %s: %w: it is %s", short(v.ID), ErrConflict, cur.Status)
+		}
+		cur.Status, cur.RejectedAt, cur.RejectComment = PolicyRejected, &now, comment
+		cur.RejectedBy, cur.RejectedVia = &Actor{Partner: c.Partner.ID, Sub: c.Person.ID}, c.Person.Via
+		out = cur
+		return tx.PutPolicyVersion(cur)
+	})
+	if err != nil {
+		return PolicyVersion{}, err
+	}
+	out.Bundle = nil
+	return out, nil
 }
 
 // RollbackPolicy makes an earlier version active again. Only versions that

@@ -7,7 +7,8 @@ const (
 	PolicyPending  = "pending"  // uploaded, compiled and tested, awaiting approval
 	PolicyApproved = "approved" // approved by a second privacy officer, not active
 	PolicyActive   = "active"
-	PolicyRetired  = "retired" // was active, superseded
+	PolicyRetired  = "retired"  // was active, superseded
+	PolicyRejected = "rejected" // refused by a privacy officer; never approved
 )
 
 // PolicyVersion is one uploaded policy bundle.
@@ -28,6 +29,12 @@ type PolicyVersion struct {
 	ApprovedVia string     `json:"approved_via,omitempty"`
 	ApprovedAt  *time.Time `json:"approved_at,omitempty"`
 	ActivatedAt *time.Time `json:"activated_at,omitempty"`
+	// RejectedBy, RejectedVia, RejectedAt and RejectComment record a
+	// privacy officer's refusal of a pending version, and why.
+	RejectedBy    *Actor     `json:"rejected_by,omitempty"`
+	RejectedVia   string     `json:"rejected_via,omitempty"`
+	RejectedAt    *time.Time `json:"rejected_at,omitempty"`
+	RejectComment string     `json:"reject_comment,omitempty"`
 }
 
 // DecisionRecord is a past policy question kept for dry-runs of a new

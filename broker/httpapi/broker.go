@@ -53,6 +53,7 @@ type Broker interface {
 	RollbackPolicy(ctx context.Context, c *broker.Caller, id string) (broker.PolicyVersion, error)
 	ExplainPolicy(ctx context.Context, c *broker.Caller, id string, in *broker.DecisionInput) (broker.Explanation, error)
 	ProcessingRegister(ctx context.Context, c *broker.Caller) (broker.ProcessingRegister, error)
+	RejectPolicy(ctx context.Context, c *broker.Caller, id, comment string) (broker.PolicyVersion, error)
 	Purposes(c *broker.Caller) ([]broker.PurposeChoice, error)
 
 	PutInvolvement(ctx context.Context, c *broker.Caller, ref string, in broker.InvolvementInput) (broker.InvolvementView, bool, error)

@@ -23,7 +23,7 @@ func FuzzDecodeStrict(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	targets := []func() any{
-		func() any { return &ConsentRequest{} }, func() any { return &PersonRequest{} }, func() any { return &LookupRequest{} }, func() any { return &PartnerRequest{} },
+		func() any { return &ConsentRequest{} }, func() any { return &PersonRequest{} }, func() any { return &LookupRequest{} }, func() any { return &RejectRequest{} }, func() any { return &PartnerRequest{} },
 		func() any { return &AssignmentRequest{} }, func() any { return &StepRequest{} }, func() any { return &AgreementStatusRequest{} },
 		func() any { return &broker.PlanInput{} }, func() any { return &broker.HouseholdInput{} }, func() any { return &broker.InvolvementInput{} },
 	}

@@ -429,7 +429,7 @@ var schemaTypes = map[string]any{
 	"HouseholdInput": broker.HouseholdInput{}, "MemberInput": broker.MemberInput{}, "HouseholdView": broker.HouseholdView{},
 	"MemberView": broker.MemberView{}, "Overview": broker.Overview{}, "MemberOverview": broker.MemberOverview{},
 	"ShownInvolvement": broker.ShownInvolvement{}, "InboxView": broker.InboxView{}, "InboxPage": broker.InboxPage{},
-	"PartnerRequest": PartnerRequest{}, "ConsentRequest": ConsentRequest{}, "PersonRequest": PersonRequest{}, "LookupRequest": LookupRequest{}, "AuditEntryList": broker.AuditPage{}, "BuildInfo": protocol.BuildInfo{}, "PurposeList": PurposeList{}, "PurposeChoice": broker.PurposeChoice{}, "ProcessingRegister": broker.ProcessingRegister{}, "ProcessingActivity": broker.ProcessingActivity{}, "RegisterParty": broker.RegisterParty{},
+	"PartnerRequest": PartnerRequest{}, "ConsentRequest": ConsentRequest{}, "PersonRequest": PersonRequest{}, "LookupRequest": LookupRequest{}, "AuditEntryList": broker.AuditPage{}, "BuildInfo": protocol.BuildInfo{}, "PurposeList": PurposeList{}, "RejectRequest": RejectRequest{}, "PurposeChoice": broker.PurposeChoice{}, "ProcessingRegister": broker.ProcessingRegister{}, "ProcessingActivity": broker.ProcessingActivity{}, "RegisterParty": broker.RegisterParty{},
 	"Configuration": Configuration{}, "Problem": Problem{},
 	"PersonKey": broker.PersonKey{}, "PersonKeyRequest": PersonKeyRequest{}, "PersonKeyList": struct {
 		Partner string             `json:"partner"`

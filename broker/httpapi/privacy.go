@@ -271,3 +271,23 @@ func (a *api) listPurposes(w http.ResponseWriter, r *http.Request, c *broker.Cal
 	ps, err := a.b.Purposes(c)
 	a.reply(w, r, http.StatusOK, PurposeList{Purposes: ps}, err)
 }
+
+// RejectRequest says why a privacy officer rejects a pending policy version.
+type RejectRequest struct {
+	Comment string `json:"comment"`
+}
+
+func (a *api) rejectPolicy(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
+	id, err := pathVersion(r)
+	if err != nil {
+		a.writeProblem(w, r, err)
+		return
+	}
+	var req RejectRequest
+	if err := decodeStrict(body, &req); err != nil {
+		a.writeProblem(w, r, err)
+		return
+	}
+	v, err := a.b.RejectPolicy(r.Context(), c, id, req.Comment)
+	a.reply(w, r, http.StatusOK, v, err)
+}

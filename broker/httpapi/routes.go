@@ -76,6 +76,7 @@ func (a *api) routes() *mux.Router {
 	v1.HandleFunc("/policies/{version}/dry-run", a.authed(body, a.dryRunPolicy)).Methods(http.MethodPost)
 	v1.HandleFunc("/policies/{version}/approve", a.authed(body, a.approvePolicy)).Methods(http.MethodPost)
 	v1.HandleFunc("/policies/{version}/rollback", a.authed(body, a.rollbackPolicy)).Methods(http.MethodPost)
+	v1.HandleFunc("/policies/{version}/reject", a.authed(body, a.rejectPolicy)).Methods(http.MethodPost)
 
 	a.collaborationRoutes(v1)
 	a.rightsRoutes(v1)

@@ -249,6 +249,7 @@ func newPolicyCommand() *cobra.Command {
 	cmd.AddCommand(push, list, dry,
 		step("approve", "approve", "Approve VERSION and make it active (a second privacy officer)"),
 		step("rollback", "rollback", "Make an earlier, once-active VERSION active again"),
+		newPolicyRejectCommand(),
 		explain)
 	return cmd
 }
@@ -408,6 +409,27 @@ func newBackupCommand() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%d bytes, signature verified)\n", out, len(resp.Body))
+			return nil
+		})
+}
+
+// newPolicyRejectCommand refuses a pending version with a comment.
+func newPolicyRejectCommand() *cobra.Command {
+	var comment string
+	return clientCommand("reject VERSION", "Reject a pending VERSION, saying why (it is never approved; the uploader pushes a corrected one)", cobra.ExactArgs(1),
+		func(cmd *cobra.Command) {
+			cmd.Flags().StringVar(&comment, "comment", "", "why it is rejected (required; no personal data)")
+		},
+		func(cmd *cobra.Command, c *connectors.Client, args []string) error {
+			if strings.TrimSpace(comment) == "" {
+				return usageError{errors.New("say why with --comment, so that the uploader can correct it")}
+			}
+			var v broker.PolicyVersion
+			if err := c.JSON(cmd.Context(), http.MethodPost, "/v1/policies/"+url.PathEscape(args[0])+"/reject", "",
+				map[string]string{"comment": comment}, &v); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "policy version %s is now %s\n", shortID(v.ID), v.Status)
 			return nil
 		})
 }
