@@ -75,10 +75,10 @@ every checkpoint signature (with the broker's public JWKS, as served at
 			}
 			out := cmd.OutOrStdout()
 			if rep.OK {
-				fmt.Fprintf(out, "intact: %d entries, %d signed checkpoints\n", rep.Entries, rep.Checkpoints)
+				fmt.Fprintf(out, "intact: %s, %s\n", plural(rep.Entries, "entry", "entries"), plural(rep.Checkpoints, "signed checkpoint", "signed checkpoints"))
 				return nil
 			}
-			fmt.Fprintf(out, "BROKEN: %d entries read, %d problems:\n", rep.Entries, len(rep.Problems))
+			fmt.Fprintf(out, "BROKEN: %s read, %s:\n", plural(rep.Entries, "entry", "entries"), plural(len(rep.Problems), "problem", "problems"))
 			for _, p := range rep.Problems {
 				fmt.Fprintf(out, "  seq %d: %s: %s\n", p.Seq, p.Kind, p.Detail)
 			}

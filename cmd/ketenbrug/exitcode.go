@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -86,4 +87,13 @@ func exitCode(err error) int {
 		}
 	}
 	return exitFailure
+}
+
+// plural writes n with the singular or plural noun ("1 problem", "2
+// problems").
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

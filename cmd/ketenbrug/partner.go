@@ -85,7 +85,11 @@ func newIdentityCommand() *cobra.Command {
 			return err
 		},
 	}
-	pubCmd.Flags().StringVar(&in, "in", "", "identity file")
+	// --as, like every other command that takes an identity; --in is the
+	// old name, kept working.
+	pubCmd.Flags().StringVar(&in, "as", "", "identity file")
+	pubCmd.Flags().StringVar(&in, "in", "", "identity file (the old name of --as)")
+	_ = pubCmd.Flags().MarkHidden("in")
 	cmd.AddCommand(pubCmd)
 	return cmd
 }

@@ -308,13 +308,14 @@ func newAuditCommand() *cobra.Command {
 				return err
 			}
 			if rep.OK {
-				fmt.Fprintf(cmd.OutOrStdout(), "audit chain intact: %d entries (#%d to #%d), %d signed checkpoints\n", rep.Entries, rep.FirstSeq, rep.LastSeq, rep.Checkpoints)
+				fmt.Fprintf(cmd.OutOrStdout(), "audit chain intact: %s (#%d to #%d), %s\n", plural(rep.Entries, "entry", "entries"), rep.FirstSeq, rep.LastSeq,
+					plural(rep.Checkpoints, "signed checkpoint", "signed checkpoints"))
 				return nil
 			}
 			for _, p := range rep.Problems {
 				fmt.Fprintf(cmd.OutOrStdout(), "PROBLEM at #%d: %s: %s\n", p.Seq, p.Kind, p.Detail)
 			}
-			return fmt.Errorf("%w: audit chain broken: %d problems", errVerificationFailed, len(rep.Problems))
+			return fmt.Errorf("%w: audit chain broken: %s", errVerificationFailed, plural(len(rep.Problems), "problem", "problems"))
 		})
 	var bsnFile, format, sarRef string
 	sar := clientCommand("subject-access", "Report every disclosure and denial about one resident (inzage); BSN from --bsn-file, standard input or a prompt", cobra.NoArgs,
