@@ -281,6 +281,9 @@ func (l *collabLedger) readAudit(t *testing.T, fg *connectors.Client, round int)
 				(strings.HasPrefix(e.Action, "assignment.") || strings.HasPrefix(e.Action, "plan.")) && e.Event == broker.EventChange {
 				l.auditIndex[e.Object] = append(l.auditIndex[e.Object], e)
 			}
+			if e.Decision == "allow" && e.Action == "partner.person.put" && e.Event == broker.EventChange {
+				l.auditIndex["person:"+e.Detail["person"]] = append(l.auditIndex["person:"+e.Detail["person"]], e)
+			}
 		}
 		if len(page.Entries) < 1000 {
 			return

@@ -36,6 +36,8 @@ type crashLedger struct {
 	conAcked map[string]bool
 	// collab: full-caseload syncs, assignments and plan edits.
 	collab collabLedger
+	// persons: person keys bound by the operator.
+	persons personLedger
 	// refused holds answers that a crash cannot explain (a 4xx problem).
 	refused []error
 }
@@ -54,7 +56,7 @@ func (l *crashLedger) unexpected(err error) {
 func newCrashLedger() *crashLedger {
 	return &crashLedger{invSent: map[string]broker.InvolvementInput{}, invAcked: map[string]bool{},
 		conSent: map[string]int{}, conAcked: map[string]bool{},
-		collab: newCollabLedger(crashSyncWorkers, crashPlanWorkers)}
+		collab: newCollabLedger(crashSyncWorkers, crashPlanWorkers), persons: newPersonLedger()}
 }
 
 // Workers of each kind of write besides involvements and consents.
@@ -63,8 +65,10 @@ const crashSyncWorkers, crashPlanWorkers = 2, 2
 // crashParties are the SDK clients of the partners the harness plays.
 type crashParties struct {
 	conn, pro, fg *connectors.Client
-	bsns          []string
-	collab        *collabParties
+	// op is the operator init made, a verified person.
+	op     *connectors.Client
+	bsns   []string
+	collab *collabParties
 }
 
 // TestCrashSafety runs the real `ketenbrug serve` binary, writes to it
@@ -108,6 +112,7 @@ func TestCrashSafety(t *testing.T) {
 			wg.Go(func() { writeSyncs(ctx, c, ledger, w) })
 		}
 		wg.Go(func() { writeAssignments(ctx, parties.collab, ledger, round) })
+		wg.Go(func() { writePersonKeys(ctx, parties.op, ledger, round) })
 		for w := range crashPlanWorkers {
 			wg.Go(func() { writePlans(ctx, parties.collab.coord, ledger, round, w) })
 		}
@@ -148,13 +153,14 @@ func TestCrashSafety(t *testing.T) {
 	}
 	t.Logf("%d kill rounds survived in %s, none lost: %d acknowledged writes checked in the last round; acknowledged: "+
 		"%d of %d involvement upserts, %d of %d consents, %d of %d full-caseload syncs (%d lines), "+
-		"%d assignments (last acknowledged step: %d proposed, %d accepted, %d completed), %d plan versions; "+
+		"%d assignments (last acknowledged step: %d proposed, %d accepted, %d completed), %d plan versions, "+
+		"%d of %d person keys; "+
 		"%d audit entries read, %d inbox items cross-checked",
 		rounds, time.Since(started).Round(time.Millisecond), checked, countTrue(ledger.invAcked), len(ledger.invSent),
 		countTrue(ledger.conAcked), len(ledger.conSent), syncsAcked, syncs, cl.syncLines,
 		len(cl.assignments), steps[broker.AssignmentProposed], steps[broker.AssignmentAccepted], steps[broker.AssignmentCompleted],
-		plans, cl.auditNext-1, cl.inboxChecked)
-	if syncsAcked == 0 || len(cl.assignments) == 0 || plans == 0 {
+		plans, countTrue(ledger.persons.acked), len(ledger.persons.sent), cl.auditNext-1, cl.inboxChecked)
+	if syncsAcked == 0 || len(cl.assignments) == 0 || plans == 0 || countTrue(ledger.persons.acked) == 0 {
 		t.Errorf("a kind of write was never acknowledged: the harness checked nothing of it")
 	}
 	ledger.mu.Unlock()
@@ -298,6 +304,7 @@ func verifyLedger(t *testing.T, p *crashParties, l *crashLedger, round int) int 
 	}
 
 	checked += verifyCollab(t, p, l, round)
+	checked += verifyPersons(t, p, l, round)
 
 	// The audit chain.
 	var rep broker.AuditVerification
@@ -374,6 +381,7 @@ func (b *childBroker) setupParties() *crashParties {
 		return register(id, sector, 2, "gem-test", role)
 	}
 	p := &crashParties{
+		op:   opc,
 		conn: mk("crash-kb", broker.SectorDebt, broker.RoleConnector),
 		pro:  mk("crash-cjg", broker.SectorYouth, broker.RoleProfessional),
 		fg:   mk("crash-fg", broker.SectorMunicipality, broker.RolePrivacyOfficer),
@@ -388,6 +396,7 @@ func (b *childBroker) setupParties() *crashParties {
 		}
 	}
 	crashBSNs = p.bsns
+	mk(crashPersonPartner, broker.SectorYouth, broker.RoleProfessional)
 	b.setupCollab(p, register, crashSyncWorkers, crashPlanWorkers)
 	return p
 }
