@@ -61,8 +61,20 @@ func (s *Service) restorePolicy(ctx context.Context) error {
 }
 
 // RecordBuiltinPolicy stores the engine's built-in bundle as the active
-// version when the store has none yet. init and serve call it once.
+// version when the store has none yet. init and serve call it at every
+// start.
 func (s *Service) RecordBuiltinPolicy(ctx context.Context, bundle []byte, report PolicyReport) error {
+	// A store that has an active version is left alone, and nothing is
+	// audited: an entry claiming an activation that did not happen would
+	// make every restart (and a second init) look like a policy change.
+	var active string
+	if err := s.cfg.Store.View(func(tx ReadTx) error {
+		var err error
+		active, err = tx.ActivePolicy()
+		return err
+	}); err != nil || active != "" {
+		return err
+	}
 	id := PolicyID(bundle)
 	now := s.now()
 	v := PolicyVersion{ID: id, Bundle: bundle, Note: "built-in default bundle", Status: PolicyActive,

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ketenbrug/ketenbrug/broker"
+	"github.com/ketenbrug/ketenbrug/broker/boltstore"
 	"github.com/ketenbrug/ketenbrug/connectors"
 )
 
@@ -80,8 +81,11 @@ func TestInitCommand(t *testing.T) {
 		t.Errorf("operator identity %+v", id)
 	}
 
-	// Again: nothing changes.
+	// Again: nothing changes, not even the audit trail (a second init
+	// used to append a policy activation that did not happen and a
+	// checkpoint over it).
 	key, _ := os.ReadFile(filepath.Join(dir, brokerKeyFile))
+	head := auditHead(t, dir)
 	out, err = run(ctx, "init", "--data", dir, "--id", "kb-init")
 	if err != nil {
 		t.Fatalf("second init: %v", err)
@@ -91,6 +95,9 @@ func TestInitCommand(t *testing.T) {
 	}
 	if again, _ := os.ReadFile(filepath.Join(dir, brokerKeyFile)); !bytes.Equal(key, again) {
 		t.Error("the second init replaced the broker key")
+	}
+	if again := auditHead(t, dir); again != head {
+		t.Errorf("the second init appended audit entries: head %d, was %d", again, head)
 	}
 
 	// (The operator init registered answers with this identity: see
@@ -214,7 +221,12 @@ func TestDemo(t *testing.T) {
 		"its signed answer verified",
 		"replay 401 token_replayed",
 		"consent",
-		"reasons level_too_low — Leusden works at level 2",
+		"reasons level_too_low — Leusden works at level 2 (consulting many partners)",
+		"assignments belong to level 3 (giving each other assignments)",
+		"Amersfoort works at level 4 (joint agreements on joint goals: one plan)",
+		"Level 3 — she gives the Kredietbank an assignment",
+		"Level 4 — the coordinator opens the joint plan",
+		"more than the listing above: reading the trail and answering the access request are audited too",
 		"receives it at once",
 		"refused (409 conflict)",
 		"accepted → completed",
@@ -227,5 +239,55 @@ func TestDemo(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the demo does not say %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// auditHead returns the sequence number of the newest audit entry in the
+// store of a stopped broker's data directory.
+func auditHead(t *testing.T, dir string) uint64 {
+	t.Helper()
+	st, err := boltstore.Open(filepath.Join(dir, storeFile), boltstore.Config{Logger: discardLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var seq uint64
+	if err := st.View(func(tx broker.ReadTx) error {
+		var err error
+		seq, _, err = tx.AuditHead()
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return seq
+}
+
+// TestInitHelpListsItsOwnFlags: init --help lists what init uses, not
+// serve's listener, webhook and limit flags (which it still accepts).
+func TestInitHelpListsItsOwnFlags(t *testing.T) {
+	out, err := run(context.Background(), "init", "--help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"--data", "--id", "--log-level"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("init --help does not list %s:\n%s", want, out)
+		}
+	}
+	for _, serveOnly := range []string{"--webhook-attempts", "--partner-rate", "--read-timeout", "--unusual-volume", "--policy-four-eyes", "--login-secrets"} {
+		if strings.Contains(out, serveOnly) {
+			t.Errorf("init --help lists serve's %s:\n%s", serveOnly, out)
+		}
+	}
+	serveHelp, err := run(context.Background(), "serve", "--help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(serveHelp, "--webhook-attempts") {
+		t.Errorf("serve --help lost its flags:\n%s", serveHelp)
+	}
+	dir := filepath.Join(t.TempDir(), "d")
+	if _, err := run(context.Background(), "init", "--data", dir, "--partner-rate", "5", "--log-level", "warn"); err != nil {
+		t.Errorf("init no longer accepts a serve flag a script passes: %v", err)
 	}
 }

@@ -114,6 +114,10 @@ func runDemo(ctx context.Context, out io.Writer, keep, verbose bool) (err error)
 		sig, stop := signal.NotifyContext(ctx, os.Interrupt)
 		defer stop()
 		<-sig.Done()
+		// The directory stays (that is what --keep is for), so say where
+		// the demo's private keys are left and how to remove them.
+		fmt.Fprintf(out, "\nStopped. The demo's data directory and its partners' private keys stay in %s;\n"+
+			"remove them when you are done: rm -rf %s\n", dir, dir)
 	}
 	stopServing()
 	return <-served
@@ -383,6 +387,18 @@ func (d *demo) policyChange(ctx context.Context) error {
 	return nil
 }
 
+// levelName names an ambition level of Mens Centraal by number and what
+// it lets a region do.
+func levelName(level int) string {
+	names := map[int]string{
+		1: "consulting a few core partners",
+		2: "consulting many partners",
+		3: "giving each other assignments",
+		4: "joint agreements on joint goals: one plan",
+	}
+	return fmt.Sprintf("level %d (%s)", level, names[level])
+}
+
 func (d *demo) auditTrail(ctx context.Context, resident string) error {
 	var list struct {
 		Entries []broker.AuditEntry `json:"entries"`
@@ -412,7 +428,8 @@ func (d *demo) auditTrail(ctx context.Context, resident string) error {
 	if !ver.OK {
 		state = fmt.Sprintf("BROKEN (%d problems)", len(ver.Problems))
 	}
-	d.say("The audit chain is verified: %s, %d entries hash-chained and checkpoint-signed by the broker.", state, ver.Entries)
+	d.say("The audit chain is verified: %s, %d entries hash-chained and checkpoint-signed by the broker", state, ver.Entries)
+	d.detail("(%d more than the listing above: reading the trail and answering the access request are audited too).", ver.Entries-len(list.Entries))
 	if !ver.OK {
 		return errors.New("the audit chain did not verify")
 	}

@@ -32,8 +32,9 @@ func (d *demo) refusedAssignment(ctx context.Context) error {
 	if !errors.As(err, &pe) {
 		return fmt.Errorf("an assignment at level 2 was not refused: %v", err)
 	}
-	d.say("Leusden's coordinator tries to give the Kredietbank an assignment: refused (%d), reasons %s — Leusden works at level 2.",
-		pe.Status, strings.Join(pe.Reasons, ", "))
+	d.say("Leusden's coordinator tries to give the Kredietbank an assignment: refused (%d), reasons %s — Leusden works at %s;",
+		pe.Status, strings.Join(pe.Reasons, ", "), levelName(2))
+	d.detail("assignments belong to %s.", levelName(3))
 	return nil
 }
 
@@ -49,7 +50,7 @@ func (d *demo) assignment(ctx context.Context) error {
 		map[string]any{"municipality": "gem-amersfoort", "area": "vathorst", "members": members}, nil); err != nil {
 		return err
 	}
-	d.say("In Amersfoort (level 4) the wijkteam's coordinator registers household %s (ouder, kind). Purpose now:", amfHousehold)
+	d.say("Amersfoort works at %s. Its wijkteam's coordinator registers household %s (ouder, kind). Purpose now:", levelName(4), amfHousehold)
 	d.detail("early debt signalling, a statutory task (Wet gemeentelijke schuldhulpverlening): no consent needed, but only")
 	d.detail("debt-related partners and the fields the policy names.")
 
@@ -76,7 +77,7 @@ func (d *demo) assignment(ctx context.Context) error {
 	}, &a); err != nil {
 		return err
 	}
-	d.say("She gives the Kredietbank an assignment (opdracht) %q, due %s: %s. The policy allows no free text", a.Type, a.Due, a.Status)
+	d.say("Level 3 — she gives the Kredietbank an assignment (opdracht) %q, due %s: %s. The policy allows no free text", a.Type, a.Due, a.Status)
 	d.detail("for this type, so nothing about the household travels beyond what the type itself says.")
 	p := <-poll
 	if p.err != nil {
@@ -147,7 +148,7 @@ func (d *demo) plan(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.say("The coordinator opens the joint plan (één gezin, één plan): %d goals, %d work agreements; version %d, ETag %s.",
+	d.say("Level 4 — the coordinator opens the joint plan (één gezin, één plan): %d goals, %d work agreements; version %d, ETag %s.",
 		len(v1.Goals), len(v1.Agreements), v1.Version, v1.ETag())
 
 	// Both sides edit version 1: the first write wins, the second gets 412.

@@ -11,10 +11,12 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/time/rate"
 
 	"github.com/ketenbrug/ketenbrug/broker"
@@ -174,7 +176,20 @@ func newInitCommand() *cobra.Command {
 		},
 	}
 	f.register(cmd)
+	onlyFlags(cmd, "data", "id", "log-level")
 	return cmd
+}
+
+// onlyFlags hides every flag of cmd but names from its help: init shares
+// serve's flags (it opens the same system) but only these mean anything
+// to it. The others are still accepted, so a script that passes serve's
+// flags to both keeps working.
+func onlyFlags(cmd *cobra.Command, names ...string) {
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if !slices.Contains(names, f.Name) {
+			f.Hidden = true
+		}
+	})
 }
 
 // initDataDir prepares the data directory and registers the operator with
