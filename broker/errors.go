@@ -28,6 +28,10 @@ var (
 	ErrUnauthenticated = errors.New("unauthenticated")
 	// ErrForbidden means the caller is known but may not do this.
 	ErrForbidden = errors.New("forbidden")
+	// ErrFourEyes (an ErrForbidden) refuses an approval that four eyes
+	// forbids: the approver pushed the version, or its uploader was not
+	// a verified person.
+	ErrFourEyes = fmt.Errorf("%w: four eyes", ErrForbidden)
 	// ErrDenied means the policy refused the request; see *DeniedError for
 	// the reasons.
 	ErrDenied = errors.New("denied by policy")

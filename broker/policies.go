@@ -293,11 +293,14 @@ func (s *Service) ApprovePolicy(ctx context.Context, c *Caller, id string) (Poli
 		// Four eyes compares verified persons: the uploader must have been
 		// verified, and be another person than the approver.
 		if v.UploadedVia == "" {
-			return PolicyVersion{}, fmt.Errorf("%w: four eyes: policy %s was pushed by a person who was not verified (%s); push it again signed with a person key",
-				ErrForbidden, short(v.ID), v.UploadedBy.Sub)
+			return PolicyVersion{}, s.refusedAny(ctx, c, "policy.approve", "policy:"+v.ID, nil, fmt.Errorf("%w: policy %s was pushed by a person who was not verified (%s); push it again signed with a person key",
+				ErrFourEyes, short(v.ID), v.UploadedBy.Sub))
 		}
 		if v.UploadedBy == me {
-			return PolicyVersion{}, fmt.Errorf("%w: four eyes: a second privacy officer must approve what %s pushed", ErrForbidden, me.Sub)
+			// The refusal is audited: a self-approval attempt is for the
+			// privacy office to see.
+			return PolicyVersion{}, s.refusedAny(ctx, c, "policy.approve", "policy:"+v.ID, nil,
+				fmt.Errorf("%w: a second privacy officer must approve what %s pushed", ErrFourEyes, me.Sub))
 		}
 	}
 	if v.Status == PolicyActive {

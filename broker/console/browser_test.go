@@ -86,6 +86,8 @@ func newRegion(t *testing.T) *region {
 	e := newEnvWith(t, []opClient{
 		{ClientID: "broker-amf", ClientSecret: "geheim-amf"},
 		{ClientID: "broker-kb", ClientSecret: "geheim-kb"},
+		{ClientID: "broker-fg", ClientSecret: "geheim-fg"},
+		{ClientID: "broker-operator", ClientSecret: "geheim-operator"},
 	})
 	ctx := context.Background()
 	for _, p := range []broker.Partner{

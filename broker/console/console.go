@@ -45,6 +45,27 @@ type Broker interface {
 	Plan(ctx context.Context, c *broker.Caller, id string, version uint64) (broker.PlanView, error)
 	PutPlan(ctx context.Context, c *broker.Caller, id string, ifMatch uint64, in broker.PlanInput) (broker.PlanView, error)
 	SetAgreementStatus(ctx context.Context, c *broker.Caller, id, agreement string, ifMatch uint64, status string) (broker.PlanView, error)
+
+	// The privacy officer's pages (officer.go).
+	Policies(ctx context.Context, c *broker.Caller) ([]broker.PolicyVersion, error)
+	PolicyBundle(ctx context.Context, c *broker.Caller, id string) (broker.PolicyVersion, error)
+	DryRun(ctx context.Context, c *broker.Caller, id string, n int) (broker.DryRunReport, error)
+	ApprovePolicy(ctx context.Context, c *broker.Caller, id string) (broker.PolicyVersion, error)
+	RejectPolicy(ctx context.Context, c *broker.Caller, id, comment string) (broker.PolicyVersion, error)
+	RollbackPolicy(ctx context.Context, c *broker.Caller, id string) (broker.PolicyVersion, error)
+	AuditEntries(ctx context.Context, c *broker.Caller, q broker.AuditQuery) (broker.AuditPage, error)
+	VerifyAudit(ctx context.Context, c *broker.Caller) (broker.AuditVerification, error)
+	SubjectAccess(ctx context.Context, c *broker.Caller, bsn, reference string) (broker.SubjectAccessReport, error)
+
+	// The operator's pages (operator.go).
+	Partners(ctx context.Context, c *broker.Caller) ([]broker.Partner, error)
+	Partner(ctx context.Context, c *broker.Caller, id string) (broker.Partner, error)
+	RegisterPartner(ctx context.Context, c *broker.Caller, p broker.Partner) (broker.Partner, error)
+	UpdatePartner(ctx context.Context, c *broker.Caller, p broker.Partner) (broker.Partner, error)
+	SetPartnerStatus(ctx context.Context, c *broker.Caller, id string, status broker.PartnerStatus) (broker.Partner, error)
+	DeadLetters(ctx context.Context, c *broker.Caller) (broker.DeadLetterList, error)
+	RetryDeadLetter(ctx context.Context, c *broker.Caller, id string) (broker.Delivery, error)
+	Ready(ctx context.Context) error
 }
 
 // Defaults of Config.
@@ -193,6 +214,8 @@ func New(cfg Config) (*Handler, error) {
 	h.mux.Handle("/console/", h.handle(func(http.ResponseWriter, *http.Request) error { return errPageNotFound }))
 	h.Action("GET /console/{$}", false, h.home)
 	h.workPages()
+	h.officerPages()
+	h.operatorPages()
 	if cfg.DemoLogin {
 		h.mux.Handle("GET /console/demo", h.handle(h.demoLogin))
 	}
@@ -240,9 +263,24 @@ func (h *Handler) Action(pattern string, fresh bool, fn ActionFunc) {
 		if fresh && !h.freshEnough(s) {
 			return &freshLoginNeeded{partner: s.Partner, next: r.URL.Path}
 		}
-		return fn(w, r, s.Caller(p, newRequestID()), s)
+		c := s.Caller(p, newRequestID())
+		if err := fn(w, r, c, s); err != nil {
+			return &inRequest{err: err, id: c.RequestID}
+		}
+		return nil
 	}))
 }
+
+// inRequest is an action's error with the request id its audit entries
+// carry: the error page shows it, so that a person can quote it and a
+// privacy officer or operator can find the request in the audit trail.
+type inRequest struct {
+	err error
+	id  string
+}
+
+func (e *inRequest) Error() string { return e.err.Error() }
+func (e *inRequest) Unwrap() error { return e.err }
 
 // handle turns a handler that returns an error into an http.Handler: the
 // one place where errors become pages (fail).

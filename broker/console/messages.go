@@ -61,6 +61,7 @@ var fieldNames = map[string]string{
 	"household": "huishouden", "recipient": "ontvanger", "type": "soort", "instruction": "opdracht",
 	"due": "uiterlijk", "reason": "reden", "outcome": "uitkomst", "title": "titel", "action": "actie",
 	"target": "streefdatum", "goal": "doel", "partner": "organisatie", "status": "status", "note": "toelichting",
+	"reference": "kenmerk", "comment": "toelichting", "decision": "besluit", "since": "van", "until": "tot",
 }
 
 // fieldName names a domain field path (members[2].bsn) in Dutch.
@@ -122,6 +123,11 @@ func domainPage(err error) *pageError {
 		return home(&pageError{status: http.StatusForbidden, title: "Persoonlijke aanmelding nodig",
 			text: "Dit mag alleen een persoon van wie Ketenbrug weet wie het is.", next: "Log in via het inlogsysteem van uw organisatie.",
 			reason: "person_not_verified"})
+	case errors.Is(err, broker.ErrFourEyes):
+		return home(&pageError{status: http.StatusForbidden, title: "Goedkeuren door een tweede privacyfunctionaris",
+			text:   "Vier ogen: wie een beleidsversie indiende, keurt haar niet zelf goed. Een versie van iemand die niet geverifieerd was, kan niet worden goedgekeurd. Er is niets veranderd.",
+			next:   "Vraag een andere privacyfunctionaris om de versie te beoordelen en goed te keuren, of dien haar opnieuw in als geverifieerde persoon.",
+			reason: "four_eyes"})
 	case errors.Is(err, broker.ErrForbidden), errors.Is(err, broker.ErrUnauthenticated):
 		return home(&pageError{status: http.StatusForbidden, title: "Niet toegestaan",
 			text: "U mag dit in uw rol niet doen.", next: "Kies op de startpagina een andere rol als u die heeft, of vraag de beheerder van uw organisatie.",

@@ -107,6 +107,12 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	} else {
 		h.log.Info("console request refused", "path", r.URL.Path, "reason", page.reason)
 	}
+	var req *inRequest
+	if errors.As(err, &req) && page.requestID == "" {
+		cp := *page
+		cp.requestID = req.id
+		page = &cp
+	}
 	var back *backTo
 	if errors.As(err, &back) && page.link == "/console/" && back.link != "" {
 		cp := *page

@@ -186,7 +186,7 @@ var templates = func() map[string]*template.Template {
 		if name == "layout" {
 			continue
 		}
-		out[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", f))
+		out[name] = template.Must(template.New(name).Funcs(funcs).Funcs(officerFuncs).ParseFS(templateFS, "templates/layout.html", f))
 	}
 	return out
 }()
