@@ -88,14 +88,54 @@ type syncJob struct {
 
 // syncReport is what a sync did, for the terminal and the daemon's report
 // files. It never holds a BSN: problems name line and column only.
+//
+// Every line number is the export's own. The broker numbers its
+// rejections by the line of the sync body, which differs from the export
+// (a header, skipped rows); and a row skipped here is sent as a bare
+// reference that the broker "rejects" for want of a BSN, only to keep
+// that involvement as it was. So the broker's rejections are renumbered
+// to the export's lines, and those of skipped rows are left out of Plan
+// and Result (Rejected included): each bad row is listed once, in
+// Skipped, with the field that was wrong.
 type syncReport struct {
 	File     string             `json:"file"`
 	Adapter  string             `json:"adapter"`
 	Rows     int                `json:"rows"`
 	Skipped  []export.Problem   `json:"skipped"`
 	Warnings int                `json:"warnings"`
+	LeftOut  []export.Problem   `json:"left_out"`
 	Plan     *broker.SyncResult `json:"plan,omitempty"`
 	Result   *broker.SyncResult `json:"result,omitempty"`
+
+	// body maps a line of the sync body to the export line it came from.
+	body map[int]bodyLine
+	kept int // bare-reference lines sent for skipped rows
+}
+
+// bodyLine is where a line of the sync body came from.
+type bodyLine struct {
+	file int  // the export's line
+	kept bool // a skipped row's bare reference
+}
+
+// fromExport renames the broker's rejections in r by the export's lines
+// and drops those of skipped rows' bare references (see syncReport).
+func (rep *syncReport) fromExport(r *broker.SyncResult) {
+	out := r.Problems[:0]
+	for _, p := range r.Problems {
+		src, ok := rep.body[p.Line]
+		if ok && src.kept {
+			continue
+		}
+		if ok {
+			p.Line = src.file
+		}
+		out = append(out, p)
+	}
+	r.Problems = out
+	// The broker rejects every bare reference; its count is exact even
+	// when it details only the first rejections.
+	r.Rejected = max(r.Rejected-rep.kept, 0)
 }
 
 // syncExport maps the export to the broker's NDJSON, asks the broker what
@@ -113,7 +153,8 @@ type syncReport struct {
 // job); should the export change between two readings, the body no longer
 // matches its hash and the broker refuses it with nothing applied.
 func syncExport(ctx context.Context, c *connectors.Client, job syncJob) (syncReport, error) {
-	rep := syncReport{File: job.file, Adapter: job.adapter, Skipped: []export.Problem{}}
+	rep := syncReport{File: job.file, Adapter: job.adapter, Skipped: []export.Problem{}, LeftOut: []export.Problem{},
+		body: map[int]bodyLine{}}
 	if job.file == "" || job.adapter == "" {
 		return rep, errors.New("--adapter and --file are required")
 	}
@@ -126,11 +167,15 @@ func syncExport(ctx context.Context, c *connectors.Client, job syncJob) (syncRep
 	// The first reading makes the report and finds a file that cannot be
 	// read before the broker is asked anything.
 	sum, err := body.report(func(p export.Problem) {
-		if !p.Warning {
+		if p.Warning {
+			rep.LeftOut = append(rep.LeftOut, p)
+		} else {
 			rep.Skipped = append(rep.Skipped, p)
 		}
+	}, func(n, fileLine int, kept bool) {
+		rep.body[n] = bodyLine{file: fileLine, kept: kept}
 	}, job.progress)
-	rep.Rows, rep.Warnings = sum.Rows, sum.Warnings
+	rep.Rows, rep.Warnings, rep.kept = sum.Rows, sum.Warnings, sum.Kept
 	if err != nil {
 		return rep, fmt.Errorf("reading %s: %w", job.file, err)
 	}
@@ -141,6 +186,7 @@ func syncExport(ctx context.Context, c *connectors.Client, job syncJob) (syncRep
 	if err != nil {
 		return rep, err
 	}
+	rep.fromExport(&plan)
 	rep.Plan = &plan
 	if job.dryRun {
 		return rep, nil
@@ -154,6 +200,7 @@ func syncExport(ctx context.Context, c *connectors.Client, job syncJob) (syncRep
 	if err != nil {
 		return rep, err
 	}
+	rep.fromExport(&res)
 	rep.Result = &res
 	return rep, nil
 }
@@ -174,7 +221,8 @@ type exportBody struct {
 }
 
 // write maps the export once into w.
-func (b *exportBody) write(w io.Writer, report func(export.Problem), progress func(done, total int64)) (export.Summary, error) {
+func (b *exportBody) write(w io.Writer, report func(export.Problem), written func(bodyLine, fileLine int, kept bool),
+	progress func(done, total int64)) (export.Summary, error) {
 	in, err := os.Open(b.file)
 	if err != nil {
 		return export.Summary{}, err
@@ -190,13 +238,15 @@ func (b *exportBody) write(w io.Writer, report func(export.Problem), progress fu
 		defer counted.finish()
 		r = counted
 	}
-	opts := export.SyncOptions{KeepSkipped: true, Report: report}
+	opts := export.SyncOptions{KeepSkipped: true, Report: report, Written: written}
 	return opts.WriteSync(w, b.adapter.Rows(r, export.Options{File: filepath.Base(b.file), Today: b.today}))
 }
 
-// report reads the export once for its summary and problems.
-func (b *exportBody) report(report func(export.Problem), progress func(done, total int64)) (export.Summary, error) {
-	return b.write(io.Discard, report, progress)
+// report reads the export once for its summary, its problems and where
+// each line of the body comes from.
+func (b *exportBody) report(report func(export.Problem), written func(bodyLine, fileLine int, kept bool),
+	progress func(done, total int64)) (export.Summary, error) {
+	return b.write(io.Discard, report, written, progress)
 }
 
 func (b *exportBody) Read(p []byte) (int, error) {
@@ -205,7 +255,7 @@ func (b *exportBody) Read(p []byte) (int, error) {
 		b.pr, b.done = pr, make(chan struct{})
 		go func() {
 			defer close(b.done)
-			_, err := b.write(pw, nil, nil)
+			_, err := b.write(pw, nil, nil, nil)
 			pw.CloseWithError(err)
 		}()
 	}
@@ -233,17 +283,16 @@ func (b *exportBody) Close() error {
 func printSyncReport(w io.Writer, rep syncReport) {
 	fmt.Fprintf(w, "%s (%s): %d rows mapped, %d skipped, %d with a value left out\n", rep.File, rep.Adapter, rep.Rows, len(rep.Skipped), rep.Warnings)
 	for _, p := range rep.Skipped {
-		col := ""
-		if p.Column != "" {
-			col = " (" + p.Column + ")"
-		}
-		fmt.Fprintf(w, "  skipped line %d%s: %s\n", p.Line, col, p.Reason)
+		fmt.Fprintf(w, "  skipped line %d%s: %s\n", p.Line, column(p.Column), p.Reason)
+	}
+	for _, p := range rep.LeftOut {
+		fmt.Fprintf(w, "  line %d%s left out: %s\n", p.Line, column(p.Column), p.Reason)
 	}
 	show := func(verb string, r *broker.SyncResult) {
 		fmt.Fprintf(w, "%s: %d added, %d changed, %d unchanged, %d ended, %d rejected by the broker\n",
 			verb, r.Added, r.Changed, r.Unchanged, r.Ended, r.Rejected)
 		for _, p := range r.Problems {
-			fmt.Fprintf(w, "  rejected line %d %s: %s %s\n", p.Line, p.Ref, p.Field, p.Reason)
+			fmt.Fprintf(w, "  rejected line %d %s%s: %s\n", p.Line, p.Ref, column(p.Field), p.Reason)
 		}
 	}
 	if rep.Plan != nil {
@@ -329,4 +378,12 @@ func writeJSONFile(path string, v any) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// column names a column or field in a report line: " (fase)", or nothing.
+func column(name string) string {
+	if name == "" {
+		return ""
+	}
+	return " (" + name + ")"
 }

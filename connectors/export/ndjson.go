@@ -68,6 +68,12 @@ type SyncOptions struct {
 	// skipped row ends its involvement. The broker counts the Keep lines
 	// among its rejected lines.
 	KeepSkipped bool
+	// Written, when set, is told of every line written to the body: its
+	// number in the body (1-based, as the broker's rejections count), the
+	// export line it came from, and whether it is a Keep line. A report
+	// uses it to name the broker's rejections by the export's own line,
+	// and to leave out the Keep lines, already reported as skipped.
+	Written func(bodyLine, fileLine int, kept bool)
 }
 
 // WriteSync writes the good rows of an adapter's stream to w as the
@@ -82,6 +88,13 @@ func WriteSync(w io.Writer, rows iter.Seq2[Row, error], report func(Problem)) (S
 func (o SyncOptions) WriteSync(w io.Writer, rows iter.Seq2[Row, error]) (Summary, error) {
 	var s Summary
 	enc := NewEncoder(w)
+	line := 0
+	written := func(fileLine int, kept bool) {
+		line++
+		if o.Written != nil {
+			o.Written(line, fileLine, kept)
+		}
+	}
 	for row, err := range rows {
 		var p *Problem
 		switch {
@@ -95,6 +108,7 @@ func (o SyncOptions) WriteSync(w io.Writer, rows iter.Seq2[Row, error]) (Summary
 					return s, err
 				}
 				s.Kept++
+				written(p.Line, true)
 			}
 			continue
 		case err != nil:
@@ -110,6 +124,7 @@ func (o SyncOptions) WriteSync(w io.Writer, rows iter.Seq2[Row, error]) (Summary
 			return s, err
 		}
 		s.Rows++
+		written(row.Line, false)
 	}
 	return s, enc.Flush()
 }
