@@ -18,9 +18,10 @@ import (
 
 // clientFlags are the flags every client command shares.
 type clientFlags struct {
-	server string
-	as     string
-	tls    connectors.TLSFiles
+	server  string
+	as      string
+	tls     connectors.TLSFiles
+	context string
 }
 
 func (f *clientFlags) register(cmd *cobra.Command) {
@@ -29,12 +30,47 @@ func (f *clientFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.tls.CA, "ca-file", envOr("KETENBRUG_CA_FILE", ""), "PEM CA bundle the broker's HTTPS certificate is checked against; default the system's (env KETENBRUG_CA_FILE)")
 	cmd.Flags().StringVar(&f.tls.ClientCert, "client-cert", envOr("KETENBRUG_CLIENT_CERT", ""), "PEM client certificate, where the broker requires mutual TLS (env KETENBRUG_CLIENT_CERT)")
 	cmd.Flags().StringVar(&f.tls.ClientKey, "client-key", envOr("KETENBRUG_CLIENT_KEY", ""), "PEM key of --client-cert (env KETENBRUG_CLIENT_KEY)")
+	cmd.Flags().StringVar(&f.context, "context", envOr("KETENBRUG_CONTEXT", ""), "named context of the client configuration to use instead of its current one (ketenbrug config; env KETENBRUG_CONTEXT)")
 }
 
-// client builds an SDK client from the flags.
-func (f *clientFlags) client() (*connectors.Client, error) {
+// applyContext fills in, from the chosen context of the client
+// configuration, every value that neither a flag nor its environment
+// variable gave.
+func (f *clientFlags) applyContext(cmd *cobra.Command) error {
+	cfg, _, err := loadClientConfig()
+	if err != nil {
+		return err
+	}
+	ctx, ok, err := cfg.context(f.context)
+	if err != nil || !ok {
+		return err
+	}
+	for _, v := range []struct {
+		flag, env string
+		p         *string
+		from      string
+	}{
+		{"server", "KETENBRUG_SERVER", &f.server, ctx.Server},
+		{"as", "KETENBRUG_AS", &f.as, ctx.As},
+		{"ca-file", "KETENBRUG_CA_FILE", &f.tls.CA, ctx.CAFile},
+		{"client-cert", "KETENBRUG_CLIENT_CERT", &f.tls.ClientCert, ctx.ClientCert},
+		{"client-key", "KETENBRUG_CLIENT_KEY", &f.tls.ClientKey, ctx.ClientKey},
+	} {
+		if v.from != "" && !cmd.Flags().Changed(v.flag) && os.Getenv(v.env) == "" {
+			*v.p = v.from
+		}
+	}
+	return nil
+}
+
+// client builds an SDK client from the flags, the environment and the
+// client configuration's context.
+func (f *clientFlags) client(cmd *cobra.Command) (*connectors.Client, error) {
+	if err := f.applyContext(cmd); err != nil {
+		return nil, err
+	}
 	if f.as == "" {
-		return nil, errors.New("--as IDENTITY is required (or set KETENBRUG_AS)")
+		return nil, usageError{errors.New("--as IDENTITY is required (or set KETENBRUG_AS, or a context: ketenbrug config set-context NAME --server URL --as IDENTITY)")}
 	}
 	id, err := connectors.LoadIdentity(f.as)
 	if err != nil {
@@ -58,7 +94,7 @@ func clientCommand(use, short string, args cobra.PositionalArgs, setup func(*cob
 		setup(cmd)
 	}
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		c, err := f.client()
+		c, err := f.client(cmd)
 		if err != nil {
 			return err
 		}

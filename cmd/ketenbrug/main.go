@@ -65,6 +65,7 @@ a central case file. Every disclosure passes the Rego policy and is audited.`,
 		newVersionCommand(),
 		newRestoreCommand(),
 		newPurposeCommand(),
+		newConfigCommand(),
 	)
 	// --version prints the same line as `ketenbrug version`.
 	root.Version = versionLine(buildInfo())
