@@ -536,12 +536,14 @@ func TestScreenshots(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := newRegion(t)
-	journey(t, r, func(b *tab, name string) {
+	shot := func(b *tab, name string) {
 		png := get(b, chromedp.FullScreenshot(100)) // quality 100: PNG
 		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
 			t.Fatal(err)
 		}
-	})
+	}
+	journey(t, r, shot)
+	officerJourney(t, r, shot) // officer_test.go
 }
 
 // TestBrowserAttacks: each attack is refused in a real browser, and

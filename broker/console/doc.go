@@ -57,6 +57,29 @@
 // domain's codes in Dutch ("word", "role"). Page.Print leaves the header,
 // navigation and footer out (a page for paper).
 //
+// # The privacy officer's and the operator's pages
+//
+// officer.go serves the privacy officer (FG): the policy versions
+// (/console/beleid: status, uploader and approver and how each was
+// verified), one version's files beside the active version's with a line
+// diff computed here (diffLines, a plain table; the bundle is read with
+// Broker.PolicyBundle), its test report, the dry-run impact grouped by
+// reason, approve and roll back (Action with fresh: a confirmation page
+// that a fresh login returns to, then the form) and reject with a
+// comment; the audit search (/console/audit: the reference the domain
+// requires, request id, partner, action, decision, period, read page by
+// page through AuditEntries, with VerifyAudit's status); and the
+// resident's access report (/console/inzage: the BSN posted, answered on
+// the POST as a page for paper, grouped per organisation). A version goes
+// in a path as versionKey (its first 16 hex characters in two groups), so
+// that no nine-digit run in an id is taken for a BSN. operator.go serves
+// the operator: partners (register, change through UpdatePartner, suspend,
+// activate), dead letters (retry) and health. Four eyes, references and
+// every other rule stay in the domain: the pages show its refusals
+// (ErrFourEyes has its own message in messages.go). Every error page of
+// an action shows the request id its audit entries carry, so a person can
+// quote it and an officer can search the trail by it.
+//
 // # Rules every page keeps
 //
 //   - No script at all and no inline style: the Content-Security-Policy

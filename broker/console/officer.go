@@ -47,10 +47,17 @@ var officerFuncs = map[string]any{
 		if n, ok := names[code]; ok {
 			return n
 		}
-		return code
+		return strings.ReplaceAll(code, "-", " ")
 	},
-	"vkey":      versionKey,
-	"fieldList": func(fs []string) string { return strings.Join(fs, ", ") },
+	"actionName": actionName,
+	"fieldNames": func(fs []string) string {
+		out := make([]string, len(fs))
+		for i, f := range fs {
+			out[i] = shownField(f)
+		}
+		return strings.Join(out, ", ")
+	},
+	"vkey": versionKey,
 }
 
 func init() {
@@ -240,9 +247,57 @@ func reasonsText(rs []string) string {
 	return strings.Join(out, "; ")
 }
 
+// actionNames say in plain Dutch what an audited action did, for the
+// resident's report.
+var actionNames = map[string]string{
+	broker.ActionHouseholdOverview: "bekeek het overzicht van het huishouden", broker.ActionPersonOverview: "bekeek het overzicht van de persoon",
+	broker.ActionHouseholdWrite: "legde het huishouden vast of wijzigde het", broker.ActionInvolvementWrite: "meldde dat zij bij u betrokken is",
+	broker.ActionConsentRecord: "legde uw toestemming vast", broker.ActionConsentRead: "bekeek uw toestemmingen",
+	broker.ActionConsentWithdraw: "legde vast dat u uw toestemming introk", broker.ActionMatchSignal: "kreeg een melding dat een andere organisatie ook bij u betrokken is",
+	broker.ActionAssignmentGive: "gaf een opdracht", broker.ActionAssignmentReceive: "ontving een opdracht",
+	broker.ActionAssignmentAccept: "nam een opdracht aan", broker.ActionAssignmentDecline: "weigerde een opdracht",
+	broker.ActionAssignmentComplete: "rondde een opdracht af", broker.ActionAssignmentCancel: "trok een opdracht in",
+	broker.ActionAssignmentRead: "bekeek een opdracht", broker.ActionPlanRead: "bekeek het gezamenlijke plan",
+	broker.ActionPlanWrite: "wijzigde het gezamenlijke plan", broker.ActionPlanStatus: "werkte een afspraak in het plan bij",
+	broker.ActionPlanClose: "sloot het gezamenlijke plan", broker.ActionInvolvementPurge: "verwijderde een verlopen betrokkenheid",
+	broker.ActionRestrictionRecord: "legde een beperking van de verwerking vast", broker.ActionRestrictionRead: "bekeek de beperkingen van de verwerking",
+	broker.ActionRestrictionLift: "hief een beperking van de verwerking op", "console.refused": "typte uw BSN in een adres; Ketenbrug weigerde",
+}
+
+func actionName(a string) string {
+	if n, ok := actionNames[a]; ok {
+		return n
+	}
+	return a
+}
+
+// shownFields name the fields an overview, a plan or an assignment shows.
+var shownFields = map[string]string{
+	"partner": "organisatie", "contact": "contactpersoon", "service": "dienst", "status": "status", "period": "periode",
+	"assignment": "opdracht", "plan": "plan", "goals": "doelen", "agreements": "werkafspraken", "outcome": "uitkomst",
+	"reason": "reden", "sector": "sector", "members": "gezinsleden", "instruction": "opdrachttekst",
+}
+
+func shownField(f string) string {
+	if n, ok := shownFields[f]; ok {
+		return n
+	}
+	return f
+}
+
+// refusalNames are the domain's refusal codes (broker/refusal.go).
+var refusalNames = map[string]string{
+	broker.RefusalConflict: "paste niet bij de stand van dat moment", broker.RefusalForbidden: "niet toegestaan",
+	broker.RefusalNotFound: "niet gevonden", broker.RefusalPrecondition: "intussen door een ander gewijzigd",
+	broker.RefusalInvalid: "niet goed ingevuld",
+}
+
 func reasonName(r string) string {
 	if t, ok := deniedText[r]; ok {
 		return strings.TrimSuffix(t, ".")
+	}
+	if t, ok := refusalNames[r]; ok {
+		return t
 	}
 	return r
 }

@@ -130,7 +130,7 @@ func officerJourney(t *testing.T, r *region, shot shooter) {
 	anna.set("#au-kenmerk", "FG-2026-007")
 	anna.set("#au-verzoek", refusedID)
 	anna.submit(`main form button[type="submit"]`)
-	anna.see("Auditlogboek", "Gevonden", refusedID, "policy.approve", "geweigerd: forbidden", "anna.bakker (geverifieerd")
+	anna.see("Auditlogboek", "Gevonden", refusedID, "policy.approve", "geweigerd: niet toegestaan", "anna.bakker (geverifieerd")
 	if n := anna.count("main table tbody tr"); n != 1 {
 		t.Fatalf("the search by request id found %d entries", n)
 	}
