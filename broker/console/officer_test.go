@@ -42,7 +42,7 @@ func officerSetup(t *testing.T, r *region) {
 
 // changedBundle is the built-in policy with one comment reworded: a new
 // version whose diff shows one changed line and whose tests pass.
-func changedBundle(t *testing.T, note string) []byte {
+func changedBundle(t *testing.T, note string, strict bool) []byte {
 	t.Helper()
 	m := fstest.MapFS{}
 	err := fs.WalkDir(rego.Bundle, ".", func(p string, d fs.DirEntry, err error) error {
@@ -62,6 +62,23 @@ func changedBundle(t *testing.T, note string) []byte {
 		t.Fatal("decision.rego changed: pick another line")
 	}
 	f.Data = bytes.Replace(f.Data, old, []byte("# A request is allowed only when no rule denies it ("+note+")."), 1)
+	if strict {
+		// A stricter rule: the debt counsellor's professional Piet no
+		// longer reads the joint plan (a change the dry-run shows; named
+		// by person, since the policy's own tests use the partner).
+		m["ketenbrug/access.rego"].Data = append(m["ketenbrug/access.rego"].Data, []byte(`
+# METADATA
+# title: A trial rule on reading the joint plan
+# description: Piet de Boer works from his own assignments, not the joint plan.
+# custom:
+#   basis: AVG art. 5 lid 1 sub c
+deny contains {"reason": "role_not_allowed", "basis": basis_of(rego.metadata.rule())} if {
+	input.action == "plan.read"
+	input.caller.partner == "kredietbank"
+	input.caller.sub == "p.deboer"
+}
+`)...)
+	}
 	b, err := policy.Pack(m)
 	if err != nil {
 		t.Fatal(err)
@@ -84,7 +101,7 @@ func officerJourney(t *testing.T, r *region, shot shooter) {
 	fg, _ := r.svc.LookupPartner("fg-regio")
 	annaC := &broker.Caller{Partner: *fg, Sub: "anna.bakker", Role: broker.RolePrivacyOfficer, RequestID: "r-push",
 		Person: broker.Person{ID: "anna.bakker", Verified: true, Via: "oidc:" + r.op}}
-	v, err := r.svc.PushPolicy(ctx, annaC, changedBundle(t, "herzien 2026"), "Toelichting bij de beslisregel verduidelijkt")
+	v, err := r.svc.PushPolicy(ctx, annaC, changedBundle(t, "herzien 2026", false), "Toelichting bij de beslisregel verduidelijkt")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,8 +128,7 @@ func officerJourney(t *testing.T, r *region, shot shooter) {
 	}
 	shot(anna, "beleid-versie")
 	anna.open("/console/beleid/" + key + "/proefdraai")
-	anna.see("Proefdraai van versie "+short(v.ID), "besluiten zijn opnieuw genomen")
-	shot(anna, "beleid-proefdraai")
+	anna.see("Proefdraai van versie "+short(v.ID), "besluiten zijn opnieuw genomen", "Geen enkel recent besluit zou veranderen")
 
 	// Her own approval is refused (four eyes), and audited.
 	anna.open("/console/beleid/" + key + "/goedkeuren")
@@ -190,10 +206,16 @@ func officerJourney(t *testing.T, r *region, shot shooter) {
 	ben.see("Terugzetten naar versie "+short(builtinID), "weer, meteen")
 	ben.submit(`main form button[type="submit"]`)
 	ben.see("Beleid", "Het beleid is teruggezet")
-	v2, err := r.svc.PushPolicy(ctx, annaC, changedBundle(t, "tweede ronde"), "Tweede ronde")
+	v2, err := r.svc.PushPolicy(ctx, annaC, changedBundle(t, "tweede ronde", true), "Tweede ronde")
 	if err != nil {
 		t.Fatal(err)
 	}
+	ben.open("/console/beleid/" + versionKey(v2.ID) + "/proefdraai")
+	ben.see("Proefdraai van versie " + short(v2.ID))
+	if r.changedPlanReads() && !strings.Contains(ben.text("main"), "Nu geweigerd: Uw rol mag dit niet") {
+		t.Fatalf("the dry-run does not show the refused plan reads: %s", ben.text("main"))
+	}
+	shot(ben, "beleid-proefdraai")
 	ben.open("/console/beleid/" + versionKey(v2.ID))
 	ben.set("#afw-toelichting", "De toelichting verwijst naar een artikel dat niet bestaat.")
 	ben.submit(`form[action$="/afwijzen"] button`)
@@ -295,4 +317,15 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// changedPlanReads reports whether the debt counsellor read a plan in r
+// (the coordinator's journey ran first).
+func (r *region) changedPlanReads() bool {
+	for _, e := range r.audit(broker.ActionPlanRead) {
+		if e.Partner == "kredietbank" && e.Decision == broker.DecisionAllow {
+			return true
+		}
+	}
+	return false
 }
