@@ -116,6 +116,10 @@ func officerJourney(t *testing.T, r *region, shot shooter) {
 
 	anna := r.tab(t)
 	anna.login("fg-regio", "anna")
+	anna.see("Ketenbrug", "in de rol privacyfunctionaris", "Uw werk")
+	if n := anna.count(`main ul a[href="/console/inzage"]`); n != 1 {
+		t.Fatal("the officer's start page does not link the access report")
+	}
 	anna.open("/console/beleid")
 	anna.see("Beleid", "wacht op goedkeuring", "anna.bakker (fg-regio)", "geverifieerd via het inlogsysteem", "geldig", "ingebouwd in Ketenbrug")
 	shot(anna, "beleid")
@@ -146,7 +150,7 @@ func officerJourney(t *testing.T, r *region, shot shooter) {
 	anna.set("#au-kenmerk", "FG-2026-007")
 	anna.set("#au-verzoek", refusedID)
 	anna.submit(`main form button[type="submit"]`)
-	anna.see("Auditlogboek", "Gevonden", refusedID, "policy.approve", "geweigerd: niet toegestaan", "anna.bakker (geverifieerd")
+	anna.see("Auditlogboek", "Gevonden", refusedID, "De keten opnieuw controleren", "policy.approve", "geweigerd: niet toegestaan", "anna.bakker (geverifieerd")
 	if n := anna.count("main table tbody tr"); n != 1 {
 		t.Fatalf("the search by request id found %d entries", n)
 	}
