@@ -99,7 +99,7 @@ func (s *Service) commitItems(ctx context.Context, e AuditEntry, vs []*verdict, 
 	err := s.record(ctx, e, func(tx Tx) error {
 		stored, pushed = stored[:0], false
 		for _, v := range vs {
-			if err := tx.PutDecision(DecisionRecord{Time: e.Time, Input: v.input, Decision: v.Decision}); err != nil {
+			if err := tx.PutDecision(DecisionRecord{Time: e.Time, RequestID: e.RequestID, Input: v.input, Decision: v.Decision}); err != nil {
 				return err
 			}
 		}

@@ -40,8 +40,12 @@ type PolicyVersion struct {
 // DecisionRecord is a past policy question kept for dry-runs of a new
 // version: the input (pseudonymised) and the answer given.
 type DecisionRecord struct {
-	Seq      uint64         `json:"seq"`
-	Time     time.Time      `json:"time"`
-	Input    *DecisionInput `json:"input"`
-	Decision Decision       `json:"decision"`
+	Seq  uint64    `json:"seq"`
+	Time time.Time `json:"time"`
+	// RequestID is the request the decision was made for (its audit
+	// entries carry the same id), so that a privacy officer can replay
+	// the decisions of one request (ReplayRequest).
+	RequestID string         `json:"request_id,omitempty"`
+	Input     *DecisionInput `json:"input"`
+	Decision  Decision       `json:"decision"`
 }

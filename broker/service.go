@@ -202,7 +202,7 @@ type verdict struct {
 // record, and applies the change (if any), in one transaction.
 func (s *Service) commit(ctx context.Context, e AuditEntry, v *verdict, apply func(Tx) error) error {
 	e.Bases, e.PolicyVersion = v.Bases, v.Version
-	rec := DecisionRecord{Time: e.Time, Input: v.input, Decision: v.Decision}
+	rec := DecisionRecord{Time: e.Time, RequestID: e.RequestID, Input: v.input, Decision: v.Decision}
 	return s.record(ctx, e, func(tx Tx) error {
 		if err := tx.PutDecision(rec); err != nil {
 			return err
@@ -232,7 +232,7 @@ func (s *Service) decide(ctx context.Context, c *Caller, in *DecisionInput, obje
 	e := s.auditEntry(c, EventDenial, in.Action)
 	e.Decision, e.Reasons, e.Bases, e.PolicyVersion = DecisionDeny, d.Reasons, d.Bases, d.Version
 	e.Object, e.Subjects = object, subjects
-	rec := DecisionRecord{Time: e.Time, Input: in, Decision: d}
+	rec := DecisionRecord{Time: e.Time, RequestID: e.RequestID, Input: in, Decision: d}
 	if aerr := s.record(ctx, e, func(tx Tx) error { return tx.PutDecision(rec) }); aerr != nil {
 		return nil, aerr
 	}

@@ -52,6 +52,7 @@ type Broker interface {
 	ApprovePolicy(ctx context.Context, c *broker.Caller, id string) (broker.PolicyVersion, error)
 	RollbackPolicy(ctx context.Context, c *broker.Caller, id string) (broker.PolicyVersion, error)
 	ExplainPolicy(ctx context.Context, c *broker.Caller, id string, in *broker.DecisionInput) (broker.Explanation, error)
+	ReplayRequest(ctx context.Context, c *broker.Caller, requestID, id, ref string) (broker.Replay, error)
 	ProcessingRegister(ctx context.Context, c *broker.Caller) (broker.ProcessingRegister, error)
 	RejectPolicy(ctx context.Context, c *broker.Caller, id, comment string) (broker.PolicyVersion, error)
 	Purposes(c *broker.Caller) ([]broker.PurposeChoice, error)

@@ -419,6 +419,7 @@ var schemaTypes = map[string]any{
 	"ConsentList": broker.ConsentList{}, "Withdrawal": broker.Withdrawal{}, "Actor": broker.Actor{},
 	"PolicyVersion": broker.PolicyVersion{}, "PolicyReport": broker.PolicyReport{}, "PolicyTest": broker.PolicyTest{},
 	"DryRunReport": broker.DryRunReport{}, "DryRunChange": broker.DryRunChange{}, "Decision": broker.Decision{}, "Explanation": broker.Explanation{},
+	"Replay": broker.Replay{}, "ReplayedDecision": broker.ReplayedDecision{},
 	"DecisionInput": broker.DecisionInput{}, "CallerFacts": broker.CallerFacts{}, "MunicipalityFacts": broker.MunicipalityFacts{},
 	"HouseholdFacts": broker.HouseholdFacts{}, "SubjectFacts": broker.SubjectFacts{}, "ConsentFacts": broker.ConsentFacts{},
 	"PartnerFacts": broker.PartnerFacts{}, "Candidate": broker.Candidate{},

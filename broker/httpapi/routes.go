@@ -48,6 +48,7 @@ func (a *api) routes() *mux.Router {
 	v1.HandleFunc("/partners/{id}/suspend", a.authed(body, a.setPartnerStatus(broker.PartnerSuspended))).Methods(http.MethodPost)
 	v1.HandleFunc("/partners/{id}/activate", a.authed(body, a.setPartnerStatus(broker.PartnerActive))).Methods(http.MethodPost)
 	a.personRoutes(v1)
+	a.decisionRoutes(v1)
 	a.loginRoutes(v1)
 	v1.HandleFunc("/backup", a.authed(body, a.backup)).Methods(http.MethodGet)
 

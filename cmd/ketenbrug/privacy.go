@@ -209,13 +209,21 @@ func newPolicyCommand() *cobra.Command {
 				return nil
 			})
 	}
-	var inFile, version string
-	explain := clientCommand("explain", "Ask the policy a hypothetical question (what-if) from an input document", cobra.NoArgs,
+	var inFile, version, request, explainRef string
+	explain := clientCommand("explain", "Ask the policy a hypothetical question (what-if) from an input document, or replay a recorded request (--request)", cobra.NoArgs,
 		func(cmd *cobra.Command) {
 			cmd.Flags().StringVar(&inFile, "input", "", "input document (JSON, the policy's input schema; '-' for standard input)")
 			cmd.Flags().StringVar(&version, "version", "", "policy version (default: the active one)")
+			cmd.Flags().StringVar(&request, "request", "", "replay the recorded decisions of this request id (r-…, as audit entries and error pages show it) instead of --input")
+			cmd.Flags().StringVar(&explainRef, referenceFlag, "", referenceHelp+" (with --request)")
 		},
 		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
+			if request != "" {
+				if inFile != "" {
+					return usageError{errors.New("give --input (a what-if question) or --request (a recorded request), not both")}
+				}
+				return replayRequest(cmd, c, request, version, explainRef)
+			}
 			var raw []byte
 			var err error
 			if inFile == "-" {
@@ -223,7 +231,7 @@ func newPolicyCommand() *cobra.Command {
 			} else if inFile != "" {
 				raw, err = os.ReadFile(inFile)
 			} else {
-				err = errors.New("--input FILE is required")
+				err = usageError{errors.New("--input FILE (a what-if question) or --request REQUEST-ID (replay a recorded request) is required")}
 			}
 			if err != nil {
 				return err
@@ -433,4 +441,41 @@ func newPolicyRejectCommand() *cobra.Command {
 			fmt.Fprintf(cmd.OutOrStdout(), "policy version %s is now %s\n", shortID(v.ID), v.Status)
 			return nil
 		})
+}
+
+// replayRequest prints the recorded decisions of request, decided again.
+func replayRequest(cmd *cobra.Command, c *connectors.Client, request, version, ref string) error {
+	q := url.Values{}
+	for k, v := range map[string]string{"version": version, "reference": ref} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	path := "/v1/decisions/" + url.PathEscape(request)
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	var rep broker.Replay
+	if err := c.JSON(cmd.Context(), http.MethodGet, path, "", nil, &rep); err != nil {
+		return err
+	}
+	w := cmd.OutOrStdout()
+	fmt.Fprintf(w, "request %s, %s replayed under policy version %s\n", rep.RequestID, plural(len(rep.Decisions), "decision", "decisions"), shortID(rep.Version))
+	for _, d := range rep.Decisions {
+		change := "the same now"
+		if d.Changed {
+			change = "DIFFERENT now"
+		}
+		fmt.Fprintf(w, "\n%s  %s: then %s, now %s — %s\n", d.Time.Format(time.DateTime), d.Action, verdictText(d.Recorded), verdictText(d.Replayed), change)
+		fmt.Fprintln(w, strings.TrimSpace(d.Text))
+	}
+	return nil
+}
+
+// verdictText says allow or deny with the reasons of a denial.
+func verdictText(d broker.Decision) string {
+	if d.Allow {
+		return "allow"
+	}
+	return "deny (" + strings.Join(d.Reasons, ", ") + ")"
 }
