@@ -170,6 +170,16 @@ func officerJourney(t *testing.T, r *region, shot shooter) {
 		t.Fatalf("the access report has %d header/nav elements", n)
 	}
 	shot(anna, "inzage")
+	// A BSN that fails the elfproef: refused, not echoed, back to the form.
+	bad := r.bsnA[:8] + string('0'+('1'+r.bsnA[8]-'0')%10)
+	anna.open("/console/inzage")
+	anna.set("#in-bsn", bad)
+	anna.set("#in-kenmerk", "AVG-2026-0143")
+	anna.submit(`main form button[type="submit"]`)
+	anna.see("Niet goed ingevuld", "geen geldig BSN", "Terug naar het inzageformulier")
+	if strings.Contains(anna.text("body"), bad) {
+		t.Fatal("the refusal echoes the number")
+	}
 
 	// Ben approves, after logging in again: his login is older than the
 	// console's fresh-login window.
@@ -260,6 +270,13 @@ func officerJourney(t *testing.T, r *region, shot shooter) {
 	olga.set("#pa-sleutels", string(testJWKS(t)))
 	olga.submit(`main form button[type="submit"]`)
 	olga.see("Organisaties", "GGD regio Eemland is geregistreerd", "gem-amersfoort, gem-leusden")
+	// Operators search the audit trail too, without a reference.
+	olga.open("/console/audit")
+	olga.see("Auditlogboek", "De keten van het auditlogboek is gecontroleerd en klopt")
+	olga.set("#au-organisatie", "kredietbank")
+	olga.run(chromedp.SetValue(chromedp.CSS("#au-besluit"), broker.DecisionAllow))
+	olga.submit(`main form button[type="submit"]`)
+	olga.see("Auditlogboek", "Gevonden", "involvement.write", "kredietbank: connector")
 	olga.open("/console/onbestelbaar")
 	olga.see("Onbestelbare berichten", "Er zijn geen onbestelbare berichten.")
 	olga.open("/console/gezondheid")
