@@ -363,6 +363,29 @@ func refHash(ref string) uint64 {
 	return h.Sum64()
 }
 
+// syncKind is what a sync line does to its involvement.
+type syncKind int
+
+const (
+	syncUnchanged syncKind = iota
+	syncAdded
+	syncChanged
+	syncKinds // the number of kinds
+)
+
+// syncCounts tallies sync lines by kind.
+type syncCounts [syncKinds]int
+
+// writes is the number of lines that change the store.
+func (n *syncCounts) writes() int { return n[syncAdded] + n[syncChanged] }
+
+// addTo adds the tally to the result's counts.
+func (n *syncCounts) addTo(res *SyncResult) {
+	res.Unchanged += n[syncUnchanged]
+	res.Added += n[syncAdded]
+	res.Changed += n[syncChanged]
+}
+
 // syncChunk upserts a chunk of involvements in one transaction with one
 // audit entry naming every person whose involvement changed.
 func (s *Service) syncChunk(ctx context.Context, c *Caller, d *verdict, chunk []Involvement, res *SyncResult) error {
@@ -371,7 +394,7 @@ func (s *Service) syncChunk(ctx context.Context, c *Caller, d *verdict, chunk []
 	}
 	// Classify in a read transaction first: a dry run stops here, and
 	// only new involvements of household members need match signals.
-	kind := make([]int, len(chunk)) // 0 unchanged, 1 added, 2 changed
+	kind := make([]syncKind, len(chunk))
 	needSignals := make([]bool, len(chunk))
 	// The chunk's notices (notices.go): rectification signals of the
 	// involvements it corrects or ends, inform items of those it
@@ -386,7 +409,7 @@ func (s *Service) syncChunk(ctx context.Context, c *Caller, d *verdict, chunk []
 			switch {
 			case err == nil:
 				if !old.sameContent(v) {
-					kind[i] = 2
+					kind[i] = syncChanged
 					needSignals[i] = old.Subject != v.Subject || old.Status == InvolvementEnded && v.Status != InvolvementEnded
 					v.ID = old.ID
 					corrections = append(corrections, correction{old: old, cur: *v})
@@ -395,7 +418,7 @@ func (s *Service) syncChunk(ctx context.Context, c *Caller, d *verdict, chunk []
 					}
 				}
 			case errors.Is(err, ErrNotFound):
-				kind[i] = 1
+				kind[i] = syncAdded
 				needSignals[i] = v.Status != InvolvementEnded
 				if v.ID == "" {
 					v.ID = newID("i")
@@ -427,19 +450,12 @@ func (s *Service) syncChunk(ctx context.Context, c *Caller, d *verdict, chunk []
 	}); err != nil {
 		return err
 	}
-	var added, changed, unchanged int
+	var planned syncCounts
 	for _, k := range kind {
-		switch k {
-		case 0:
-			unchanged++
-		case 1:
-			added++
-		case 2:
-			changed++
-		}
+		planned[k]++
 	}
-	if res.DryRun || added+changed == 0 {
-		res.Added, res.Changed, res.Unchanged = res.Added+added, res.Changed+changed, res.Unchanged+unchanged
+	if res.DryRun || planned.writes() == 0 {
+		planned.addTo(res)
 		return nil
 	}
 	signals, err := s.chunkSignals(ctx, c, chunk, needSignals)
@@ -450,11 +466,11 @@ func (s *Service) syncChunk(ctx context.Context, c *Caller, d *verdict, chunk []
 	e := s.auditEntry(c, EventChange, "involvement.sync")
 	e.Object = "involvements:" + c.Partner.ID
 	for i := range chunk {
-		if kind[i] != 0 {
+		if kind[i] != syncUnchanged {
 			e.Subjects = append(e.Subjects, chunk[i].Subject)
 		}
 	}
-	e.Detail = map[string]string{"added": strconv.Itoa(added), "changed": strconv.Itoa(changed)}
+	e.Detail = map[string]string{"added": strconv.Itoa(planned[syncAdded]), "changed": strconv.Itoa(planned[syncChanged])}
 	// Written in key order (partner, ref): the B+tree is walked forwards
 	// instead of sought at random for every line.
 	order := make([]int, len(chunk))
@@ -462,26 +478,26 @@ func (s *Service) syncChunk(ctx context.Context, c *Caller, d *verdict, chunk []
 		order[i] = i
 	}
 	slices.SortFunc(order, func(a, b int) int { return strings.Compare(chunk[a].Ref, chunk[b].Ref) })
-	var counts [3]int
+	var counts syncCounts
 	err = s.commitAll(ctx, e, d, "", append(signals, notices...), func(tx Tx) error {
-		counts = [3]int{}
+		counts = syncCounts{}
 		for _, i := range order {
 			v := chunk[i]
 			old, err := tx.Involvement(v.Partner, v.Ref)
 			switch {
 			case err == nil:
 				if old.sameContent(&v) {
-					counts[0]++
+					counts[syncUnchanged]++
 					continue
 				}
 				v.ID, v.CreatedAt, v.Revision = old.ID, old.CreatedAt, old.Revision+1
-				counts[2]++
+				counts[syncChanged]++
 			case errors.Is(err, ErrNotFound):
 				if v.ID == "" {
 					v.ID = newID("i")
 				}
 				v.CreatedAt, v.Revision = now, 1
-				counts[1]++
+				counts[syncAdded]++
 			default:
 				return err
 			}
@@ -495,9 +511,7 @@ func (s *Service) syncChunk(ctx context.Context, c *Caller, d *verdict, chunk []
 	if err != nil {
 		return err
 	}
-	res.Unchanged += counts[0]
-	res.Added += counts[1]
-	res.Changed += counts[2]
+	counts.addTo(res)
 	res.Signals += len(signals)
 	return nil
 }
