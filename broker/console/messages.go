@@ -122,7 +122,7 @@ func domainPage(err error) *pageError {
 	case errors.Is(err, broker.ErrPersonNotVerified):
 		return home(&pageError{status: http.StatusForbidden, title: "Persoonlijke aanmelding nodig",
 			text: "Dit mag alleen een persoon van wie Ketenbrug weet wie het is.", next: "Log in via het inlogsysteem van uw organisatie.",
-			reason: "person_not_verified"})
+			reason: broker.ReasonPersonNotVerified})
 	case errors.Is(err, broker.ErrFourEyes):
 		return home(&pageError{status: http.StatusForbidden, title: "Goedkeuren door een tweede privacyfunctionaris",
 			text:   "Vier ogen: wie een beleidsversie indiende, keurt haar niet zelf goed. Een versie van iemand die niet geverifieerd was, kan niet worden goedgekeurd. Er is niets veranderd.",

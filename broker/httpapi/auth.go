@@ -218,7 +218,7 @@ func (a *api) caller(w http.ResponseWriter, r *http.Request, claims *protocol.Cl
 	}
 	p, err := a.b.LookupPartner(claims.Issuer)
 	if err != nil {
-		a.refuse(w, r, &protocol.Error{Reason: "unknown_key", Err: err})
+		a.refuse(w, r, &protocol.Error{Reason: protocol.ReasonUnknownKey, Err: err})
 		return nil
 	}
 	// The sub claim names a professional or service and lands in the audit
@@ -294,7 +294,7 @@ func (a *api) personOf(w http.ResponseWriter, r *http.Request, p *broker.Partner
 // line (written by writeProblem).
 func (a *api) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	var perr *protocol.Error
-	reason := "malformed"
+	reason := protocol.ReasonMalformed
 	if errors.As(err, &perr) {
 		reason = perr.Reason
 	} else {
