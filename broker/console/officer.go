@@ -3,7 +3,6 @@ package console
 import (
 	"archive/tar"
 	"bytes"
-	"cmp"
 	"compress/gzip"
 	"errors"
 	"io"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ketenbrug/ketenbrug/broker"
+	"github.com/ketenbrug/ketenbrug/broker/inzage"
 )
 
 // officerFuncs are the template functions of these pages.
@@ -49,13 +49,22 @@ var officerFuncs = map[string]any{
 		}
 		return strings.ReplaceAll(code, "-", " ")
 	},
-	"actionName": actionName,
+	"actionName": inzage.ActionName,
 	"fieldNames": func(fs []string) string {
 		out := make([]string, len(fs))
 		for i, f := range fs {
-			out[i] = shownField(f)
+			out[i] = inzage.FieldName(f)
 		}
 		return strings.Join(out, ", ")
+	},
+	// residentReasons say why, for the resident (inzage), in words about
+	// the organisation that asked.
+	"residentReasons": func(rs []string) string {
+		out := make([]string, len(rs))
+		for i, r := range rs {
+			out[i] = inzage.ReasonName(r)
+		}
+		return strings.Join(out, "; ")
 	},
 	"vkey": versionKey,
 }
@@ -245,44 +254,6 @@ func reasonsText(rs []string) string {
 		out[i] = reasonName(r)
 	}
 	return strings.Join(out, "; ")
-}
-
-// actionNames say in plain Dutch what an audited action did, for the
-// resident's report.
-var actionNames = map[string]string{
-	broker.ActionHouseholdOverview: "bekeek het overzicht van het huishouden", broker.ActionPersonOverview: "bekeek het overzicht van de persoon",
-	broker.ActionHouseholdWrite: "legde het huishouden vast of wijzigde het", broker.ActionInvolvementWrite: "meldde dat zij bij u betrokken is",
-	broker.ActionConsentRecord: "legde uw toestemming vast", broker.ActionConsentRead: "bekeek uw toestemmingen",
-	broker.ActionConsentWithdraw: "legde vast dat u uw toestemming introk", broker.ActionMatchSignal: "kreeg een melding dat een andere organisatie ook bij u betrokken is",
-	broker.ActionAssignmentGive: "gaf een opdracht", broker.ActionAssignmentReceive: "ontving een opdracht",
-	broker.ActionAssignmentAccept: "nam een opdracht aan", broker.ActionAssignmentDecline: "weigerde een opdracht",
-	broker.ActionAssignmentComplete: "rondde een opdracht af", broker.ActionAssignmentCancel: "trok een opdracht in",
-	broker.ActionAssignmentRead: "bekeek een opdracht", broker.ActionPlanRead: "bekeek het gezamenlijke plan",
-	broker.ActionPlanWrite: "wijzigde het gezamenlijke plan", broker.ActionPlanStatus: "werkte een afspraak in het plan bij",
-	broker.ActionPlanClose: "sloot het gezamenlijke plan", broker.ActionInvolvementPurge: "verwijderde een verlopen betrokkenheid",
-	broker.ActionRestrictionRecord: "legde een beperking van de verwerking vast", broker.ActionRestrictionRead: "bekeek de beperkingen van de verwerking",
-	broker.ActionRestrictionLift: "hief een beperking van de verwerking op", "console.refused": "typte uw BSN in een adres; Ketenbrug weigerde",
-}
-
-func actionName(a string) string {
-	if n, ok := actionNames[a]; ok {
-		return n
-	}
-	return a
-}
-
-// shownFields name the fields an overview, a plan or an assignment shows.
-var shownFields = map[string]string{
-	"partner": "organisatie", "contact": "contactpersoon", "service": "dienst", "status": "status", "period": "periode",
-	"assignment": "opdracht", "plan": "plan", "goals": "doelen", "agreements": "werkafspraken", "outcome": "uitkomst",
-	"reason": "reden", "sector": "sector", "members": "gezinsleden", "instruction": "opdrachttekst",
-}
-
-func shownField(f string) string {
-	if n, ok := shownFields[f]; ok {
-		return n
-	}
-	return f
 }
 
 // refusalNames are the domain's refusal codes (broker/refusal.go).
@@ -677,12 +648,6 @@ func (h *Handler) accessForm(w http.ResponseWriter, r *http.Request, c *broker.C
 	return h.show(w, r, c, s, "access_form", "Inzage voor een inwoner", nil)
 }
 
-// accessGroup is the events of one organisation in the access report.
-type accessGroup struct {
-	Partner, Name, Role, Contact string
-	Rows                         []broker.SubjectAccessRow
-}
-
 // accessReport answers the access request on the POST itself, as a page
 // for paper: no BSN on it, nothing in the URL.
 func (h *Handler) accessReport(w http.ResponseWriter, r *http.Request, c *broker.Caller, s *broker.ConsoleSession) error {
@@ -691,22 +656,7 @@ func (h *Handler) accessReport(w http.ResponseWriter, r *http.Request, c *broker
 	if err != nil {
 		return back(err, "/console/inzage", "Terug naar het inzageformulier")
 	}
-	var groups []accessGroup
-	idx := map[string]int{}
-	for _, e := range rep.Events {
-		i, ok := idx[e.Partner]
-		if !ok {
-			i = len(groups)
-			idx[e.Partner] = i
-			name := e.PartnerName
-			if name == "" {
-				name = e.Partner
-			}
-			groups = append(groups, accessGroup{Partner: e.Partner, Name: name, Role: e.PartnerRole, Contact: e.PartnerContact})
-		}
-		groups[i].Rows = append(groups[i].Rows, e)
-	}
-	slices.SortStableFunc(groups, func(a, b accessGroup) int { return cmp.Compare(a.Name, b.Name) })
+	groups := inzage.Groups(rep)
 	purposes := map[string]string{}
 	if ps, err := h.b.Purposes(c); err == nil {
 		for _, p := range ps {

@@ -1,28 +1,45 @@
 package main
 
 import (
-	"bytes"
+	"context"
+	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ketenbrug/ketenbrug/broker"
+	"github.com/ketenbrug/ketenbrug/connectors/protocol"
 )
 
-// TestAccessReportNamesHowThePersonWasKnown: the resident's report names
-// the person where the broker verified who acted, and otherwise says the
-// name is only the organisation's own reference (issue 15 item 4).
-func TestAccessReportNamesHowThePersonWasKnown(t *testing.T) {
-	var out bytes.Buffer
-	printSubjectAccess(&out, broker.SubjectAccessReport{Broker: "kb", GeneratedAt: time.Now(), Events: []broker.SubjectAccessRow{
-		{Seq: 1, Partner: "gem-a", PartnerName: "Gemeente A", Sub: "s.bos", SubKnown: broker.SubVerified, Role: broker.RoleCoordinator,
-			Action: broker.ActionHouseholdOverview, Decision: broker.DecisionAllow},
-		{Seq: 2, Partner: "uwv", PartnerName: "UWV", Sub: "connector", SubKnown: broker.SubAsserted, Role: broker.RoleConnector,
-			Action: broker.ActionInvolvementWrite, Decision: broker.DecisionAllow},
-	}})
-	for _, want := range []string{"s.bos (verified person)", "the organisation's own reference connector"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("the report lacks %q:\n%s", want, out.String())
+// TestAccessReportCommandInPlainDutch: `audit subject-access` answers the
+// resident in plain Dutch, grouped per organisation, saying why a request
+// was refused in words, not codes — the console's wording (broker/inzage)
+// — and never shows the BSN (issue 17 item 9).
+func TestAccessReportCommandInPlainDutch(t *testing.T) {
+	tb := newTestBroker(t)
+	r := newRegion(t, tb, 2, nil)
+	ctx := context.Background()
+	if err := r.kb.JSON(ctx, http.MethodGet, "/v1/households/hh-c/involvements", debtPurpose, nil, nil); err == nil {
+		t.Fatal("a connector saw the household overview")
+	}
+	k := newTestKey(t, protocol.AlgEdDSA)
+	tb.bindPerson(t, "fg-c", "fg3", k, broker.RolePrivacyOfficer)
+	fg := invIdentityFile(t, filepath.Join(t.TempDir()), k, "fg-c", "fg3", broker.RolePrivacyOfficer)
+	out, err := invCLI(t, tb, fg, r.bsns["moeder"]+"\n", "audit", "subject-access", "--reference", "AVG-2026-11")
+	if err != nil {
+		t.Fatalf("subject-access: %v\n%s", err, out)
+	}
+	for _, want := range []string{"Overzicht voor de inwoner", "Kenmerk van uw verzoek: AVG-2026-11", "Partner kredietbank",
+		"bekeek het overzicht van het huishouden — geweigerd: de medewerker mocht dit in die functie niet",
+		"medewerker met eigen kenmerk van de organisatie connector, als het systeem van de organisatie",
+		"c.regisseur (geverifieerd), als regisseur"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report does not say %q:\n%s", want, out)
+		}
+	}
+	for _, code := range []string{"role_not_allowed", broker.ActionHouseholdOverview, r.bsns["moeder"]} {
+		if strings.Contains(out, code) {
+			t.Errorf("the report shows %q:\n%s", code, out)
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ketenbrug/ketenbrug/broker"
+	"github.com/ketenbrug/ketenbrug/broker/inzage"
 	"github.com/ketenbrug/ketenbrug/connectors"
 )
 
@@ -344,8 +345,15 @@ func newAuditCommand() *cobra.Command {
 			if format == "json" {
 				return printJSON(cmd.OutOrStdout(), rep)
 			}
-			printSubjectAccess(cmd.OutOrStdout(), rep)
-			return nil
+			// The purposes' names, as far as this officer's list has them.
+			purposes := map[string]string{}
+			var list PurposeListView
+			if c.JSON(cmd.Context(), http.MethodGet, "/v1/purposes", "", nil, &list) == nil {
+				for _, p := range list.Purposes {
+					purposes[p.Code] = p.Name
+				}
+			}
+			return inzage.WriteText(cmd.OutOrStdout(), rep, sarRef, purposes)
 		})
 	cmd.AddCommand(list, verify, sar, newAuditExportCommand(), newAuditVerifyFileCommand(), newAuditDisclosuresCommand())
 	return cmd
@@ -363,45 +371,6 @@ func printAudit(w io.Writer, es []broker.AuditEntry) {
 
 // printSubjectAccess renders the report for the resident: plain language,
 // one event a paragraph.
-func printSubjectAccess(w io.Writer, rep broker.SubjectAccessReport) {
-	fmt.Fprintf(w, "Inzage — who looked at your data (AVG art. 15)\nBroker %s, report made %s\n\n", rep.Broker, rep.GeneratedAt.Format(time.DateTime))
-	if len(rep.Events) == 0 {
-		fmt.Fprintln(w, "Nothing was recorded about you.")
-		return
-	}
-	for _, e := range rep.Events {
-		who := e.Partner
-		if e.PartnerName != "" {
-			who = e.PartnerName + " (" + e.Partner + ")"
-		}
-		// The person where the broker verified who acted; otherwise only
-		// the organisation's own reference, which the broker cannot vouch
-		// for (issue 15).
-		person := "the organisation's own reference " + orDash(e.Sub)
-		if e.SubKnown == broker.SubVerified {
-			person = e.Sub + " (verified person)"
-		}
-		fmt.Fprintf(w, "%s  %s — %s, as %s\n", e.Time.Format(time.DateTime), who, person, e.Role)
-		if e.PartnerContact != "" {
-			fmt.Fprintf(w, "    questions to %s: %s\n", who, e.PartnerContact)
-		}
-		fmt.Fprintf(w, "    did: %s", e.Action)
-		if e.Purpose != "" {
-			fmt.Fprintf(w, " for the purpose %q", e.Purpose)
-		}
-		fmt.Fprintln(w)
-		if e.Decision == broker.DecisionDeny {
-			fmt.Fprintf(w, "    refused: %s\n", strings.Join(e.Reasons, ", "))
-		}
-		if len(e.Bases) > 0 {
-			fmt.Fprintf(w, "    legal basis: %s\n", strings.Join(e.Bases, "; "))
-		}
-		for _, d := range e.Shown {
-			fmt.Fprintf(w, "    shown: that %s is involved (%s)\n", d.Partner, strings.Join(d.Fields, ", "))
-		}
-	}
-}
-
 func newBackupCommand() *cobra.Command {
 	var out string
 	return clientCommand("backup", "Download a consistent copy of the broker's store while it serves (operator)", cobra.NoArgs,
@@ -478,4 +447,9 @@ func verdictText(d broker.Decision) string {
 		return "allow"
 	}
 	return "deny (" + strings.Join(d.Reasons, ", ") + ")"
+}
+
+// PurposeListView is the answer of GET /v1/purposes.
+type PurposeListView struct {
+	Purposes []broker.PurposeChoice `json:"purposes"`
 }
