@@ -1,7 +1,9 @@
 package broker
 
 import (
+	"iter"
 	"regexp"
+	"slices"
 )
 
 // The reach of privacy officers (issue 13, item 8). A region has one
@@ -89,7 +91,12 @@ func (sc *officerScope) sees(tx ReadTx, e *AuditEntry) (bool, error) {
 	if sc.all || e.Partner == sc.partner {
 		return true, nil
 	}
-	for _, p := range e.Subjects {
+	return sc.servesAny(tx, slices.Values(e.Subjects))
+}
+
+// servesAny reports whether the scope's partner serves any of ps.
+func (sc *officerScope) servesAny(tx ReadTx, ps iter.Seq[Pseudonym]) (bool, error) {
+	for p := range ps {
 		ok, err := sc.servesPerson(tx, p)
 		if err != nil || ok {
 			return ok, err

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 )
@@ -132,11 +133,5 @@ func (sc *officerScope) seesDecision(tx ReadTx, r *DecisionRecord) (bool, error)
 	if sc.all || r.Input.Caller.Partner == sc.partner {
 		return true, nil
 	}
-	for p := range r.Input.Subjects {
-		ok, err := sc.servesPerson(tx, p)
-		if err != nil || ok {
-			return ok, err
-		}
-	}
-	return false, nil
+	return sc.servesAny(tx, maps.Keys(r.Input.Subjects))
 }

@@ -56,8 +56,8 @@ func newConfigCommand() *cobra.Command {
 			if cfg.CurrentContext == "" {
 				cfg.CurrentContext = name
 			}
-			if err := cfg.save(path); err != nil {
-				return fmt.Errorf("writing the client configuration %s: %w", path, err)
+			if err := cfg.saveTo(path); err != nil {
+				return err
 			}
 			verb := "made"
 			if existed {
@@ -82,16 +82,8 @@ func newConfigCommand() *cobra.Command {
 		Short: "Make NAME the context client commands use without --context",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, path, err := loadClientConfig()
-			if err != nil {
+			if err := editContext(args[0], func(cfg *clientConfig) { cfg.CurrentContext = args[0] }); err != nil {
 				return err
-			}
-			if _, _, err := cfg.context(args[0]); err != nil {
-				return err
-			}
-			cfg.CurrentContext = args[0]
-			if err := cfg.save(path); err != nil {
-				return fmt.Errorf("writing the client configuration %s: %w", path, err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "now using context %s\n", args[0])
 			return nil
@@ -130,19 +122,14 @@ func newConfigCommand() *cobra.Command {
 		Short: "Remove a context (the identity file it names stays)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, path, err := loadClientConfig()
+			err := editContext(args[0], func(cfg *clientConfig) {
+				delete(cfg.Contexts, args[0])
+				if cfg.CurrentContext == args[0] {
+					cfg.CurrentContext = ""
+				}
+			})
 			if err != nil {
 				return err
-			}
-			if _, _, err := cfg.context(args[0]); err != nil {
-				return err
-			}
-			delete(cfg.Contexts, args[0])
-			if cfg.CurrentContext == args[0] {
-				cfg.CurrentContext = ""
-			}
-			if err := cfg.save(path); err != nil {
-				return fmt.Errorf("writing the client configuration %s: %w", path, err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "context %s removed\n", args[0])
 			return nil
@@ -168,6 +155,28 @@ func newConfigCommand() *cobra.Command {
 
 	cmd.AddCommand(setContext, useContext, getContexts, deleteContext, currentContext)
 	return cmd
+}
+
+// editContext changes the client configuration with edit, when it has a
+// context name, and saves it.
+func editContext(name string, edit func(*clientConfig)) error {
+	cfg, path, err := loadClientConfig()
+	if err != nil {
+		return err
+	}
+	if _, _, err := cfg.context(name); err != nil {
+		return err
+	}
+	edit(&cfg)
+	return cfg.saveTo(path)
+}
+
+// saveTo saves the configuration to path, naming the file in an error.
+func (c clientConfig) saveTo(path string) error {
+	if err := c.save(path); err != nil {
+		return fmt.Errorf("writing the client configuration %s: %w", path, err)
+	}
+	return nil
 }
 
 // validContextName keeps names simple to type and to read in a listing.

@@ -130,15 +130,20 @@ func (d *demo) identity(name, partner, sub string, role broker.Role) (json.RawMe
 	if err != nil {
 		return nil, err
 	}
+	return pub, d.keep(name, id)
+}
+
+// keep writes id's file to the demo directory and makes its client.
+func (d *demo) keep(name string, id *connectors.Identity) error {
 	if err := id.WriteFile(filepath.Join(d.dir, name+".json")); err != nil {
-		return nil, err
+		return err
 	}
 	c, err := connectors.New(connectors.Config{Server: d.url, Identity: id})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	d.ids[name], d.client[name] = id, c
-	return pub, nil
+	return nil
 }
 
 // personIdentity is identity for a person-bound key.
@@ -147,15 +152,7 @@ func (d *demo) personIdentity(name, partner, person string, role broker.Role) (j
 	if err != nil {
 		return nil, err
 	}
-	if err := id.WriteFile(filepath.Join(d.dir, name+".json")); err != nil {
-		return nil, err
-	}
-	c, err := connectors.New(connectors.Config{Server: d.url, Identity: id})
-	if err != nil {
-		return nil, err
-	}
-	d.ids[name], d.client[name] = id, c
-	return pub, nil
+	return pub, d.keep(name, id)
 }
 
 // mergeJWKS joins the keys of several public sets into one, for a partner
