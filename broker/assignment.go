@@ -6,6 +6,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
 )
 
 // Assignment statuses. The lifecycle: proposed → accepted | declined;
@@ -62,12 +64,9 @@ type Assignment struct {
 	Revision      uint64           `json:"revision"`
 }
 
-// AssignmentStep records one step of the lifecycle: who took it and when.
-type AssignmentStep struct {
-	Status string    `json:"status"`
-	At     time.Time `json:"at"`
-	By     Actor     `json:"by"`
-}
+// AssignmentStep is the wire type (connectors/wire), so that the SDK carries it without
+// importing the domain.
+type AssignmentStep = wire.AssignmentStep
 
 // AssignmentInput is what a giver sends.
 type AssignmentInput struct {
@@ -78,29 +77,9 @@ type AssignmentInput struct {
 	Due         string `json:"due"`
 }
 
-// AssignmentView is an assignment as its giver or recipient sees it.
-type AssignmentView struct {
-	ID          string `json:"id"`
-	Household   string `json:"household"`
-	Purpose     string `json:"purpose"`
-	Type        string `json:"type"`
-	Instruction string `json:"instruction,omitempty"`
-	Due         string `json:"due"`
-	Giver       Actor  `json:"giver"`
-	Recipient   string `json:"recipient"`
-	// Side is the viewer's side: "giver" or "recipient".
-	Side string `json:"side"`
-	// YourRefs are, for the recipient, its own involvement references with
-	// the household's members.
-	YourRefs  []string         `json:"your_refs,omitempty"`
-	Status    string           `json:"status"`
-	Reason    string           `json:"reason,omitempty"`
-	Outcome   string           `json:"outcome,omitempty"`
-	Steps     []AssignmentStep `json:"steps"`
-	CreatedAt time.Time        `json:"created_at"`
-	UpdatedAt time.Time        `json:"updated_at"`
-	Revision  uint64           `json:"revision"`
-}
+// AssignmentView is the wire type (connectors/wire), so that the SDK carries it without
+// importing the domain.
+type AssignmentView = wire.AssignmentView
 
 // Sides of an assignment.
 const (

@@ -3,6 +3,8 @@ package broker
 import (
 	"slices"
 	"time"
+
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
 )
 
 // Who gave a consent (toestemming).
@@ -55,11 +57,9 @@ type Withdrawal struct {
 	Reason string    `json:"reason,omitempty"`
 }
 
-// Actor is a partner and the person acting for it.
-type Actor struct {
-	Partner string `json:"partner"`
-	Sub     string `json:"sub"`
-}
+// Actor is the wire type (connectors/wire), so that the SDK carries it without
+// importing the domain.
+type Actor = wire.Actor
 
 const dateLayout = time.DateOnly
 

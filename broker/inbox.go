@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
 )
 
 // Kinds of inbox items.
@@ -50,22 +52,9 @@ type InboxItem struct {
 	disclosed []Disclosure
 }
 
-// InboxView is an inbox item as its recipient sees it.
-type InboxView struct {
-	ID        string            `json:"id"`
-	Kind      string            `json:"kind"`
-	Created   time.Time         `json:"created"`
-	Household string            `json:"household,omitempty"`
-	Ref       string            `json:"ref,omitempty"`
-	About     *ShownInvolvement `json:"about,omitempty"`
-	Acked     bool              `json:"acked"`
-	// Assignment and Plan: see InboxItem.
-	Assignment *AssignmentView `json:"assignment,omitempty"`
-	Plan       *PlanSignal     `json:"plan,omitempty"`
-	// Rectification and Inform: see InboxItem.
-	Rectification *RectificationSignal `json:"rectification,omitempty"`
-	Inform        *InformSignal        `json:"inform,omitempty"`
-}
+// InboxView is the wire type (connectors/wire), so that the SDK carries it without
+// importing the domain.
+type InboxView = wire.InboxView
 
 func inboxView(it *InboxItem) InboxView {
 	return InboxView{ID: strconv.FormatUint(it.Seq, 10), Kind: it.Kind, Created: it.Created, Household: it.Household,
@@ -73,12 +62,9 @@ func inboxView(it *InboxItem) InboxView {
 		Rectification: it.Rectification, Inform: it.Inform}
 }
 
-// InboxPage is a page of inbox items.
-type InboxPage struct {
-	Items []InboxView `json:"items"`
-	// Next is the cursor for the next call (the last item's id).
-	Next string `json:"next,omitempty"`
-}
+// InboxPage is the wire type (connectors/wire), so that the SDK carries it without
+// importing the domain.
+type InboxPage = wire.InboxPage
 
 // MaxInboxWait bounds a long-poll.
 const MaxInboxWait = 60 * time.Second

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"slices"
 	"time"
+
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
 )
 
 // Involvement statuses.
@@ -45,12 +47,9 @@ type Involvement struct {
 	Revision  uint64    `json:"revision"`
 }
 
-// Contact is the professional to call about an involvement.
-type Contact struct {
-	Name  string `json:"name,omitempty"`
-	Phone string `json:"phone,omitempty"`
-	Email string `json:"email,omitempty"`
-}
+// Contact is the wire type (connectors/wire), so that the SDK carries it without
+// importing the domain.
+type Contact = wire.Contact
 
 var (
 	refPattern     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
 )
 
 // Notices that the data subject's rights call for (issue 13), written to
@@ -48,60 +50,17 @@ const (
 // of.
 const ChangedPerson = "person"
 
-// RectificationSignal says that an involvement the recipient was shown was
-// corrected or ended (AVG art. 19). It names the fields that changed, not
-// their new values: the recipient asks again, under the policy.
-type RectificationSignal struct {
-	// Changed names the changed fields the recipient was shown (service,
-	// status, period, contact), and "person" when the involvement no
-	// longer holds for the person it was shown of.
-	Changed []string `json:"changed"`
-	// Ended says that the involvement has ended.
-	Ended bool `json:"ended,omitempty"`
-	// Partner is whose involvement it is, when the recipient was shown that.
-	Partner string `json:"partner,omitempty"`
-	// ShownAt is when the recipient was last shown the involvement.
-	ShownAt time.Time `json:"shown_at"`
-	// Request is the recipient's own request that showed it, when neither
-	// an own reference nor a household names the person to it.
-	Request string `json:"request,omitempty"`
-}
+// RectificationSignal is the wire type (connectors/wire), so that the SDK carries it without
+// importing the domain.
+type RectificationSignal = wire.RectificationSignal
 
-// InformSignal asks its recipient to inform the person (AVG art. 14) of a
-// registration in the broker or of a disclosure under a statute purpose.
-// It names the household and the member by label, never a BSN.
-type InformSignal struct {
-	// Event is "registration" (a partner registered that it serves the
-	// person) or "disclosure" (an overview showed the person's
-	// involvements under a statute purpose).
-	Event string `json:"event"`
-	// Action is the broker action: involvement.write, household.overview,
-	// person.overview.
-	Action string `json:"action"`
-	// By is the partner that registered, or that was shown the data.
-	By      string `json:"by"`
-	Purpose string `json:"purpose,omitempty"`
-	// Grounds is consent or statute; Basis the legal basis the purpose's
-	// rule cites, Bases those the decision recorded.
-	Grounds string   `json:"grounds,omitempty"`
-	Basis   string   `json:"basis,omitempty"`
-	Bases   []string `json:"bases,omitempty"`
-	// Members are the persons concerned, by their label in the household.
-	Members []InformMember `json:"members"`
-	// Exceptions reminds the recipient that it judges the exceptions of
-	// AVG art. 14 lid 5 (and UAVG art. 41), not the broker.
-	Exceptions string `json:"exceptions"`
-}
+// InformSignal is the wire type (connectors/wire), so that the SDK carries it without
+// importing the domain.
+type InformSignal = wire.InformSignal
 
-// InformMember is one person an inform signal is about.
-type InformMember struct {
-	Label string `json:"label"`
-	// Partners are the partners whose involvements were registered or shown.
-	Partners []string `json:"partners"`
-	// Fields names what was shown of them (partner, contact, service,
-	// status, period); empty for a registration.
-	Fields []string `json:"fields,omitempty"`
-}
+// InformMember is the wire type (connectors/wire), so that the SDK carries it without
+// importing the domain.
+type InformMember = wire.InformMember
 
 // Event values of an InformSignal.
 const (

@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"time"
+
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
 )
 
 // Fields of an involvement the policy can show.
@@ -34,19 +36,9 @@ type MemberOverview struct {
 	Involvements []ShownInvolvement `json:"involvements"`
 }
 
-// ShownInvolvement is an involvement with only the fields the policy
-// allowed; the others are absent.
-type ShownInvolvement struct {
-	Partner      string   `json:"partner,omitempty"`
-	PartnerName  string   `json:"partner_name,omitempty"`
-	Sector       Sector   `json:"sector,omitempty"`
-	Contact      *Contact `json:"contact,omitempty"`
-	Service      string   `json:"service,omitempty"`
-	ServiceLabel string   `json:"service_label,omitempty"`
-	Status       string   `json:"status,omitempty"`
-	Start        string   `json:"start,omitempty"`
-	End          string   `json:"end,omitempty"`
-}
+// ShownInvolvement is the wire type (connectors/wire), so that the SDK carries it without
+// importing the domain.
+type ShownInvolvement = wire.ShownInvolvement
 
 // shown builds the visible part of v.
 func (s *Service) shown(v *Involvement, fields []string) ShownInvolvement {

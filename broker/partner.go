@@ -7,11 +7,13 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
 )
 
-// Sector is the kind of organisation a partner is. Policies grant and
-// withhold by sector.
-type Sector string
+// Sector is the wire type (connectors/wire), so that the SDK carries it without
+// importing the domain.
+type Sector = wire.Sector
 
 // The sectors of the social domain.
 const (
@@ -30,9 +32,9 @@ const (
 var Sectors = []Sector{SectorMunicipality, SectorEducation, SectorWorkIncome, SectorDebt,
 	SectorYouth, SectorSocialServices, SectorWMO, SectorHealth, SectorOther}
 
-// Role is the capacity in which a request token acts. A partner may use only
-// the roles it was registered with.
-type Role string
+// Role is the wire type (connectors/wire), so that the SDK carries it without
+// importing the domain.
+type Role = wire.Role
 
 // The roles of the request protocol.
 const (
@@ -46,8 +48,9 @@ const (
 // Roles lists every valid role.
 var Roles = []Role{RoleConnector, RoleProfessional, RoleCoordinator, RolePrivacyOfficer, RoleOperator}
 
-// PartnerStatus tells whether a partner's tokens are accepted.
-type PartnerStatus string
+// PartnerStatus is the wire type (connectors/wire), so that the SDK carries it without
+// importing the domain.
+type PartnerStatus = wire.PartnerStatus
 
 // Partner statuses.
 const (

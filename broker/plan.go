@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
 )
 
 // Plan statuses.
@@ -137,16 +139,9 @@ func ParsePlanETag(s string) (uint64, bool) {
 	return n, err == nil && n > 0
 }
 
-// PlanSignal is what a participant's inbox says about a change: no
-// content, only that (and in short what) changed.
-type PlanSignal struct {
-	Household string    `json:"household"`
-	Version   uint64    `json:"version"`
-	Status    string    `json:"status"`
-	Change    string    `json:"change"`
-	ChangedBy Actor     `json:"changed_by"`
-	ChangedAt time.Time `json:"changed_at"`
-}
+// PlanSignal is the wire type (connectors/wire), so that the SDK carries it without
+// importing the domain.
+type PlanSignal = wire.PlanSignal
 
 // PlanHistory lists the versions of a plan, oldest first.
 type PlanHistory struct {

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
 )
 
 // SyncItem is one line of a full-caseload sync, parsed by the transport.
@@ -25,40 +27,13 @@ type SyncItem struct {
 	Err   error
 }
 
-// SyncResult says what a sync did (or, in a dry run, would do).
-type SyncResult struct {
-	DryRun    bool `json:"dry_run"`
-	Lines     int  `json:"lines"`
-	Added     int  `json:"added"`
-	Changed   int  `json:"changed"`
-	Unchanged int  `json:"unchanged"`
-	Ended     int  `json:"ended"`
-	Rejected  int  `json:"rejected"`
-	Signals   int  `json:"signals"`
-	// Live is how many of the partner's involvements were live (not
-	// ended) before the sync; EndLimit is how many of them one sync may
-	// end (SyncEndLimit); MassEnd says that Ended exceeds it, so that the
-	// sync is refused unless SyncOptions.AllowMassEnd.
-	Live     int             `json:"live"`
-	EndLimit int             `json:"end_limit"`
-	MassEnd  bool            `json:"mass_end"`
-	Problems []SyncRejection `json:"problems"`
-}
+// SyncResult is the wire type (connectors/wire), so that the SDK carries it without
+// importing the domain.
+type SyncResult = wire.SyncResult
 
-// SyncOptions are the caller's choices of one sync.
-type SyncOptions struct {
-	// DryRun only says what the sync would do.
-	DryRun bool
-	// AllowMassEnd applies a sync that ends more than SyncEndLimit of the
-	// partner's live involvements: the caller confirms that its export is
-	// complete and that the involvements really ended.
-	AllowMassEnd bool
-	// Purpose is, for the SDK, the purpose the sync states in its request
-	// token: the purpose the caseload is registered under. The default
-	// policy requires one (involvement.write). The broker itself takes the
-	// purpose from the verified token (Caller.Purpose), never from here.
-	Purpose string
-}
+// SyncOptions is the wire type (connectors/wire), so that the SDK carries it without
+// importing the domain.
+type SyncOptions = wire.SyncOptions
 
 // The mass-end guard: a truncated or half-written export must not end a
 // partner's caseload.
@@ -102,13 +77,9 @@ func (e *MassEndError) Error() string {
 // Is makes errors.Is(err, ErrMassEnd) true.
 func (e *MassEndError) Is(target error) bool { return target == ErrMassEnd }
 
-// SyncRejection is one rejected line.
-type SyncRejection struct {
-	Line   int    `json:"line"`
-	Ref    string `json:"ref,omitempty"`
-	Field  string `json:"field,omitempty"`
-	Reason string `json:"reason"`
-}
+// SyncRejection is the wire type (connectors/wire), so that the SDK carries it without
+// importing the domain.
+type SyncRejection = wire.SyncRejection
 
 // Sync limits.
 const (

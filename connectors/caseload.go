@@ -7,15 +7,15 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/ketenbrug/ketenbrug/broker"
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
 )
 
 // Sync sends the partner's complete current caseload (the broker's NDJSON
 // sync format, see export.WriteSync) and returns what the broker added,
 // changed, ended and rejected. With dryRun the broker only says what it
 // would do. A full sync is idempotent, so it is retried like a PUT.
-func (c *Client) Sync(ctx context.Context, ndjson io.ReadSeeker, dryRun bool) (broker.SyncResult, error) {
-	return c.SyncWith(ctx, ndjson, broker.SyncOptions{DryRun: dryRun})
+func (c *Client) Sync(ctx context.Context, ndjson io.ReadSeeker, dryRun bool) (wire.SyncResult, error) {
+	return c.SyncWith(ctx, ndjson, wire.SyncOptions{DryRun: dryRun})
 }
 
 // SyncWith is Sync with all the options: opts.Purpose is the purpose the
@@ -26,7 +26,7 @@ func (c *Client) Sync(ctx context.Context, ndjson io.ReadSeeker, dryRun bool) (b
 // it such a sync is refused with 409 mass_end_refused and nothing
 // applied). ndjson is read from its start for every attempt, twice (to
 // hash it, then to send it).
-func (c *Client) SyncWith(ctx context.Context, ndjson io.ReadSeeker, opts broker.SyncOptions) (broker.SyncResult, error) {
+func (c *Client) SyncWith(ctx context.Context, ndjson io.ReadSeeker, opts wire.SyncOptions) (wire.SyncResult, error) {
 	path := "/v1/involvements/sync"
 	var q []string
 	if opts.DryRun {
@@ -41,9 +41,9 @@ func (c *Client) SyncWith(ctx context.Context, ndjson io.ReadSeeker, opts broker
 	resp, err := c.Do(ctx, Request{Method: http.MethodPost, Path: path, Purpose: opts.Purpose, BodyStream: ndjson,
 		ContentType: "application/x-ndjson", Idempotent: true})
 	if err != nil {
-		return broker.SyncResult{}, err
+		return wire.SyncResult{}, err
 	}
-	var res broker.SyncResult
+	var res wire.SyncResult
 	err = json.Unmarshal(resp.Body, &res)
 	return res, err
 }

@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/ketenbrug/ketenbrug/broker"
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
 )
 
 // Console logins (operator): how a partner's persons log in to the web
@@ -15,28 +15,28 @@ import (
 // path of the file on the broker's machine that holds the client secret;
 // the secret itself is never sent.
 type LoginConfigRequest struct {
-	Issuer           string               `json:"issuer"`
-	ClientID         string               `json:"client_id"`
-	ClientSecretFile string               `json:"client_secret_file"`
-	PersonClaim      string               `json:"person_claim,omitempty"`
-	NameClaim        string               `json:"name_claim,omitempty"`
-	RolesClaim       string               `json:"roles_claim"`
-	RoleMap          []broker.RoleMapping `json:"role_map"`
-	Scopes           []string             `json:"scopes,omitempty"`
+	Issuer           string             `json:"issuer"`
+	ClientID         string             `json:"client_id"`
+	ClientSecretFile string             `json:"client_secret_file"`
+	PersonClaim      string             `json:"person_claim,omitempty"`
+	NameClaim        string             `json:"name_claim,omitempty"`
+	RolesClaim       string             `json:"roles_claim"`
+	RoleMap          []wire.RoleMapping `json:"role_map"`
+	Scopes           []string           `json:"scopes,omitempty"`
 }
 
 func loginPath(partner string) string { return "/v1/partners/" + url.PathEscape(partner) + "/login" }
 
 // SetLoginConfig registers (or replaces) partner's login configuration.
-func (c *Client) SetLoginConfig(ctx context.Context, partner string, req LoginConfigRequest) (broker.LoginConfig, error) {
-	var out broker.LoginConfig
+func (c *Client) SetLoginConfig(ctx context.Context, partner string, req LoginConfigRequest) (wire.LoginConfig, error) {
+	var out wire.LoginConfig
 	err := c.JSON(ctx, http.MethodPut, loginPath(partner), "", req, &out)
 	return out, err
 }
 
 // LoginConfig returns partner's login configuration.
-func (c *Client) LoginConfig(ctx context.Context, partner string) (broker.LoginConfig, error) {
-	var out broker.LoginConfig
+func (c *Client) LoginConfig(ctx context.Context, partner string) (wire.LoginConfig, error) {
+	var out wire.LoginConfig
 	err := c.JSON(ctx, http.MethodGet, loginPath(partner), "", nil, &out)
 	return out, err
 }

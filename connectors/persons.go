@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/ketenbrug/ketenbrug/broker"
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
 )
 
 // Person-bound keys (operator). A person key binds a public JWKS to one
@@ -20,8 +20,8 @@ func personPath(partner, person string) string {
 // PutPersonKey binds jwks to person of partner with roles, or replaces the
 // person's roles and keys (to rotate, send a set with old and new key,
 // later one without the old).
-func (c *Client) PutPersonKey(ctx context.Context, partner, person string, roles []string, jwks json.RawMessage) (broker.PersonKey, error) {
-	var out broker.PersonKey
+func (c *Client) PutPersonKey(ctx context.Context, partner, person string, roles []string, jwks json.RawMessage) (wire.PersonKey, error) {
+	var out wire.PersonKey
 	err := c.JSON(ctx, http.MethodPut, personPath(partner, person), "", map[string]any{"roles": roles, "jwks": jwks}, &out)
 	return out, err
 }
@@ -33,20 +33,20 @@ func (c *Client) RemovePersonKey(ctx context.Context, partner, person string) er
 
 // SetPersonSuspended suspends (true) or reactivates (false) person's keys;
 // the organisation keeps working.
-func (c *Client) SetPersonSuspended(ctx context.Context, partner, person string, suspended bool) (broker.PersonKey, error) {
+func (c *Client) SetPersonSuspended(ctx context.Context, partner, person string, suspended bool) (wire.PersonKey, error) {
 	verb := "/activate"
 	if suspended {
 		verb = "/suspend"
 	}
-	var out broker.PersonKey
+	var out wire.PersonKey
 	err := c.JSON(ctx, http.MethodPost, personPath(partner, person)+verb, "", nil, &out)
 	return out, err
 }
 
 // PersonKeys lists the persons bound to partner.
-func (c *Client) PersonKeys(ctx context.Context, partner string) ([]broker.PersonKey, error) {
+func (c *Client) PersonKeys(ctx context.Context, partner string) ([]wire.PersonKey, error) {
 	var out struct {
-		Persons []broker.PersonKey `json:"persons"`
+		Persons []wire.PersonKey `json:"persons"`
 	}
 	err := c.JSON(ctx, http.MethodGet, "/v1/partners/"+url.PathEscape(partner)+"/persons", "", nil, &out)
 	return out.Persons, err

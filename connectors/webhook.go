@@ -9,8 +9,8 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/ketenbrug/ketenbrug/broker"
 	"github.com/ketenbrug/ketenbrug/connectors/protocol"
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
 )
 
 // MaxWebhookBody bounds the body of a webhook delivery the handler reads;
@@ -23,7 +23,7 @@ var ErrWebhookDelivery = errors.New("connectors: not a delivery signed by the br
 
 // WebhookHandler serves the webhook URL a partner registered with the
 // broker (partner add --webhook). Each delivery is a POST of one inbox item
-// (broker.InboxView, JSON) with a Ketenbrug-Signature by the broker over
+// (wire.InboxView, JSON) with a Ketenbrug-Signature by the broker over
 // the delivery id (Ketenbrug-Delivery), status 200 and the body's hash.
 // The handler verifies it with the broker's published keys, then hands the
 // item to deliver. A nil error answers 204, and the broker counts the item
@@ -31,7 +31,7 @@ var ErrWebhookDelivery = errors.New("connectors: not a delivery signed by the br
 // with backoff, so deliver must be idempotent by item id (a retried item
 // may also arrive after a later one). A request that does not verify is
 // answered 401 and never reaches deliver.
-func (c *Client) WebhookHandler(deliver func(context.Context, broker.InboxView) error) http.Handler {
+func (c *Client) WebhookHandler(deliver func(context.Context, wire.InboxView) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
@@ -56,8 +56,8 @@ func (c *Client) WebhookHandler(deliver func(context.Context, broker.InboxView) 
 
 // ReadDelivery reads and verifies one webhook delivery and returns its
 // inbox item; errors match ErrWebhookDelivery.
-func (c *Client) ReadDelivery(r *http.Request) (broker.InboxView, error) {
-	var it broker.InboxView
+func (c *Client) ReadDelivery(r *http.Request) (wire.InboxView, error) {
+	var it wire.InboxView
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxWebhookBody+1))
 	if err != nil {
 		return it, fmt.Errorf("%w: reading the body: %v", ErrWebhookDelivery, err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ketenbrug/ketenbrug/broker"
 	"github.com/ketenbrug/ketenbrug/connectors"
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
 )
 
 // loginCommand is `partner login set|show|remove`: a partner's console
@@ -46,7 +47,7 @@ func loginCommand() *cobra.Command {
 				if err != nil {
 					return fmt.Errorf("--role %w", err)
 				}
-				req.RoleMap = append(req.RoleMap, m)
+				req.RoleMap = append(req.RoleMap, wire.RoleMapping{Role: m.Role, Value: m.Value})
 			}
 			lc, err := c.SetLoginConfig(cmd.Context(), partner, req)
 			if err != nil {
