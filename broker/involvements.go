@@ -65,8 +65,16 @@ func (s *Service) PutInvolvement(ctx context.Context, c *Caller, ref string, in 
 	if err != nil {
 		return InvolvementView{}, false, err
 	}
-	d, err := s.decide(ctx, c, &DecisionInput{Action: ActionInvolvementWrite, Purpose: c.Purpose, Caller: callerFacts(c),
-		KeyedBy: KeyedByBSN}, "involvement", []Pseudonym{v.Subject})
+	di := &DecisionInput{Action: ActionInvolvementWrite, Purpose: c.Purpose, Caller: callerFacts(c), KeyedBy: KeyedByBSN}
+	if v.Status != InvolvementEnded {
+		if err := s.cfg.Store.View(func(tx ReadTx) error {
+			di.Subjects, err = registrationSubjects(tx, c.Purpose, v.Subject)
+			return err
+		}); err != nil {
+			return InvolvementView{}, false, err
+		}
+	}
+	d, err := s.decide(ctx, c, di, "involvement", []Pseudonym{v.Subject})
 	if err != nil {
 		return InvolvementView{}, false, err
 	}

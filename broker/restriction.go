@@ -158,6 +158,29 @@ func activeRestrictions(tx ReadTx, p Pseudonym, purpose string) ([]RestrictionFa
 	return out, nil
 }
 
+// registrationSubjects returns the policy's facts about the subjects of an
+// involvement being registered under purpose: only their active
+// restrictions and objections (an objection refuses the registration,
+// rights.rego), and nil when none has any, so that the common case asks the
+// policy nothing more than before.
+func registrationSubjects(tx ReadTx, purpose string, subjects ...Pseudonym) (map[Pseudonym]*SubjectFacts, error) {
+	var out map[Pseudonym]*SubjectFacts
+	for _, p := range subjects {
+		rs, err := activeRestrictions(tx, p, purpose)
+		if err != nil || len(rs) == 0 {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if out == nil {
+			out = map[Pseudonym]*SubjectFacts{}
+		}
+		out[p] = &SubjectFacts{Consents: []ConsentFacts{}, Restrictions: rs}
+	}
+	return out, nil
+}
+
 // RecordRestriction records a restriction (art. 18) or objection (art. 21)
 // of the person with this BSN for one purpose. Professionals and
 // coordinators who serve the person (or a member of their household) and

@@ -116,6 +116,28 @@ func TestRestrictionOverHTTP(t *testing.T) {
 		t.Fatalf("after the objection: %v, before %v", got, before)
 	}
 
+	// Under the objection no new involvement of the mother is registered
+	// under the purpose (AVG art. 21 lid 1), audited as a refusal about
+	// her; ending one stays possible, and another purpose is untouched.
+	kb := e.client("kredietbank", broker.RoleConnector)
+	inv := ivInvolvement(bsns["moeder"], "vroegsignalering")
+	raw, _ := json.Marshal(inv)
+	_, pe = e.do(kb, http.MethodPut, "/v1/involvements/kb-vs-2", rsPurpose, raw, "")
+	ivExpect(t, pe, http.StatusForbidden, "denied", "")
+	if joined(pe.Reasons) != "objected" {
+		t.Fatalf("registration under the objection: reasons %v", pe.Reasons)
+	}
+	refused := 0
+	for _, en := range e.auditEntries() {
+		if en.Action == broker.ActionInvolvementWrite && en.Event == broker.EventDenial && joined(en.Reasons) == "objected" && len(en.Subjects) == 1 {
+			refused++
+		}
+	}
+	if refused != 1 {
+		t.Errorf("%d audited refusals of the registration, want 1", refused)
+	}
+	e.json(kb, http.MethodPut, "/v1/involvements/kb-vs-3", "integrale-ondersteuning", ivInvolvement(bsns["moeder"], "schuldhulp"), nil)
+
 	// Listed for the related; to others as about a stranger.
 	var list broker.RestrictionList
 	e.json(prof, http.MethodPost, "/v1/restrictions/search", "", map[string]any{"bsn": bsns["moeder"]}, &list)
@@ -148,6 +170,7 @@ func TestRestrictionOverHTTP(t *testing.T) {
 	if got := e.rsOverview(); got["moeder"] != before["moeder"] {
 		t.Fatalf("after lifting: %v, before %v", got, before)
 	}
+	e.json(kb, http.MethodPut, "/v1/involvements/kb-vs-2", rsPurpose, inv, nil)
 
 	// The trail: the record, the lift with its reference, the refusals.
 	var record, lift, refusedLift, conflicts int

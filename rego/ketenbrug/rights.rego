@@ -9,7 +9,9 @@ package ketenbrug
 #   - overviews and match signals withhold the subject's involvements
 #     (overview.rego: `not flagged_subjects[c.subject]` in `shown`);
 #   - a plan or assignment action that discloses the subjects to a partner
-#     (disclosure caller or target) is denied: restricted or objected.
+#     (disclosure caller or target) is denied: restricted or objected;
+#   - under an objection, registering an involvement of the subject is
+#     denied (objected); under a restriction it is stored but withheld.
 # Actions that end access (assignment.cancel, plan.close) disclose nothing
 # and stay possible. The exceptions of art. 18 lid 2 (the person's consent,
 # legal claims, the rights of others, an important public interest) and
@@ -65,6 +67,23 @@ deny contains {"reason": "restricted", "basis": basis_of(rego.metadata.rule())} 
 #   basis: AVG art. 21 lid 1
 deny contains {"reason": "objected", "basis": basis_of(rego.metadata.rule())} if {
 	discloses_subjects
+	count(objected_subjects) > 0
+}
+
+# METADATA
+# title: Objection to registration
+# description: |
+#   The person objected to processing for this purpose: registering a new
+#   or changed involvement of theirs under it (involvement.write) is
+#   processing too, and is refused until the flag is lifted. Ending an
+#   involvement passes no subject facts and stays possible. A restriction
+#   (art. 18) does not refuse registration: art. 18 lid 2 allows storage,
+#   and the stored involvement is withheld from every overview and match
+#   signal while the flag is active.
+# custom:
+#   basis: AVG art. 21 lid 1
+deny contains {"reason": "objected", "basis": basis_of(rego.metadata.rule())} if {
+	action.registration == true
 	count(objected_subjects) > 0
 }
 

@@ -124,3 +124,24 @@ test_reading_and_lifting_restrictions if {
 	allowed(ketenbrug.decision) with input as lift
 	denied_for(ketenbrug.decision, "no_relation") with input as json.remove(lift, ["relations"])
 }
+
+# A registration under an objection is refused (AVG art. 21 lid 1); under a
+# restriction it is stored and withheld (art. 18 lid 2), so allowed.
+registration(kind, purpose) := object.union(
+	object.union(simple("involvement.write", "integrale-ondersteuning", object.union(professional, {"role": "connector"})), {"keyed_by": "bsn"}),
+	{"subjects": flagged(kind, purpose)},
+)
+
+test_objection_denies_registering_an_involvement if {
+	d := ketenbrug.decision with input as registration("objection", "integrale-ondersteuning")
+	denied_for(d, "objected")
+	"AVG art. 21 lid 1" in d.bases
+}
+
+test_restriction_keeps_registration_allowed if {
+	allowed(ketenbrug.decision) with input as registration("restriction", "integrale-ondersteuning")
+}
+
+test_objection_under_another_purpose_keeps_registration_allowed if {
+	allowed(ketenbrug.decision) with input as registration("objection", "re-integratie")
+}
