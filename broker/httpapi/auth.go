@@ -120,7 +120,7 @@ func (k *partnerKeys) personOf(p *broker.Partner, kid string) (*broker.PersonKey
 
 // authedHandler handles a request whose token was verified; body is the
 // request body, already bound to the token by its hash.
-type authedHandler func(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte)
+type authedHandler func(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) error
 
 // errRoleNotAllowed refuses a token whose role the partner was not
 // registered for.
@@ -164,14 +164,16 @@ func (a *api) authed(limit int64, h authedHandler) http.HandlerFunc {
 			a.refuse(w, r, err)
 			return
 		}
-		h(w, r, c, body)
+		if err := h(w, r, c, body); err != nil {
+			a.writeProblem(w, r, err)
+		}
 	}
 }
 
 // streamHandler handles a request whose body is streamed: the handler
 // must read it through claims.VerifyBody and act only on a body that
 // verified.
-type streamHandler func(w http.ResponseWriter, r *http.Request, c *broker.Caller, claims *protocol.Claims)
+type streamHandler func(w http.ResponseWriter, r *http.Request, c *broker.Caller, claims *protocol.Claims) error
 
 // authedStream is authed for streamed bodies (a full-caseload sync): the
 // token is verified before the body is read, and the body hash while it is.
@@ -184,7 +186,9 @@ func (a *api) authedStream(h streamHandler) http.HandlerFunc {
 		req := protocol.Request{Method: r.Method, URI: r.RequestURI, HasBody: r.ContentLength != 0}
 		claims, err := a.verifier.VerifyDeferredBody(r.Context(), token, req)
 		if c := a.caller(w, r, claims, err); c != nil {
-			h(w, r, c, claims)
+			if err := h(w, r, c, claims); err != nil {
+				a.writeProblem(w, r, err)
+			}
 		}
 	}
 }

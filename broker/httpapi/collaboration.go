@@ -12,8 +12,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gorilla/mux"
-
 	"github.com/ketenbrug/ketenbrug/broker"
 )
 
@@ -71,48 +69,44 @@ type AgreementStatusRequest struct {
 	Status string `json:"status"`
 }
 
-func (a *api) giveAssignment(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
+func (a *api) giveAssignment(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) error {
 	var req AssignmentRequest
 	if err := decodeStrict(body, &req); err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	v, err := a.b.GiveAssignment(r.Context(), c, req)
 	if err == nil {
 		w.Header().Set("Location", "/v1/assignments/"+v.ID)
 	}
-	a.reply(w, r, http.StatusCreated, v, err)
+	return a.reply(w, r, http.StatusCreated, v, err)
 }
 
-func (a *api) listAssignments(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+func (a *api) listAssignments(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) error {
 	q := r.URL.Query()
 	list, err := a.b.Assignments(r.Context(), c, broker.AssignmentQuery{Side: q.Get("side"), Status: q.Get("status"),
 		Household: q.Get("household")})
-	a.reply(w, r, http.StatusOK, list, err)
+	return a.reply(w, r, http.StatusOK, list, err)
 }
 
-func (a *api) getAssignment(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+func (a *api) getAssignment(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	v, err := a.b.Assignment(r.Context(), c, id)
-	a.reply(w, r, http.StatusOK, v, err)
+	return a.reply(w, r, http.StatusOK, v, err)
 }
 
 func (a *api) stepAssignment(step string) authedHandler {
-	return func(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
+	return func(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) error {
 		id, err := pathID(r, "id")
 		if err != nil {
-			a.writeProblem(w, r, err)
-			return
+			return err
 		}
 		var req StepRequest
 		if len(body) > 0 {
 			if err := decodeStrict(body, &req); err != nil {
-				a.writeProblem(w, r, err)
-				return
+				return err
 			}
 		}
 		text := req.Reason
@@ -126,11 +120,10 @@ func (a *api) stepAssignment(step string) authedHandler {
 			err = &broker.ValidationError{Field: "outcome", Reason: "only a completion carries an outcome"}
 		}
 		if err != nil {
-			a.writeProblem(w, r, err)
-			return
+			return err
 		}
 		v, err := a.b.StepAssignment(r.Context(), c, id, step, text)
-		a.reply(w, r, http.StatusOK, v, err)
+		return a.reply(w, r, http.StatusOK, v, err)
 	}
 }
 
@@ -168,11 +161,11 @@ func planPrecondition(r *http.Request, create bool) (uint64, error) {
 }
 
 // replyPlan writes a plan version with its ETag.
-func (a *api) replyPlan(w http.ResponseWriter, r *http.Request, status int, v broker.PlanView, err error) {
+func (a *api) replyPlan(w http.ResponseWriter, r *http.Request, status int, v broker.PlanView, err error) error {
 	if err == nil {
 		w.Header().Set("ETag", v.ETag())
 	}
-	a.reply(w, r, status, v, err)
+	return a.reply(w, r, status, v, err)
 }
 
 // planFormat picks the format of GET …/plan: ?format=, else Accept.
@@ -201,33 +194,28 @@ func planFormat(r *http.Request) (string, error) {
 	return broker.PlanFormatJSON, nil
 }
 
-func (a *api) getPlan(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+func (a *api) getPlan(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) error {
 	id, err := householdPathID(r)
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	var version uint64
 	if s := r.URL.Query().Get("version"); s != "" {
 		if version, err = strconv.ParseUint(s, 10, 64); err != nil || version == 0 {
-			a.writeProblem(w, r, &broker.ValidationError{Field: "version", Reason: "a version number"})
-			return
+			return &broker.ValidationError{Field: "version", Reason: "a version number"}
 		}
 	}
 	format, err := planFormat(r)
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	v, err := a.b.Plan(r.Context(), c, id, version)
 	if err != nil || format == broker.PlanFormatJSON {
-		a.replyPlan(w, r, http.StatusOK, v, err)
-		return
+		return a.replyPlan(w, r, http.StatusOK, v, err)
 	}
 	doc, contentType, err := broker.RenderPlan(&v, format)
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	ext := map[string]string{broker.PlanFormatHTML: "html", broker.PlanFormatMarkdown: "md"}[format]
 	h := w.Header()
@@ -240,90 +228,85 @@ func (a *api) getPlan(w http.ResponseWriter, r *http.Request, c *broker.Caller, 
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(doc)
+	return nil
 }
 
-func (a *api) putPlan(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
+func (a *api) putPlan(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) error {
 	id, err := householdPathID(r)
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	ifMatch, err := planPrecondition(r, true)
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	var in broker.PlanInput
 	if err := decodeStrict(body, &in); err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	v, err := a.b.PutPlan(r.Context(), c, id, ifMatch, in)
 	status := http.StatusOK
 	if err == nil && v.Version == 1 {
 		status = http.StatusCreated
 	}
-	a.replyPlan(w, r, status, v, err)
+	return a.replyPlan(w, r, status, v, err)
 }
 
-func (a *api) planHistory(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+func (a *api) planHistory(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) error {
 	id, err := householdPathID(r)
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	h, err := a.b.PlanHistory(r.Context(), c, id)
-	a.reply(w, r, http.StatusOK, h, err)
+	return a.reply(w, r, http.StatusOK, h, err)
 }
 
-func (a *api) closePlan(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+func (a *api) closePlan(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) error {
 	id, err := householdPathID(r)
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	ifMatch, err := planPrecondition(r, false)
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	v, err := a.b.ClosePlan(r.Context(), c, id, ifMatch)
-	a.replyPlan(w, r, http.StatusOK, v, err)
+	return a.replyPlan(w, r, http.StatusOK, v, err)
 }
 
-func (a *api) setAgreementStatus(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
+func (a *api) setAgreementStatus(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) error {
 	id, err := householdPathID(r)
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	agreement, err := pathID(r, "agreement")
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	ifMatch, err := planPrecondition(r, false)
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	var req AgreementStatusRequest
 	if err := decodeStrict(body, &req); err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	v, err := a.b.SetAgreementStatus(r.Context(), c, id, agreement, ifMatch, req.Status)
-	a.replyPlan(w, r, http.StatusOK, v, err)
+	return a.replyPlan(w, r, http.StatusOK, v, err)
 }
 
-func (a *api) deadLetters(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+func (a *api) deadLetters(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) error {
 	list, err := a.b.DeadLetters(r.Context(), c)
-	a.reply(w, r, http.StatusOK, list, err)
+	return a.reply(w, r, http.StatusOK, list, err)
 }
 
-func (a *api) retryDeadLetter(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
-	d, err := a.b.RetryDeadLetter(r.Context(), c, mux.Vars(r)["id"])
-	a.reply(w, r, http.StatusOK, d, err)
+func (a *api) retryDeadLetter(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	d, err := a.b.RetryDeadLetter(r.Context(), c, id)
+	return a.reply(w, r, http.StatusOK, d, err)
 }
 
 // The OpenAPI document of these routes is kept next to them, in

@@ -17,12 +17,11 @@ func (a *api) decisionRoutes(v1 v1Routes) {
 // replayRequest answers GET /v1/decisions/{request_id}?reference=…&version=…:
 // the request's recorded decisions, decided again under the active (or
 // the named) policy version.
-func (a *api) replayRequest(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+func (a *api) replayRequest(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) error {
 	version := r.URL.Query().Get("version")
 	if version != "" && !versionPattern.MatchString(version) {
-		a.writeProblem(w, r, &broker.ValidationError{Field: "version", Reason: "a policy version is 8 to 64 hex characters"})
-		return
+		return &broker.ValidationError{Field: "version", Reason: "a policy version is 8 to 64 hex characters"}
 	}
 	rep, err := a.b.ReplayRequest(r.Context(), c, mux.Vars(r)["request_id"], version, r.URL.Query().Get("reference"))
-	a.reply(w, r, http.StatusOK, rep, err)
+	return a.reply(w, r, http.StatusOK, rep, err)
 }

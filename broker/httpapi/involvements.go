@@ -37,53 +37,48 @@ func pathRef(r *http.Request) (string, error) {
 	return v, nil
 }
 
-func (a *api) putInvolvement(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
+func (a *api) putInvolvement(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) error {
 	ref, err := pathRef(r)
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	var in broker.InvolvementInput
 	if err := decodeStrict(body, &in); err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	v, changed, err := a.b.PutInvolvement(r.Context(), c, ref, in)
 	status := http.StatusOK
 	if changed && v.Revision == 1 {
 		status = http.StatusCreated
 	}
-	a.reply(w, r, status, v, err)
+	return a.reply(w, r, status, v, err)
 }
 
-func (a *api) endInvolvement(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
+func (a *api) endInvolvement(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) error {
 	ref, err := pathRef(r)
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	var req struct {
 		End string `json:"end"`
 	}
 	if len(body) > 0 {
 		if err := decodeStrict(body, &req); err != nil {
-			a.writeProblem(w, r, err)
-			return
+			return err
 		}
 	}
 	v, err := a.b.EndInvolvement(r.Context(), c, ref, req.End)
-	a.reply(w, r, http.StatusOK, v, err)
+	return a.reply(w, r, http.StatusOK, v, err)
 }
 
-func (a *api) listInvolvements(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+func (a *api) listInvolvements(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) error {
 	limit, err := queryInt(r, "limit", 100, 1000)
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	q := r.URL.Query()
 	page, err := a.b.Involvements(r.Context(), c, q.Get("status"), q.Get("after"), limit)
-	a.reply(w, r, http.StatusOK, page, err)
+	return a.reply(w, r, http.StatusOK, page, err)
 }
 
 // syncInvolvements takes a full caseload as NDJSON. The body is spooled to
@@ -91,11 +86,10 @@ func (a *api) listInvolvements(w http.ResponseWriter, r *http.Request, c *broker
 // token's bsh, and only a body that matches is read: nothing of a tampered
 // body takes effect. The spool file holds BSNs in clear, so it lives only
 // inside the data directory and only as long as the request (see spool).
-func (a *api) syncInvolvements(w http.ResponseWriter, r *http.Request, c *broker.Caller, claims *protocol.Claims) {
+func (a *api) syncInvolvements(w http.ResponseWriter, r *http.Request, c *broker.Caller, claims *protocol.Claims) error {
 	if ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); !ndjsonTypes[strings.TrimSpace(strings.ToLower(ct))] {
-		a.writeProblem(w, r, &bodyError{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type",
-			detail: "send the caseload as application/x-ndjson: one JSON object per line"})
-		return
+		return &bodyError{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type",
+			detail: "send the caseload as application/x-ndjson: one JSON object per line"}
 	}
 	var opts broker.SyncOptions
 	for _, q := range []struct {
@@ -105,15 +99,13 @@ func (a *api) syncInvolvements(w http.ResponseWriter, r *http.Request, c *broker
 		if s := r.URL.Query().Get(q.name); s != "" {
 			var err error
 			if *q.v, err = strconv.ParseBool(s); err != nil {
-				a.writeProblem(w, r, &broker.ValidationError{Field: q.name, Reason: "true or false"})
-				return
+				return &broker.ValidationError{Field: q.name, Reason: "true or false"}
 			}
 		}
 	}
 	f, done, err := a.spool("sync-*")
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	defer done()
 	if _, err := io.Copy(f, claims.VerifyBody(http.MaxBytesReader(w, r.Body, a.cfg.MaxSync))); err != nil {
@@ -121,13 +113,13 @@ func (a *api) syncInvolvements(w http.ResponseWriter, r *http.Request, c *broker
 		var perr *protocol.Error
 		switch {
 		case errors.As(err, &tooLarge):
-			a.writeProblem(w, r, fmt.Errorf("%w: caseload over %d bytes", broker.ErrTooLarge, a.cfg.MaxSync))
+			return fmt.Errorf("%w: caseload over %d bytes", broker.ErrTooLarge, a.cfg.MaxSync)
 		case errors.As(err, &perr):
 			a.refuse(w, r, err)
+			return nil
 		default:
-			a.writeProblem(w, r, malformed("", "reading the body: %v", err))
+			return malformed("", "reading the body: %v", err)
 		}
-		return
 	}
 	// The domain may read the caseload twice (the mass-end guard counts
 	// its references before anything is applied): each reading starts at
@@ -144,7 +136,7 @@ func (a *api) syncInvolvements(w http.ResponseWriter, r *http.Request, c *broker
 	if err == nil && readErr != nil {
 		err = readErr
 	}
-	a.reply(w, r, http.StatusOK, res, err)
+	return a.reply(w, r, http.StatusOK, res, err)
 }
 
 // spool creates a file in the spool directory (mode 0600, inside the data
@@ -255,93 +247,88 @@ func lineError(err error) error {
 	return err
 }
 
-func (a *api) putHousehold(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
+func (a *api) putHousehold(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) error {
 	id, err := householdPathID(r)
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	var in broker.HouseholdInput
 	if err := decodeStrict(body, &in); err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	h, err := a.b.PutHousehold(r.Context(), c, id, in)
-	a.reply(w, r, http.StatusOK, h, err)
+	return a.reply(w, r, http.StatusOK, h, err)
 }
 
-func (a *api) getHousehold(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+func (a *api) getHousehold(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) error {
 	id, err := householdPathID(r)
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	h, err := a.b.Household(r.Context(), c, id)
-	a.reply(w, r, http.StatusOK, h, err)
+	return a.reply(w, r, http.StatusOK, h, err)
 }
 
-func (a *api) householdOverview(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+func (a *api) householdOverview(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) error {
 	id, err := householdPathID(r)
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	o, err := a.b.HouseholdOverview(r.Context(), c, id)
-	a.reply(w, r, http.StatusOK, o, err)
+	return a.reply(w, r, http.StatusOK, o, err)
 }
 
-func (a *api) personOverview(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
+func (a *api) personOverview(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) error {
 	var req struct {
 		BSN          string `json:"bsn"`
 		Municipality string `json:"municipality,omitempty"`
 	}
 	if err := decodeStrict(body, &req); err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	o, err := a.b.PersonOverview(r.Context(), c, req.BSN, req.Municipality)
-	a.reply(w, r, http.StatusOK, o, err)
+	return a.reply(w, r, http.StatusOK, o, err)
 }
 
-func (a *api) inbox(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+func (a *api) inbox(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) error {
 	q := r.URL.Query()
 	var after uint64
 	if s := q.Get("after"); s != "" {
 		n, err := strconv.ParseUint(s, 10, 64)
 		if err != nil {
-			a.writeProblem(w, r, &broker.ValidationError{Field: "after", Reason: "an inbox item id"})
-			return
+			return &broker.ValidationError{Field: "after", Reason: "an inbox item id"}
 		}
 		after = n
 	}
 	limit, err := queryInt(r, "limit", 100, 500)
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	var wait time.Duration
 	if s := q.Get("wait"); s != "" {
 		if wait, err = time.ParseDuration(s); err != nil || wait < 0 || wait > broker.MaxInboxWait {
-			a.writeProblem(w, r, &broker.ValidationError{Field: "wait", Reason: "a duration such as 30s, at most 60s"})
-			return
+			return &broker.ValidationError{Field: "wait", Reason: "a duration such as 30s, at most 60s"}
 		}
 	}
 	if wait > 0 {
 		done, err := a.limits.startPoll(c.Partner.ID)
 		if err != nil {
 			a.metrics.limited("long-polls")
-			a.writeProblem(w, r, err)
-			return
+			return err
 		}
 		defer done()
 	}
 	page, err := a.b.Inbox(r.Context(), c, after, limit, wait)
-	a.reply(w, r, http.StatusOK, page, err)
+	return a.reply(w, r, http.StatusOK, page, err)
 }
 
-func (a *api) ackInbox(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
-	v, err := a.b.AckInbox(r.Context(), c, mux.Vars(r)["id"])
-	a.reply(w, r, http.StatusOK, v, err)
+func (a *api) ackInbox(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	v, err := a.b.AckInbox(r.Context(), c, id)
+	return a.reply(w, r, http.StatusOK, v, err)
 }
 
 // checkSpoolDir refuses a spool directory that is missing, not a directory

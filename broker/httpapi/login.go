@@ -30,39 +30,35 @@ type LoginConfigRequest struct {
 	Scopes           []string             `json:"scopes,omitempty"`
 }
 
-func (a *api) getLoginConfig(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+func (a *api) getLoginConfig(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	lc, err := a.b.LoginConfig(r.Context(), c, id)
-	a.reply(w, r, http.StatusOK, lc, err)
+	return a.reply(w, r, http.StatusOK, lc, err)
 }
 
-func (a *api) putLoginConfig(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
+func (a *api) putLoginConfig(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	var req LoginConfigRequest
 	if err := decodeStrict(body, &req); err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	lc, err := a.b.SetLoginConfig(r.Context(), c, id, broker.LoginConfig{Issuer: req.Issuer, ClientID: req.ClientID,
 		ClientSecretFile: req.ClientSecretFile, PersonClaim: req.PersonClaim, NameClaim: req.NameClaim,
 		RolesClaim: req.RolesClaim, RoleMap: req.RoleMap, Scopes: req.Scopes})
-	a.reply(w, r, http.StatusOK, lc, err)
+	return a.reply(w, r, http.StatusOK, lc, err)
 }
 
-func (a *api) removeLoginConfig(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+func (a *api) removeLoginConfig(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	err = a.b.RemoveLoginConfig(r.Context(), c, id)
-	a.reply(w, r, http.StatusOK, map[string]string{"partner": id, "result": "removed"}, err)
+	return a.reply(w, r, http.StatusOK, map[string]string{"partner": id, "result": "removed"}, err)
 }

@@ -38,49 +38,44 @@ func personPath(r *http.Request) (string, string, error) {
 	return id, person, nil
 }
 
-func (a *api) listPersonKeys(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+func (a *api) listPersonKeys(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	ks, err := a.b.PersonKeys(r.Context(), c, id)
-	a.reply(w, r, http.StatusOK, map[string]any{"partner": id, "persons": ks}, err)
+	return a.reply(w, r, http.StatusOK, map[string]any{"partner": id, "persons": ks}, err)
 }
 
-func (a *api) putPersonKey(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
+func (a *api) putPersonKey(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) error {
 	id, person, err := personPath(r)
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	var req PersonKeyRequest
 	if err := decodeStrict(body, &req); err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	k, err := a.b.PutPersonKey(r.Context(), c, id, broker.PersonKey{Person: person, Roles: req.Roles, JWKS: req.JWKS})
-	a.reply(w, r, http.StatusOK, k, err)
+	return a.reply(w, r, http.StatusOK, k, err)
 }
 
-func (a *api) removePersonKey(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+func (a *api) removePersonKey(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) error {
 	id, person, err := personPath(r)
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	err = a.b.RemovePersonKey(r.Context(), c, id, person)
-	a.reply(w, r, http.StatusOK, map[string]string{"partner": id, "person": person, "result": "removed"}, err)
+	return a.reply(w, r, http.StatusOK, map[string]string{"partner": id, "person": person, "result": "removed"}, err)
 }
 
 func (a *api) setPersonStatus(status broker.PartnerStatus) authedHandler {
-	return func(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+	return func(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) error {
 		id, person, err := personPath(r)
 		if err != nil {
-			a.writeProblem(w, r, err)
-			return
+			return err
 		}
 		k, err := a.b.SetPersonStatus(r.Context(), c, id, person, status)
-		a.reply(w, r, http.StatusOK, k, err)
+		return a.reply(w, r, http.StatusOK, k, err)
 	}
 }

@@ -41,47 +41,43 @@ type PersonRequest struct {
 	BSN string `json:"bsn"`
 }
 
-func (a *api) recordConsent(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
+func (a *api) recordConsent(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) error {
 	var req ConsentRequest
 	if err := decodeStrict(body, &req); err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	cv, err := a.b.RecordConsent(r.Context(), c, req.BSN, broker.Consent{
 		Purpose: req.Purpose, AllSectors: req.AllSectors, Sectors: req.Sectors, Partners: req.Partners,
 		GivenBy: req.GivenBy, Evidence: req.Evidence, ValidFrom: req.ValidFrom, ValidUntil: req.ValidUntil,
 		Explicit: req.Explicit, NotConditional: req.NotConditional,
 	})
-	a.reply(w, r, http.StatusCreated, cv, err)
+	return a.reply(w, r, http.StatusCreated, cv, err)
 }
 
-func (a *api) searchConsents(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
+func (a *api) searchConsents(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) error {
 	var req LookupRequest
 	if err := decodeStrict(body, &req); err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	list, err := a.b.Consents(r.Context(), c, req.BSN, req.Reference)
-	a.reply(w, r, http.StatusOK, list, err)
+	return a.reply(w, r, http.StatusOK, list, err)
 }
 
-func (a *api) withdrawConsent(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
+func (a *api) withdrawConsent(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	var req struct {
 		Reason string `json:"reason"`
 	}
 	if len(body) > 0 {
 		if err := decodeStrict(body, &req); err != nil {
-			a.writeProblem(w, r, err)
-			return
+			return err
 		}
 	}
 	cv, err := a.b.WithdrawConsent(r.Context(), c, id, req.Reason)
-	a.reply(w, r, http.StatusOK, cv, err)
+	return a.reply(w, r, http.StatusOK, cv, err)
 }
 
 // versionPattern accepts a full policy version id or a prefix of it.
@@ -101,140 +97,126 @@ var bundleTypes = map[string]bool{
 	"application/vnd.openpolicyagent.bundle": true, "application/octet-stream": true,
 }
 
-func (a *api) pushPolicy(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
+func (a *api) pushPolicy(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) error {
 	if ct := r.Header.Get("Content-Type"); !bundleTypes[ct] {
-		a.writeProblem(w, r, &bodyError{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type",
-			detail: "upload the bundle as application/gzip (an OPA bundle, tar.gz)"})
-		return
+		return &bodyError{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type",
+			detail: "upload the bundle as application/gzip (an OPA bundle, tar.gz)"}
 	}
 	if len(body) == 0 {
-		a.writeProblem(w, r, malformed("", "the bundle is empty"))
-		return
+		return malformed("", "the bundle is empty")
 	}
 	v, err := a.b.PushPolicy(r.Context(), c, body, r.URL.Query().Get("note"))
-	a.reply(w, r, http.StatusCreated, v, err)
+	return a.reply(w, r, http.StatusCreated, v, err)
 }
 
-func (a *api) listPolicies(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+func (a *api) listPolicies(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) error {
 	vs, err := a.b.Policies(r.Context(), c)
-	a.reply(w, r, http.StatusOK, map[string]any{"versions": vs}, err)
+	return a.reply(w, r, http.StatusOK, map[string]any{"versions": vs}, err)
 }
 
-func (a *api) getPolicy(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+func (a *api) getPolicy(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) error {
 	id, err := pathVersion(r)
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	v, err := a.b.PolicyBundle(r.Context(), c, id)
 	v.Bundle = nil
-	a.reply(w, r, http.StatusOK, v, err)
+	return a.reply(w, r, http.StatusOK, v, err)
 }
 
-func (a *api) getPolicyBundle(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+func (a *api) getPolicyBundle(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) error {
 	id, err := pathVersion(r)
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	v, err := a.b.PolicyBundle(r.Context(), c, id)
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Content-Type", "application/gzip")
 	w.Header().Set("Content-Disposition", `attachment; filename="policy-`+v.ID[:12]+`.tar.gz"`)
 	_, _ = w.Write(v.Bundle)
+	return nil
 }
 
-func (a *api) dryRunPolicy(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+func (a *api) dryRunPolicy(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) error {
 	id, err := pathVersion(r)
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	n, err := queryInt(r, "n", 0, 100_000)
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	rep, err := a.b.DryRun(r.Context(), c, id, n)
-	a.reply(w, r, http.StatusOK, rep, err)
+	return a.reply(w, r, http.StatusOK, rep, err)
 }
 
-func (a *api) approvePolicy(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+func (a *api) approvePolicy(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) error {
 	id, err := pathVersion(r)
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	v, err := a.b.ApprovePolicy(r.Context(), c, id)
-	a.reply(w, r, http.StatusOK, v, err)
+	return a.reply(w, r, http.StatusOK, v, err)
 }
 
-func (a *api) rollbackPolicy(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+func (a *api) rollbackPolicy(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) error {
 	id, err := pathVersion(r)
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	v, err := a.b.RollbackPolicy(r.Context(), c, id)
-	a.reply(w, r, http.StatusOK, v, err)
+	return a.reply(w, r, http.StatusOK, v, err)
 }
 
-func (a *api) explainPolicy(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
+func (a *api) explainPolicy(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) error {
 	var in broker.DecisionInput
 	if err := decodeStrict(body, &in); err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	version := r.URL.Query().Get("version")
 	if version != "" && !versionPattern.MatchString(version) {
-		a.writeProblem(w, r, &broker.ValidationError{Field: "version", Reason: "a policy version is 8 to 64 hex characters"})
-		return
+		return &broker.ValidationError{Field: "version", Reason: "a policy version is 8 to 64 hex characters"}
 	}
 	d, err := a.b.ExplainPolicy(r.Context(), c, version, &in)
-	a.reply(w, r, http.StatusOK, d, err)
+	return a.reply(w, r, http.StatusOK, d, err)
 }
 
-func (a *api) auditEntries(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+func (a *api) auditEntries(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) error {
 	from, err := queryInt(r, "from", 1, 1<<62)
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	limit, err := queryInt(r, "limit", 100, 1000)
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	q := broker.AuditQuery{From: uint64(from), Limit: limit, Reference: r.URL.Query().Get("reference")}
 	if err := auditFilters(r, &q); err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	page, err := a.b.AuditEntries(r.Context(), c, q)
-	a.reply(w, r, http.StatusOK, page, err)
+	return a.reply(w, r, http.StatusOK, page, err)
 }
 
-func (a *api) verifyAudit(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+func (a *api) verifyAudit(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) error {
 	rep, err := a.b.VerifyAudit(r.Context(), c)
-	a.reply(w, r, http.StatusOK, rep, err)
+	return a.reply(w, r, http.StatusOK, rep, err)
 }
 
-func (a *api) subjectAccess(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
+func (a *api) subjectAccess(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) error {
 	var req LookupRequest
 	if err := decodeStrict(body, &req); err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	rep, err := a.b.SubjectAccess(r.Context(), c, req.BSN, req.Reference)
-	a.reply(w, r, http.StatusOK, rep, err)
+	return a.reply(w, r, http.StatusOK, rep, err)
 }
 
-func (a *api) processingRegister(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+func (a *api) processingRegister(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) error {
 	reg, err := a.b.ProcessingRegister(r.Context(), c)
-	a.reply(w, r, http.StatusOK, reg, err)
+	return a.reply(w, r, http.StatusOK, reg, err)
 }
 
 // auditFilters reads the audit list's filters from the query: request_id,
@@ -267,9 +249,9 @@ type PurposeList struct {
 	Purposes []broker.PurposeChoice `json:"purposes"`
 }
 
-func (a *api) listPurposes(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+func (a *api) listPurposes(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) error {
 	ps, err := a.b.Purposes(c)
-	a.reply(w, r, http.StatusOK, PurposeList{Purposes: ps}, err)
+	return a.reply(w, r, http.StatusOK, PurposeList{Purposes: ps}, err)
 }
 
 // RejectRequest says why a privacy officer rejects a pending policy version.
@@ -277,17 +259,15 @@ type RejectRequest struct {
 	Comment string `json:"comment"`
 }
 
-func (a *api) rejectPolicy(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
+func (a *api) rejectPolicy(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) error {
 	id, err := pathVersion(r)
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	var req RejectRequest
 	if err := decodeStrict(body, &req); err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	v, err := a.b.RejectPolicy(r.Context(), c, id, req.Comment)
-	a.reply(w, r, http.StatusOK, v, err)
+	return a.reply(w, r, http.StatusOK, v, err)
 }

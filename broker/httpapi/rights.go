@@ -75,25 +75,22 @@ func disclosureFormat(r *http.Request) (string, error) {
 	return formatJSON, nil
 }
 
-func (a *api) auditDisclosures(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
+func (a *api) auditDisclosures(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) error {
 	format, err := disclosureFormat(r)
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	var q broker.DisclosureQuery
 	if err := decodeStrict(body, &q); err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	rep, err := a.b.AuditDisclosures(r.Context(), c, q)
 	if err != nil || format == formatJSON {
-		a.reply(w, r, http.StatusOK, rep, err)
-		return
+		return a.reply(w, r, http.StatusOK, rep, err)
 	}
 	switch format {
 	case formatNDJSON:
-		a.sendSpooled(w, r, "application/x-ndjson", "ketenbrug-disclosures.ndjson", func(out io.Writer) error {
+		return a.sendSpooled(w, r, "application/x-ndjson", "ketenbrug-disclosures.ndjson", func(out io.Writer) error {
 			enc := json.NewEncoder(out)
 			for i := range rep.Rows {
 				if err := enc.Encode(&rep.Rows[i]); err != nil {
@@ -103,10 +100,11 @@ func (a *api) auditDisclosures(w http.ResponseWriter, r *http.Request, c *broker
 			return nil
 		})
 	case formatCSV:
-		a.sendSpooled(w, r, "text/csv; charset=utf-8", "ketenbrug-disclosures.csv", func(out io.Writer) error {
+		return a.sendSpooled(w, r, "text/csv; charset=utf-8", "ketenbrug-disclosures.csv", func(out io.Writer) error {
 			return WriteDisclosuresCSV(out, rep.Rows)
 		})
 	}
+	return nil
 }
 
 // WriteDisclosuresCSV writes rows as CSV with a header line
@@ -139,41 +137,37 @@ func csvSafe(s string) string {
 	return s
 }
 
-func (a *api) recordRestriction(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
+func (a *api) recordRestriction(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) error {
 	var req RestrictionRequest
 	if err := decodeStrict(body, &req); err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	v, err := a.b.RecordRestriction(r.Context(), c, req.BSN, req.RestrictionInput)
-	a.reply(w, r, http.StatusCreated, v, err)
+	return a.reply(w, r, http.StatusCreated, v, err)
 }
 
-func (a *api) searchRestrictions(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
+func (a *api) searchRestrictions(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) error {
 	var req LookupRequest
 	if err := decodeStrict(body, &req); err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	list, err := a.b.Restrictions(r.Context(), c, req.BSN, req.Reference)
-	a.reply(w, r, http.StatusOK, list, err)
+	return a.reply(w, r, http.StatusOK, list, err)
 }
 
-func (a *api) liftRestriction(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
+func (a *api) liftRestriction(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	var req LiftRequest
 	if len(body) > 0 {
 		if err := decodeStrict(body, &req); err != nil {
-			a.writeProblem(w, r, err)
-			return
+			return err
 		}
 	}
 	v, err := a.b.LiftRestriction(r.Context(), c, id, req.Reason, req.Reference)
-	a.reply(w, r, http.StatusOK, v, err)
+	return a.reply(w, r, http.StatusOK, v, err)
 }
 
 // The OpenAPI document of these routes is kept next to them, in

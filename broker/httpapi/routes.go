@@ -131,8 +131,9 @@ func (a *api) jwks(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write(a.cfg.PublicJWKS)
 }
 
-func (a *api) whoami(w http.ResponseWriter, _ *http.Request, c *broker.Caller, _ []byte) {
+func (a *api) whoami(w http.ResponseWriter, _ *http.Request, c *broker.Caller, _ []byte) error {
 	writeJSON(w, http.StatusOK, a.b.Whoami(c))
+	return nil
 }
 
 // pathID returns the path parameter name, validated as an identifier.
@@ -181,104 +182,94 @@ func (p PartnerRequest) partner() broker.Partner {
 		PrivacyOffice: p.PrivacyOffice, ControllerRole: p.ControllerRole, PrivacyContact: p.PrivacyContact}
 }
 
-func (a *api) registerPartner(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
+func (a *api) registerPartner(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) error {
 	var req PartnerRequest
 	if err := decodeStrict(body, &req); err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	p, err := a.b.RegisterPartner(r.Context(), c, req.partner())
-	a.reply(w, r, http.StatusCreated, p, err)
+	return a.reply(w, r, http.StatusCreated, p, err)
 }
 
-func (a *api) updatePartner(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
+func (a *api) updatePartner(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	var req PartnerRequest
 	if err := decodeStrict(body, &req); err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	if req.ID != "" && req.ID != id {
-		a.writeProblem(w, r, &broker.ValidationError{Field: "id", Reason: "differs from the id in the path"})
-		return
+		return &broker.ValidationError{Field: "id", Reason: "differs from the id in the path"}
 	}
 	if len(req.JWKS) > 0 {
-		a.writeProblem(w, r, &broker.ValidationError{Field: "jwks", Reason: "change keys with PUT /v1/partners/{id}/keys"})
-		return
+		return &broker.ValidationError{Field: "jwks", Reason: "change keys with PUT /v1/partners/{id}/keys"}
 	}
 	req.ID = id
 	p, err := a.b.UpdatePartner(r.Context(), c, req.partner())
-	a.reply(w, r, http.StatusOK, p, err)
+	return a.reply(w, r, http.StatusOK, p, err)
 }
 
-func (a *api) getPartner(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+func (a *api) getPartner(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	p, err := a.b.Partner(r.Context(), c, id)
-	a.reply(w, r, http.StatusOK, p, err)
+	return a.reply(w, r, http.StatusOK, p, err)
 }
 
-func (a *api) listPartners(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+func (a *api) listPartners(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) error {
 	ps, err := a.b.Partners(r.Context(), c)
-	a.reply(w, r, http.StatusOK, map[string]any{"partners": ps}, err)
+	return a.reply(w, r, http.StatusOK, map[string]any{"partners": ps}, err)
 }
 
-func (a *api) setPartnerKeys(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) {
+func (a *api) setPartnerKeys(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	var req struct {
 		JWKS json.RawMessage `json:"jwks"`
 	}
 	if err := decodeStrict(body, &req); err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	p, err := a.b.SetPartnerKeys(r.Context(), c, id, req.JWKS)
-	a.reply(w, r, http.StatusOK, p, err)
+	return a.reply(w, r, http.StatusOK, p, err)
 }
 
 func (a *api) setPartnerStatus(status broker.PartnerStatus) authedHandler {
-	return func(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+	return func(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) error {
 		id, err := pathID(r, "id")
 		if err != nil {
-			a.writeProblem(w, r, err)
-			return
+			return err
 		}
 		p, err := a.b.SetPartnerStatus(r.Context(), c, id, status)
-		a.reply(w, r, http.StatusOK, p, err)
+		return a.reply(w, r, http.StatusOK, p, err)
 	}
 }
 
 // backup streams a consistent copy of the store.
-func (a *api) backup(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
-	a.sendSpooled(w, r, "application/octet-stream", "ketenbrug-backup.db", func(out io.Writer) error {
+func (a *api) backup(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) error {
+	return a.sendSpooled(w, r, "application/octet-stream", "ketenbrug-backup.db", func(out io.Writer) error {
 		_, err := a.b.Backup(r.Context(), c, out)
 		return err
 	})
 }
 
 // exportAudit streams the stored audit records as NDJSON.
-func (a *api) exportAudit(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) {
+func (a *api) exportAudit(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) error {
 	var from uint64 = 1
 	if s := r.URL.Query().Get("from"); s != "" {
 		n, err := strconv.ParseUint(s, 10, 64)
 		if err != nil || n == 0 {
-			a.writeProblem(w, r, &broker.ValidationError{Field: "from", Reason: "a sequence number from 1"})
-			return
+			return &broker.ValidationError{Field: "from", Reason: "a sequence number from 1"}
 		}
 		from = n
 	}
-	a.sendSpooled(w, r, "application/x-ndjson", "ketenbrug-audit.ndjson", func(out io.Writer) error {
+	return a.sendSpooled(w, r, "application/x-ndjson", "ketenbrug-audit.ndjson", func(out io.Writer) error {
 		_, err := a.b.ExportAudit(r.Context(), c, out, from)
 		return err
 	})
@@ -288,44 +279,41 @@ func (a *api) exportAudit(w http.ResponseWriter, r *http.Request, c *broker.Call
 // filename. The body is spooled to a file in the spool directory first, so that the
 // signature header can cover its hash without holding it in memory; an
 // error of write is answered as a problem, nothing of the body sent.
-func (a *api) sendSpooled(w http.ResponseWriter, r *http.Request, contentType, filename string, write func(io.Writer) error) {
+func (a *api) sendSpooled(w http.ResponseWriter, r *http.Request, contentType, filename string, write func(io.Writer) error) error {
 	sw, ok := w.(*signedWriter)
 	if !ok {
-		a.writeProblem(w, r, fmt.Errorf("%s needs the signed writer", filename))
-		return
+		return fmt.Errorf("%s needs the signed writer", filename)
 	}
 	f, done, err := a.spool("answer-*")
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	defer done()
 	h := protocol.NewBodyHasher()
 	if err := write(io.MultiWriter(f, h)); err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	n, err := f.Seek(0, io.SeekCurrent)
 	if err == nil {
 		_, err = f.Seek(0, io.SeekStart)
 	}
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Content-Disposition", `attachment; filename="`+filename+`"`)
 	if err := sw.sendSigned(http.StatusOK, contentType, n, h.Sum(), f); err != nil {
 		a.log.Warn("streamed answer interrupted", "file", filename, "request_id", sw.st.requestID, "error", err)
 	}
+	return nil
 }
 
 // reply writes v or, when err is set, its problem document.
-func (a *api) reply(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
+func (a *api) reply(w http.ResponseWriter, r *http.Request, status int, v any, err error) error {
 	if err != nil {
-		a.writeProblem(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, status, v)
+	return nil
 }
 
 // queryInt reads an optional non-negative integer query parameter.
