@@ -24,6 +24,13 @@ type AuditQuery struct {
 	// (allow or deny) and time range [Since, Until); zero values match all.
 	RequestID, Partner, Action, Decision string
 	Since, Until                         time.Time
+	// BSN, when set, keeps only the entries about this person, read
+	// through the trail's subject index (the console's search by person:
+	// the BSN comes from a POSTed form field, never a URL). To a partner's
+	// privacy officer a person its partner does not serve has no entries,
+	// as a person the broker never saw. The look is audited with the
+	// person's pseudonym, so that it shows in the person's access report.
+	BSN string
 }
 
 // matches reports whether e passes q's filters.
@@ -61,7 +68,18 @@ func (s *Service) AuditEntries(ctx context.Context, c *Caller, q AuditQuery) (Au
 	if q.From == 0 {
 		q.From = 1
 	}
-	read, err := s.cfg.AuditReader.Entries(ctx, q.From, q.Limit)
+	sc := scopeOf(c)
+	var subject Pseudonym
+	var read []AuditEntry
+	var err error
+	if q.BSN != "" {
+		if subject, err = s.pseudonym("bsn", q.BSN); err != nil {
+			return AuditPage{}, err
+		}
+		read, err = s.subjectEntries(ctx, sc, subject, q.From, q.Limit)
+	} else {
+		read, err = s.cfg.AuditReader.Entries(ctx, q.From, q.Limit)
+	}
 	if err != nil {
 		return AuditPage{}, err
 	}
@@ -69,7 +87,6 @@ func (s *Service) AuditEntries(ctx context.Context, c *Caller, q AuditQuery) (Au
 	if len(read) == q.Limit {
 		page.Next = read[len(read)-1].Seq + 1
 	}
-	sc := scopeOf(c)
 	err = s.cfg.Store.View(func(tx ReadTx) error {
 		for i := range read {
 			if !q.matches(&read[i]) {
@@ -94,10 +111,34 @@ func (s *Service) AuditEntries(ctx context.Context, c *Caller, q AuditQuery) (Au
 	if q.Reference != "" {
 		e.Detail["reference"] = q.Reference
 	}
+	if subject != "" {
+		e.Subjects = []Pseudonym{subject}
+		e.Detail["person"] = "bsn"
+	}
 	if err := s.record(ctx, e, nil); err != nil {
 		return AuditPage{}, err
 	}
 	return page, nil
+}
+
+// subjectEntries returns up to limit entries about subject from seq from
+// on, or none when subject lies outside sc's reach: the answer is then
+// exactly that of a person without entries.
+func (s *Service) subjectEntries(ctx context.Context, sc *officerScope, subject Pseudonym, from uint64, limit int) ([]AuditEntry, error) {
+	var inReach bool
+	if err := s.cfg.Store.View(func(tx ReadTx) error {
+		var err error
+		inReach, err = sc.servesPerson(tx, subject)
+		return err
+	}); err != nil || !inReach {
+		return nil, err
+	}
+	all, err := s.cfg.AuditReader.BySubject(ctx, subject)
+	if err != nil {
+		return nil, err
+	}
+	i, _ := slices.BinarySearchFunc(all, from, func(e AuditEntry, seq uint64) int { return cmp.Compare(e.Seq, seq) })
+	return all[i:min(len(all), i+limit)], nil
 }
 
 // VerifyAudit walks the whole audit chain. Privacy officers and operators
@@ -105,6 +146,23 @@ func (s *Service) AuditEntries(ctx context.Context, c *Caller, q AuditQuery) (Au
 func (s *Service) VerifyAudit(ctx context.Context, c *Caller) (AuditVerification, error) {
 	if err := requireRole(c, RolePrivacyOfficer, RoleOperator); err != nil {
 		return AuditVerification{}, err
+	}
+	return s.cfg.AuditReader.Verify(ctx)
+}
+
+// VerifyAuditNew verifies only what was added to the audit chain since
+// the last clean verification, where the reader can (audit.Log.VerifyNew),
+// and returns the whole chain's totals: for pages that show the chain's
+// status on every load. VerifyAudit stays the full walk. Privacy officers
+// and operators only.
+func (s *Service) VerifyAuditNew(ctx context.Context, c *Caller) (AuditVerification, error) {
+	if err := requireRole(c, RolePrivacyOfficer, RoleOperator); err != nil {
+		return AuditVerification{}, err
+	}
+	if r, ok := s.cfg.AuditReader.(interface {
+		VerifyNew(context.Context) (AuditVerification, error)
+	}); ok {
+		return r.VerifyNew(ctx)
 	}
 	return s.cfg.AuditReader.Verify(ctx)
 }

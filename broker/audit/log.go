@@ -133,6 +133,9 @@ type Log struct {
 		records, checkpoints, commits, failures, retries atomic.Uint64
 	}
 
+	// ver is where the last clean verification ended (incremental.go).
+	ver verified
+
 	// Owned by the writer goroutine (and New, before it starts).
 	head           chainHead
 	sinceCheck     int       // entries since the last checkpoint

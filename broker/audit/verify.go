@@ -45,8 +45,17 @@ const reorderWindow = 1024
 // Verify walks the whole stored chain in one read transaction and reports
 // every edited, removed, inserted or reordered entry and every bad
 // checkpoint or purge signature. It reads entry by entry and holds at most
-// a small window of them. Report.OK is true when nothing was found.
+// a small window of them. Report.OK is true when nothing was found; a
+// clean walk is where VerifyNew goes on from (incremental.go).
 func (l *Log) Verify(ctx context.Context) (Report, error) {
+	l.ver.mu.Lock()
+	defer l.ver.mu.Unlock()
+	return l.verifyAll(ctx)
+}
+
+// walk reads every stored record into a chain and settles it against the
+// recorded head.
+func (l *Log) walk(ctx context.Context) (*chain, error) {
 	c := newChain(l.cfg.Signer)
 	err := l.cfg.Store.View(func(tx broker.ReadTx) error {
 		headSeq, headHash, err := tx.AuditHead()
@@ -69,9 +78,9 @@ func (l *Log) Verify(ctx context.Context) (Report, error) {
 		return nil
 	})
 	if err != nil {
-		return Report{}, err
+		return nil, err
 	}
-	return c.report(), nil
+	return c, nil
 }
 
 // VerifyChain verifies an exported chain (one stored record per line, as

@@ -55,6 +55,7 @@ type Broker interface {
 	RollbackPolicy(ctx context.Context, c *broker.Caller, id string) (broker.PolicyVersion, error)
 	AuditEntries(ctx context.Context, c *broker.Caller, q broker.AuditQuery) (broker.AuditPage, error)
 	VerifyAudit(ctx context.Context, c *broker.Caller) (broker.AuditVerification, error)
+	VerifyAuditNew(ctx context.Context, c *broker.Caller) (broker.AuditVerification, error)
 	SubjectAccess(ctx context.Context, c *broker.Caller, bsn, reference string) (broker.SubjectAccessReport, error)
 
 	// The operator's pages (operator.go).

@@ -558,16 +558,22 @@ func diffLines(a, b []string, trim bool) []diffRow {
 
 // auditForm is the audit search, with the chain's verification.
 func (h *Handler) auditForm(w http.ResponseWriter, r *http.Request, c *broker.Caller, s *broker.ConsoleSession) error {
-	ver, err := h.b.VerifyAudit(r.Context(), c)
+	// Only the entries added since the last clean check are walked: the
+	// page is loaded often, the trail only grows. The operator's health
+	// page offers the full walk.
+	ver, err := h.b.VerifyAuditNew(r.Context(), c)
 	if err != nil {
 		return err
 	}
 	return h.show(w, r, c, s, "audit", "Auditlogboek", view{"Verify": ver, "Q": auditFields{}, "Officer": s.Role == broker.RolePrivacyOfficer})
 }
 
-// auditFields are the search form's fields, to fill the form again.
+// auditFields are the search form's fields, to fill the form again. The
+// BSN of a search by person is not among them: the answer never shows it,
+// not even in the form's field, so ByPerson only says that one was given.
 type auditFields struct {
 	Reference, RequestID, Partner, Action, Decision, Since, Until string
+	ByPerson                                                      bool
 }
 
 // auditPages bounds the pages of the trail one search reads (each read is
@@ -580,12 +586,18 @@ const (
 
 // auditSearch answers the search on the POST: the entries that match,
 // read page by page through AuditEntries until some match or the bound.
+// A person is searched by BSN, a POSTed field only; the domain keeps a
+// partner's officer within the persons its partner serves (outside, the
+// answer is that of a person without entries) and audits the look with
+// the person's pseudonym.
 func (h *Handler) auditSearch(w http.ResponseWriter, r *http.Request, c *broker.Caller, s *broker.ConsoleSession) error {
 	f := auditFields{Reference: strings.TrimSpace(r.PostFormValue("kenmerk")), RequestID: strings.TrimSpace(r.PostFormValue("verzoek")),
 		Partner: strings.TrimSpace(r.PostFormValue("organisatie")), Action: strings.TrimSpace(r.PostFormValue("handeling")),
 		Decision: r.PostFormValue("besluit"), Since: r.PostFormValue("van"), Until: r.PostFormValue("tot")}
+	bsn := strings.TrimSpace(r.PostFormValue("bsn"))
+	f.ByPerson = bsn != ""
 	q := broker.AuditQuery{Reference: f.Reference, RequestID: f.RequestID, Partner: f.Partner, Action: f.Action,
-		Limit: auditPageSize, From: 1}
+		Limit: auditPageSize, From: 1, BSN: bsn}
 	switch f.Decision {
 	case "", broker.DecisionAllow, broker.DecisionDeny:
 		q.Decision = f.Decision
@@ -623,10 +635,17 @@ func (h *Handler) auditSearch(w http.ResponseWriter, r *http.Request, c *broker.
 		found, more = found[:auditShown], true
 		next = found[len(found)-1].Seq + 1
 	}
+	// A search by person is not continued by a form: that form would have
+	// to carry the BSN back to the browser. The person narrows the period
+	// instead (the page says so), typing the number again.
+	personMore := f.ByPerson && next != 0
+	if f.ByPerson {
+		next = 0
+	}
 	// The chain is verified on the search page itself (auditForm), not
 	// on every search: a walk of the whole trail.
 	return h.show(w, r, c, s, "audit", "Auditlogboek", view{"Q": f, "Searched": true, "Entries": found,
-		"Next": next, "More": more, "Officer": s.Role == broker.RolePrivacyOfficer})
+		"Next": next, "More": more, "PersonMore": personMore, "Officer": s.Role == broker.RolePrivacyOfficer})
 }
 
 // dayStart parses a YYYY-MM-DD date as the start of that day (plus days)

@@ -155,6 +155,15 @@ func officerJourney(t *testing.T, r *region, shot shooter) {
 		t.Fatalf("the search by request id found %d entries", n)
 	}
 	shot(anna, "audit")
+	// By person: the BSN is a posted field, and the answer never shows it.
+	anna.open("/console/audit")
+	anna.set("#au-kenmerk", "AVG-2026-0142")
+	anna.set("#au-bsn", r.bsnA)
+	anna.submit(`main form button[type="submit"]`)
+	anna.see("Auditlogboek", "Gevonden", "Gezocht op een persoon", "involvement.write", "kredietbank: connector")
+	if u := anna.url(); u != r.srv.URL+"/console/audit" || strings.Contains(get(anna, chromedp.OuterHTML(chromedp.CSS("html"))), r.bsnA) {
+		t.Fatalf("the search by person is at %s or shows the BSN", u)
+	}
 
 	// The resident's access report: BSN posted, printed.
 	anna.open("/console/inzage")
@@ -280,7 +289,9 @@ func officerJourney(t *testing.T, r *region, shot shooter) {
 	olga.open("/console/onbestelbaar")
 	olga.see("Onbestelbare berichten", "Er zijn geen onbestelbare berichten.")
 	olga.open("/console/gezondheid")
-	olga.see("Gezondheid", "Ketenbrug is gereed", "De keten van het auditlogboek klopt")
+	olga.see("Gezondheid", "Ketenbrug is gereed", "De keten van het auditlogboek klopt", "sinds de vorige controle")
+	olga.submit(`main form button[type="submit"]`)
+	olga.see("Gezondheid", "De keten van het auditlogboek klopt", "Zojuist volledig gecontroleerd")
 }
 
 // TestBrowserOfficer: two privacy officers, a self-approval refused, an
