@@ -3,7 +3,6 @@ package connectors
 import (
 	"context"
 	"net/http"
-	"net/url"
 
 	"github.com/ketenbrug/ketenbrug/connectors/wire"
 )
@@ -25,7 +24,7 @@ type LoginConfigRequest struct {
 	Scopes           []string           `json:"scopes,omitempty"`
 }
 
-func loginPath(partner string) string { return "/v1/partners/" + url.PathEscape(partner) + "/login" }
+func loginPath(partner string) string { return route("/v1/partners/{}/login", partner) }
 
 // SetLoginConfig registers (or replaces) partner's login configuration.
 func (c *Client) SetLoginConfig(ctx context.Context, partner string, req LoginConfigRequest) (wire.LoginConfig, error) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/url"
 
 	"github.com/ketenbrug/ketenbrug/connectors/wire"
 )
@@ -14,7 +13,7 @@ import (
 // with it acts as that verified person.
 
 func personPath(partner, person string) string {
-	return "/v1/partners/" + url.PathEscape(partner) + "/persons/" + url.PathEscape(person)
+	return route("/v1/partners/{}/persons/{}", partner, person)
 }
 
 // PutPersonKey binds jwks to person of partner with roles, or replaces the
@@ -48,6 +47,6 @@ func (c *Client) PersonKeys(ctx context.Context, partner string) ([]wire.PersonK
 	var out struct {
 		Persons []wire.PersonKey `json:"persons"`
 	}
-	err := c.JSON(ctx, http.MethodGet, "/v1/partners/"+url.PathEscape(partner)+"/persons", "", nil, &out)
+	err := c.JSON(ctx, http.MethodGet, route("/v1/partners/{}/persons", partner), "", nil, &out)
 	return out.Persons, err
 }

@@ -78,3 +78,15 @@ func (c *Client) ReadDelivery(r *http.Request) (wire.InboxView, error) {
 	}
 	return it, nil
 }
+
+// DeadLetters (operator) decodes into out the webhook deliveries that
+// failed their last attempt; their items are still in the inboxes.
+func (c *Client) DeadLetters(ctx context.Context, out any) error {
+	return c.JSON(ctx, http.MethodGet, "/v1/webhooks/dead-letters", "", nil, out)
+}
+
+// RetryDeadLetter (operator) queues dead letter id again with fresh
+// attempts and decodes the delivery into out.
+func (c *Client) RetryDeadLetter(ctx context.Context, id string, out any) error {
+	return c.JSON(ctx, http.MethodPost, route("/v1/webhooks/dead-letters/{}/retry", id), "", nil, out)
+}

@@ -1,0 +1,16 @@
+package connectors
+
+import (
+	"context"
+	"net/http"
+)
+
+// Backup (operator) returns a consistent copy of the broker's store, taken
+// while it serves.
+func (c *Client) Backup(ctx context.Context) ([]byte, error) {
+	resp, err := c.Do(ctx, Request{Method: http.MethodGet, Path: "/v1/backup"})
+	if err != nil {
+		return nil, err
+	}
+	return resp.Body, nil
+}
