@@ -61,8 +61,11 @@
 // # Adding an entity
 //
 // Declare a table (and any index) in tables.go, add a migration that
-// creates the buckets, and write the ReadTx/Tx methods with the table's
-// get, put and scan helpers. Migrations run in order at Open, inside one
+// creates the buckets, and write the methods of the entity's reader and
+// writer interfaces (broker/store.go) with the table's get, put and scan
+// helpers. Their contract is tested by package storetest, which
+// TestConformance runs here and every other store runs too; bbolt's own
+// matters (locking, migrations, the page check) are tested beside it. Migrations run in order at Open, inside one
 // transaction; a file written by a newer binary is refused with
 // ErrSchemaTooNew rather than misread.
 package boltstore
