@@ -133,6 +133,7 @@ func (s *Service) Sync(ctx context.Context, c *Caller, items iter.Seq[SyncItem],
 	pipe := &syncPipeline{s: s, ctx: ctx, c: c, d: d, dryRun: dryRun}
 	defer pipe.drain() // on an early return, the chunk in flight still ends before Sync does
 	chunk := make([]Involvement, 0, syncChunk)
+	lines := make([]int, 0, syncChunk) // the line number of each of chunk
 	for it := range items {
 		if err := ctx.Err(); err != nil {
 			return res, err
@@ -164,14 +165,14 @@ func (s *Service) Sync(ctx context.Context, c *Caller, items iter.Seq[SyncItem],
 			reject(it.Line, it.Ref, err)
 			continue
 		}
-		chunk = append(chunk, v)
+		chunk, lines = append(chunk, v), append(lines, it.Line)
 		if len(chunk) == syncChunk {
-			if chunk, err = pipe.submit(chunk, &res); err != nil {
+			if chunk, lines, err = pipe.submit(chunk, lines, &res); err != nil {
 				return res, err
 			}
 		}
 	}
-	if _, err := pipe.submit(chunk, &res); err != nil {
+	if _, _, err := pipe.submit(chunk, lines, &res); err != nil {
 		return res, err
 	}
 	if err := pipe.wait(&res); err != nil {
@@ -187,6 +188,9 @@ func (s *Service) Sync(ctx context.Context, c *Caller, items iter.Seq[SyncItem],
 	}
 	res.EndLimit = SyncEndLimit(res.Live, s.cfg.SyncMaxEndFraction)
 	res.MassEnd = res.Ended > res.EndLimit
+	// A chunk reports the lines the policy refused after the lines read
+	// later were rejected: one list, in line order.
+	slices.SortStableFunc(res.Problems, func(a, b SyncRejection) int { return a.Line - b.Line })
 	return res, nil
 }
 
@@ -278,29 +282,31 @@ type syncPipeline struct {
 	d      *verdict
 	dryRun bool
 
-	inflight chan error
-	delta    SyncResult // what the chunk in flight did, once it is done
-	spare    []Involvement
+	inflight   chan error
+	delta      SyncResult // what the chunk in flight did, once it is done
+	spare      []Involvement
+	spareLines []int
 }
 
-// submit waits for the chunk in flight, starts writing chunk, and returns
-// an empty buffer for the next one.
-func (p *syncPipeline) submit(chunk []Involvement, res *SyncResult) ([]Involvement, error) {
+// submit waits for the chunk in flight, starts writing chunk (whose
+// entries came from the caseload's lines), and returns empty buffers for
+// the next one.
+func (p *syncPipeline) submit(chunk []Involvement, lines []int, res *SyncResult) ([]Involvement, []int, error) {
 	if err := p.wait(res); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(chunk) == 0 {
-		return chunk, nil
+		return chunk, lines, nil
 	}
 	p.inflight = make(chan error, 1)
 	p.delta = SyncResult{DryRun: p.dryRun}
-	go func() { p.inflight <- p.s.syncChunk(p.ctx, p.c, p.d, chunk, &p.delta) }()
-	next := p.spare
+	go func() { p.inflight <- p.s.syncChunk(p.ctx, p.c, p.d, chunk, lines, &p.delta) }()
+	next, nextLines := p.spare, p.spareLines
 	if next == nil {
-		next = make([]Involvement, 0, syncChunk)
+		next, nextLines = make([]Involvement, 0, syncChunk), make([]int, 0, syncChunk)
 	}
-	p.spare = chunk[:0]
-	return next[:0], nil
+	p.spare, p.spareLines = chunk[:0], lines[:0]
+	return next[:0], nextLines[:0], nil
 }
 
 // drain waits for the chunk in flight, if any, discarding its outcome.
@@ -322,6 +328,12 @@ func (p *syncPipeline) wait(res *SyncResult) error {
 	res.Changed += p.delta.Changed
 	res.Unchanged += p.delta.Unchanged
 	res.Signals += p.delta.Signals
+	res.Rejected += p.delta.Rejected
+	for _, pr := range p.delta.Problems {
+		if len(res.Problems) < maxSyncProblems {
+			res.Problems = append(res.Problems, pr)
+		}
+	}
 	return err
 }
 
@@ -341,7 +353,8 @@ const (
 	syncUnchanged syncKind = iota
 	syncAdded
 	syncChanged
-	syncKinds // the number of kinds
+	syncRefused // refused by the policy (an objection), left as it was
+	syncKinds   // the number of kinds
 )
 
 // syncCounts tallies sync lines by kind.
@@ -358,10 +371,18 @@ func (n *syncCounts) addTo(res *SyncResult) {
 }
 
 // syncChunk upserts a chunk of involvements in one transaction with one
-// audit entry naming every person whose involvement changed.
-func (s *Service) syncChunk(ctx context.Context, c *Caller, d *verdict, chunk []Involvement, res *SyncResult) error {
+// audit entry naming every person whose involvement changed. lines are the
+// caseload's line numbers of chunk's entries, for the lines it refuses.
+func (s *Service) syncChunk(ctx context.Context, c *Caller, d *verdict, chunk []Involvement, lines []int, res *SyncResult) error {
 	if len(chunk) == 0 {
 		return nil
+	}
+	// Lines about a person who objected to processing under the purpose
+	// are refused by the policy, each audited as a refusal about them, and
+	// leave their involvement as it was (rights.rego).
+	refused, err := s.refuseObjected(ctx, c, chunk, lines, res)
+	if err != nil {
+		return err
 	}
 	// Classify in a read transaction first: a dry run stops here, and
 	// only new involvements of household members need match signals.
@@ -376,6 +397,10 @@ func (s *Service) syncChunk(ctx context.Context, c *Caller, d *verdict, chunk []
 	if err := s.cfg.Store.View(func(tx ReadTx) error {
 		for i := range chunk {
 			v := &chunk[i]
+			if refused != nil && refused[i] {
+				kind[i] = syncRefused
+				continue
+			}
 			old, err := tx.Involvement(v.Partner, v.Ref)
 			switch {
 			case err == nil:
@@ -437,7 +462,7 @@ func (s *Service) syncChunk(ctx context.Context, c *Caller, d *verdict, chunk []
 	e := s.auditEntry(c, EventChange, "involvement.sync")
 	e.Object = "involvements:" + c.Partner.ID
 	for i := range chunk {
-		if kind[i] != syncUnchanged {
+		if kind[i] == syncAdded || kind[i] == syncChanged {
 			e.Subjects = append(e.Subjects, chunk[i].Subject)
 		}
 	}
@@ -453,6 +478,9 @@ func (s *Service) syncChunk(ctx context.Context, c *Caller, d *verdict, chunk []
 	err = s.commitAll(ctx, e, d, "", append(signals, notices...), func(tx Tx) error {
 		counts = syncCounts{}
 		for _, i := range order {
+			if kind[i] == syncRefused {
+				continue
+			}
 			v := chunk[i]
 			old, err := tx.Involvement(v.Partner, v.Ref)
 			switch {
@@ -485,6 +513,65 @@ func (s *Service) syncChunk(ctx context.Context, c *Caller, d *verdict, chunk []
 	counts.addTo(res)
 	res.Signals += len(signals)
 	return nil
+}
+
+// refuseObjected asks the policy about the chunk's lines whose person has
+// an active restriction or objection for the caller's purpose, and reports
+// which it refuses, as rejected lines of res. Ending lines and lines that
+// change nothing are not asked: ending an involvement is always possible. The flags are read in one
+// transaction; a region with no flags asks the policy nothing.
+func (s *Service) refuseObjected(ctx context.Context, c *Caller, chunk []Involvement, lines []int, res *SyncResult) ([]bool, error) {
+	facts := map[int]map[Pseudonym]*SubjectFacts{}
+	if err := s.cfg.Store.View(func(tx ReadTx) error {
+		for i := range chunk {
+			if chunk[i].Status == InvolvementEnded {
+				continue
+			}
+			f, err := registrationSubjects(tx, c.Purpose, chunk[i].Subject)
+			if err != nil || f == nil {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			// A line that changes nothing processes nothing new.
+			old, err := tx.Involvement(chunk[i].Partner, chunk[i].Ref)
+			switch {
+			case err == nil && old.sameContent(&chunk[i]):
+				continue
+			case err != nil && !errors.Is(err, ErrNotFound):
+				return err
+			}
+			facts[i] = f
+		}
+		return nil
+	}); err != nil || len(facts) == 0 {
+		return nil, err
+	}
+	refused := make([]bool, len(chunk))
+	for i, f := range facts {
+		v := &chunk[i]
+		in := &DecisionInput{Action: ActionInvolvementWrite, Purpose: c.Purpose, Caller: callerFacts(c), KeyedBy: KeyedByBSN, Subjects: f}
+		_, err := s.decide(ctx, c, in, "involvement", []Pseudonym{v.Subject})
+		var de *DeniedError
+		switch {
+		case err == nil:
+			continue
+		case errors.As(err, &de):
+			refused[i] = true
+			res.Rejected++
+			if len(res.Problems) < maxSyncProblems {
+				reason := fmt.Sprintf("refused by the policy (%s)", strings.Join(de.Reasons, ", "))
+				if slices.Contains(de.Reasons, ReasonObjected) {
+					reason += ": the person objected to processing under " + c.Purpose + " (AVG art. 21); the involvement is left as it was until the objection is lifted"
+				}
+				res.Problems = append(res.Problems, SyncRejection{Line: lines[i], Ref: v.Ref, Reason: reason})
+			}
+		default:
+			return nil, err
+		}
+	}
+	return refused, nil
 }
 
 // endUnseen ends every live involvement of the caller that the caseload

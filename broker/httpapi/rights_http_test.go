@@ -138,6 +138,36 @@ func TestRestrictionOverHTTP(t *testing.T) {
 	}
 	e.json(kb, http.MethodPut, "/v1/involvements/kb-vs-3", "integrale-ondersteuning", ivInvolvement(bsns["moeder"], "schuldhulp"), nil)
 
+	// The same in a full-caseload sync: the new line about the mother is
+	// refused with its line number and audited; the unchanged line and
+	// the line about the father go through.
+	caseload := strings.Join([]string{ivLine("kb-vs", bsns["moeder"], "vroegsignalering"),
+		ivLine("kb-vs-2", bsns["moeder"], "vroegsignalering"), ivLine("kb-vs-v", bsns["vader"], "vroegsignalering")}, "\n") + "\n"
+	resp0, pe := e.do(kb, http.MethodPost, "/v1/involvements/sync", rsPurpose, []byte(caseload), "application/x-ndjson")
+	if pe != nil {
+		t.Fatalf("sync: %v", pe)
+	}
+	var res broker.SyncResult
+	if err := json.Unmarshal(resp0.Body, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Rejected != 1 || len(res.Problems) != 1 || res.Problems[0].Line != 2 || res.Problems[0].Ref != "kb-vs-2" ||
+		!strings.Contains(res.Problems[0].Reason, "objected") || res.Added != 1 || res.Unchanged != 1 {
+		t.Fatalf("sync under the objection: %+v", res)
+	}
+	if strings.Contains(string(resp0.Body), bsns["moeder"]) {
+		t.Fatalf("the sync report echoes the BSN: %s", resp0.Body)
+	}
+	refused = 0
+	for _, en := range e.auditEntries() {
+		if en.Action == broker.ActionInvolvementWrite && en.Event == broker.EventDenial && joined(en.Reasons) == "objected" && len(en.Subjects) == 1 {
+			refused++
+		}
+	}
+	if refused != 2 {
+		t.Errorf("%d audited refusals of a registration, want 2", refused)
+	}
+
 	// Listed for the related; to others as about a stranger.
 	var list broker.RestrictionList
 	e.json(prof, http.MethodPost, "/v1/restrictions/search", "", map[string]any{"bsn": bsns["moeder"]}, &list)
