@@ -543,7 +543,8 @@ func TestScreenshots(t *testing.T) {
 		}
 	}
 	journey(t, r, shot)
-	officerJourney(t, r, shot) // officer_test.go
+	officerJourney(t, r, shot)  // officer_test.go
+	operatorJourney(t, r, shot) // operator_browser_test.go
 }
 
 // TestBrowserAttacks: each attack is refused in a real browser, and

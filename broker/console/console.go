@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -64,6 +65,14 @@ type Broker interface {
 	RegisterPartner(ctx context.Context, c *broker.Caller, p broker.Partner) (broker.Partner, error)
 	UpdatePartner(ctx context.Context, c *broker.Caller, p broker.Partner) (broker.Partner, error)
 	SetPartnerStatus(ctx context.Context, c *broker.Caller, id string, status broker.PartnerStatus) (broker.Partner, error)
+	SetPartnerKeys(ctx context.Context, c *broker.Caller, id string, jwks json.RawMessage) (broker.Partner, error)
+	PersonKeys(ctx context.Context, c *broker.Caller, partner string) ([]broker.PersonKey, error)
+	PutPersonKey(ctx context.Context, c *broker.Caller, partner string, k broker.PersonKey) (broker.PersonKey, error)
+	RemovePersonKey(ctx context.Context, c *broker.Caller, partner, person string) error
+	SetPersonStatus(ctx context.Context, c *broker.Caller, partner, person string, status broker.PartnerStatus) (broker.PersonKey, error)
+	LoginConfig(ctx context.Context, c *broker.Caller, partner string) (broker.LoginConfig, error)
+	SetLoginConfig(ctx context.Context, c *broker.Caller, partner string, lc broker.LoginConfig) (broker.LoginConfig, error)
+	RemoveLoginConfig(ctx context.Context, c *broker.Caller, partner string) error
 	DeadLetters(ctx context.Context, c *broker.Caller) (broker.DeadLetterList, error)
 	RetryDeadLetter(ctx context.Context, c *broker.Caller, id string) (broker.Delivery, error)
 	Ready(ctx context.Context) error
@@ -217,6 +226,7 @@ func New(cfg Config) (*Handler, error) {
 	h.workPages()
 	h.officerPages()
 	h.operatorPages()
+	h.operatorKeyPages()
 	if cfg.DemoLogin {
 		h.mux.Handle("GET /console/demo", h.handle(h.demoLogin))
 	}

@@ -19,6 +19,7 @@ var operatorRoles = []broker.Role{broker.RoleOperator}
 
 func (h *Handler) operatorPages() {
 	h.Nav("Organisaties", "/console/organisaties", operatorRoles...)
+	h.Nav("Gemeenten", "/console/gemeenten", operatorRoles...)
 	h.Nav("Onbestelbaar", "/console/onbestelbaar", operatorRoles...)
 	h.Nav("Gezondheid", "/console/gezondheid", operatorRoles...)
 
