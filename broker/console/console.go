@@ -199,12 +199,16 @@ type Handler struct {
 	nav []NavItem
 	// demo holds the one-time demo sign-in links (Config.DemoLogin).
 	demo *demoLinks
+	// liveWait is how long the live inbox's question is held (live.go).
+	liveWait time.Duration
 }
 
-// CSP is the Content-Security-Policy of every console answer: no script
-// at all, styles only from the console's own files, forms posting to the
-// console only, never in a frame.
-const CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+// CSP is the Content-Security-Policy of every console answer: scripts
+// and styles only from the console's own files (the one script is the
+// live inbox's, static/inbox.js; never an inline script or style), its
+// requests to the console only, forms posting to the console only, never
+// in a frame.
+const CSP = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // New returns the console's handler, to be mounted at /console/.
 func New(cfg Config) (*Handler, error) {
@@ -215,7 +219,7 @@ func New(cfg Config) (*Handler, error) {
 		pending:   newPendingLogins(cfg.MaxPending),
 		providers: newProviders(cfg.HTTPClient),
 		secure:    strings.HasPrefix(cfg.PublicURL, "https://"),
-		cop:       http.NewCrossOriginProtection(), demo: newDemoLinks()}
+		cop:       http.NewCrossOriginProtection(), demo: newDemoLinks(), liveWait: DefaultLiveWait}
 	h.mux.HandleFunc("GET /console/static/{file}", serveStatic)
 	h.mux.Handle("GET /console/login", h.handle(h.startLogin))
 	h.mux.Handle("GET /console/callback", h.handle(h.callback))

@@ -67,14 +67,20 @@
 // reason, approve and roll back (Action with fresh: a confirmation page
 // that a fresh login returns to, then the form) and reject with a
 // comment; the audit search (/console/audit: the reference the domain
-// requires, request id, partner, action, decision, period, read page by
-// page through AuditEntries, with VerifyAudit's status); and the
+// requires, request id, person (a posted BSN, AuditQuery.BSN; never shown
+// back, not even in the form), partner, action, decision, period, read
+// page by page through AuditEntries, with VerifyAuditNew's status); and the
 // resident's access report (/console/inzage: the BSN posted, answered on
 // the POST as a page for paper, grouped per organisation). A version goes
 // in a path as versionKey (its first 16 hex characters in two groups), so
 // that no nine-digit run in an id is taken for a BSN. operator.go serves
 // the operator: partners (register, change through UpdatePartner, suspend,
-// activate), dead letters (retry) and health. Four eyes, references and
+// activate), dead letters (retry) and health (the audit chain checked
+// from the last clean check on, VerifyAuditNew, or in full on a button,
+// VerifyAudit); operator_keys.go the municipalities and their ambition
+// levels, a partner's keys and person keys (SetPartnerKeys, PutPersonKey,
+// SetPersonStatus, RemovePersonKey) and its login configuration
+// (SetLoginConfig, RemoveLoginConfig). Four eyes, references and
 // every other rule stay in the domain: the pages show its refusals
 // (ErrFourEyes has its own message in messages.go). Every error page of
 // an action shows the request id its audit entries carry, so a person can
@@ -82,9 +88,12 @@
 //
 // # Rules every page keeps
 //
-//   - No script at all and no inline style: the Content-Security-Policy
-//     (CSP) allows styles from /console/static/ only. Every page works
-//     without JavaScript.
+//   - No inline script or style: the Content-Security-Policy (CSP) allows
+//     scripts and styles from /console/static/ only. The one script is
+//     the live inbox's (static/inbox.js, live.go): it asks
+//     /console/inbox/nieuw for news (a long-poll over Broker.Inbox, which
+//     does not count as use of the session) and swaps in the list the
+//     server rendered. Every page works without JavaScript.
 //   - No BSN in a URL, title, log line or the browser's history: a BSN is
 //     only ever a POSTed form field, answered on the POST itself (render,
 //     never redirect with it). ServeHTTP refuses any console URL that
@@ -100,8 +109,8 @@
 // # Static files
 //
 // static/ holds the vendored NL Design System CSS (utrecht-html.css, see
-// static/VENDORED.md) and the console's own ketenbrug.css (the design
-// tokens and the layout). They are embedded, served from /console/static/
+// static/VENDORED.md), the console's own ketenbrug.css (the design
+// tokens and the layout) and inbox.js (the live inbox, no dependencies). They are embedded, served from /console/static/
 // with a content hash in the URL, cached for a year and linked with a
 // Subresource Integrity hash.
 //

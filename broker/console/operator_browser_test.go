@@ -113,11 +113,28 @@ func operatorJourney(t *testing.T, r *region, shot shooter) {
 	sanne.set("#t-bewijs", "dossier AMF-2026-0042, opnieuw getekend door de moeder")
 	sanne.submit(`form[action="/console/toestemming"] button[type="submit"]`)
 	sanne.see("Toestemming", "Toestemming vastgelegd")
+	// Piet has his inbox open (the live update: static/inbox.js).
+	piet := r.tab(t)
+	piet.login("kredietbank", "piet")
+	piet.see("Inbox", "Nieuwe berichten verschijnen vanzelf")
+	rows := piet.count("#kb-inbox tbody tr")
+	piet.eval(`window.__kbSamePage = true`)
 	sanne.open("/console/huishouden?id=hh-7")
 	sanne.run(chromedp.SetValue(chromedp.CSS("#op-ontvanger"), "kredietbank"), chromedp.SetValue(chromedp.CSS("#op-soort"), "intake"))
 	sanne.set("#op-opdracht", "Tweede intake, na de verhuizing.")
 	sanne.submit(`form[action="/console/opdracht/geven"] button`)
 	sanne.see("Opdracht intake", "voorgesteld")
+	// It shows in Piet's inbox without a reload.
+	for deadline := time.Now().Add(15 * time.Second); piet.count("#kb-inbox tbody tr") <= rows; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the inbox did not update itself: %d rows, status %q", piet.count("#kb-inbox tbody tr"), piet.text("#kb-inbox-status"))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !get(piet, chromedp.Evaluate[bool](`window.__kbSamePage === true`)) {
+		t.Fatal("the inbox was reloaded, not updated")
+	}
+	piet.see("Inbox", "Er is een nieuw bericht binnengekomen.", "Opdracht “intake” voor huishouden hh-7: voorgesteld")
 	due, _, err := r.svc.DueWebhookDeliveries(ctx, 10)
 	if err != nil || len(due) != 1 {
 		t.Fatalf("deliveries due: %+v, %v", due, err)

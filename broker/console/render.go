@@ -23,7 +23,7 @@ import (
 //go:embed templates/*.html
 var templateFS embed.FS
 
-//go:embed static/*.css
+//go:embed static/*.css static/*.js
 var staticFS embed.FS
 
 // Page is what every template gets: the layout reads Title, Who, CSRF,
@@ -74,8 +74,9 @@ var stylesheets = []string{"utrecht-html.css", "ketenbrug.css"}
 
 var assets = func() map[string]*asset {
 	out := map[string]*asset{}
-	files, _ := fs.Glob(staticFS, "static/*.css")
-	for _, f := range files {
+	css, _ := fs.Glob(staticFS, "static/*.css")
+	js, _ := fs.Glob(staticFS, "static/*.js")
+	for _, f := range append(css, js...) {
 		body, err := staticFS.ReadFile(f)
 		if err != nil {
 			panic(err)
@@ -89,15 +90,19 @@ var assets = func() map[string]*asset {
 	return out
 }()
 
-// serveStatic serves the embedded stylesheets: immutable for a year (the
-// URL changes with the content).
+// serveStatic serves the embedded stylesheets and the inbox's script:
+// immutable for a year (the URL changes with the content).
 func serveStatic(w http.ResponseWriter, r *http.Request) {
 	a, ok := assets[r.PathValue("file")]
 	if !ok {
 		http.NotFound(w, r)
 		return
 	}
-	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	ct := "text/css; charset=utf-8"
+	if path.Ext(r.PathValue("file")) == ".js" {
+		ct = "text/javascript; charset=utf-8"
+	}
+	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 	http.ServeContent(w, r, r.PathValue("file"), time.Time{}, bytes.NewReader(a.body))
 }
@@ -150,6 +155,9 @@ var funcs = template.FuncMap{
 	},
 	"join":   strings.Join,
 	"assets": func() []*asset { return []*asset{assets[stylesheets[0]], assets[stylesheets[1]]} },
+	// script is the console's one script file (static/<name>.js), linked
+	// by the page that uses it with its integrity hash.
+	"script": func(name string) *asset { return assets[name+".js"] },
 	"has":    func(list []string, s string) bool { return slices.Contains(list, s) },
 	"add":    func(a, b int) int { return a + b },
 	"now":    time.Now,
@@ -193,15 +201,21 @@ var templates = func() map[string]*template.Template {
 
 // render writes page p with template name (templates/<name>.html).
 func render(w http.ResponseWriter, status int, name string, p *Page) {
+	if p.Title == "" {
+		p.Title = "Ketenbrug"
+	}
+	renderPart(w, status, name, "layout", p)
+}
+
+// renderPart renders the template part of page name, without the layout:
+// a fragment of a page that a script swaps in (the inbox list).
+func renderPart(w http.ResponseWriter, status int, name, part string, p *Page) {
 	t, ok := templates[name]
 	if !ok {
 		panic("console: no template " + name)
 	}
-	if p.Title == "" {
-		p.Title = "Ketenbrug"
-	}
 	var b bytes.Buffer
-	if err := t.ExecuteTemplate(&b, "layout", p); err != nil {
+	if err := t.ExecuteTemplate(&b, part, p); err != nil {
 		panic(err)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -144,7 +144,10 @@ func (h *Handler) session(r *http.Request) (*broker.ConsoleSession, *broker.Part
 	if reason != "" {
 		return nil, nil, h.end(r, &s, p, reason)
 	}
-	if now.Sub(s.LastSeen) >= lastSeenGranularity {
+	// The live inbox's questions (live.go) are the page's, not the
+	// person's: they do not count as use, or an open tab would never
+	// time out.
+	if now.Sub(s.LastSeen) >= lastSeenGranularity && r.URL.Path != livePath {
 		s.LastSeen = now
 		if err := h.cfg.Sessions.PutSession(s); err != nil {
 			return nil, nil, err

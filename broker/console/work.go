@@ -48,6 +48,7 @@ func (h *Handler) workPages() {
 	h.Action("GET /console/plan/bewerken", false, h.planForm)
 	h.Action("POST /console/plan/bewerken", false, h.planSave)
 	h.Action("POST /console/plan/afspraak", false, h.planAgreement)
+	h.Action("GET "+livePath, false, h.inboxNew) // live.go
 }
 
 // inboxShown bounds the inbox page: the newest this many items.
@@ -62,7 +63,7 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request, c *broker.Caller,
 		if err != nil {
 			return err
 		}
-		d["Inbox"], d["Items"], d["More"] = true, items, more
+		d["Inbox"], d["Items"], d["More"], d["Newest"] = true, items, more, newestKey(items)
 	}
 	return h.show(w, r, c, s, "home", "Start", d)
 }
