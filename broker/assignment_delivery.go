@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"slices"
 	"strconv"
@@ -73,64 +72,6 @@ func (s *Service) enqueueDelivery(tx Tx, it *InboxItem) (bool, error) {
 	}
 	d := Delivery{ID: newID("d"), Partner: it.Partner, Seq: it.Seq, Kind: it.Kind, NextAt: it.Created, CreatedAt: it.Created}
 	return true, tx.PutDelivery(d)
-}
-
-// commitItems commits e with the verdicts' decision records and apply in
-// one transaction, with the inbox items apply returns (each with a
-// delivery job when its partner has a webhook). Recipients' long-polls and
-// the deliverer are woken after the commit.
-func (s *Service) commitItems(ctx context.Context, e AuditEntry, vs []*verdict, apply func(Tx) ([]InboxItem, error)) error {
-	bases := map[string]bool{}
-	for _, v := range vs {
-		for _, b := range v.Bases {
-			bases[b] = true
-		}
-	}
-	e.Bases = nil
-	for b := range bases {
-		e.Bases = append(e.Bases, b)
-	}
-	slices.Sort(e.Bases)
-	if len(vs) > 0 {
-		e.PolicyVersion = vs[0].Version
-	}
-	var stored []InboxItem
-	pushed := false
-	err := s.record(ctx, e, func(tx Tx) error {
-		stored, pushed = stored[:0], false
-		for _, v := range vs {
-			if err := tx.PutDecision(DecisionRecord{Time: e.Time, RequestID: e.RequestID, Input: v.input, Decision: v.Decision}); err != nil {
-				return err
-			}
-		}
-		items, err := apply(tx)
-		if err != nil {
-			return err
-		}
-		for _, it := range items {
-			it, err := tx.AppendInbox(it)
-			if err != nil {
-				return fmt.Errorf("inbox of %s: %w", it.Partner, err)
-			}
-			ok, err := s.enqueueDelivery(tx, &it)
-			if err != nil {
-				return fmt.Errorf("webhook delivery to %s: %w", it.Partner, err)
-			}
-			pushed = pushed || ok
-			stored = append(stored, it)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for _, it := range stored {
-		s.bell.ring(it.Partner)
-	}
-	if pushed {
-		s.bell.ring(webhookBell)
-	}
-	return nil
 }
 
 // webhookCaller is the broker itself, acting as the deliverer.
@@ -218,7 +159,7 @@ func (s *Service) WebhookDelivered(ctx context.Context, d WebhookDelivery) error
 	e := s.auditEntry(s.webhookCaller(), EventChange, "webhook.deliver")
 	e.Object = "inbox:" + d.Partner + "/" + strconv.FormatUint(d.Seq, 10)
 	e.Detail = map[string]string{"to": d.Partner, "delivery": d.ID, "kind": d.Kind, "attempt": strconv.Itoa(d.Attempts + 1)}
-	return s.record(ctx, e, func(tx Tx) error {
+	return s.commit(ctx, e, nil, noItems(func(tx Tx) error {
 		if err := tx.DeleteDelivery(d.ID); err != nil {
 			return err
 		}
@@ -232,7 +173,7 @@ func (s *Service) WebhookDelivered(ctx context.Context, d WebhookDelivery) error
 			return tx.PutInboxItem(it)
 		}
 		return nil
-	})
+	}))
 }
 
 // WebhookFailed records a failed attempt of d: the job is tried again at
@@ -262,12 +203,12 @@ func (s *Service) WebhookFailed(ctx context.Context, d WebhookDelivery, cause st
 	e := s.auditEntry(s.webhookCaller(), EventChange, "webhook.dead-letter")
 	e.Object = "inbox:" + d.Partner + "/" + strconv.FormatUint(d.Seq, 10)
 	e.Detail = map[string]string{"to": d.Partner, "delivery": d.ID, "kind": d.Kind, "attempts": strconv.Itoa(job.Attempts)}
-	return s.record(ctx, e, func(tx Tx) error {
+	return s.commit(ctx, e, nil, noItems(func(tx Tx) error {
 		if err := tx.DeleteDelivery(job.ID); err != nil {
 			return err
 		}
 		return tx.PutDeadLetter(dead)
-	})
+	}))
 }
 
 // DeadLetters lists the deliveries that gave up, oldest first. Operators
@@ -305,7 +246,7 @@ func (s *Service) RetryDeadLetter(ctx context.Context, c *Caller, id string) (De
 	e := s.auditEntry(c, EventChange, "webhook.retry")
 	e.Object = "dead-letter:" + id
 	var out Delivery
-	err := s.record(ctx, e, func(tx Tx) error {
+	err := s.commit(ctx, e, nil, noItems(func(tx Tx) error {
 		dl, err := tx.DeadLetter(id)
 		if err != nil {
 			return err
@@ -316,7 +257,7 @@ func (s *Service) RetryDeadLetter(ctx context.Context, c *Caller, id string) (De
 			return err
 		}
 		return tx.PutDelivery(out)
-	})
+	}))
 	if err != nil {
 		return Delivery{}, err
 	}

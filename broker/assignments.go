@@ -75,7 +75,7 @@ func (s *Service) GiveAssignment(ctx context.Context, c *Caller, in AssignmentIn
 	e.Object, e.Subjects = object, subjects
 	e.Detail = map[string]string{"type": a.Type, "to": a.Recipient, "due": a.Due, "status": a.Status}
 	e.Disclosed = assignmentDisclosures(subjects, &a, c.Partner.ID, a.Recipient, FieldAssignment)
-	err = s.commitItems(ctx, e, []*verdict{vGive, vReceive}, func(tx Tx) ([]InboxItem, error) {
+	err = s.commit(ctx, e, []*verdict{vGive, vReceive}, func(tx Tx) ([]InboxItem, error) {
 		if err := tx.PutAssignment(a); err != nil {
 			return nil, err
 		}
@@ -186,7 +186,7 @@ func (s *Service) StepAssignment(ctx context.Context, c *Caller, id, step, text 
 	}
 	e.Disclosed = assignmentDisclosures(subjects, &a, c.Partner.ID, other, fields...)
 	var out Assignment
-	err = s.commitItems(ctx, e, []*verdict{v}, func(tx Tx) ([]InboxItem, error) {
+	err = s.commit(ctx, e, []*verdict{v}, func(tx Tx) ([]InboxItem, error) {
 		cur, err := tx.Assignment(id)
 		if err != nil {
 			return nil, err

@@ -78,6 +78,15 @@ const (
 // other failure matches ErrAuditFailed and means nothing took effect.
 // Implementations share one fsync between concurrent callers and make
 // callers wait, never drop entries, when overloaded.
+//
+// apply may run more than once for one Record: concurrent records share a
+// store transaction, and when one record's apply fails the transaction is
+// rolled back and re-run without it (a store need not have savepoints), so
+// the others' apply runs again in the new transaction. apply must therefore
+// be safe to repeat: read what it needs from tx, assign its results to
+// captured variables (or reset them first; never append to what an earlier
+// run left), and leave effects outside the store until Record has returned.
+// Only the run whose transaction commits counts.
 type AuditLog interface {
 	Record(ctx context.Context, e AuditEntry, apply func(Tx) error) (AuditEntry, error)
 }

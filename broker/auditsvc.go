@@ -115,7 +115,7 @@ func (s *Service) AuditEntries(ctx context.Context, c *Caller, q AuditQuery) (Au
 		e.Subjects = []Pseudonym{subject}
 		e.Detail["person"] = "bsn"
 	}
-	if err := s.record(ctx, e, nil); err != nil {
+	if err := s.commit(ctx, e, nil, nil); err != nil {
 		return AuditPage{}, err
 	}
 	return page, nil
@@ -187,7 +187,7 @@ func (s *Service) ExportAudit(ctx context.Context, c *Caller, w io.Writer, from 
 	e := s.auditEntry(c, EventDisclosure, "audit.export")
 	e.Object = "audit"
 	e.Detail = map[string]string{"from": strconv.FormatUint(from, 10)}
-	if err := s.record(ctx, e, nil); err != nil {
+	if err := s.commit(ctx, e, nil, nil); err != nil {
 		return 0, err
 	}
 	return s.cfg.AuditReader.Export(ctx, w, from)
@@ -282,7 +282,7 @@ func (s *Service) SubjectAccess(ctx context.Context, c *Caller, bsn, reference s
 	e := s.auditEntry(c, EventDisclosure, "audit.subject-access")
 	e.Subjects = []Pseudonym{p}
 	e.Detail = map[string]string{"reference": reference, "events": strconv.Itoa(len(rep.Events))}
-	if err := s.record(ctx, e, nil); err != nil {
+	if err := s.commit(ctx, e, nil, nil); err != nil {
 		return SubjectAccessReport{}, err
 	}
 	return rep, nil

@@ -190,7 +190,7 @@ func (s *Service) AuditDisclosures(ctx context.Context, c *Caller, q DisclosureQ
 	e.Object, e.Subjects = object, subjects
 	e.Detail = map[string]string{"reference": q.Reference, "from": from.Format(time.RFC3339), "to": to.Format(time.RFC3339),
 		"rows": strconv.Itoa(len(rep.Rows))}
-	if err := s.record(ctx, e, nil); err != nil {
+	if err := s.commit(ctx, e, nil, nil); err != nil {
 		return DisclosureReport{}, err
 	}
 	return rep, nil
@@ -228,7 +228,7 @@ func (s *Service) refusedAny(ctx context.Context, c *Caller, action, object stri
 	}
 	e := s.auditEntry(c, EventDenial, action)
 	e.Decision, e.Reasons, e.Object, e.Subjects = DecisionDeny, []string{code}, object, subjects
-	if aerr := s.record(ctx, e, nil); aerr != nil {
+	if aerr := s.commit(ctx, e, nil, nil); aerr != nil {
 		return aerr
 	}
 	return err

@@ -94,7 +94,7 @@ func (s *Service) RecordBSNInURL(ctx context.Context, c *Caller, bsn string) {
 	if b, err := ParseBSN(bsn); err == nil {
 		e.Subjects = []Pseudonym{s.cfg.Pseudonyms.Pseudonym(b)}
 	}
-	if err := s.record(ctx, e, nil); err != nil {
+	if err := s.commit(ctx, e, nil, nil); err != nil {
 		s.log.Error("auditing a BSN in a console URL", "error", err)
 	}
 }

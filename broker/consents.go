@@ -95,7 +95,7 @@ func (s *Service) RecordConsent(ctx context.Context, c *Caller, bsn string, in C
 	e := s.auditEntry(c, EventChange, ActionConsentRecord)
 	e.Purpose, e.Object, e.Subjects = in.Purpose, "consent:"+in.ID, []Pseudonym{p}
 	e.Detail = map[string]string{"given_by": in.GivenBy, "valid_from": in.ValidFrom, "valid_until": in.ValidUntil}
-	if err := s.commit(ctx, e, d, func(tx Tx) error { return tx.PutConsent(in) }); err != nil {
+	if err := s.commit(ctx, e, []*verdict{d}, noItems(func(tx Tx) error { return tx.PutConsent(in) })); err != nil {
 		return ConsentView{}, err
 	}
 	return ConsentView{Consent: in, State: consentState(&in, s.now().Format(dateLayout))}, nil
@@ -138,7 +138,7 @@ func (s *Service) Consents(ctx context.Context, c *Caller, bsn, reference string
 	if reference != "" {
 		e.Detail["reference"] = reference
 	}
-	if err := s.commit(ctx, e, d, nil); err != nil {
+	if err := s.commit(ctx, e, []*verdict{d}, nil); err != nil {
 		return ConsentList{}, err
 	}
 	return out, nil
@@ -181,7 +181,7 @@ func (s *Service) WithdrawConsent(ctx context.Context, c *Caller, id, reason str
 	e := s.auditEntry(c, EventChange, ActionConsentWithdraw)
 	e.Purpose, e.Object, e.Subjects = cur.Purpose, "consent:"+id, []Pseudonym{cur.Subject}
 	var out Consent
-	err = s.commit(ctx, e, d, func(tx Tx) error {
+	err = s.commit(ctx, e, []*verdict{d}, noItems(func(tx Tx) error {
 		c2, err := tx.Consent(id)
 		if err != nil {
 			return err
@@ -192,7 +192,7 @@ func (s *Service) WithdrawConsent(ctx context.Context, c *Caller, id, reason str
 		c2.Withdrawn = &Withdrawal{At: s.now(), By: Actor{Partner: c.Partner.ID, Sub: c.Sub}, Reason: reason}
 		out = c2
 		return tx.PutConsent(c2)
-	})
+	}))
 	if err != nil {
 		return ConsentView{}, s.refused(ctx, c, ActionConsentWithdraw, "consent:"+id, []Pseudonym{cur.Subject}, err)
 	}

@@ -129,7 +129,7 @@ func (s *Service) PutHousehold(ctx context.Context, c *Caller, ref string, in Ho
 	e.Detail = map[string]string{"members": strconv.Itoa(len(h.Members)), "municipality": h.Municipality,
 		"added": strconv.Itoa(len(added)), "removed": strconv.Itoa(len(removed))}
 	var out Household
-	err = s.commit(ctx, e, d, func(tx Tx) error {
+	err = s.commit(ctx, e, []*verdict{d}, noItems(func(tx Tx) error {
 		old, err := tx.Household(h.Municipality, id)
 		switch {
 		case err == nil:
@@ -145,7 +145,7 @@ func (s *Service) PutHousehold(ctx context.Context, c *Caller, ref string, in Ho
 		h.UpdatedAt = now
 		out = h
 		return tx.PutHousehold(h)
-	})
+	}))
 	if err != nil {
 		return HouseholdView{}, err
 	}

@@ -150,7 +150,7 @@ func (s *Service) AckInbox(ctx context.Context, c *Caller, id string) (InboxView
 	e := s.auditEntry(c, EventChange, "inbox.ack")
 	e.Object = "inbox:" + c.Partner.ID + "/" + id
 	var out InboxItem
-	err = s.record(ctx, e, func(tx Tx) error {
+	err = s.commit(ctx, e, nil, noItems(func(tx Tx) error {
 		it, err := tx.InboxItem(c.Partner.ID, seq)
 		if err != nil {
 			return err
@@ -164,7 +164,7 @@ func (s *Service) AckInbox(ctx context.Context, c *Caller, id string) (InboxView
 		}
 		out = it
 		return nil
-	})
+	}))
 	if err != nil {
 		return InboxView{}, err
 	}
@@ -305,11 +305,9 @@ func sortedKeys(m map[string]string) []string {
 	return keys
 }
 
-// commitAll commits e with its verdict and apply, plus the inbox items, in
-// one transaction; each item is recorded in e as a disclosure to its
-// recipient (as the item says, or of involvement). Recipients are woken
-// after the commit.
-func (s *Service) commitAll(ctx context.Context, e AuditEntry, v *verdict, involvement string, items []InboxItem, apply func(Tx) error) error {
+// discloseItems records in e, as a disclosure to its recipient, what each
+// of items shows: as the item says, or of involvement.
+func discloseItems(e *AuditEntry, involvement string, items []InboxItem) {
 	for _, it := range items {
 		if it.disclosed != nil {
 			e.Disclosed = append(e.Disclosed, it.disclosed...)
@@ -318,14 +316,6 @@ func (s *Service) commitAll(ctx context.Context, e AuditEntry, v *verdict, invol
 		e.Disclosed = append(e.Disclosed, Disclosure{Subject: it.Subject, Involvement: involvement, Partner: e.Partner,
 			Fields: shownFields(it.About), To: it.Partner})
 	}
-	return s.commitItems(ctx, e, []*verdict{v}, func(tx Tx) ([]InboxItem, error) {
-		if apply != nil {
-			if err := apply(tx); err != nil {
-				return nil, err
-			}
-		}
-		return items, nil
-	})
 }
 
 // shownFields names the fields present in a shown involvement.

@@ -56,7 +56,7 @@ func (s *Service) PurgeEndedInvolvements(ctx context.Context, days int) (int, er
 		e := s.auditEntry(nil, EventChange, ActionInvolvementPurge)
 		e.Object, e.Subjects = "involvement:"+v.ID, []Pseudonym{v.Subject}
 		e.Detail = map[string]string{"partner": v.Partner, "ended": endDay(v), "retention_days": fmt.Sprint(days)}
-		err := s.record(ctx, e, func(tx Tx) error {
+		err := s.commit(ctx, e, nil, noItems(func(tx Tx) error {
 			cur, err := tx.Involvement(v.Partner, v.Ref)
 			if err != nil {
 				return err
@@ -66,7 +66,7 @@ func (s *Service) PurgeEndedInvolvements(ctx context.Context, days int) (int, er
 				return errUnchanged
 			}
 			return tx.DeleteInvolvement(v.Partner, v.Ref)
-		})
+		}))
 		switch {
 		case errors.Is(err, errUnchanged), errors.Is(err, ErrNotFound):
 			continue

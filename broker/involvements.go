@@ -92,7 +92,8 @@ func (s *Service) PutInvolvement(ctx context.Context, c *Caller, ref string, in 
 	e.Object, e.Subjects = "involvement:"+v.ID, []Pseudonym{v.Subject}
 	e.Detail = map[string]string{"service": v.Service, "status": v.Status}
 	var out Involvement
-	err = s.commitAll(ctx, e, d, v.ID, signals, func(tx Tx) error {
+	discloseItems(&e, v.ID, signals)
+	err = s.commit(ctx, e, []*verdict{d}, sending(signals, func(tx Tx) error {
 		old, err := tx.Involvement(v.Partner, v.Ref)
 		switch {
 		case err == nil:
@@ -109,7 +110,7 @@ func (s *Service) PutInvolvement(ctx context.Context, c *Caller, ref string, in 
 		v.UpdatedAt = now
 		out = v
 		return tx.PutInvolvement(v)
-	})
+	}))
 	if errors.Is(err, errUnchanged) {
 		return viewOf(&out), false, nil
 	}
@@ -165,7 +166,8 @@ func (s *Service) EndInvolvement(ctx context.Context, c *Caller, ref, end string
 	e.Object, e.Subjects = "involvement:"+cur.ID, []Pseudonym{cur.Subject}
 	e.Detail = map[string]string{"status": InvolvementEnded}
 	var out Involvement
-	err = s.commitAll(ctx, e, d, cur.ID, notices, func(tx Tx) error {
+	discloseItems(&e, cur.ID, notices)
+	err = s.commit(ctx, e, []*verdict{d}, sending(notices, func(tx Tx) error {
 		v, err := tx.Involvement(c.Partner.ID, ref)
 		if err != nil {
 			return err
@@ -177,7 +179,7 @@ func (s *Service) EndInvolvement(ctx context.Context, c *Caller, ref, end string
 		v.Status, v.End, v.UpdatedAt, v.Revision = in.Status, in.End, s.now(), v.Revision+1
 		out = v
 		return tx.PutInvolvement(v)
-	})
+	}))
 	if err != nil && !errors.Is(err, errUnchanged) {
 		return InvolvementView{}, err
 	}

@@ -446,7 +446,7 @@ func (s *Service) RecordLogin(ctx context.Context, c *Caller, detail map[string]
 	e := s.auditEntry(c, EventChange, ActionConsoleLogin)
 	e.Object = "partner:" + c.Partner.ID
 	e.Detail = detail
-	return s.record(ctx, e, nil)
+	return s.commit(ctx, e, nil, nil)
 }
 
 // RecordLoginRefused audits a refused console login: partner, the issuer
@@ -464,7 +464,7 @@ func (s *Service) RecordLoginRefused(ctx context.Context, partner, issuer, perso
 	if partner != "" {
 		e.Object = "partner:" + partner
 	}
-	if err := s.record(ctx, e, nil); err != nil {
+	if err := s.commit(ctx, e, nil, nil); err != nil {
 		s.log.Error("auditing a refused login", "error", err)
 	}
 }
@@ -479,5 +479,5 @@ func (s *Service) RecordLogout(ctx context.Context, c *Caller, reason string) er
 	e := s.auditEntry(c, EventChange, action)
 	e.Object = "partner:" + c.Partner.ID
 	e.Detail = map[string]string{"reason": reason}
-	return s.record(ctx, e, nil)
+	return s.commit(ctx, e, nil, nil)
 }

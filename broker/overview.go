@@ -278,9 +278,10 @@ func (s *Service) overview(ctx context.Context, c *Caller, in *DecisionInput, me
 		informs = s.disclosureInforms(set, c, &e, v.Bases, hs, subs)
 	}
 	if len(informs) > 0 {
-		err = s.commitAll(ctx, e, v, "", informs, nil)
+		discloseItems(&e, "", informs)
+		err = s.commit(ctx, e, []*verdict{v}, sending(informs, nil))
 	} else {
-		err = s.commit(ctx, e, v, nil)
+		err = s.commit(ctx, e, []*verdict{v}, nil)
 	}
 	if err != nil {
 		return Overview{}, err

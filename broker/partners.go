@@ -240,7 +240,7 @@ func (s *Service) putPartnerLocked(ctx context.Context, c *Caller, p Partner, cr
 		e.Detail = detail
 	}
 	var out Partner
-	err := s.record(ctx, e, func(tx Tx) error {
+	err := s.commit(ctx, e, nil, noItems(func(tx Tx) error {
 		old, err := tx.Partner(p.ID)
 		switch {
 		case err == nil && create:
@@ -255,7 +255,7 @@ func (s *Service) putPartnerLocked(ctx context.Context, c *Caller, p Partner, cr
 		p.UpdatedAt = now
 		out = p
 		return tx.PutPartner(p)
-	})
+	}))
 	if err != nil {
 		return Partner{}, err
 	}

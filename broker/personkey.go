@@ -146,7 +146,7 @@ func (s *Service) requireVerified(ctx context.Context, c *Caller, action, object
 	}
 	e := s.auditEntry(c, EventDenial, action)
 	e.Object, e.Decision, e.Reasons = object, DecisionDeny, []string{ReasonPersonNotVerified}
-	if err := s.record(ctx, e, nil); err != nil {
+	if err := s.commit(ctx, e, nil, nil); err != nil {
 		return err
 	}
 	return &personNotVerifiedError{msg: fmt.Sprintf("%s needs a verified person, and %q is only asserted by an organisation key: "+
@@ -343,7 +343,7 @@ func (s *Service) RecordRefusal(ctx context.Context, c *Caller, reason, claimed 
 		}
 		e.Detail = map[string]string{"claimed_sub": claimed}
 	}
-	if err := s.record(ctx, e, nil); err != nil {
+	if err := s.commit(ctx, e, nil, nil); err != nil {
 		s.log.Error("auditing a refused token", "error", err)
 	}
 }

@@ -123,7 +123,7 @@ func (s *Service) Plan(ctx context.Context, c *Caller, id string, version uint64
 	e.Purpose, e.Object, e.Subjects = st.cur.Purpose, object, st.subjects
 	e.Detail = map[string]string{"version": strconv.FormatUint(p.Version, 10)}
 	e.Disclosed = planDisclosures(st.subjects, st.h.Ref(), p.Coordinator.Partner, "", "goals", "agreements")
-	if err := s.commit(ctx, e, v, nil); err != nil {
+	if err := s.commit(ctx, e, []*verdict{v}, nil); err != nil {
 		return PlanView{}, err
 	}
 	return s.planView(&p, &st.h, st.cur.Version), nil
@@ -158,7 +158,7 @@ func (s *Service) PlanHistory(ctx context.Context, c *Caller, id string) (PlanHi
 	e.Purpose, e.Object, e.Subjects = st.cur.Purpose, object+"/history", st.subjects
 	e.Detail = map[string]string{"versions": strconv.Itoa(len(out.Versions))}
 	e.Disclosed = planDisclosures(st.subjects, st.h.Ref(), st.cur.Coordinator.Partner, "", "history")
-	if err := s.commit(ctx, e, v, nil); err != nil {
+	if err := s.commit(ctx, e, []*verdict{v}, nil); err != nil {
 		return PlanHistory{}, err
 	}
 	return out, nil
@@ -289,7 +289,7 @@ func (s *Service) writePlan(ctx context.Context, c *Caller, st *planState, ifMat
 	// The audit entry is sealed before the change is made; it names the
 	// version the change makes.
 	e.Detail = map[string]string{"version": strconv.FormatUint(ifMatch+1, 10)}
-	err = s.commitItems(ctx, e, []*verdict{v}, func(tx Tx) ([]InboxItem, error) {
+	err = s.commit(ctx, e, []*verdict{v}, func(tx Tx) ([]InboxItem, error) {
 		cur, err := tx.Plan(st.h.Municipality, st.h.ID)
 		exists := err == nil
 		if err != nil && !errors.Is(err, ErrNotFound) {

@@ -81,7 +81,7 @@ func (s *Service) RecordBuiltinPolicy(ctx context.Context, bundle []byte, report
 		UploadedBy: BuiltinPolicyActor, UploadedAt: now, Report: report, ActivatedAt: &now}
 	e := s.auditEntry(s.systemCaller("built-in"), EventChange, "policy.activate")
 	e.Object, e.PolicyVersion = "policy:"+id, id
-	return s.record(ctx, e, func(tx Tx) error {
+	return s.commit(ctx, e, nil, noItems(func(tx Tx) error {
 		cur, err := tx.ActivePolicy()
 		if err != nil || cur != "" {
 			return err
@@ -90,7 +90,7 @@ func (s *Service) RecordBuiltinPolicy(ctx context.Context, bundle []byte, report
 			return err
 		}
 		return tx.SetActivePolicy(id)
-	})
+	}))
 }
 
 func short(id string) string {
@@ -127,7 +127,7 @@ func (s *Service) PushPolicy(ctx context.Context, c *Caller, bundle []byte, note
 		UploadedBy: Actor{Partner: c.Partner.ID, Sub: c.Sub}, UploadedVia: c.Person.Via, UploadedAt: s.now(), Report: report}
 	e := s.auditEntry(c, EventChange, "policy.push")
 	e.Object, e.Detail = "policy:"+id, map[string]string{"passed": fmt.Sprint(report.Passed)}
-	if err := s.record(ctx, e, func(tx Tx) error { return tx.PutPolicyVersion(v) }); err != nil {
+	if err := s.commit(ctx, e, nil, noItems(func(tx Tx) error { return tx.PutPolicyVersion(v) })); err != nil {
 		return PolicyVersion{}, err
 	}
 	v.Bundle = nil
@@ -344,7 +344,7 @@ func (s *Service) RejectPolicy(ctx context.Context, c *Caller, id, comment strin
 	e := s.auditEntry(c, EventChange, "policy.reject")
 	e.Object, e.PolicyVersion = "policy:"+v.ID, v.ID
 	var out PolicyVersion
-	err = s.record(ctx, e, func(tx Tx) error {
+	err = s.commit(ctx, e, nil, noItems(func(tx Tx) error {
 		cur, err := tx.PolicyVersion(v.ID)
 		if err != nil {
 			return err
@@ -356,7 +356,7 @@ func (s *Service) RejectPolicy(ctx context.Context, c *Caller, id, comment strin
 		cur.RejectedBy, cur.RejectedVia = &Actor{Partner: c.Partner.ID, Sub: c.Person.ID}, c.Person.Via
 		out = cur
 		return tx.PutPolicyVersion(cur)
-	})
+	}))
 	if err != nil {
 		return PolicyVersion{}, err
 	}
@@ -397,7 +397,7 @@ func (s *Service) activate(ctx context.Context, c *Caller, v PolicyVersion, acti
 	e := s.auditEntry(c, EventChange, action)
 	e.Object, e.PolicyVersion = "policy:"+v.ID, v.ID
 	var out PolicyVersion
-	err := s.record(ctx, e, func(tx Tx) error {
+	err := s.commit(ctx, e, nil, noItems(func(tx Tx) error {
 		prev, err := tx.ActivePolicy()
 		if err != nil {
 			return err
@@ -422,7 +422,7 @@ func (s *Service) activate(ctx context.Context, c *Caller, v PolicyVersion, acti
 			return err
 		}
 		return tx.SetActivePolicy(v.ID)
-	})
+	}))
 	if err != nil {
 		// The engine already runs v; put back what the store says is active.
 		if rerr := s.restorePolicy(ctx); rerr != nil {

@@ -49,7 +49,7 @@ func (s *Service) refused(ctx context.Context, c *Caller, action, object string,
 	}
 	e := s.auditEntry(c, EventDenial, action)
 	e.Decision, e.Reasons, e.Object, e.Subjects = DecisionDeny, []string{code}, object, subjects
-	if aerr := s.record(ctx, e, nil); aerr != nil {
+	if aerr := s.commit(ctx, e, nil, nil); aerr != nil {
 		return aerr
 	}
 	return err

@@ -117,7 +117,7 @@ func (s *Service) ReplayRequest(ctx context.Context, c *Caller, requestID, id, r
 	}
 	// The look is audited also when it found nothing: what an officer
 	// tried to see is part of the trail.
-	if err := s.record(ctx, e, nil); err != nil {
+	if err := s.commit(ctx, e, nil, nil); err != nil {
 		return Replay{}, err
 	}
 	if len(out.Decisions) == 0 {

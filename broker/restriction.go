@@ -218,7 +218,7 @@ func (s *Service) RecordRestriction(ctx context.Context, c *Caller, bsn string, 
 	if in.Reference != "" {
 		e.Detail["reference"] = in.Reference
 	}
-	err = s.commit(ctx, e, d, func(tx Tx) error {
+	err = s.commit(ctx, e, []*verdict{d}, noItems(func(tx Tx) error {
 		cur, err := tx.RestrictionsOf(p)
 		if err != nil {
 			return err
@@ -229,7 +229,7 @@ func (s *Service) RecordRestriction(ctx context.Context, c *Caller, bsn string, 
 			}
 		}
 		return tx.PutRestriction(r)
-	})
+	}))
 	if err != nil {
 		return RestrictionView{}, s.refused(ctx, c, ActionRestrictionRecord, object, []Pseudonym{p}, err)
 	}
@@ -272,7 +272,7 @@ func (s *Service) Restrictions(ctx context.Context, c *Caller, bsn, reference st
 	if reference != "" {
 		e.Detail["reference"] = reference
 	}
-	if err := s.commit(ctx, e, d, nil); err != nil {
+	if err := s.commit(ctx, e, []*verdict{d}, nil); err != nil {
 		return RestrictionList{}, err
 	}
 	return out, nil
@@ -322,7 +322,7 @@ func (s *Service) LiftRestriction(ctx context.Context, c *Caller, id, reason, re
 		e.Detail["reference"] = reference
 	}
 	var out Restriction
-	err = s.commit(ctx, e, d, func(tx Tx) error {
+	err = s.commit(ctx, e, []*verdict{d}, noItems(func(tx Tx) error {
 		r, err := tx.Restriction(id)
 		if err != nil {
 			return err
@@ -333,7 +333,7 @@ func (s *Service) LiftRestriction(ctx context.Context, c *Caller, id, reason, re
 		r.Lifted = &Withdrawal{At: s.now(), By: Actor{Partner: c.Partner.ID, Sub: c.Sub}, Reason: reason}
 		out = r
 		return tx.PutRestriction(r)
-	})
+	}))
 	if err != nil {
 		return RestrictionView{}, s.refused(ctx, c, ActionRestrictionLift, object, []Pseudonym{cur.Subject}, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -144,13 +145,6 @@ func (s *Service) auditEntry(c *Caller, event, action string) AuditEntry {
 	return e
 }
 
-// record writes e and, when apply is not nil, applies the change in the same
-// transaction.
-func (s *Service) record(ctx context.Context, e AuditEntry, apply func(Tx) error) error {
-	_, err := s.cfg.Audit.Record(ctx, e, apply)
-	return err
-}
-
 // requireRole refuses callers not in one of roles. The protocol layer has
 // already checked that the partner may use the role at all.
 func requireRole(c *Caller, roles ...Role) error {
@@ -190,28 +184,107 @@ func callerFacts(c *Caller) CallerFacts {
 	}
 }
 
-// verdict is an allowing decision and the question it answered. The caller
-// commits both with its audit entry, so that dry-runs of a new policy
-// version replay what was really asked.
+// verdict is a decision and the question it answered. A commit keeps both
+// as a decision record with its audit entry, so that dry-runs of a new
+// policy version replay what was really asked.
 type verdict struct {
 	Decision
 	input *DecisionInput
 }
 
-// commit writes e with the verdict's bases, policy version and decision
-// record, and applies the change (if any), in one transaction.
-func (s *Service) commit(ctx context.Context, e AuditEntry, v *verdict, apply func(Tx) error) error {
-	e.Bases, e.PolicyVersion = v.Bases, v.Version
-	rec := DecisionRecord{Time: e.Time, RequestID: e.RequestID, Input: v.input, Decision: v.Decision}
-	return s.record(ctx, e, func(tx Tx) error {
-		if err := tx.PutDecision(rec); err != nil {
+// commit is the one way the services change state and write the audit
+// trail. In one store transaction (through AuditLog.Record) it writes e,
+// a decision record of each verdict, apply's change, and the inbox items
+// apply returns, each with a webhook delivery job when its partner has a
+// webhook; after the commit it wakes the recipients' long-polls and the
+// deliverer.
+//
+// The verdicts give e its legal bases and policy version: one verdict's
+// bases as the policy listed them, several verdicts' as their sorted union.
+// With no verdicts e keeps what the caller set. apply and vs may be nil;
+// with neither, e is all there is.
+//
+// apply may run more than once (see AuditLog): it must assign its results
+// to captured variables, never append to them.
+func (s *Service) commit(ctx context.Context, e AuditEntry, vs []*verdict, apply func(Tx) ([]InboxItem, error)) error {
+	switch len(vs) {
+	case 0:
+	case 1:
+		e.Bases, e.PolicyVersion = vs[0].Bases, vs[0].Version
+	default:
+		e.Bases, e.PolicyVersion = nil, vs[0].Version
+		for _, v := range vs {
+			e.Bases = append(e.Bases, v.Bases...)
+		}
+		slices.Sort(e.Bases)
+		e.Bases = slices.Compact(e.Bases)
+	}
+	if len(vs) == 0 && apply == nil {
+		_, err := s.cfg.Audit.Record(ctx, e, nil)
+		return err
+	}
+	var stored []InboxItem
+	pushed := false
+	_, err := s.cfg.Audit.Record(ctx, e, func(tx Tx) error {
+		stored, pushed = stored[:0], false
+		for _, v := range vs {
+			if err := tx.PutDecision(DecisionRecord{Time: e.Time, RequestID: e.RequestID, Input: v.input, Decision: v.Decision}); err != nil {
+				return err
+			}
+		}
+		if apply == nil {
+			return nil
+		}
+		items, err := apply(tx)
+		if err != nil {
 			return err
 		}
-		if apply != nil {
-			return apply(tx)
+		for _, it := range items {
+			it, err := tx.AppendInbox(it)
+			if err != nil {
+				return fmt.Errorf("inbox of %s: %w", it.Partner, err)
+			}
+			ok, err := s.enqueueDelivery(tx, &it)
+			if err != nil {
+				return fmt.Errorf("webhook delivery to %s: %w", it.Partner, err)
+			}
+			pushed = pushed || ok
+			stored = append(stored, it)
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	for _, it := range stored {
+		s.bell.ring(it.Partner)
+	}
+	if pushed {
+		s.bell.ring(webhookBell)
+	}
+	return nil
+}
+
+// noItems adapts a change that sends no inbox items to commit; nil stays
+// nil.
+func noItems(apply func(Tx) error) func(Tx) ([]InboxItem, error) {
+	if apply == nil {
+		return nil
+	}
+	return func(tx Tx) ([]InboxItem, error) { return nil, apply(tx) }
+}
+
+// sending adapts a change to commit that sends items, made before the
+// transaction, when it succeeds; apply may be nil.
+func sending(items []InboxItem, apply func(Tx) error) func(Tx) ([]InboxItem, error) {
+	return func(tx Tx) ([]InboxItem, error) {
+		if apply != nil {
+			if err := apply(tx); err != nil {
+				return nil, err
+			}
+		}
+		return items, nil
+	}
 }
 
 // decide asks the policy and, on a denial, writes the denial to the audit
@@ -230,10 +303,9 @@ func (s *Service) decide(ctx context.Context, c *Caller, in *DecisionInput, obje
 	}
 	denied := d.Err()
 	e := s.auditEntry(c, EventDenial, in.Action)
-	e.Decision, e.Reasons, e.Bases, e.PolicyVersion = DecisionDeny, d.Reasons, d.Bases, d.Version
+	e.Decision, e.Reasons = DecisionDeny, d.Reasons
 	e.Object, e.Subjects = object, subjects
-	rec := DecisionRecord{Time: e.Time, RequestID: e.RequestID, Input: in, Decision: d}
-	if aerr := s.record(ctx, e, func(tx Tx) error { return tx.PutDecision(rec) }); aerr != nil {
+	if aerr := s.commit(ctx, e, []*verdict{{Decision: d, input: in}}, nil); aerr != nil {
 		return nil, aerr
 	}
 	return nil, denied
@@ -257,7 +329,7 @@ func (s *Service) Backup(ctx context.Context, c *Caller, w io.Writer) (int64, er
 		return 0, err
 	}
 	e := s.auditEntry(c, EventChange, "store.backup")
-	if err := s.record(ctx, e, nil); err != nil {
+	if err := s.commit(ctx, e, nil, nil); err != nil {
 		return 0, err
 	}
 	return s.cfg.Store.Backup(w)

@@ -260,7 +260,7 @@ func (s *Service) guardMassEnd(ctx context.Context, c *Caller, items iter.Seq[Sy
 	e.Decision, e.Reasons = DecisionDeny, []string{ReasonMassEnd}
 	e.Object = "involvements:" + c.Partner.ID
 	e.Detail = map[string]string{"ended": strconv.Itoa(ending), "live": strconv.Itoa(live), "limit": strconv.Itoa(limit)}
-	if err := s.record(ctx, e, nil); err != nil {
+	if err := s.commit(ctx, e, nil, nil); err != nil {
 		return 0, err
 	}
 	s.log.LogAttrs(ctx, slog.LevelWarn, "sync refused: it would end too much of the caseload",
@@ -475,7 +475,9 @@ func (s *Service) syncChunk(ctx context.Context, c *Caller, d *verdict, chunk []
 	}
 	slices.SortFunc(order, func(a, b int) int { return strings.Compare(chunk[a].Ref, chunk[b].Ref) })
 	var counts syncCounts
-	err = s.commitAll(ctx, e, d, "", append(signals, notices...), func(tx Tx) error {
+	items := append(signals, notices...)
+	discloseItems(&e, "", items)
+	err = s.commit(ctx, e, []*verdict{d}, sending(items, func(tx Tx) error {
 		counts = syncCounts{}
 		for _, i := range order {
 			if kind[i] == syncRefused {
@@ -506,7 +508,7 @@ func (s *Service) syncChunk(ctx context.Context, c *Caller, d *verdict, chunk []
 			}
 		}
 		return nil
-	})
+	}))
 	if err != nil {
 		return err
 	}
@@ -622,7 +624,8 @@ func (s *Service) endUnseen(ctx context.Context, c *Caller, d *verdict, seen map
 			e := s.auditEntry(c, EventChange, "involvement.sync")
 			e.Object, e.Subjects = "involvements:"+c.Partner.ID, subjects
 			e.Detail = map[string]string{"ended": strconv.Itoa(len(refs))}
-			err := s.commitAll(ctx, e, d, "", notices, func(tx Tx) error {
+			discloseItems(&e, "", notices)
+			err := s.commit(ctx, e, []*verdict{d}, sending(notices, func(tx Tx) error {
 				for _, ref := range refs {
 					v, err := tx.Involvement(c.Partner.ID, ref)
 					if err != nil {
@@ -635,7 +638,7 @@ func (s *Service) endUnseen(ctx context.Context, c *Caller, d *verdict, seen map
 					}
 				}
 				return nil
-			})
+			}))
 			if err != nil {
 				return err
 			}
