@@ -161,6 +161,11 @@ type HouseholdFacts struct {
 	// support (regisseur).
 	CoordinatorPartner string `json:"coordinator_partner,omitempty"`
 	CoordinatorSub     string `json:"coordinator_sub,omitempty"`
+	// PlanPurpose and PlanEnds: the purpose of the household's joint plan
+	// and its last day (YYYY-MM-DD), when it has a plan with an end (set,
+	// or closed); a consent for the household ends with it.
+	PlanPurpose string `json:"plan_purpose,omitempty"`
+	PlanEnds    string `json:"plan_ends,omitempty"`
 }
 
 // SubjectFacts describes one person a request is about.

@@ -18,14 +18,27 @@ const MaxMembers = 20
 // Household is a unit of support: the people who live together and get one
 // plan and one coordinator (regisseur). It belongs to one municipality.
 type Household struct {
-	ID           string    `json:"id"`
-	Municipality string    `json:"municipality"`
-	Area         string    `json:"area,omitempty"`
-	Coordinator  Actor     `json:"coordinator"`
-	Members      []Member  `json:"members"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
-	Revision     uint64    `json:"revision"`
+	ID           string   `json:"id"`
+	Municipality string   `json:"municipality"`
+	Area         string   `json:"area,omitempty"`
+	Coordinator  Actor    `json:"coordinator"`
+	Members      []Member `json:"members"`
+	// PlanTerm mirrors the household's joint plan's purpose and end, kept
+	// with the plan's every version, so that the consent rules can end a
+	// consent with the plan without reading the plan on every decision.
+	PlanTerm  *PlanTerm `json:"plan_term,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Revision  uint64    `json:"revision"`
+}
+
+// PlanTerm is a household's joint plan as the consent rules see it.
+type PlanTerm struct {
+	Purpose string `json:"purpose"`
+	// Ends is the plan's last day (YYYY-MM-DD): the end the coordinator
+	// set, or the day it was closed, whichever is earlier; "" for an open
+	// plan without an end.
+	Ends string `json:"ends,omitempty"`
 }
 
 // Member is one person in a household, known by a label of the

@@ -215,8 +215,12 @@ func (s *Service) PersonOverview(ctx context.Context, c *Caller, bsn, municipali
 }
 
 func householdFacts(h *Household) *HouseholdFacts {
-	return &HouseholdFacts{ID: h.ID, Municipality: h.Municipality, Area: h.Area,
+	f := &HouseholdFacts{ID: h.ID, Municipality: h.Municipality, Area: h.Area,
 		CoordinatorPartner: h.Coordinator.Partner, CoordinatorSub: h.Coordinator.Sub}
+	if t := h.PlanTerm; t != nil && t.Ends != "" {
+		f.PlanPurpose, f.PlanEnds = t.Purpose, t.Ends
+	}
+	return f
 }
 
 func (s *Service) overview(ctx context.Context, c *Caller, in *DecisionInput, members []Member, object string, rel *relationFacts) (Overview, error) {

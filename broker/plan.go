@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"cmp"
 	"crypto/rand"
 	"fmt"
 	"slices"
@@ -62,6 +63,10 @@ type Plan struct {
 	Coordinator Actor       `json:"coordinator"`
 	Goals       []Goal      `json:"goals"`
 	Agreements  []Agreement `json:"agreements"`
+	// Ends is the last day of the plan's period (YYYY-MM-DD), when the
+	// coordinator set one: a consent given for the household ends with
+	// the plan (consent.ends_with_plan in the policy data).
+	Ends string `json:"ends,omitempty"`
 	// Change says in words what this version changed.
 	Change    string    `json:"change"`
 	ChangedBy Actor     `json:"changed_by"`
@@ -95,7 +100,9 @@ type Agreement struct {
 type PlanInput struct {
 	Goals      []Goal      `json:"goals"`
 	Agreements []Agreement `json:"agreements"`
-	Note       string      `json:"note,omitempty"`
+	// Ends is the last day of the plan's period (YYYY-MM-DD); "" for none.
+	Ends string `json:"ends,omitempty"`
+	Note string `json:"note,omitempty"`
 }
 
 // PlanView is a version of the plan as a participant sees it.
@@ -111,10 +118,12 @@ type PlanView struct {
 	Members    []string        `json:"members"`
 	Goals      []Goal          `json:"goals"`
 	Agreements []AgreementView `json:"agreements"`
-	Change     string          `json:"change"`
-	ChangedBy  Actor           `json:"changed_by"`
-	ChangedAt  time.Time       `json:"changed_at"`
-	CreatedAt  time.Time       `json:"created_at"`
+	// Ends is the last day of the plan's period, when set.
+	Ends      string    `json:"ends,omitempty"`
+	Change    string    `json:"change"`
+	ChangedBy Actor     `json:"changed_by"`
+	ChangedAt time.Time `json:"changed_at"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // AgreementView is a work agreement with its partner's name.
@@ -194,6 +203,11 @@ func (in *PlanInput) normalise(municipality string, lookup func(string) (*Partne
 	}
 	if err := checkShort("note", in.Note, maxPlanNote, false); err != nil {
 		return err
+	}
+	if in.Ends != "" {
+		if err := validDate("ends", in.Ends); err != nil {
+			return err
+		}
 	}
 	goals := map[string]bool{}
 	for i := range in.Goals {
@@ -301,6 +315,9 @@ func describeChange(old, p *Plan, note string) string {
 	count("goals", added, changed, removed)
 	added, changed, removed = diff(old.Agreements, p.Agreements, func(a Agreement) string { return a.ID })
 	count("agreements", added, changed, removed)
+	if old.Ends != p.Ends {
+		parts = append(parts, "end "+cmp.Or(p.Ends, "removed"))
+	}
 	if old.Version == 0 {
 		parts = append([]string{"plan created"}, parts...)
 	}

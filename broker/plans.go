@@ -8,6 +8,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"time"
 )
 
 // The joint household plan (ambition level 4). Every write names the
@@ -182,7 +183,7 @@ func (s *Service) PutPlan(ctx context.Context, c *Caller, id string, ifMatch uin
 	if !st.exists {
 		next = Plan{Household: st.h.ID, Municipality: st.h.Municipality, Purpose: st.in.Purpose, Status: PlanOpen}
 	}
-	next.Goals, next.Agreements = slices.Clone(in.Goals), slices.Clone(in.Agreements)
+	next.Goals, next.Agreements, next.Ends = slices.Clone(in.Goals), slices.Clone(in.Agreements), in.Ends
 	if next.Goals == nil {
 		next.Goals = []Goal{}
 	}
@@ -194,7 +195,7 @@ func (s *Service) PutPlan(ctx context.Context, c *Caller, id string, ifMatch uin
 	st.in.Plan = s.planFacts(&next, true)
 	st.in.Plan.Version = st.cur.Version + 1
 	return s.writePlan(ctx, c, st, ifMatch, ActionPlanWrite, func(p *Plan) error {
-		p.Goals, p.Agreements, p.Change = next.Goals, next.Agreements, next.Change
+		p.Goals, p.Agreements, p.Ends, p.Change = next.Goals, next.Agreements, next.Ends, next.Change
 		if p.Version == 0 {
 			p.Household, p.Municipality, p.Purpose, p.Status = next.Household, next.Municipality, next.Purpose, PlanOpen
 		}
@@ -312,6 +313,9 @@ func (s *Service) writePlan(ctx context.Context, c *Caller, st *planState, ifMat
 		if err := tx.PutPlan(next); err != nil {
 			return nil, err
 		}
+		if err := putPlanTerm(tx, st.h.Municipality, st.h.ID, &next, now); err != nil {
+			return nil, err
+		}
 		out = next
 		sig := PlanSignal{Household: next.Household, Version: next.Version, Status: next.Status, Change: next.Change,
 			ChangedBy: next.ChangedBy, ChangedAt: now}
@@ -329,6 +333,27 @@ func (s *Service) writePlan(ctx context.Context, c *Caller, st *planState, ifMat
 	return s.planView(&out, &st.h, out.Version), nil
 }
 
+// putPlanTerm mirrors plan p's purpose and end on its household (see
+// PlanTerm), in the transaction that writes p. A closed plan ends on the
+// day it closed, unless its set end is earlier.
+func putPlanTerm(tx Tx, municipality, id string, p *Plan, now time.Time) error {
+	h, err := tx.Household(municipality, id)
+	if err != nil {
+		return err
+	}
+	t := &PlanTerm{Purpose: p.Purpose, Ends: p.Ends}
+	if p.Status == PlanClosed {
+		if closed := now.Format(dateLayout); t.Ends == "" || closed < t.Ends {
+			t.Ends = closed
+		}
+	}
+	if h.PlanTerm != nil && *h.PlanTerm == *t {
+		return nil
+	}
+	h.PlanTerm = t
+	return tx.PutHousehold(h)
+}
+
 // planDisclosures records that household id's plan was shown, about each
 // subject, by partner from (to partner to, when that is another).
 func planDisclosures(subjects []Pseudonym, id, from, to string, fields ...string) []Disclosure {
@@ -343,7 +368,7 @@ func planDisclosures(subjects []Pseudonym, id, from, to string, fields ...string
 func (s *Service) planView(p *Plan, h *Household, latest uint64) PlanView {
 	v := PlanView{Household: p.Household, Purpose: p.Purpose, Version: p.Version, Latest: latest, Status: p.Status,
 		Coordinator: p.Coordinator, Members: make([]string, 0, len(h.Members)), Goals: slices.Clone(p.Goals),
-		Agreements: make([]AgreementView, len(p.Agreements)), Change: p.Change, ChangedBy: p.ChangedBy,
+		Agreements: make([]AgreementView, len(p.Agreements)), Ends: p.Ends, Change: p.Change, ChangedBy: p.ChangedBy,
 		ChangedAt: p.ChangedAt, CreatedAt: p.CreatedAt}
 	for _, m := range h.Members {
 		v.Members = append(v.Members, m.Label)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ketenbrug/ketenbrug/broker"
 )
@@ -13,12 +14,24 @@ import (
 // planFamily is hh-1 at level 4 with gem-a, the kredietbank and the CJG,
 // every member consenting (the children by a parent) to the municipality,
 // debt and youth partners, for integrated support.
-func planFamily(t *testing.T) (*invEnv, family) {
-	e := newInvEnv(t)
+func planFamily(t *testing.T) (*invEnv, family) { return planFamilyWith(t, nil) }
+
+// planFamilyWith is planFamily with the service's configuration adjusted
+// by opt (a controlled clock, say).
+func planFamilyWith(t *testing.T, opt func(*broker.Config)) (*invEnv, family) {
+	e := newInvEnvWith(t, opt)
 	f := e.newFamily("hh-1")
 	for _, p := range []string{"gem-a", "kredietbank", "cjg"} {
 		e.setLevel(p, 4)
 	}
+	e.consentFamily(f)
+	return e, f
+}
+
+// consentFamily records every member's consent (the children by a parent,
+// the child of 12 also their own) to the municipality, debt and youth
+// partners, for integrated support.
+func (e *invEnv) consentFamily(f family) {
 	for _, m := range familyMembers {
 		givenBy := broker.GivenBySelf
 		if m.Role == broker.MemberChild {
@@ -29,7 +42,6 @@ func planFamily(t *testing.T) (*invEnv, family) {
 			e.consent(f.bsns[m.Label], broker.GivenBySelf, broker.SectorMunicipality, broker.SectorDebt, broker.SectorYouth)
 		}
 	}
-	return e, f
 }
 
 // firstPlan is the plan the coordinator makes first: two goals, an
@@ -407,5 +419,51 @@ func TestPlanCloseNeedsAVerifiedPerson(t *testing.T) {
 	}
 	if p, err := e.svc.Plan(e.ctx, e.coord(), "hh-1", 0); err != nil || p.Status != broker.PlanOpen {
 		t.Fatalf("the plan after the refusal: %+v, %v", p, err)
+	}
+}
+
+// A consent for the household ends with the household's plan under its
+// purpose (consent.ends_with_plan): past the plan's end the consented
+// involvements are no longer shown; a consent recorded after that day is a
+// new one, and the coordinator can set a new end.
+func TestConsentEndsWithThePlan(t *testing.T) {
+	clock := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	e, f := planFamilyWith(t, func(c *broker.Config) { c.Now = func() time.Time { return clock } })
+	day := func(n int) string { return clock.AddDate(0, 0, n).Format(time.DateOnly) }
+	shown := func() []string { return shownByLabel(e.overview("hh-1", invPurpose))["moeder"] }
+	n := len(shown())
+	if n == 0 {
+		t.Fatal("with consent and no plan nothing is shown")
+	}
+	plan := firstPlan
+	plan.Ends = day(10)
+	v1, err := e.svc.PutPlan(e.ctx, e.coord(), "hh-1", 0, plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v1.Ends != plan.Ends || !strings.Contains(v1.Change, "end "+plan.Ends) {
+		t.Fatalf("the plan's end: %+v", v1)
+	}
+	if got := shown(); len(got) != n {
+		t.Fatalf("before the plan's end: %v", got)
+	}
+	clock = clock.AddDate(0, 0, 11)
+	if got := shown(); len(got) != 0 {
+		t.Fatalf("past the plan's end the consent still shows %v", got)
+	}
+	if _, err := e.svc.PutPlan(e.ctx, e.coord(), "hh-1", v1.Version, plan); !deniedWith(err, "no_consent") {
+		t.Fatalf("a plan change past the plan's end without new consent: %v", err)
+	}
+	e.consentFamily(f)
+	if got := shown(); len(got) != n {
+		t.Fatalf("with a consent recorded after the plan's end: %v", got)
+	}
+	plan.Ends = day(40)
+	if _, err := e.svc.PutPlan(e.ctx, e.coord(), "hh-1", v1.Version, plan); err != nil {
+		t.Fatal(err)
+	}
+	plan.Ends = "31-12-2027"
+	if _, err := e.svc.PutPlan(e.ctx, e.coord(), "hh-1", v1.Version+1, plan); !errors.Is(err, broker.ErrInvalid) {
+		t.Fatalf("an end that is no date: %v", err)
 	}
 }

@@ -29,6 +29,8 @@ var (
 	kID                 = ast.StringTerm("id")
 	kCoordinatorPartner = ast.StringTerm("coordinator_partner")
 	kCoordinatorSub     = ast.StringTerm("coordinator_sub")
+	kPlanPurpose        = ast.StringTerm("plan_purpose")
+	kPlanEnds           = ast.StringTerm("plan_ends")
 	kLabel              = ast.StringTerm("label")
 	kBirthYear          = ast.StringTerm("birth_year")
 	kShielded           = ast.StringTerm("shielded")
@@ -187,6 +189,12 @@ func householdTerm(h *broker.HouseholdFacts) *ast.Term {
 	}
 	if h.CoordinatorSub != "" {
 		o = append(o, item(kCoordinatorSub, str(h.CoordinatorSub)))
+	}
+	if h.PlanPurpose != "" {
+		o = append(o, item(kPlanPurpose, str(h.PlanPurpose)))
+	}
+	if h.PlanEnds != "" {
+		o = append(o, item(kPlanEnds, str(h.PlanEnds)))
 	}
 	return ast.ObjectTerm(o...)
 }

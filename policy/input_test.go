@@ -35,6 +35,7 @@ func TestInputMatchesJSON(t *testing.T) {
 	full := overviewInput()
 	full.Target = &broker.PartnerFacts{ID: "uwv", Sector: broker.SectorWorkIncome, Level: 3, Covenant: "2026-1"}
 	full.Relations = []string{broker.RelationCoordinator, broker.RelationInvolvement, "designation:x"}
+	full.Household.PlanPurpose, full.Household.PlanEnds = "integrale-ondersteuning", "2027-03-31"
 	full.Subjects["p:nil"] = nil
 	full.Subjects["p:empty"] = &broker.SubjectFacts{Shielded: true}
 	full.Subjects["p:objected"] = &broker.SubjectFacts{Consents: []broker.ConsentFacts{}, Restrictions: []broker.RestrictionFacts{

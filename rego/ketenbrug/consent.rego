@@ -65,9 +65,25 @@ not_conditional_ok(k) if k.not_conditional == true
 not_conditional_ok(_) if config.consent.require_not_conditional != true
 
 # The last day of a consent: valid_until, or (when it has none) the end of
-# time, as "" and a missing valid_until both mean "until withdrawn"; and
-# never later than max_validity_months after valid_from (the day before).
-last_day(k) := min({end_of(object.get(k, "valid_until", "")), max_day(k)})
+# time, as "" and a missing valid_until both mean "until withdrawn"; never
+# later than max_validity_months after valid_from (the day before); and,
+# with ends_with_plan, never later than the last day of the household's
+# joint plan kept under the consent's purpose (its set end, or the day it
+# closed) when it was recorded before that day.
+last_day(k) := min({end_of(object.get(k, "valid_until", "")), max_day(k), plan_day(k)})
+
+plan_day(k) := input.household.plan_ends if plan_bounds(k)
+
+plan_day(k) := "9999-12-31" if not plan_bounds(k)
+
+# A consent recorded after the plan's end is a new one, for what comes
+# next: the old plan does not bound it.
+plan_bounds(k) if {
+	config.consent.ends_with_plan == true
+	input.household.plan_ends != ""
+	input.household.plan_purpose == k.purpose
+	substring(object.get(k, "recorded_at", ""), 0, 10) <= input.household.plan_ends
+}
 
 end_of(until) := object.get({"": "9999-12-31"}, until, until)
 

@@ -47,6 +47,39 @@ test_consent_without_end_is_valid_until_withdrawn if {
 	shown(d, "inv-debt") == level2
 }
 
+# The overview of a household whose joint plan under purpose ended on ends.
+with_plan_end(purpose, ends) := object.union(overview, {"household": object.union(household, {"plan_purpose": purpose, "plan_ends": ends})})
+
+test_consent_ends_with_the_plan if {
+	d := ketenbrug.decision with input as with_plan_end("integrale-ondersteuning", "2026-11-21")
+	shown(d, "inv-debt") == []
+}
+
+test_consent_valid_through_the_plans_last_day if {
+	d := ketenbrug.decision with input as with_plan_end("integrale-ondersteuning", "2026-11-22")
+	shown(d, "inv-debt") == level2
+}
+
+test_plan_under_another_purpose_leaves_the_consent if {
+	d := ketenbrug.decision with input as with_plan_end("vroegsignalering-schulden", "2026-11-21")
+	shown(d, "inv-debt") == level2
+}
+
+test_consent_recorded_after_the_plans_end_is_a_new_one if {
+	later := debt_consent({"recorded_at": "2026-11-22T08:00:00Z"})
+	d := ketenbrug.decision with input as object.union(
+		with_plan_end("integrale-ondersteuning", "2026-11-21"),
+		{"subjects": {"p:moeder": {"consents": [later]}}},
+	)
+	shown(d, "inv-debt") == level2
+}
+
+test_consent_outlives_the_plan_when_the_data_says_so if {
+	d := ketenbrug.decision with input as with_plan_end("integrale-ondersteuning", "2026-11-21")
+		with data.ketenbrug_config.consent.ends_with_plan as false
+	shown(d, "inv-debt") == level2
+}
+
 test_consent_for_other_purpose_hides if {
 	d := ketenbrug.decision with input as with_mother_consents([debt_consent({"purpose": "re-integratie"})])
 	shown(d, "inv-debt") == []
