@@ -45,10 +45,14 @@ func (c *Client) GetPolicyBundle(ctx context.Context, version string) ([]byte, e
 	return resp.Body, nil
 }
 
-// DryRunPolicy replays the n most recent decisions against policy version
-// and decodes into out what would change.
+// DryRunPolicy replays the n most recent decisions (0: the broker's
+// default) against policy version and decodes into out what would change.
 func (c *Client) DryRunPolicy(ctx context.Context, version string, n int, out any) error {
-	return c.JSON(ctx, http.MethodPost, withQuery(route("/v1/policies/{}/dry-run", version), url.Values{"n": {strconv.Itoa(n)}}), "", nil, out)
+	q := url.Values{}
+	if n > 0 {
+		q.Set("n", strconv.Itoa(n))
+	}
+	return c.JSON(ctx, http.MethodPost, withQuery(route("/v1/policies/{}/dry-run", version), q), "", nil, out)
 }
 
 // ApprovePolicy approves policy version (a second privacy officer), which

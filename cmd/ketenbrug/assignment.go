@@ -1,9 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -56,8 +56,8 @@ func newAssignmentCommand() *cobra.Command {
 				due = time.Now().AddDate(0, 0, 14).Format(time.DateOnly)
 			}
 			in := broker.AssignmentInput{Household: g.household, Recipient: g.to, Type: g.typ, Instruction: instruction, Due: due}
-			var v broker.AssignmentView
-			if err := c.JSON(cmd.Context(), http.MethodPost, "/v1/assignments", g.purpose, in, &v); err != nil {
+			v, err := c.GiveAssignment(cmd.Context(), g.purpose, in)
+			if err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "gave assignment %s (%s) to %s about household %s, due %s: %s\n",
@@ -65,7 +65,8 @@ func newAssignmentCommand() *cobra.Command {
 			return nil
 		})
 
-	step := func(name, short, textFlag, textHelp string, required bool) *cobra.Command {
+	step := func(name, short, textFlag, textHelp string, required bool,
+		take func(c *connectors.Client, ctx context.Context, id, purpose, text string) (broker.AssignmentView, error)) *cobra.Command {
 		var text, purpose string
 		return clientCommand(name+" ID", short, cobra.ExactArgs(1),
 			func(cmd *cobra.Command) {
@@ -81,33 +82,34 @@ func newAssignmentCommand() *cobra.Command {
 				if !broker.ValidID(args[0]) {
 					return fmt.Errorf("%q is not an assignment id", args[0])
 				}
-				var in any
-				if text != "" {
-					in = map[string]string{textFlag: text}
-				}
-				path := "/v1/assignments/" + url.PathEscape(args[0])
 				if purpose == "" {
 					// Every step states its purpose (doelbinding), which
 					// must be the assignment's: read it from the
 					// assignment, which its two sides may always read.
-					var a broker.AssignmentView
-					if err := c.JSON(cmd.Context(), http.MethodGet, path, "", nil, &a); err != nil {
+					a, err := c.GetAssignment(cmd.Context(), args[0])
+					if err != nil {
 						return err
 					}
 					purpose = a.Purpose
 				}
-				var v broker.AssignmentView
-				if err := c.JSON(cmd.Context(), http.MethodPost, path+"/"+name, purpose, in, &v); err != nil {
+				v, err := take(c, cmd.Context(), args[0], purpose, text)
+				if err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "assignment %s is %s\n", v.ID, v.Status)
 				return nil
 			})
 	}
-	accept := step(broker.StepAccept, "Accept an assignment you received", "", "", false)
-	decline := step(broker.StepDecline, "Decline an assignment you received, with a reason", "reason", "why (short; no personal details)", true)
-	complete := step(broker.StepComplete, "Complete an assignment you accepted, with a short outcome", "outcome", "what came of it (short)", true)
-	cancel := step(broker.StepCancel, "Cancel an assignment you gave", "reason", "why (optional, short)", false)
+	accept := step(broker.StepAccept, "Accept an assignment you received", "", "", false,
+		func(c *connectors.Client, ctx context.Context, id, purpose, _ string) (broker.AssignmentView, error) {
+			return c.AcceptAssignment(ctx, id, purpose)
+		})
+	decline := step(broker.StepDecline, "Decline an assignment you received, with a reason", "reason", "why (short; no personal details)", true,
+		(*connectors.Client).DeclineAssignment)
+	complete := step(broker.StepComplete, "Complete an assignment you accepted, with a short outcome", "outcome", "what came of it (short)", true,
+		(*connectors.Client).CompleteAssignment)
+	cancel := step(broker.StepCancel, "Cancel an assignment you gave", "reason", "why (optional, short)", false,
+		(*connectors.Client).CancelAssignment)
 
 	var l struct{ side, status, household string }
 	list := clientCommand("list", "List the assignments your organisation gave or received", cobra.NoArgs,
@@ -124,15 +126,11 @@ func newAssignmentCommand() *cobra.Command {
 					q.Set(k, v)
 				}
 			}
-			path := "/v1/assignments"
-			if len(q) > 0 {
-				path += "?" + q.Encode()
-			}
-			var list broker.AssignmentList
-			if err := c.JSON(cmd.Context(), http.MethodGet, path, "", nil, &list); err != nil {
+			list, err := c.ListAssignments(cmd.Context(), q)
+			if err != nil {
 				return err
 			}
-			return printAssignments(cmd.OutOrStdout(), list.Assignments)
+			return printAssignments(cmd.OutOrStdout(), list)
 		})
 
 	show := clientCommand("show ID", "Show one assignment with its steps", cobra.ExactArgs(1), nil,
@@ -140,8 +138,8 @@ func newAssignmentCommand() *cobra.Command {
 			if !broker.ValidID(args[0]) {
 				return fmt.Errorf("%q is not an assignment id", args[0])
 			}
-			var v broker.AssignmentView
-			if err := c.JSON(cmd.Context(), http.MethodGet, "/v1/assignments/"+url.PathEscape(args[0]), "", nil, &v); err != nil {
+			v, err := c.GetAssignment(cmd.Context(), args[0])
+			if err != nil {
 				return err
 			}
 			printAssignment(cmd.OutOrStdout(), &v)
@@ -217,7 +215,7 @@ func newWebhookCommand() *cobra.Command {
 	list := clientCommand("dead-letters", "List the webhook deliveries that failed their last attempt", cobra.NoArgs, nil,
 		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
 			var list broker.DeadLetterList
-			if err := c.JSON(cmd.Context(), http.MethodGet, "/v1/webhooks/dead-letters", "", nil, &list); err != nil {
+			if err := c.DeadLetters(cmd.Context(), &list); err != nil {
 				return err
 			}
 			out := cmd.OutOrStdout()
@@ -243,7 +241,7 @@ func newWebhookCommand() *cobra.Command {
 				return fmt.Errorf("%q is not a dead letter id", args[0])
 			}
 			var d broker.Delivery
-			if err := c.JSON(cmd.Context(), http.MethodPost, "/v1/webhooks/dead-letters/"+url.PathEscape(args[0])+"/retry", "", nil, &d); err != nil {
+			if err := c.RetryDeadLetter(cmd.Context(), args[0], &d); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "delivery %s to %s queued again\n", d.ID, d.Partner)

@@ -4,9 +4,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
-	"strconv"
 
 	"github.com/lestrrat-go/jwx/v3/jwk"
 	"github.com/spf13/cobra"
@@ -34,15 +32,15 @@ func newAuditExportCommand() *cobra.Command {
 			if out == "" {
 				return errors.New("--out FILE is required")
 			}
-			resp, err := c.Do(cmd.Context(), connectors.Request{Method: http.MethodGet, Path: "/v1/audit/export?from=" + strconv.FormatUint(from, 10)})
+			chain, err := c.ExportAudit(cmd.Context(), from)
 			if err != nil {
 				return err
 			}
-			if err := os.WriteFile(out, resp.Body, 0o600); err != nil {
+			if err := os.WriteFile(out, chain, 0o600); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%d bytes, response signature verified); check it any time with:\n  ketenbrug audit verify-file %s --jwks BROKER-JWKS\n",
-				out, len(resp.Body), out)
+				out, len(chain), out)
 			return nil
 		})
 }

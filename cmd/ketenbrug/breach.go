@@ -1,9 +1,7 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
-	"net/http"
 
 	"github.com/spf13/cobra"
 
@@ -44,16 +42,11 @@ func newAuditDisclosuresCommand() *cobra.Command {
 				}
 				q.BSN = bsn
 			}
-			body, err := json.Marshal(q)
+			report, err := c.AuditDisclosures(cmd.Context(), format, q)
 			if err != nil {
 				return err
 			}
-			resp, err := c.Do(cmd.Context(), connectors.Request{Method: http.MethodPost, Path: "/v1/audit/disclosures?format=" + format,
-				Body: body, ContentType: "application/json"})
-			if err != nil {
-				return err
-			}
-			_, err = cmd.OutOrStdout().Write(resp.Body)
+			_, err = cmd.OutOrStdout().Write(report)
 			return err
 		})
 }

@@ -286,8 +286,7 @@ func followInbox(ctx context.Context, c *connectors.Client, cfg *daemonConfig, l
 	var bo backoff
 	hc := &http.Client{Timeout: 30 * time.Second}
 	for ctx.Err() == nil {
-		var page broker.InboxPage
-		err := c.JSON(ctx, http.MethodGet, fmt.Sprintf("/v1/inbox?wait=%s", cfg.wait), "", nil, &page)
+		page, err := c.Inbox(ctx, connectors.InboxQuery{Wait: cfg.wait})
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -304,7 +303,7 @@ func followInbox(ctx context.Context, c *connectors.Client, cfg *daemonConfig, l
 				sleep(ctx, bo.next())
 				break
 			}
-			if err := c.JSON(ctx, http.MethodPost, "/v1/inbox/"+it.ID+"/ack", "", nil, nil); err != nil {
+			if err := c.AckInbox(ctx, it.ID); err != nil {
 				log.Warn("acknowledging an inbox item; will retry", "id", it.ID, "error", err)
 				break
 			}

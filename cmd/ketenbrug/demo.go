@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -20,7 +21,6 @@ import (
 
 	"github.com/ketenbrug/ketenbrug/broker"
 	"github.com/ketenbrug/ketenbrug/connectors"
-	"github.com/ketenbrug/ketenbrug/connectors/protocol"
 )
 
 func newDemoCommand() *cobra.Command {
@@ -246,7 +246,7 @@ func (d *demo) run(ctx context.Context) error {
 		if r.id == "fg-regio" {
 			req["privacy_office"] = true // the region's privacy office supervises the whole broker
 		}
-		if err := op.JSON(ctx, http.MethodPost, "/v1/partners", "", req, nil); err != nil {
+		if err := op.RegisterPartner(ctx, req, nil); err != nil {
 			return fmt.Errorf("registering %s: %w", r.id, err)
 		}
 		if !r.persons {
@@ -272,7 +272,7 @@ func (d *demo) run(ctx context.Context) error {
 	d.detail("the lower of the municipality's and the partner's level.")
 
 	var me broker.Whoami
-	if err := d.client["kredietbank"].JSON(ctx, http.MethodGet, "/v1/whoami", "", nil, &me); err != nil {
+	if err := d.client["kredietbank"].Whoami(ctx, &me); err != nil {
 		return err
 	}
 	d.say("The debt counsellor's connector signs a request; the broker knows it as %s (%s, role %s, level %d), and its signed answer verified.",
@@ -303,38 +303,45 @@ func (d *demo) run(ctx context.Context) error {
 	return nil
 }
 
-// replayAttack sends one signed request twice: the second is refused.
+// replayAttack sends one signed request twice: the second is refused. The
+// request is the SDK's own, taken off the wire as an eavesdropper would,
+// so that the demo replays exactly what a connector sends.
 func (d *demo) replayAttack(ctx context.Context) error {
-	id := d.ids["kredietbank"]
-	now := time.Now()
-	claims := protocol.Claims{Issuer: id.Partner, Subject: id.Sub, Audience: d.sys.Config.ID, IssuedAt: now,
-		Expiry: now.Add(time.Minute), ID: protocol.NewJTI(), Method: http.MethodGet, URI: "/v1/whoami", Role: id.Role}
-	token, err := id.Signer().SignRequest(claims)
+	var captured *http.Request
+	tap := &http.Client{Transport: roundTripper(func(r *http.Request) (*http.Response, error) {
+		if r.Header.Get("Authorization") != "" {
+			captured = r.Clone(ctx)
+		}
+		return http.DefaultTransport.RoundTrip(r)
+	})}
+	c, err := connectors.New(connectors.Config{Server: d.url, Identity: d.ids["kredietbank"], HTTPClient: tap, MaxRetries: -1})
 	if err != nil {
 		return err
 	}
-	var statuses []string
-	for i := 0; i < 2; i++ {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, d.url+"/v1/whoami", nil)
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		var p struct {
-			Code string `json:"code"`
-		}
-		_ = json.NewDecoder(resp.Body).Decode(&p)
-		resp.Body.Close()
-		s := fmt.Sprint(resp.StatusCode)
-		if p.Code != "" {
-			s += " " + p.Code
-		}
-		statuses = append(statuses, s)
+	if err := c.Whoami(ctx, nil); err != nil {
+		return err
 	}
-	d.say("An eavesdropper replays a captured token: first use %s, replay %s. A token is good for one request only.", statuses[0], statuses[1])
+	resp, err := http.DefaultClient.Do(captured)
+	if err != nil {
+		return err
+	}
+	var p struct {
+		Code string `json:"code"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&p)
+	resp.Body.Close()
+	replay := fmt.Sprint(resp.StatusCode)
+	if p.Code != "" {
+		replay += " " + p.Code
+	}
+	d.say("An eavesdropper replays a captured token: first use %d, replay %s. A token is good for one request only.", http.StatusOK, replay)
 	return nil
 }
+
+// roundTripper lets a function be an http.RoundTripper.
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // policyChange shows four eyes: one privacy officer pushes, cannot approve
 // her own change, a second one approves.
@@ -354,30 +361,25 @@ func (d *demo) policyChange(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	resp, err := d.client["fg-anna"].Do(ctx, connectors.Request{Method: http.MethodPost, Path: "/v1/policies?note=retention+5+years",
-		Body: bundle, ContentType: "application/gzip"})
-	if err != nil {
-		return err
-	}
 	var v broker.PolicyVersion
-	if err := json.Unmarshal(resp.Body, &v); err != nil {
+	if err := d.client["fg-anna"].PushPolicy(ctx, bundle, "retention 5 years", &v); err != nil {
 		return err
 	}
 	d.say("Privacy officer Anna pushes a policy change (audit retention 5 years): compiled, %d Rego tests passed, stored as %s (%s).",
 		v.Report.Passed, shortID(v.ID), v.Status)
-	err = d.client["fg-anna"].JSON(ctx, http.MethodPost, "/v1/policies/"+v.ID+"/approve", "", nil, nil)
+	err = d.client["fg-anna"].ApprovePolicy(ctx, v.ID, nil)
 	var pe *connectors.ProblemError
 	if !errors.As(err, &pe) {
 		return fmt.Errorf("self-approval was not refused: %v", err)
 	}
 	d.say("Anna tries to approve her own change: refused (%d %s) — four eyes.", pe.Status, pe.Code)
 	var dry broker.DryRunReport
-	if err := d.client["fg-ben"].JSON(ctx, http.MethodPost, "/v1/policies/"+v.ID+"/dry-run", "", nil, &dry); err != nil {
+	if err := d.client["fg-ben"].DryRunPolicy(ctx, v.ID, 0, &dry); err != nil {
 		return err
 	}
 	d.say("Ben dry-runs it against the %d recent decisions: %d would change.", dry.Compared, dry.Changed)
 	var active broker.PolicyVersion
-	if err := d.client["fg-ben"].JSON(ctx, http.MethodPost, "/v1/policies/"+v.ID+"/approve", "", nil, &active); err != nil {
+	if err := d.client["fg-ben"].ApprovePolicy(ctx, v.ID, &active); err != nil {
 		return err
 	}
 	d.say("Ben approves: version %s is now %s; the next request is decided by it.", shortID(active.ID), active.Status)
@@ -400,7 +402,7 @@ func (d *demo) auditTrail(ctx context.Context, resident string) error {
 	var list struct {
 		Entries []broker.AuditEntry `json:"entries"`
 	}
-	if err := d.client["fg-ben"].JSON(ctx, http.MethodGet, "/v1/audit?from=1&limit=1000&reference=AVG-2026-0142", "", nil, &list); err != nil {
+	if err := d.client["fg-ben"].AuditEntries(ctx, url.Values{"from": {"1"}, "limit": {"1000"}, "reference": {"AVG-2026-0142"}}, &list); err != nil {
 		return err
 	}
 	counts := map[string]int{}
@@ -410,7 +412,7 @@ func (d *demo) auditTrail(ctx context.Context, resident string) error {
 	d.say("The audit trail holds %d entries (%s); each names partner, person, role, action, purpose, decision and policy version — never a BSN.",
 		len(list.Entries), formatCounts(counts))
 	var rep broker.SubjectAccessReport
-	if err := d.client["fg-ben"].JSON(ctx, http.MethodPost, "/v1/audit/subject-access", "", map[string]string{"bsn": resident, "reference": "AVG-2026-0142"}, &rep); err != nil {
+	if err := d.client["fg-ben"].SubjectAccess(ctx, resident, "AVG-2026-0142", &rep); err != nil {
 		return err
 	}
 	d.say("The mother asks who looked at her data (inzage); the report lists %d events:", len(rep.Events))
@@ -418,7 +420,7 @@ func (d *demo) auditTrail(ctx context.Context, resident string) error {
 		d.detail("%s  %s (%s) %s %s", e.Time.Format("15:04:05"), e.PartnerName, e.Sub, e.Action, e.Decision)
 	}
 	var ver broker.AuditVerification
-	if err := d.client["fg-ben"].JSON(ctx, http.MethodGet, "/v1/audit/verify", "", nil, &ver); err != nil {
+	if err := d.client["fg-ben"].VerifyAudit(ctx, &ver); err != nil {
 		return err
 	}
 	state := "intact"

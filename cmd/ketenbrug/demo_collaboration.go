@@ -25,9 +25,9 @@ const (
 // refusedAssignment shows level 3 refused where the municipality works at
 // level 2.
 func (d *demo) refusedAssignment(ctx context.Context) error {
-	err := d.client["regisseur"].JSON(ctx, http.MethodPost, "/v1/assignments", amfPurpose, map[string]any{
+	_, err := d.client["regisseur"].GiveAssignment(ctx, amfPurpose, map[string]any{
 		"household": "hh-1042", "recipient": "kredietbank", "type": "schuldenoverzicht", "due": dueIn(14),
-	}, nil)
+	})
 	var pe *connectors.ProblemError
 	if !errors.As(err, &pe) {
 		return fmt.Errorf("an assignment at level 2 was not refused: %v", err)
@@ -46,7 +46,7 @@ func (d *demo) assignment(ctx context.Context) error {
 		{"label": "ouder", "bsn": demoBSN(10), "role": broker.MemberParent, "birth_date": "1991-05-14"},
 		{"label": "kind", "bsn": demoBSN(11), "role": broker.MemberChild, "birth_date": "2016-10-02"},
 	}
-	if err := coord.JSON(ctx, http.MethodPut, "/v1/households/"+amfHousehold, amfPurpose,
+	if err := coord.PutHousehold(ctx, amfHousehold, amfPurpose,
 		map[string]any{"municipality": "gem-amersfoort", "area": "vathorst", "members": members}, nil); err != nil {
 		return err
 	}
@@ -56,8 +56,8 @@ func (d *demo) assignment(ctx context.Context) error {
 
 	// The Kredietbank's connector is already waiting on its inbox, past
 	// the items it has seen.
-	var seen broker.InboxPage
-	if err := kb.JSON(ctx, http.MethodGet, "/v1/inbox", "", nil, &seen); err != nil {
+	seen, err := kb.Inbox(ctx, connectors.InboxQuery{})
+	if err != nil {
 		return err
 	}
 	type polled struct {
@@ -66,15 +66,14 @@ func (d *demo) assignment(ctx context.Context) error {
 	}
 	poll := make(chan polled, 1)
 	go func() {
-		var p broker.InboxPage
-		err := kb.JSON(ctx, http.MethodGet, "/v1/inbox?wait=10s&after="+seen.Next, "", nil, &p)
+		p, err := kb.Inbox(ctx, connectors.InboxQuery{After: seen.Next, Wait: 10 * time.Second})
 		poll <- polled{p, err}
 	}()
 	time.Sleep(100 * time.Millisecond)
-	var a broker.AssignmentView
-	if err := coord.JSON(ctx, http.MethodPost, "/v1/assignments", amfPurpose, map[string]any{
+	a, err := coord.GiveAssignment(ctx, amfPurpose, map[string]any{
 		"household": amfHousehold, "recipient": "kredietbank", "type": "schuldenoverzicht", "due": dueIn(14),
-	}, &a); err != nil {
+	})
+	if err != nil {
 		return err
 	}
 	d.say("Level 3 — she gives the Kredietbank an assignment (opdracht) %q, due %s: %s. The policy allows no free text", a.Type, a.Due, a.Status)
@@ -94,28 +93,27 @@ func (d *demo) assignment(ctx context.Context) error {
 	}
 	d.say("The Kredietbank's connector, long-polling its inbox, receives it at once (with its own dossier %s) and acknowledges.",
 		strings.Join(item.Assignment.YourRefs, ", "))
-	if err := kb.JSON(ctx, http.MethodPost, "/v1/inbox/"+item.ID+"/ack", "", nil, nil); err != nil {
+	if err := kb.AckInbox(ctx, item.ID); err != nil {
 		return err
 	}
 
 	// Every step states the purpose it is taken for: the assignment's.
-	err := coord.JSON(ctx, http.MethodPost, "/v1/assignments/"+a.ID+"/accept", amfPurpose, nil, nil)
+	_, err = coord.AcceptAssignment(ctx, a.ID, amfPurpose)
 	var pe *connectors.ProblemError
 	if !errors.As(err, &pe) || pe.Status != http.StatusConflict {
 		return fmt.Errorf("the giver accepting her own assignment was not refused with 409: %v", err)
 	}
 	d.say("The coordinator tries to accept it herself: refused (%d %s) — only the recipient accepts.", pe.Status, pe.Code)
 
-	if err := kb.JSON(ctx, http.MethodPost, "/v1/assignments/"+a.ID+"/accept", amfPurpose, nil, nil); err != nil {
+	if _, err := kb.AcceptAssignment(ctx, a.ID, amfPurpose); err != nil {
 		return err
 	}
-	var done broker.AssignmentView
-	if err := kb.JSON(ctx, http.MethodPost, "/v1/assignments/"+a.ID+"/complete", amfPurpose,
-		map[string]string{"outcome": "Overzicht gemaakt: 6 schuldeisers, afspraak budgetbeheer."}, &done); err != nil {
+	done, err := kb.CompleteAssignment(ctx, a.ID, amfPurpose, "Overzicht gemaakt: 6 schuldeisers, afspraak budgetbeheer.")
+	if err != nil {
 		return err
 	}
-	var back broker.InboxPage
-	if err := coord.JSON(ctx, http.MethodGet, "/v1/inbox", "", nil, &back); err != nil {
+	back, err := coord.Inbox(ctx, connectors.InboxQuery{})
+	if err != nil {
 		return err
 	}
 	var steps []string
@@ -133,7 +131,6 @@ func (d *demo) assignment(ctx context.Context) error {
 // optimistic concurrency, printed for the household meeting.
 func (d *demo) plan(ctx context.Context) error {
 	coord, pro := d.client["regisseur-amf"], d.client["schuldhulp"]
-	path := "/v1/households/" + amfHousehold + "/plan"
 	plan := broker.PlanInput{
 		Goals: []broker.Goal{
 			{ID: "rust", Title: "Rust in de financiën", Target: dueIn(180)},
@@ -144,7 +141,7 @@ func (d *demo) plan(ctx context.Context) error {
 			{ID: "gesprek", Goal: "school", Partner: "gem-amersfoort", Action: "Gesprek met ouder en mentor plannen", Due: dueIn(21)},
 		},
 	}
-	v1, err := d.putPlan(ctx, coord, path, plan, http.Header{"If-None-Match": {"*"}})
+	v1, err := d.putPlan(ctx, coord, plan, connectors.Precondition{IfNoneMatch: "*"})
 	if err != nil {
 		return err
 	}
@@ -152,13 +149,12 @@ func (d *demo) plan(ctx context.Context) error {
 		len(v1.Goals), len(v1.Agreements), v1.Version, v1.ETag())
 
 	// Both sides edit version 1: the first write wins, the second gets 412.
-	resp, err := pro.Do(ctx, connectors.Request{Method: http.MethodPost, Path: path + "/agreements/budget/status", Purpose: amfPurpose,
-		Body: []byte(`{"status":"in-progress"}`), Header: http.Header{"If-Match": {v1.ETag()}}})
+	resp, err := pro.SetAgreementStatus(ctx, amfHousehold, "budget", "in-progress", amfPurpose, v1.ETag())
 	if err != nil {
 		return err
 	}
 	plan.Note = "Na de planbijeenkomst"
-	_, err = d.putPlan(ctx, coord, path, plan, http.Header{"If-Match": {v1.ETag()}})
+	_, err = d.putPlan(ctx, coord, plan, connectors.Precondition{IfMatch: v1.ETag()})
 	var pe *connectors.ProblemError
 	if !errors.As(err, &pe) || pe.Status != http.StatusPreconditionFailed {
 		return fmt.Errorf("a stale plan edit was not refused with 412: %v", err)
@@ -166,8 +162,8 @@ func (d *demo) plan(ctx context.Context) error {
 	d.say("The debt counsellor marks her agreement in progress (version %s); the coordinator's edit of version 1 at the same time",
 		strings.Trim(resp.Header.Get("ETag"), `"`))
 	d.detail("is refused (%d %s) instead of overwriting it: she reloads and saves on top of the new version.", pe.Status, pe.Code)
-	var cur broker.PlanView
-	if err := coord.JSON(ctx, http.MethodGet, path, amfPurpose, nil, &cur); err != nil {
+	cur, err := planView(coord.GetPlan(ctx, amfHousehold, amfPurpose, connectors.PlanQuery{}))
+	if err != nil {
 		return err
 	}
 	for i := range plan.Agreements {
@@ -177,17 +173,16 @@ func (d *demo) plan(ctx context.Context) error {
 			}
 		}
 	}
-	latest, err := d.putPlan(ctx, coord, path, plan, http.Header{"If-Match": {cur.ETag()}})
+	latest, err := d.putPlan(ctx, coord, plan, connectors.Precondition{IfMatch: cur.ETag()})
 	if err != nil {
 		return err
 	}
-	doc, err := coord.Do(ctx, connectors.Request{Method: http.MethodGet, Path: path, Purpose: amfPurpose,
-		Header: http.Header{"Accept": {"text/markdown"}}})
+	doc, err := coord.GetPlan(ctx, amfHousehold, amfPurpose, connectors.PlanQuery{Format: broker.PlanFormatMarkdown})
 	if err != nil {
 		return err
 	}
 	var hist broker.PlanHistory
-	if err := coord.JSON(ctx, http.MethodGet, path+"/history", amfPurpose, nil, &hist); err != nil {
+	if err := coord.PlanHistory(ctx, amfHousehold, amfPurpose, &hist); err != nil {
 		return err
 	}
 	d.say("Version %d, with %d versions in its history; printed as Markdown (%d lines) or HTML for the household meeting:",
@@ -198,13 +193,13 @@ func (d *demo) plan(ctx context.Context) error {
 	return nil
 }
 
-func (d *demo) putPlan(ctx context.Context, c *connectors.Client, path string, in broker.PlanInput, h http.Header) (broker.PlanView, error) {
+func (d *demo) putPlan(ctx context.Context, c *connectors.Client, in broker.PlanInput, pre connectors.Precondition) (broker.PlanView, error) {
+	return planView(c.PutPlan(ctx, amfHousehold, amfPurpose, in, pre))
+}
+
+// planView decodes a plan answer (JSON, the default format).
+func planView(resp *connectors.Response, err error) (broker.PlanView, error) {
 	var v broker.PlanView
-	body, err := json.Marshal(in)
-	if err != nil {
-		return v, err
-	}
-	resp, err := c.Do(ctx, connectors.Request{Method: http.MethodPut, Path: path, Purpose: amfPurpose, Body: body, Header: h})
 	if err != nil {
 		return v, err
 	}

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/ketenbrug/ketenbrug/broker"
 	"github.com/ketenbrug/ketenbrug/connectors"
@@ -33,7 +33,7 @@ func (d *demo) household(ctx context.Context) error {
 		members[i] = map[string]any{"label": m.label, "bsn": demoBSN(i), "role": m.role, "birth_date": m.birthDate}
 	}
 	var hh broker.HouseholdView
-	if err := d.client["regisseur"].JSON(ctx, http.MethodPut, "/v1/households/hh-1042", "integrale-ondersteuning",
+	if err := d.client["regisseur"].PutHousehold(ctx, "hh-1042", "integrale-ondersteuning",
 		map[string]any{"municipality": "gem-leusden", "area": "centrum", "members": members}, &hh); err != nil {
 		return err
 	}
@@ -59,7 +59,7 @@ func (d *demo) household(ctx context.Context) error {
 		{3, "parent", []string{"youth", "education"}},
 	}
 	for _, k := range consents {
-		if err := d.client["cjg"].JSON(ctx, http.MethodPost, "/v1/consents", "integrale-ondersteuning", map[string]any{
+		if err := d.client["cjg"].RecordConsent(ctx, "integrale-ondersteuning", map[string]any{
 			"bsn": demoBSN(k.member), "purpose": "integrale-ondersteuning", "sectors": k.sectors,
 			"given_by": k.givenBy, "evidence": "CJG dossier 2026-117, signed form",
 			"explicit": true, "not_conditional": true,
@@ -89,11 +89,11 @@ func (d *demo) household(ctx context.Context) error {
 	// Match signal: a second partner registers with the same household.
 	body := map[string]any{"bsn": demoBSN(0), "service": "gezinscoaching", "service_label": "Gezinscoaching", "status": "active",
 		"start": "2026-11-01", "contact": map[string]string{"name": "M. Jansen", "phone": "033-7654321"}}
-	if err := d.client["cjg"].JSON(ctx, http.MethodPut, "/v1/involvements/cl-20418", "integrale-ondersteuning", body, nil); err != nil {
+	if _, err := d.client["cjg"].PutInvolvement(ctx, "cl-20418", "integrale-ondersteuning", body); err != nil {
 		return err
 	}
-	var inbox broker.InboxPage
-	if err := d.client["regisseur"].JSON(ctx, http.MethodGet, "/v1/inbox?wait=2s", "", nil, &inbox); err != nil {
+	inbox, err := d.client["regisseur"].Inbox(ctx, connectors.InboxQuery{Wait: 2 * time.Second})
+	if err != nil {
 		return err
 	}
 	d.say("The CJG starts family coaching for the mother; the coordinator's inbox gets %d match signal(s):", len(inbox.Items))
@@ -103,13 +103,13 @@ func (d *demo) household(ctx context.Context) error {
 			about = it.About.PartnerName + " " + it.About.ServiceLabel
 		}
 		d.detail("#%s %s in household %s: %s", it.ID, it.Kind, it.Household, strings.TrimSpace(about))
-		if err := d.client["regisseur"].JSON(ctx, http.MethodPost, "/v1/inbox/"+it.ID+"/ack", "", nil, nil); err != nil {
+		if err := d.client["regisseur"].AckInbox(ctx, it.ID); err != nil {
 			return err
 		}
 	}
 
 	// A refused request, with its reasons.
-	err := d.client["kredietbank"].JSON(ctx, http.MethodGet, "/v1/households/hh-1042/involvements", "integrale-ondersteuning", nil, nil)
+	err = d.client["kredietbank"].HouseholdOverview(ctx, "hh-1042", "integrale-ondersteuning", nil)
 	var pe *connectors.ProblemError
 	if !errors.As(err, &pe) {
 		return fmt.Errorf("the debt counsellor's household overview was not refused: %v", err)
@@ -129,18 +129,18 @@ func memberLabels(ms []broker.MemberView) string {
 // setLevel has the operator change a municipality's ambition level.
 func (d *demo) setLevel(ctx context.Context, id string, level int) error {
 	var p broker.Partner
-	if err := d.client["operator"].JSON(ctx, http.MethodGet, "/v1/partners/"+id, "", nil, &p); err != nil {
+	if err := d.client["operator"].GetPartner(ctx, id, &p); err != nil {
 		return err
 	}
 	req := map[string]any{"id": p.ID, "name": p.Name, "sector": p.Sector, "roles": p.Roles, "level": level,
 		"municipalities": p.Municipalities, "covenant": p.Covenant}
-	return d.client["operator"].JSON(ctx, http.MethodPut, "/v1/partners/"+id, "", req, nil)
+	return d.client["operator"].UpdatePartner(ctx, id, req, nil)
 }
 
 // overview prints the coordinator's household overview.
 func (d *demo) overview(ctx context.Context, title string) error {
 	var o broker.Overview
-	if err := d.client["regisseur"].JSON(ctx, http.MethodGet, "/v1/households/hh-1042/involvements", "integrale-ondersteuning", nil, &o); err != nil {
+	if err := d.client["regisseur"].HouseholdOverview(ctx, "hh-1042", "integrale-ondersteuning", &o); err != nil {
 		return err
 	}
 	d.say("%s", title)

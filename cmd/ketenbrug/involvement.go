@@ -56,12 +56,7 @@ func newInvolvementCommand() *cobra.Command {
 			}
 			in := broker.InvolvementInput{BSN: bsn, Service: p.service, ServiceLabel: p.label, Status: p.status,
 				Start: p.start, End: p.end, Contact: broker.Contact{Name: p.name, Phone: p.phone, Email: p.email}}
-			body, err := json.Marshal(in)
-			if err != nil {
-				return err
-			}
-			resp, err := c.Do(cmd.Context(), connectors.Request{Method: http.MethodPut, Path: "/v1/involvements/" + url.PathEscape(ref),
-				Purpose: p.purpose, Body: body})
+			resp, err := c.PutInvolvement(cmd.Context(), ref, p.purpose, in)
 			if err != nil {
 				return err
 			}
@@ -88,12 +83,8 @@ func newInvolvementCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var in any
-			if endDate != "" {
-				in = map[string]string{"end": endDate}
-			}
 			var v broker.InvolvementView
-			if err := c.JSON(cmd.Context(), http.MethodPost, "/v1/involvements/"+url.PathEscape(ref)+"/end", endPurpose, in, &v); err != nil {
+			if err := c.EndInvolvement(cmd.Context(), ref, endPurpose, endDate, &v); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "involvement %s is %s since %s (revision %d)\n", v.Ref, v.Status, orDash(v.End), v.Revision)
@@ -120,7 +111,7 @@ func newInvolvementCommand() *cobra.Command {
 					q.Set("after", after)
 				}
 				var page broker.InvolvementPage
-				if err := c.JSON(cmd.Context(), http.MethodGet, "/v1/involvements?"+q.Encode(), "", nil, &page); err != nil {
+				if err := c.ListInvolvements(cmd.Context(), q, &page); err != nil {
 					return err
 				}
 				for _, v := range page.Involvements {
@@ -265,7 +256,7 @@ func newHouseholdCommand() *cobra.Command {
 				}
 			}
 			var v broker.HouseholdView
-			if err := c.JSON(cmd.Context(), http.MethodPut, "/v1/households/"+url.PathEscape(args[0]), h.purpose, in, &v); err != nil {
+			if err := c.PutHousehold(cmd.Context(), args[0], h.purpose, in, &v); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "household %s of %s (revision %d, coordinator %s/%s): %d member(s)\n",
@@ -283,11 +274,11 @@ func newHouseholdCommand() *cobra.Command {
 			_ = cmd.MarkFlagRequired("purpose")
 		},
 		func(cmd *cobra.Command, c *connectors.Client, args []string) error {
-			id := url.PathEscape(args[0])
+			id := args[0]
 			out := cmd.OutOrStdout()
 			if registration {
 				var v broker.HouseholdView
-				if err := c.JSON(cmd.Context(), http.MethodGet, "/v1/households/"+id, purpose, nil, &v); err != nil {
+				if err := c.GetHousehold(cmd.Context(), id, purpose, &v); err != nil {
 					return err
 				}
 				fmt.Fprintf(out, "Household %s of %s, area %s, coordinator %s/%s (revision %d)\n",
@@ -296,7 +287,7 @@ func newHouseholdCommand() *cobra.Command {
 				fmt.Fprintln(out)
 			}
 			var o broker.Overview
-			if err := c.JSON(cmd.Context(), http.MethodGet, "/v1/households/"+id+"/involvements", purpose, nil, &o); err != nil {
+			if err := c.HouseholdOverview(cmd.Context(), id, purpose, &o); err != nil {
 				return err
 			}
 			return printOverview(out, o)
@@ -423,12 +414,8 @@ func newInboxCommand() *cobra.Command {
 			if wait < 0 || wait > maxCLIWait {
 				return fmt.Errorf("--wait must be between 0 and %s", maxCLIWait)
 			}
-			path := "/v1/inbox"
-			if wait > 0 {
-				path += "?wait=" + url.QueryEscape(wait.String())
-			}
-			var page broker.InboxPage
-			if err := c.JSON(cmd.Context(), http.MethodGet, path, "", nil, &page); err != nil {
+			page, err := c.Inbox(cmd.Context(), connectors.InboxQuery{Wait: wait})
+			if err != nil {
 				return err
 			}
 			out := cmd.OutOrStdout()
@@ -450,7 +437,7 @@ func newInboxCommand() *cobra.Command {
 				return nil
 			}
 			for _, it := range page.Items {
-				if err := c.JSON(cmd.Context(), http.MethodPost, "/v1/inbox/"+url.PathEscape(it.ID)+"/ack", "", nil, nil); err != nil {
+				if err := c.AckInbox(cmd.Context(), it.ID); err != nil {
 					return fmt.Errorf("acknowledging item %s: %w", it.ID, err)
 				}
 			}

@@ -1,10 +1,10 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -98,7 +98,7 @@ func newWhoamiCommand() *cobra.Command {
 	return clientCommand("whoami", "Ask the broker who it takes this identity to be", cobra.NoArgs, nil,
 		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
 			var me broker.Whoami
-			if err := c.JSON(cmd.Context(), http.MethodGet, "/v1/whoami", "", nil, &me); err != nil {
+			if err := c.Whoami(cmd.Context(), &me); err != nil {
 				return err
 			}
 			return printJSON(cmd.OutOrStdout(), me)
@@ -154,7 +154,7 @@ func newPartnerCommand() *cobra.Command {
 				req["privacy_contact"] = p.privacyContact
 			}
 			var out broker.Partner
-			if err := c.JSON(cmd.Context(), http.MethodPost, "/v1/partners", "", req, &out); err != nil {
+			if err := c.RegisterPartner(cmd.Context(), req, &out); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "registered %s (%s, sector %s, level %d, roles %s)\n", out.ID, out.Name, out.Sector, out.Level, joinRoles(out.Roles))
@@ -166,7 +166,7 @@ func newPartnerCommand() *cobra.Command {
 			var out struct {
 				Partners []broker.Partner `json:"partners"`
 			}
-			if err := c.JSON(cmd.Context(), http.MethodGet, "/v1/partners", "", nil, &out); err != nil {
+			if err := c.ListPartners(cmd.Context(), &out); err != nil {
 				return err
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
@@ -179,16 +179,16 @@ func newPartnerCommand() *cobra.Command {
 	show := clientCommand("show ID", "Show one partner", cobra.ExactArgs(1), nil,
 		func(cmd *cobra.Command, c *connectors.Client, args []string) error {
 			var out broker.Partner
-			if err := c.JSON(cmd.Context(), http.MethodGet, "/v1/partners/"+args[0], "", nil, &out); err != nil {
+			if err := c.GetPartner(cmd.Context(), args[0], &out); err != nil {
 				return err
 			}
 			return printJSON(cmd.OutOrStdout(), out)
 		})
-	statusCmd := func(use, verb, short string) *cobra.Command {
+	statusCmd := func(use string, set func(*connectors.Client, context.Context, string, any) error, short string) *cobra.Command {
 		return clientCommand(use+" ID", short, cobra.ExactArgs(1), nil,
 			func(cmd *cobra.Command, c *connectors.Client, args []string) error {
 				var out broker.Partner
-				if err := c.JSON(cmd.Context(), http.MethodPost, "/v1/partners/"+args[0]+"/"+verb, "", nil, &out); err != nil {
+				if err := set(c, cmd.Context(), args[0], &out); err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%s is now %s\n", out.ID, out.Status)
@@ -206,7 +206,7 @@ func newPartnerCommand() *cobra.Command {
 				return err
 			}
 			var out broker.Partner
-			if err := c.JSON(cmd.Context(), http.MethodPut, "/v1/partners/"+args[0]+"/keys", "", map[string]any{"jwks": jwks}, &out); err != nil {
+			if err := c.SetPartnerKeys(cmd.Context(), args[0], jwks, &out); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "keys of %s replaced (revision %d)\n", out.ID, out.Revision)
@@ -214,8 +214,8 @@ func newPartnerCommand() *cobra.Command {
 		})
 	keys.AddCommand(personKeyCommands()...)
 	cmd.AddCommand(add, newPartnerUpdateCommand(), list, show, keys, loginCommand(),
-		statusCmd("suspend", "suspend", "Suspend a partner: its tokens are refused from the next request on"),
-		statusCmd("activate", "activate", "Reactivate a suspended partner"))
+		statusCmd("suspend", (*connectors.Client).SuspendPartner, "Suspend a partner: its tokens are refused from the next request on"),
+		statusCmd("activate", (*connectors.Client).ActivatePartner, "Reactivate a suspended partner"))
 	return cmd
 }
 

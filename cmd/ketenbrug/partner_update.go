@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"slices"
 
 	"github.com/spf13/cobra"
@@ -44,7 +42,7 @@ func newPartnerUpdateCommand() *cobra.Command {
 				return usageError{fmt.Errorf("%q is not a partner id: %s", id, broker.IDRule)}
 			}
 			var p broker.Partner
-			if err := c.JSON(cmd.Context(), http.MethodGet, "/v1/partners/"+url.PathEscape(id), "", nil, &p); err != nil {
+			if err := c.GetPartner(cmd.Context(), id, &p); err != nil {
 				return err
 			}
 			f := cmd.Flags()
@@ -70,7 +68,7 @@ func newPartnerUpdateCommand() *cobra.Command {
 				return usageError{fmt.Errorf("name what to change, for example --covenant 2026-1 (see ketenbrug partner update --help)")}
 			}
 			var out broker.Partner
-			if err := c.JSON(cmd.Context(), http.MethodPut, "/v1/partners/"+url.PathEscape(id), "", req, &out); err != nil {
+			if err := c.UpdatePartner(cmd.Context(), id, req, &out); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "updated %s (%s, sector %s, level %d, roles %s, covenant %s)\n", out.ID, out.Name, out.Sector,
@@ -87,7 +85,7 @@ func warnUnknownMunicipalities(ctx context.Context, w io.Writer, c *connectors.C
 	var list struct {
 		Partners []broker.Partner `json:"partners"`
 	}
-	if err := c.JSON(ctx, http.MethodGet, "/v1/partners", "", nil, &list); err != nil {
+	if err := c.ListPartners(ctx, &list); err != nil {
 		return
 	}
 	for _, m := range p.Municipalities {

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -65,11 +63,7 @@ redo the change on the new version.`}
 			if format == "text" {
 				format = broker.PlanFormatJSON
 			}
-			q := url.Values{"format": {format}}
-			if s.version > 0 {
-				q.Set("version", strconv.FormatUint(s.version, 10))
-			}
-			resp, err := c.Do(cmd.Context(), connectors.Request{Method: http.MethodGet, Path: planPath(id) + "?" + q.Encode(), Purpose: s.purpose})
+			resp, err := c.GetPlan(cmd.Context(), id, s.purpose, connectors.PlanQuery{Version: s.version, Format: format})
 			var pe *connectors.ProblemError
 			if errors.As(err, &pe) && pe.Status == http.StatusNotFound {
 				return fmt.Errorf("household %s has no plan yet (or none you may see): make one with "+
@@ -138,7 +132,7 @@ redo the change on the new version.`}
 					return err
 				}
 			}
-			req := connectors.Request{Purpose: e.purpose, Header: http.Header{}}
+			var send func() (*connectors.Response, error)
 			switch {
 			case e.file != "":
 				in, version, err := readPlanFile(e.file)
@@ -148,36 +142,34 @@ redo the change on the new version.`}
 				if e.version != 0 {
 					version = e.version
 				}
-				req.Method, req.Path = http.MethodPut, planPath(id)
-				if req.Body, err = json.Marshal(in); err != nil {
-					return err
-				}
+				var pre connectors.Precondition
 				switch {
 				case e.create:
-					req.Header.Set("If-None-Match", "*")
+					pre.IfNoneMatch = "*"
 				case version == 0:
 					return errors.New("name the version the change is made on (--version, or \"version\" in the file), or --create")
 				default:
-					req.Header.Set("If-Match", broker.PlanETag(version))
+					pre.IfMatch = broker.PlanETag(version)
 				}
+				send = func() (*connectors.Response, error) { return c.PutPlan(cmd.Context(), id, e.purpose, in, pre) }
 			case e.agreement != "":
 				if e.status == "" {
 					return errors.New("--agreement needs --status")
 				}
-				req.Method, req.Path = http.MethodPost, planPath(id)+"/agreements/"+url.PathEscape(e.agreement)+"/status"
-				if req.Body, err = json.Marshal(map[string]string{"status": e.status}); err != nil {
-					return err
+				send = func() (*connectors.Response, error) {
+					return c.SetAgreementStatus(cmd.Context(), id, e.agreement, e.status, e.purpose, broker.PlanETag(e.version))
 				}
 			default:
-				req.Method, req.Path = http.MethodPost, planPath(id)+"/close"
-			}
-			if req.Method == http.MethodPost {
-				if e.version == 0 {
-					return errors.New("--version is required: the version the change is made on (see plan show)")
+				send = func() (*connectors.Response, error) {
+					return c.ClosePlan(cmd.Context(), id, e.purpose, broker.PlanETag(e.version))
 				}
-				req.Header.Set("If-Match", broker.PlanETag(e.version))
 			}
-			resp, err := c.Do(cmd.Context(), req)
+			if e.file == "" && e.version == 0 {
+				// An agreement's status and a close are POSTs on the
+				// version they were made on.
+				return errors.New("--version is required: the version the change is made on (see plan show)")
+			}
+			resp, err := send()
 			var pe *connectors.ProblemError
 			if errors.As(err, &pe) && pe.Status == http.StatusPreconditionFailed {
 				return fmt.Errorf("the plan changed since the version you edited (%s): show it again and redo your change", pe.Detail)
@@ -207,7 +199,7 @@ redo the change on the new version.`}
 				return err
 			}
 			var h broker.PlanHistory
-			if err := c.JSON(cmd.Context(), http.MethodGet, planPath(id)+"/history", hPurpose, nil, &h); err != nil {
+			if err := c.PlanHistory(cmd.Context(), id, hPurpose, &h); err != nil {
 				return err
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
@@ -238,10 +230,6 @@ func planPurpose(purpose string) error {
 			"(the purpose it was created for; the broker refuses another)")
 	}
 	return nil
-}
-
-func planPath(household string) string {
-	return "/v1/households/" + url.PathEscape(household) + "/plan"
 }
 
 // readPlanFile reads goals and agreements (and the version they were read

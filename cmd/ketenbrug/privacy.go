@@ -1,11 +1,11 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -50,7 +50,7 @@ func newConsentCommand() *cobra.Command {
 				"explicit": r.explicit, "not_conditional": r.notConditional,
 				"valid_from": r.from, "valid_until": r.until}
 			var out broker.ConsentView
-			if err := c.JSON(cmd.Context(), http.MethodPost, "/v1/consents", r.purpose, req, &out); err != nil {
+			if err := c.RecordConsent(cmd.Context(), r.purpose, req, &out); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "recorded consent %s for %s (%s), valid from %s\n", out.ID, out.Purpose, out.State, out.ValidFrom)
@@ -69,11 +69,7 @@ func newConsentCommand() *cobra.Command {
 				return err
 			}
 			var out broker.ConsentList
-			req := map[string]string{"bsn": bsn}
-			if listRef != "" {
-				req["reference"] = listRef
-			}
-			if err := c.JSON(cmd.Context(), http.MethodPost, "/v1/consents/search", listPurpose, req, &out); err != nil {
+			if err := c.SearchConsents(cmd.Context(), listPurpose, bsn, listRef, &out); err != nil {
 				return err
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
@@ -88,7 +84,7 @@ func newConsentCommand() *cobra.Command {
 		func(cmd *cobra.Command) { cmd.Flags().StringVar(&reason, "reason", "", "why (no personal details)") },
 		func(cmd *cobra.Command, c *connectors.Client, args []string) error {
 			var out broker.ConsentView
-			if err := c.JSON(cmd.Context(), http.MethodPost, "/v1/consents/"+args[0]+"/withdraw", "", map[string]string{"reason": reason}, &out); err != nil {
+			if err := c.WithdrawConsent(cmd.Context(), args[0], reason, &out); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "consent %s is now %s\n", out.ID, out.State)
@@ -141,9 +137,8 @@ func newPolicyCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			resp, err := c.Do(cmd.Context(), connectors.Request{Method: http.MethodPost,
-				Path: "/v1/policies?note=" + url.QueryEscape(note), Body: bundle, ContentType: "application/gzip"})
-			if err != nil {
+			var v broker.PolicyVersion
+			if err := c.PushPolicy(cmd.Context(), bundle, note, &v); err != nil {
 				var pe *connectors.ProblemError
 				if errors.As(err, &pe) && len(pe.Report) > 0 {
 					var rep broker.PolicyReport
@@ -151,10 +146,6 @@ func newPolicyCommand() *cobra.Command {
 						printReport(cmd.ErrOrStderr(), rep)
 					}
 				}
-				return err
-			}
-			var v broker.PolicyVersion
-			if err := json.Unmarshal(resp.Body, &v); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "stored policy version %s (%s): %d tests passed\n", shortID(v.ID), v.Status, v.Report.Passed)
@@ -168,7 +159,7 @@ func newPolicyCommand() *cobra.Command {
 			var out struct {
 				Versions []broker.PolicyVersion `json:"versions"`
 			}
-			if err := c.JSON(cmd.Context(), http.MethodGet, "/v1/policies", "", nil, &out); err != nil {
+			if err := c.ListPolicies(cmd.Context(), &out); err != nil {
 				return err
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
@@ -188,7 +179,7 @@ func newPolicyCommand() *cobra.Command {
 		func(cmd *cobra.Command) { cmd.Flags().IntVar(&n, "n", 1000, "number of recent decisions") },
 		func(cmd *cobra.Command, c *connectors.Client, args []string) error {
 			var rep broker.DryRunReport
-			if err := c.JSON(cmd.Context(), http.MethodPost, fmt.Sprintf("/v1/policies/%s/dry-run?n=%d", args[0], n), "", nil, &rep); err != nil {
+			if err := c.DryRunPolicy(cmd.Context(), args[0], n, &rep); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "version %s against the active %s: %d decisions replayed, %d would change, %d errors\n",
@@ -199,11 +190,11 @@ func newPolicyCommand() *cobra.Command {
 			}
 			return nil
 		})
-	step := func(use, verb, short string) *cobra.Command {
+	step := func(use string, take func(*connectors.Client, context.Context, string, any) error, short string) *cobra.Command {
 		return clientCommand(use+" VERSION", short, cobra.ExactArgs(1), nil,
 			func(cmd *cobra.Command, c *connectors.Client, args []string) error {
 				var v broker.PolicyVersion
-				if err := c.JSON(cmd.Context(), http.MethodPost, "/v1/policies/"+args[0]+"/"+verb, "", nil, &v); err != nil {
+				if err := take(c, cmd.Context(), args[0], &v); err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "policy version %s is now %s\n", shortID(v.ID), v.Status)
@@ -237,16 +228,8 @@ func newPolicyCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			path := "/v1/policies/explain"
-			if version != "" {
-				path += "?version=" + url.QueryEscape(version)
-			}
-			resp, err := c.Do(cmd.Context(), connectors.Request{Method: http.MethodPost, Path: path, Body: raw, Idempotent: true})
-			if err != nil {
-				return err
-			}
 			var x broker.Explanation
-			if err := json.Unmarshal(resp.Body, &x); err != nil {
+			if err := c.ExplainPolicy(cmd.Context(), version, raw, &x); err != nil {
 				return err
 			}
 			if err := printJSON(cmd.OutOrStdout(), x.Decision); err != nil {
@@ -256,8 +239,8 @@ func newPolicyCommand() *cobra.Command {
 			return err
 		})
 	cmd.AddCommand(push, list, dry,
-		step("approve", "approve", "Approve VERSION and make it active (a second privacy officer)"),
-		step("rollback", "rollback", "Make an earlier, once-active VERSION active again"),
+		step("approve", (*connectors.Client).ApprovePolicy, "Approve VERSION and make it active (a second privacy officer)"),
+		step("rollback", (*connectors.Client).RollbackPolicy, "Make an earlier, once-active VERSION active again"),
 		newPolicyRejectCommand(),
 		explain)
 	return cmd
@@ -301,7 +284,7 @@ func newAuditCommand() *cobra.Command {
 				}
 			}
 			var out broker.AuditPage
-			if err := c.JSON(cmd.Context(), http.MethodGet, "/v1/audit?"+q.Encode(), "", nil, &out); err != nil {
+			if err := c.AuditEntries(cmd.Context(), q, &out); err != nil {
 				return err
 			}
 			printAudit(cmd.OutOrStdout(), out.Entries)
@@ -313,7 +296,7 @@ func newAuditCommand() *cobra.Command {
 	verify := clientCommand("verify", "Walk the whole hash chain and report any edited, removed, inserted or reordered entry", cobra.NoArgs, nil,
 		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
 			var rep broker.AuditVerification
-			if err := c.JSON(cmd.Context(), http.MethodGet, "/v1/audit/verify", "", nil, &rep); err != nil {
+			if err := c.VerifyAudit(cmd.Context(), &rep); err != nil {
 				return err
 			}
 			if rep.OK {
@@ -339,7 +322,7 @@ func newAuditCommand() *cobra.Command {
 				return err
 			}
 			var rep broker.SubjectAccessReport
-			if err := c.JSON(cmd.Context(), http.MethodPost, "/v1/audit/subject-access", "", map[string]string{"bsn": bsn, "reference": sarRef}, &rep); err != nil {
+			if err := c.SubjectAccess(cmd.Context(), bsn, sarRef, &rep); err != nil {
 				return err
 			}
 			if format == "json" {
@@ -348,7 +331,7 @@ func newAuditCommand() *cobra.Command {
 			// The purposes' names, as far as this officer's list has them.
 			purposes := map[string]string{}
 			var list PurposeListView
-			if c.JSON(cmd.Context(), http.MethodGet, "/v1/purposes", "", nil, &list) == nil {
+			if c.ListPurposes(cmd.Context(), &list) == nil {
 				for _, p := range list.Purposes {
 					purposes[p.Code] = p.Name
 				}
@@ -379,14 +362,14 @@ func newBackupCommand() *cobra.Command {
 			if out == "" {
 				return errors.New("--out FILE is required")
 			}
-			resp, err := c.Do(cmd.Context(), connectors.Request{Method: http.MethodGet, Path: "/v1/backup"})
+			backup, err := c.Backup(cmd.Context())
 			if err != nil {
 				return err
 			}
-			if err := os.WriteFile(out, resp.Body, 0o600); err != nil {
+			if err := os.WriteFile(out, backup, 0o600); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%d bytes, signature verified)\n", out, len(resp.Body))
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%d bytes, signature verified)\n", out, len(backup))
 			return nil
 		})
 }
@@ -403,8 +386,7 @@ func newPolicyRejectCommand() *cobra.Command {
 				return usageError{errors.New("say why with --comment, so that the uploader can correct it")}
 			}
 			var v broker.PolicyVersion
-			if err := c.JSON(cmd.Context(), http.MethodPost, "/v1/policies/"+url.PathEscape(args[0])+"/reject", "",
-				map[string]string{"comment": comment}, &v); err != nil {
+			if err := c.RejectPolicy(cmd.Context(), args[0], comment, &v); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "policy version %s is now %s\n", shortID(v.ID), v.Status)
@@ -420,12 +402,8 @@ func replayRequest(cmd *cobra.Command, c *connectors.Client, request, version, r
 			q.Set(k, v)
 		}
 	}
-	path := "/v1/decisions/" + url.PathEscape(request)
-	if len(q) > 0 {
-		path += "?" + q.Encode()
-	}
 	var rep broker.Replay
-	if err := c.JSON(cmd.Context(), http.MethodGet, path, "", nil, &rep); err != nil {
+	if err := c.ReplayRequest(cmd.Context(), request, q, &rep); err != nil {
 		return err
 	}
 	w := cmd.OutOrStdout()

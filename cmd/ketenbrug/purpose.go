@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net/http"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -22,7 +21,7 @@ func newPurposeCommand() *cobra.Command {
 			var out struct {
 				Purposes []broker.PurposeChoice `json:"purposes"`
 			}
-			if err := c.JSON(cmd.Context(), http.MethodGet, "/v1/purposes", "", nil, &out); err != nil {
+			if err := c.ListPurposes(cmd.Context(), &out); err != nil {
 				return err
 			}
 			if format == "json" {

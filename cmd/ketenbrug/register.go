@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -26,7 +25,7 @@ func newPolicyRegisterCommand() *cobra.Command {
 				return fmt.Errorf("--format %q: use markdown or json", format)
 			}
 			var reg broker.ProcessingRegister
-			if err := c.JSON(cmd.Context(), http.MethodGet, "/v1/policies/register", "", nil, &reg); err != nil {
+			if err := c.ProcessingRegister(cmd.Context(), &reg); err != nil {
 				return err
 			}
 			if format == "json" {

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -44,7 +43,7 @@ func newRestrictionCommand() *cobra.Command {
 				req["reference"] = r.reference
 			}
 			var out broker.RestrictionView
-			if err := c.JSON(cmd.Context(), http.MethodPost, "/v1/restrictions", "", req, &out); err != nil {
+			if err := c.RecordRestriction(cmd.Context(), req, &out); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "recorded %s %s for %s (%s)\n", out.Kind, out.ID, out.Purpose, out.State)
@@ -61,12 +60,8 @@ func newRestrictionCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			req := map[string]string{"bsn": bsn}
-			if listRef != "" {
-				req["reference"] = listRef
-			}
 			var out broker.RestrictionList
-			if err := c.JSON(cmd.Context(), http.MethodPost, "/v1/restrictions/search", "", req, &out); err != nil {
+			if err := c.SearchRestrictions(cmd.Context(), bsn, listRef, &out); err != nil {
 				return err
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
@@ -83,15 +78,8 @@ func newRestrictionCommand() *cobra.Command {
 			cmd.Flags().StringVar(&liftRef, referenceFlag, "", referenceHelp)
 		},
 		func(cmd *cobra.Command, c *connectors.Client, args []string) error {
-			req := map[string]string{}
-			if reason != "" {
-				req["reason"] = reason
-			}
-			if liftRef != "" {
-				req["reference"] = liftRef
-			}
 			var out broker.RestrictionView
-			if err := c.JSON(cmd.Context(), http.MethodPost, "/v1/restrictions/"+args[0]+"/lift", "", req, &out); err != nil {
+			if err := c.LiftRestriction(cmd.Context(), args[0], reason, liftRef, &out); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s %s is now %s\n", out.Kind, out.ID, out.State)
