@@ -1,46 +1,32 @@
 package broker_test
 
 // The environment of the involvement, household, overview, sync and inbox
-// tests: a real broker.Service over a bbolt file in t.TempDir, the real
-// hash-chained audit log and the real OPA engine with the embedded bundle.
-// Nothing of our own is mocked; the policy engine is only wrapped to count
+// tests: the whole system of package brokertest (a real broker.Service,
+// bbolt store, audit log and OPA engine) with this package's region of
+// partners and callers on top. The policy engine is only wrapped to count
 // the questions asked.
 
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
-	"math/big"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/ketenbrug/ketenbrug/broker"
 	"github.com/ketenbrug/ketenbrug/broker/audit"
 	"github.com/ketenbrug/ketenbrug/broker/boltstore"
+	"github.com/ketenbrug/ketenbrug/broker/brokertest"
 	"github.com/ketenbrug/ketenbrug/policy"
-	"github.com/ketenbrug/ketenbrug/rego"
 )
 
 // invPurpose is the consent purpose of the overview tests.
 const invPurpose = "integrale-ondersteuning"
-
-// invEngine is the policy engine every test shares: compiling the bundle
-// and running its Rego tests once is enough, and the engine is safe for
-// concurrent use.
-var invEngine = sync.OnceValues(func() (*policy.Engine, error) {
-	return policy.New(policy.Config{Default: rego.Bundle, Timeout: 5 * time.Second, Logger: slog.New(slog.DiscardHandler)})
-})
 
 // countingPolicy is the real engine, counting the questions per action.
 type countingPolicy struct {
@@ -62,24 +48,6 @@ func (p *countingPolicy) asked(action string) int {
 	return p.count[action]
 }
 
-// lockedBuffer collects the service's log output.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // invEnv is one broker for one test.
 type invEnv struct {
 	t        testing.TB
@@ -88,12 +56,13 @@ type invEnv struct {
 	store    *boltstore.Store
 	audit    *audit.Log
 	policy   *countingPolicy
-	logs     *lockedBuffer
+	logs     *brokertest.Buffer
 	dbPath   string
 	operator *broker.Caller
+	// sys checks that no BSN the test used (bsn) is stored, logged or
+	// audited.
+	sys *brokertest.System
 
-	mu   sync.Mutex
-	bsns []string // every BSN the test used: none may be stored, logged or audited
 	reqs atomic.Int64
 }
 
@@ -133,51 +102,13 @@ func newInvEnv(t testing.TB) *invEnv {
 // opt (a controlled clock, say) before it starts.
 func newInvEnvWith(t testing.TB, opt func(*broker.Config)) *invEnv {
 	t.Helper()
-	ctx := context.Background()
-	eng, err := invEngine()
-	if err != nil {
-		t.Fatalf("policy engine: %v", err)
-	}
-	logs := &lockedBuffer{}
-	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	dbPath := filepath.Join(t.TempDir(), "ketenbrug.db")
-	store, err := boltstore.Open(dbPath, boltstore.Config{Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	seed := make([]byte, ed25519.SeedSize)
-	copy(seed, "involvement tests")
-	signer, err := audit.NewEd25519Signer("kb-test-1", ed25519.NewKeyFromSeed(seed), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	alog, err := audit.New(audit.Config{Store: store, Signer: signer, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	secret := make([]byte, broker.MinSecretLen)
-	if _, err := rand.Read(secret); err != nil {
-		t.Fatal(err)
-	}
-	pseudonyms, err := broker.NewPseudonymizer(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pol := &countingPolicy{Engine: eng, count: map[string]int{}}
-	cfg := broker.Config{ID: "kb-test", Store: store, Audit: alog, AuditReader: alog, Policy: pol,
-		Pseudonyms: pseudonyms, CheckJWKS: func(json.RawMessage) error { return nil }, FourEyes: true, Logger: log}
-	if opt != nil {
-		opt(&cfg)
-	}
-	svc, err := broker.New(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &invEnv{t: t, ctx: ctx, svc: svc, store: store, audit: alog, policy: pol, logs: logs, dbPath: dbPath}
-	t.Cleanup(e.close)
+	pol := &countingPolicy{Engine: brokertest.Engine(t), count: map[string]int{}}
+	sys := brokertest.New(t, brokertest.Options{ID: "kb-test", Policy: pol, Adjust: opt})
+	e := &invEnv{t: t, ctx: sys.Ctx, svc: sys.Service, store: sys.Store, audit: sys.Audit, policy: pol, logs: sys.Logs,
+		dbPath: sys.DBPath, sys: sys}
 	opPartner := broker.Partner{ID: "operator", Name: "Operator", Sector: broker.SectorOther,
 		Roles: []broker.Role{broker.RoleOperator}, Level: broker.MaxLevel, JWKS: json.RawMessage(`{"keys":[]}`)}
-	if _, _, err := svc.EnsureOperator(ctx, opPartner); err != nil {
+	if _, _, err := e.svc.EnsureOperator(e.ctx, opPartner); err != nil {
 		t.Fatal(err)
 	}
 	e.operator = e.caller("operator", broker.RoleOperator, "")
@@ -185,56 +116,11 @@ func newInvEnvWith(t testing.TB, opt func(*broker.Config)) *invEnv {
 		p.JWKS = json.RawMessage(`{"keys":[]}`)
 		p.Municipalities = slices.Clone(p.Municipalities)
 		p.Roles = slices.Clone(p.Roles)
-		if _, err := svc.RegisterPartner(ctx, e.operator, p); err != nil {
+		if _, err := e.svc.RegisterPartner(e.ctx, e.operator, p); err != nil {
 			t.Fatalf("registering %s: %v", p.ID, err)
 		}
 	}
 	return e
-}
-
-// close checks that no BSN leaked, then stops the audit log and the store.
-func (e *invEnv) close() {
-	t := e.t
-	e.mu.Lock()
-	bsns := slices.Clone(e.bsns)
-	e.mu.Unlock()
-	var raw [][]byte
-	err := e.store.View(func(tx broker.ReadTx) error {
-		return tx.AuditRaw(1, func(_ uint64, r []byte) error {
-			raw = append(raw, bytes.Clone(r))
-			return nil
-		})
-	})
-	if err != nil && !errors.Is(err, boltstore.ErrClosed) {
-		t.Errorf("reading the audit records: %v", err)
-	}
-	logs := e.logs.String()
-	for _, b := range bsns {
-		if strings.Contains(logs, b) {
-			t.Errorf("a BSN the test used appears in the log output")
-		}
-		for _, r := range raw {
-			if bytes.Contains(r, []byte(b)) {
-				t.Errorf("a BSN the test used appears in an audit record")
-			}
-		}
-	}
-	if err := e.audit.Close(); err != nil {
-		t.Errorf("closing the audit log: %v", err)
-	}
-	if err := e.store.Close(); err != nil {
-		t.Errorf("closing the store: %v", err)
-	}
-	db, err := os.ReadFile(e.dbPath)
-	if err != nil {
-		t.Errorf("reading the store file: %v", err)
-		return
-	}
-	for _, b := range bsns {
-		if bytes.Contains(db, []byte(b)) {
-			t.Errorf("a BSN the test used is stored in the bbolt file")
-		}
-	}
 }
 
 // caller returns a verified caller of partner (as registered now).
@@ -299,52 +185,13 @@ func (e *invEnv) setLevel(id string, level int) {
 }
 
 // bsn returns a fresh random valid BSN and remembers it for the leak checks.
-func (e *invEnv) bsn() string {
-	b := randomBSN(e.t)
-	e.mu.Lock()
-	e.bsns = append(e.bsns, b)
-	e.mu.Unlock()
-	return b
-}
+func (e *invEnv) bsn() string { return e.sys.BSN() }
 
 // usedBSNs returns every BSN the test used so far.
-func (e *invEnv) usedBSNs() []string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return slices.Clone(e.bsns)
-}
-
-// randomBSN returns a random nine-digit number that passes the elfproef.
-func randomBSN(t testing.TB) string {
-	t.Helper()
-	for {
-		n, err := rand.Int(rand.Reader, big.NewInt(1_000_000_000))
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := fmt.Sprintf("%09d", n.Int64())
-		if _, err := broker.ParseBSN(s); err == nil {
-			return s
-		}
-	}
-}
+func (e *invEnv) usedBSNs() []string { return e.sys.UsedBSNs() }
 
 // entries returns the whole audit trail.
-func (e *invEnv) entries() []broker.AuditEntry {
-	e.t.Helper()
-	var out []broker.AuditEntry
-	for from := uint64(1); ; {
-		es, err := e.audit.Entries(e.ctx, from, 1000)
-		if err != nil {
-			e.t.Fatalf("reading the audit trail: %v", err)
-		}
-		out = append(out, es...)
-		if len(es) < 1000 {
-			return out
-		}
-		from = es[len(es)-1].Seq + 1
-	}
-}
+func (e *invEnv) entries() []broker.AuditEntry { return e.sys.Entries() }
 
 // entriesSince returns the audit entries after seq (not checkpoints).
 func (e *invEnv) entriesSince(seq uint64) []broker.AuditEntry {

@@ -1,9 +1,10 @@
 package httpapi
 
 // Tests of the involvement, household, overview, sync and inbox routes over
-// real HTTP on a loopback port: a real broker.Service over a bbolt file in
-// t.TempDir, the real audit log, the real OPA engine with the embedded
-// bundle, and requests signed by the connector SDK with real keys. Every
+// real HTTP on a loopback port: the whole system of package brokertest (a
+// real broker.Service, bbolt store, audit log and OPA engine) behind this
+// package's handler, and requests signed by the connector SDK with real
+// keys. Every
 // identifier of this file starts with "iv" so that it never clashes with the
 // package's other tests.
 
@@ -11,24 +12,18 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -39,39 +34,15 @@ import (
 	"github.com/ketenbrug/ketenbrug/broker"
 	"github.com/ketenbrug/ketenbrug/broker/audit"
 	"github.com/ketenbrug/ketenbrug/broker/boltstore"
+	"github.com/ketenbrug/ketenbrug/broker/brokertest"
 	"github.com/ketenbrug/ketenbrug/connectors"
 	"github.com/ketenbrug/ketenbrug/connectors/protocol"
-	"github.com/ketenbrug/ketenbrug/policy"
-	"github.com/ketenbrug/ketenbrug/rego"
 )
 
 const (
 	ivBrokerID = "kb-iv-test"
 	ivPurpose  = "integrale-ondersteuning"
 )
-
-// ivEngine is shared: compiling the bundle and running its tests once is
-// enough, and the engine is safe for concurrent use.
-var ivEngine = sync.OnceValues(func() (*policy.Engine, error) {
-	return policy.New(policy.Config{Default: rego.Bundle, Timeout: 5 * time.Second, Logger: slog.New(slog.DiscardHandler)})
-})
-
-type ivBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *ivBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *ivBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // ivPartner is a partner of the test region and the roles it has keys for.
 type ivPartner struct {
@@ -104,15 +75,15 @@ type ivEnv struct {
 	store    *boltstore.Store
 	alog     *audit.Log
 	srv      *httptest.Server
-	logs     *ivBuffer
+	logs     *brokertest.Buffer
 	dbPath   string
 	spool    string // the spool directory
 	operator *broker.Caller
 	ids      map[string]*connectors.Identity // "partner/role"
 	clients  map[string]*connectors.Client
-
-	mu   sync.Mutex
-	bsns []string
+	// sys checks that no BSN the test used (bsn) is stored, logged or
+	// audited.
+	sys *brokertest.System
 }
 
 func ivCheckJWKS(raw json.RawMessage) error {
@@ -128,39 +99,8 @@ func ivCheckJWKS(raw json.RawMessage) error {
 
 func ivNewEnv(t testing.TB) *ivEnv {
 	t.Helper()
-	ctx := context.Background()
-	eng, err := ivEngine()
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := &ivBuffer{}
-	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	dbPath := filepath.Join(t.TempDir(), "ketenbrug.db")
-	store, err := boltstore.Open(dbPath, boltstore.Config{Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	seed := make([]byte, ed25519.SeedSize)
-	copy(seed, "httpapi involvement tests")
-	signer, err := audit.NewEd25519Signer("kb-iv-1", ed25519.NewKeyFromSeed(seed), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	alog, err := audit.New(audit.Config{Store: store, Signer: signer, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	secret := make([]byte, broker.MinSecretLen)
-	_, _ = rand.Read(secret)
-	pseudonyms, err := broker.NewPseudonymizer(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := broker.New(ctx, broker.Config{ID: ivBrokerID, Store: store, Audit: alog, AuditReader: alog, Policy: eng,
-		Pseudonyms: pseudonyms, CheckJWKS: ivCheckJWKS, FourEyes: true, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sys := brokertest.New(t, brokertest.Options{ID: ivBrokerID, CheckJWKS: ivCheckJWKS})
+	ctx, svc, log := sys.Ctx, sys.Service, sys.Logger
 	brokerKey, err := protocol.GenerateKey(protocol.AlgEdDSA)
 	if err != nil {
 		t.Fatal(err)
@@ -180,8 +120,8 @@ func ivNewEnv(t testing.TB) *ivEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &ivEnv{t: t, ctx: ctx, svc: svc, store: store, alog: alog, logs: logs, dbPath: dbPath, spool: spool,
-		ids: map[string]*connectors.Identity{}, clients: map[string]*connectors.Client{}}
+	e := &ivEnv{t: t, ctx: ctx, svc: svc, store: sys.Store, alog: sys.Audit, logs: sys.Logs, dbPath: sys.DBPath, spool: spool,
+		ids: map[string]*connectors.Identity{}, clients: map[string]*connectors.Client{}, sys: sys}
 	e.srv = httptest.NewServer(e.echoCheck(h))
 	t.Cleanup(e.close)
 
@@ -230,8 +170,9 @@ func ivNewEnv(t testing.TB) *ivEnv {
 	return e
 }
 
-// close checks that no BSN the test used is in the logs, the metrics, an
-// audit record or the bbolt file, then stops everything.
+// close checks that no BSN the test used is in the metrics and stops the
+// server; then (registered before it) the system checks the logs, the audit
+// records and the bbolt file.
 func (e *ivEnv) close() {
 	t := e.t
 	resp, err := http.Get(e.srv.URL + "/metrics")
@@ -241,41 +182,9 @@ func (e *ivEnv) close() {
 		resp.Body.Close()
 	}
 	e.srv.Close()
-	var raw [][]byte
-	_ = e.store.View(func(tx broker.ReadTx) error {
-		return tx.AuditRaw(1, func(_ uint64, r []byte) error {
-			raw = append(raw, bytes.Clone(r))
-			return nil
-		})
-	})
-	logs := e.logs.String()
 	for _, b := range e.used() {
-		if strings.Contains(logs, b) {
-			t.Errorf("a BSN the test used is in the log output")
-		}
 		if bytes.Contains(metrics, []byte(b)) {
 			t.Errorf("a BSN the test used is in the metrics")
-		}
-		for _, r := range raw {
-			if bytes.Contains(r, []byte(b)) {
-				t.Errorf("a BSN the test used is in an audit record")
-			}
-		}
-	}
-	if err := e.alog.Close(); err != nil {
-		t.Errorf("closing the audit log: %v", err)
-	}
-	if err := e.store.Close(); err != nil {
-		t.Errorf("closing the store: %v", err)
-	}
-	db, err := os.ReadFile(e.dbPath)
-	if err != nil {
-		t.Errorf("reading the store file: %v", err)
-		return
-	}
-	for _, b := range e.used() {
-		if bytes.Contains(db, []byte(b)) {
-			t.Errorf("a BSN the test used is stored in the bbolt file")
 		}
 	}
 }
@@ -320,28 +229,11 @@ func (e *ivEnv) echoCheck(h http.Handler) http.Handler {
 	})
 }
 
-func (e *ivEnv) used() []string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return slices.Clone(e.bsns)
-}
+// used returns every BSN the test used so far.
+func (e *ivEnv) used() []string { return e.sys.UsedBSNs() }
 
 // bsn returns a fresh valid BSN and remembers it for the leak checks.
-func (e *ivEnv) bsn() string {
-	for {
-		n, err := rand.Int(rand.Reader, big.NewInt(1_000_000_000))
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		s := fmt.Sprintf("%09d", n.Int64())
-		if _, err := broker.ParseBSN(s); err == nil {
-			e.mu.Lock()
-			e.bsns = append(e.bsns, s)
-			e.mu.Unlock()
-			return s
-		}
-	}
-}
+func (e *ivEnv) bsn() string { return e.sys.BSN() }
 
 func (e *ivEnv) client(partner string, role broker.Role) *connectors.Client {
 	e.t.Helper()
