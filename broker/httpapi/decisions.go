@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/gorilla/mux"
@@ -8,10 +9,9 @@ import (
 	"github.com/ketenbrug/ketenbrug/broker"
 )
 
-// decisionRoutes registers the replay of a request's recorded decisions
-// (privacy officers).
-func (a *api) decisionRoutes(v1 v1Routes) {
-	v1.HandleFunc("/decisions/{request_id}", a.authed(a.cfg.MaxBody, a.replayRequest)).Methods(http.MethodGet)
+// Decisions is what the decision-replay route needs.
+type Decisions interface {
+	ReplayRequest(ctx context.Context, c *broker.Caller, requestID, id, ref string) (broker.Replay, error)
 }
 
 // replayRequest answers GET /v1/decisions/{request_id}?reference=…&version=…:

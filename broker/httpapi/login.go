@@ -1,18 +1,17 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/ketenbrug/ketenbrug/broker"
 )
 
-// loginRoutes registers a partner's console login configuration
-// (operator): the OpenID Connect provider its persons log in through.
-func (a *api) loginRoutes(v1 v1Routes) {
-	body := a.cfg.MaxBody
-	v1.HandleFunc("/partners/{id}/login", a.authed(body, a.getLoginConfig)).Methods(http.MethodGet)
-	v1.HandleFunc("/partners/{id}/login", a.authed(body, a.putLoginConfig)).Methods(http.MethodPut)
-	v1.HandleFunc("/partners/{id}/login", a.authed(body, a.removeLoginConfig)).Methods(http.MethodDelete)
+// Logins is what the login-configuration routes need: a partner's OpenID provider for its persons.
+type Logins interface {
+	SetLoginConfig(ctx context.Context, c *broker.Caller, partner string, lc broker.LoginConfig) (broker.LoginConfig, error)
+	LoginConfig(ctx context.Context, c *broker.Caller, partner string) (broker.LoginConfig, error)
+	RemoveLoginConfig(ctx context.Context, c *broker.Caller, partner string) error
 }
 
 // LoginConfigRequest registers a partner's login. It names the file that

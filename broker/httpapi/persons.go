@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 
@@ -9,14 +10,12 @@ import (
 	"github.com/ketenbrug/ketenbrug/broker"
 )
 
-// personRoutes registers the person-bound keys of a partner (operator).
-func (a *api) personRoutes(v1 v1Routes) {
-	body := a.cfg.MaxBody
-	v1.HandleFunc("/partners/{id}/persons", a.authed(body, a.listPersonKeys)).Methods(http.MethodGet)
-	v1.HandleFunc("/partners/{id}/persons/{person}", a.authed(body, a.putPersonKey)).Methods(http.MethodPut)
-	v1.HandleFunc("/partners/{id}/persons/{person}", a.authed(body, a.removePersonKey)).Methods(http.MethodDelete)
-	v1.HandleFunc("/partners/{id}/persons/{person}/suspend", a.authed(body, a.setPersonStatus(broker.PartnerSuspended))).Methods(http.MethodPost)
-	v1.HandleFunc("/partners/{id}/persons/{person}/activate", a.authed(body, a.setPersonStatus(broker.PartnerActive))).Methods(http.MethodPost)
+// PersonKeys is what the person-key routes need: the keys of a partner's verified persons.
+type PersonKeys interface {
+	PutPersonKey(ctx context.Context, c *broker.Caller, partner string, k broker.PersonKey) (broker.PersonKey, error)
+	RemovePersonKey(ctx context.Context, c *broker.Caller, partner, person string) error
+	SetPersonStatus(ctx context.Context, c *broker.Caller, partner, person string, status broker.PartnerStatus) (broker.PersonKey, error)
+	PersonKeys(ctx context.Context, c *broker.Caller, partner string) ([]broker.PersonKey, error)
 }
 
 // PersonKeyRequest binds a person's keys and roles.
