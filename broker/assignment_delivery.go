@@ -65,7 +65,7 @@ func (s *Service) DeliveryBell() <-chan struct{} { return s.bell.wait(webhookBel
 
 // enqueueDelivery adds a delivery job for it (already stored, with its
 // Seq) when its partner registered a webhook.
-func (s *Service) enqueueDelivery(tx Tx, it *InboxItem) (bool, error) {
+func (s *Service) enqueueDelivery(tx DeliveryWriter, it *InboxItem) (bool, error) {
 	p, err := s.LookupPartner(it.Partner)
 	if err != nil || p.Webhook == "" || p.Status != PartnerActive {
 		return false, nil

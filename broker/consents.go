@@ -54,7 +54,7 @@ func (s *Service) pseudonym(field, bsn string) (Pseudonym, error) {
 }
 
 // subjectConsents returns the policy's view of the subject's consents.
-func subjectConsents(tx ReadTx, p Pseudonym) ([]ConsentFacts, error) {
+func subjectConsents(tx ConsentReader, p Pseudonym) ([]ConsentFacts, error) {
 	cs, err := tx.ConsentsOf(p)
 	if err != nil {
 		return nil, err

@@ -167,7 +167,7 @@ type shownRecord struct {
 // window, newest first, and returns per partner (other than owner) what it
 // was shown of involvement id: in overviews (the entry's partner) and in
 // signals (Disclosure.To).
-func shownTo(tx ReadTx, subject Pseudonym, id, owner string, since time.Time) (map[string]*shownRecord, error) {
+func shownTo(tx AuditRecordReader, subject Pseudonym, id, owner string, since time.Time) (map[string]*shownRecord, error) {
 	seqs, err := tx.AuditSeqsOf(subject)
 	if err != nil {
 		return nil, err

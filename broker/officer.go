@@ -63,7 +63,7 @@ func scopeOf(c *Caller) *officerScope {
 
 // servesPerson reports whether the scope's partner has or had an
 // involvement with p.
-func (sc *officerScope) servesPerson(tx ReadTx, p Pseudonym) (bool, error) {
+func (sc *officerScope) servesPerson(tx InvolvementReader, p Pseudonym) (bool, error) {
 	if sc.all {
 		return true, nil
 	}

@@ -93,7 +93,7 @@ func (s *Service) relations(tx ReadTx, f relationFacts) ([]string, error) {
 
 // hasOpenAssignment reports whether partner gave or received an open
 // assignment about one of households.
-func hasOpenAssignment(tx ReadTx, partner string, households []Household) (bool, error) {
+func hasOpenAssignment(tx AssignmentReader, partner string, households []Household) (bool, error) {
 	found := false
 	err := tx.PartnerAssignments(partner, func(a Assignment) error {
 		if a.Status != AssignmentProposed && a.Status != AssignmentAccepted {

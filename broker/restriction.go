@@ -141,7 +141,7 @@ func restrictionView(r *Restriction) RestrictionView {
 
 // activeRestrictions returns the policy's view of p's active restrictions
 // and objections for purpose (none without a purpose).
-func activeRestrictions(tx ReadTx, p Pseudonym, purpose string) ([]RestrictionFacts, error) {
+func activeRestrictions(tx RestrictionReader, p Pseudonym, purpose string) ([]RestrictionFacts, error) {
 	if purpose == "" {
 		return nil, nil
 	}
