@@ -248,6 +248,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Referrer-Policy", "no-referrer")
 	hd.Set("Cache-Control", "no-store")
+	hd.Set("Vary", "Accept-Language") // lang.go
 	if bsn := bsnIn(r.URL); bsn != "" {
 		h.refuseBSNInURL(w, r, bsn)
 		return

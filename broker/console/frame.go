@@ -17,7 +17,7 @@ func (h *Handler) Nav(label, path string, roles ...broker.Role) {
 // the navigation of the role, with the current page marked.
 func (h *Handler) frame(r *http.Request, c *broker.Caller, s *broker.ConsoleSession, title string, data any) *Page {
 	id, _ := h.sessionID(r)
-	p := &Page{Title: title, CSRF: csrf(id), Current: r.URL.Path, Data: data,
+	p := &Page{Title: title, CSRF: csrf(id), Current: r.URL.Path, Data: data, Lang: langOf(r),
 		Who: &Who{Name: s.Name, Person: s.Person, PartnerName: c.Partner.Name, PartnerID: c.Partner.ID, Role: s.Role, Roles: s.Roles}}
 	if p.Who.Name == "" {
 		p.Who.Name = s.Person

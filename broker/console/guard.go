@@ -85,6 +85,6 @@ func (h *Handler) refuseBSNInURL(w http.ResponseWriter, r *http.Request, bsn str
 	}
 	h.b.RecordBSNInURL(r.Context(), c, bsn)
 	h.log.Info("console request refused", "reason", "bsn_in_url") // never the path or query
-	render(w, errBSNInURL.status, "error", &Page{Title: errBSNInURL.title, Data: view{"Title": errBSNInURL.title,
+	render(w, errBSNInURL.status, "error", &Page{Title: errBSNInURL.title, Lang: langOf(r), Data: view{"Title": errBSNInURL.title,
 		"Text": errBSNInURL.text, "Next": errBSNInURL.next, "Link": errBSNInURL.link, "Label": errBSNInURL.label, "RequestID": c.RequestID}})
 }

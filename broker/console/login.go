@@ -198,7 +198,7 @@ func (h *Handler) startLogin(w http.ResponseWriter, r *http.Request) error {
 		for _, p := range h.b.LoginPartners() {
 			ps = append(ps, view{"Name": p.Name, "Link": loginLink(p.ID, false, q.Get("next"))})
 		}
-		render(w, http.StatusOK, "picker", &Page{Title: "Inloggen", Data: view{"Partners": ps}})
+		render(w, http.StatusOK, "picker", &Page{Title: "Inloggen", Lang: langOf(r), Data: view{"Partners": ps}})
 		return nil
 	}
 	p, err := h.loginPartner(id)

@@ -119,7 +119,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		cp.link, cp.label = back.link, back.label
 		page = &cp
 	}
-	render(w, page.status, "error", &Page{Title: page.title, Data: view{"Title": page.title, "Text": page.text,
+	render(w, page.status, "error", &Page{Title: page.title, Lang: langOf(r), Data: view{"Title": page.title, "Text": page.text,
 		"Next": page.next, "Link": page.link, "Label": page.label, "RequestID": page.requestID}})
 }
 

@@ -43,7 +43,10 @@ type Page struct {
 	// Print: a page for paper (the plan for the household meeting):
 	// the layout leaves out the header, navigation and footer.
 	Print bool
-	Data  any
+	// Lang is the page's language: "nl", or "en" for a browser that
+	// prefers English (lang.go).
+	Lang string
+	Data any
 }
 
 // Who is the logged-in person as the header shows them.
@@ -119,6 +122,9 @@ var amsterdam = func() *time.Location {
 // funcs are the template functions every page may use.
 var funcs = template.FuncMap{
 	"role": roleName,
+	// tr and trTitle give Dutch text in the page's language (lang.go).
+	"tr":      tr,
+	"trTitle": trTitle,
 	// date shows a YYYY-MM-DD date or a time as dd-mm-jjjj.
 	"date": func(v any) string {
 		switch d := v.(type) {

@@ -227,7 +227,7 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	http.SetCookie(w, h.cookie(sessionCookie, "", -1))
-	render(w, http.StatusOK, "loggedout", &Page{Title: "Uitgelogd", Data: loginLink(p.ID, false, "")})
+	render(w, http.StatusOK, "loggedout", &Page{Title: "Uitgelogd", Lang: langOf(r), Data: loginLink(p.ID, false, "")})
 	return nil
 }
 
