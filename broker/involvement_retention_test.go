@@ -60,3 +60,31 @@ func TestPurgeEndedInvolvementsOnAControlledClock(t *testing.T) {
 		t.Fatal("retention 0 removed something")
 	}
 }
+
+// The retention job applies both periods of the active policy on its
+// clock: within the audit period nothing of the trail goes, and the chain
+// still verifies; past the involvement period the ended involvement goes.
+func TestRetentionAppliesThePolicysPeriods(t *testing.T) {
+	clock := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	now := func() time.Time { return clock }
+	e := newInvEnvWith(t, func(c *broker.Config) { c.Now = now })
+	r := &broker.Retention{Periods: e.policy.Engine, Audit: e.audit, Involvements: e.svc, Now: now}
+	if a, i := r.Periods.RetentionDays(); a != 1826 || i != 730 {
+		t.Fatalf("the default policy's periods: audit %d, involvements %d days", a, i)
+	}
+	e.put("kredietbank", "dossier-old", e.bsn(), "schuldregeling")
+	if _, err := e.svc.EndInvolvement(e.ctx, e.connector("kredietbank"), "dossier-old", "2026-02-01"); err != nil {
+		t.Fatal(err)
+	}
+	if entries, involvements, err := r.Once(e.ctx); err != nil || entries != 0 || involvements != 0 {
+		t.Fatalf("within both periods: %d entries, %d involvements, %v", entries, involvements, err)
+	}
+	clock = time.Date(2028, 2, 10, 9, 0, 0, 0, time.UTC)
+	entries, involvements, err := r.Once(e.ctx)
+	if err != nil || entries != 0 || involvements != 1 {
+		t.Fatalf("past the involvement period: %d entries, %d involvements, %v", entries, involvements, err)
+	}
+	if v, err := e.audit.Verify(e.ctx); err != nil || !v.OK {
+		t.Fatalf("the chain after retention: %+v, %v", v, err)
+	}
+}

@@ -391,3 +391,10 @@ func short(id string) string {
 	}
 	return id
 }
+
+// RetentionDays returns the active version's retention periods in days
+// (broker.RetentionPeriods): audit entries and ended involvements.
+func (e *Engine) RetentionDays() (audit, involvements int) {
+	s := e.Settings()
+	return s.AuditRetentionDays, s.InvolvementRetentionDays
+}

@@ -234,7 +234,7 @@ func planPurpose(purpose string) error {
 
 // readPlanFile reads goals and agreements (and the version they were read
 // at) from a file as `plan show --format json` writes it, or a bare
-// {goals, agreements, note}.
+// {goals, agreements, ends, note}.
 func readPlanFile(path string) (broker.PlanInput, uint64, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -244,6 +244,7 @@ func readPlanFile(path string) (broker.PlanInput, uint64, error) {
 		Version    uint64             `json:"version"`
 		Goals      []broker.Goal      `json:"goals"`
 		Agreements []broker.Agreement `json:"agreements"`
+		Ends       string             `json:"ends"`
 		Note       string             `json:"note"`
 	}
 	if err := json.Unmarshal(raw, &f); err != nil {
@@ -259,7 +260,7 @@ func readPlanFile(path string) (broker.PlanInput, uint64, error) {
 	if f.Agreements == nil {
 		f.Agreements = []broker.Agreement{}
 	}
-	return broker.PlanInput{Goals: f.Goals, Agreements: f.Agreements, Note: f.Note}, f.Version, nil
+	return broker.PlanInput{Goals: f.Goals, Agreements: f.Agreements, Ends: f.Ends, Note: f.Note}, f.Version, nil
 }
 
 // printPlan prints the plan readably: goals, each with its agreements.
@@ -273,6 +274,9 @@ func printPlan(w io.Writer, v *broker.PlanView) error {
 		strings.Join(v.Members, ", "))
 	fmt.Fprintf(w, "Last change: %s (%s/%s, %s)\n", v.Change, v.ChangedBy.Partner, v.ChangedBy.Sub,
 		v.ChangedAt.Local().Format(time.DateTime))
+	if v.Ends != "" {
+		fmt.Fprintf(w, "Runs until %s: a consent for the household ends with the plan\n", v.Ends)
+	}
 	if len(v.Goals) == 0 {
 		fmt.Fprintln(w, "\n(no goals yet)")
 	}

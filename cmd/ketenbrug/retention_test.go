@@ -20,7 +20,7 @@ func TestAuditRetentionKeepsTheChainVerifiable(t *testing.T) {
 		t.Fatalf("verify before: %+v %v", before, err)
 	}
 	done := make(chan struct{})
-	go func() { keepAuditRetention(ctx, tb.sys, 10*time.Millisecond, discardLogger()); close(done) }()
+	go func() { tb.sys.Retention.Run(ctx, 10*time.Millisecond); close(done) }()
 	time.Sleep(50 * time.Millisecond)
 	cancel()
 	<-done

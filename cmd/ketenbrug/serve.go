@@ -266,7 +266,7 @@ func newServeCommand() *cobra.Command {
 			if _, err := startDebugListener(ctx, debugListen, log); err != nil {
 				return err
 			}
-			go keepAuditRetention(ctx, sys, retentionInterval, log)
+			go sys.Retention.Run(ctx, retentionInterval)
 			return serveUntilDone(ctx, sys, ln, log)
 		},
 	}
@@ -327,6 +327,9 @@ func serveUntilDone(ctx context.Context, sys *System, ln net.Listener, log *slog
 // data before a cycle — still far below the 512 MiB budget — and the
 // collector's share drops to a few per cent.
 const serveGCPercent = 400
+
+// retentionInterval is how often serve applies the retention periods.
+const retentionInterval = time.Hour
 
 // tuneGC applies serveGCPercent when the operator did not set GOGC.
 func tuneGC(log *slog.Logger) {

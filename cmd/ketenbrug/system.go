@@ -122,6 +122,9 @@ type System struct {
 	Registry *prometheus.Registry
 	// Console is the web console when Config.Console is set.
 	Console *console.Handler
+	// Retention applies the active policy's retention periods; serve
+	// runs it.
+	Retention *broker.Retention
 	// Webhooks pushes inbox items to partners' webhooks; it runs from
 	// CreateSystem until Close.
 	Webhooks *webhook.Deliverer
@@ -205,6 +208,7 @@ func CreateSystem(ctx context.Context, cfg SystemConfig) (sys *System, err error
 	}); err != nil {
 		return nil, err
 	}
+	sys.Retention = &broker.Retention{Periods: sys.Policy, Audit: sys.Audit, Involvements: sys.Service, Log: cfg.Logger}
 	_, bundle, report := sys.Policy.Builtin()
 	if err := sys.Service.RecordBuiltinPolicy(ctx, bundle, report); err != nil {
 		return nil, err
