@@ -99,6 +99,24 @@ func TestAuditSearchByPerson(t *testing.T) {
 		t.Fatalf("the privacy office does not find the resident elsewhere: %.2000s", p.body)
 	}
 
+	// The resident's access report as a PDF, asked on the form (the BSN
+	// posted once more, never on the report page), named after the
+	// reference and without the number.
+	t.Run("the access report as PDF", func(t *testing.T) {
+		p := fg.get("/console/inzage")
+		p = fg.do(http.MethodPost, e.srv.URL+"/console/inzage", url.Values{"csrf": {csrfOf(t, p.body)}, "bsn": {elsewhere},
+			"kenmerk": {"AVG-2026/0300"}, "als": {"pdf"}})
+		if p.status != http.StatusOK || p.header.Get("Content-Type") != "application/pdf" ||
+			p.header.Get("Content-Disposition") != `attachment; filename="inzage-AVG-2026-0300.pdf"` || p.header.Get("Cache-Control") != "no-store" {
+			t.Fatalf("the PDF: %d %v", p.status, p.header)
+		}
+		text := strings.Join(checkPDF(t, []byte(p.body)), "\n")
+		if !strings.Contains(text, "Overzicht voor de inwoner") || !strings.Contains(text, "Kenmerk van uw verzoek: AVG-2026/0300") ||
+			!strings.Contains(text, "Gemeente Elders") || strings.Contains(p.body, elsewhere) {
+			t.Fatalf("the PDF's text:\n%s", text)
+		}
+	})
+
 	// Every look is audited with the person's pseudonym, never the number.
 	looks := 0
 	for _, a := range e.audit("audit.read") {
