@@ -15,13 +15,14 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden decisions in testdata/golden")
 
-// TestGoldenDecisions decides every testdata/golden/NAME.input.json under
-// the default bundle and compares with NAME.decision.json (the version
-// left out). Inputs go through encoding/json, as dry-runs of recorded
+// TestGoldenDecisions decides every samples/golden/NAME.input.json under
+// the default bundle and compares with testdata/golden/NAME.decision.json
+// (the version left out). The inputs live outside testdata because the
+// push-time smoke test of the production binary decides them too. Inputs go through encoding/json, as dry-runs of recorded
 // decisions do.
 func TestGoldenDecisions(t *testing.T) {
 	e := engine(t)
-	inputs, err := filepath.Glob("testdata/golden/*.input.json")
+	inputs, err := filepath.Glob("samples/golden/*.input.json")
 	if err != nil || len(inputs) < 12 {
 		t.Fatalf("%d golden inputs, %v", len(inputs), err)
 	}
@@ -55,7 +56,7 @@ func TestGoldenDecisions(t *testing.T) {
 				t.Fatal(err)
 			}
 			got = append(got, '\n')
-			want := strings.TrimSuffix(path, ".input.json") + ".decision.json"
+			want := filepath.Join("testdata", "golden", name+".decision.json")
 			if *update {
 				if err := os.WriteFile(want, got, 0o644); err != nil {
 					t.Fatal(err)

@@ -74,7 +74,7 @@ func TestPackRefusesEmptyAndHuge(t *testing.T) {
 	if _, err := Pack(huge); !errors.Is(err, broker.ErrTooLarge) {
 		t.Errorf("huge: %v", err)
 	}
-	if _, err := PackDir("testdata/golden/level-1-overview.input.json"); err == nil {
+	if _, err := PackDir("samples/golden/level-1-overview.input.json"); err == nil {
 		t.Error("packed a file")
 	}
 }

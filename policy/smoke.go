@@ -28,10 +28,12 @@ import (
 // assignments, plans, consents, writes) — within the decision deadline.
 // Any error, timeout, undefined or malformed answer refuses the bundle,
 // naming the sample; denials are fine (the policy may refuse anything).
-// The samples are the golden inputs of the default bundle's tests plus
-// testdata/samples for the actions those do not cover.
+// The samples are production data, not test data: samples/golden holds the
+// inputs the default bundle's golden tests also decide (their expected
+// decisions stay in testdata/golden), samples/extra the questions those do
+// not cover.
 
-//go:embed testdata/golden/*.input.json testdata/samples/*.input.json
+//go:embed samples/golden/*.input.json samples/extra/*.input.json
 var samples embed.FS
 
 // errSmokeTimeout is a sample decided too slowly.
@@ -43,7 +45,7 @@ const smokeTimeout = 4 * DefaultTimeout
 
 // sampleInputs returns the embedded sample inputs by name.
 func sampleInputs() (map[string]*broker.DecisionInput, error) {
-	files, err := fs.Glob(samples, "testdata/*/*.input.json")
+	files, err := fs.Glob(samples, "samples/*/*.input.json")
 	if err != nil {
 		return nil, err
 	}
