@@ -10,8 +10,10 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,6 +22,7 @@ import (
 
 	"github.com/ketenbrug/ketenbrug/broker"
 	"github.com/ketenbrug/ketenbrug/cmd/ketenbrug-bench/load"
+	"github.com/ketenbrug/ketenbrug/policy"
 	"github.com/ketenbrug/ketenbrug/rego"
 )
 
@@ -185,8 +188,12 @@ func sameDecision(a, b *broker.Decision) bool {
 	return true
 }
 
+// opaDataPath is where OPA's Data API (OPA's own v1, not the broker's)
+// answers rule: data.ketenbrug.decision is /v1/data/ketenbrug/decision.
+func opaDataPath(rule string) string { return path.Join("/v1", strings.ReplaceAll(rule, ".", "/")) }
+
 func postOPA(ctx context.Context, cl *http.Client, url string, body []byte) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/v1/data/ketenbrug/decision", bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+opaDataPath(policy.Entrypoint), bytes.NewReader(body))
 	if err != nil {
 		return 0, nil, err
 	}

@@ -68,11 +68,11 @@ func cryptoCeiling(ctx context.Context, d time.Duration) (float64, error) {
 			for time.Now().Before(deadline) && ctx.Err() == nil {
 				now := time.Now()
 				claims := protocol.Claims{Issuer: "p", Subject: "s", Audience: "ketenbrug-bench", IssuedAt: now,
-					Expiry: now.Add(time.Minute), ID: protocol.NewJTI(), Method: http.MethodPut, URI: "/v1/involvements/x",
+					Expiry: now.Add(time.Minute), ID: protocol.NewJTI(), Method: http.MethodPut, URI: load.UpsertPath("x"),
 					Role: "connector", BodyHash: protocol.BodyHash(body)}
 				tok, err := client.SignRequest(claims)
 				if err == nil {
-					_, err = v.Verify(ctx, tok, protocol.Request{Method: http.MethodPut, URI: "/v1/involvements/x",
+					_, err = v.Verify(ctx, tok, protocol.Request{Method: http.MethodPut, URI: load.UpsertPath("x"),
 						HasBody: true, BodyHash: protocol.BodyHash(body)})
 				}
 				if err == nil {

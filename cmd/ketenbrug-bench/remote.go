@@ -55,15 +55,16 @@ func remoteTarget(ctx context.Context, ds *dataset.Dataset, c config, res *resul
 	say("registered %d partners; seeding through the API", len(ds.Municipalities())+len(ds.ChainPartners()))
 	cl := load.NewHTTPClient(seedWorkers)
 	defer cl.CloseIdleConnections()
-	if err := parallel(ds.Households(), func(h int) error { return seedHousehold(ctx, t, cl, h) }); err != nil {
+	s := &seeders{url: url, hc: cl, ds: ds, clients: map[string]*connectors.Client{}}
+	if err := parallel(ds.Households(), func(h int) error { return seedHousehold(ctx, s, h) }); err != nil {
 		return nil, err
 	}
-	if err := seedInvolvements(ctx, t, cl); err != nil {
+	if err := seedInvolvements(ctx, s); err != nil {
 		return nil, err
 	}
 	var consents atomic.Int64
 	if err := parallel(ds.Persons(), func(i int) error {
-		n, err := seedConsents(ctx, t, cl, i)
+		n, err := seedConsents(ctx, s, i)
 		consents.Add(int64(n))
 		return err
 	}); err != nil {
@@ -91,7 +92,7 @@ func registerPartners(ctx context.Context, url, as string, ds *dataset.Dataset) 
 		for _, p := range ps {
 			req := map[string]any{"id": p.ID, "name": p.Name, "sector": p.Sector, "roles": p.Roles, "level": p.Level,
 				"municipalities": p.Municipalities, "covenant": p.Covenant, "jwks": p.JWKS}
-			err := opc.JSON(ctx, http.MethodPost, "/v1/partners", "", req, nil)
+			err := opc.RegisterPartner(ctx, req, nil)
 			var pe *connectors.ProblemError
 			if err != nil && !(errors.As(err, &pe) && pe.Status == http.StatusConflict) {
 				return fmt.Errorf("registering %s: %w", p.ID, err)
@@ -123,27 +124,75 @@ func parallel(n int, f func(int) error) error {
 	return nil
 }
 
+// seeders are SDK clients that act for the data set's partners (with the
+// data set's keys), one per partner and acting person, made when first
+// needed: seeding goes through the API as a partner's own program would.
+type seeders struct {
+	url string
+	hc  *http.Client
+	ds  *dataset.Dataset
+
+	mu      sync.Mutex
+	clients map[string]*connectors.Client // partner + "/" + sub → client
+}
+
+// client returns the client of sub acting for partner in role.
+func (s *seeders) client(partner, sub string, role broker.Role) (*connectors.Client, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.clients[partner+"/"+sub]; c != nil {
+		return c, nil
+	}
+	p, ok := s.ds.Partner(partner)
+	if !ok {
+		return nil, fmt.Errorf("partner %s is not in the data set", partner)
+	}
+	key, err := load.PartnerKey(*p)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := json.Marshal(key)
+	if err != nil {
+		return nil, err
+	}
+	file, err := json.Marshal(connectors.Identity{Partner: partner, Sub: sub, Role: string(role), Key: raw})
+	if err != nil {
+		return nil, err
+	}
+	id, err := connectors.ParseIdentity(file)
+	if err != nil {
+		return nil, err
+	}
+	c, err := connectors.New(connectors.Config{Server: s.url, Identity: id, HTTPClient: s.hc, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return nil, err
+	}
+	s.clients[partner+"/"+sub] = c
+	return c, nil
+}
+
 // seedHousehold registers household h as its municipality's coordinator.
-func seedHousehold(ctx context.Context, t *load.Target, cl *http.Client, h int) error {
-	hh := t.Dataset.Household(h)
+func seedHousehold(ctx context.Context, s *seeders, h int) error {
+	hh := s.ds.Household(h)
 	members := make([]broker.MemberInput, len(hh.Members))
 	for k, m := range hh.Members {
 		members[k] = broker.MemberInput{Label: m.Label, BSN: m.BSN, Role: m.Role, BirthYear: m.BirthYear, Shielded: m.Shielded}
 	}
-	body, _ := json.Marshal(broker.HouseholdInput{Municipality: hh.Municipality, Area: hh.Area,
-		Coordinator: &hh.Coordinator, Members: members})
-	st, err := t.Send(ctx, cl, load.Request{Partner: hh.Municipality, Sub: "seed", Role: broker.RoleCoordinator,
-		Method: http.MethodPut, Path: "/v1/households/" + hh.ID, Purpose: dataset.Purpose, Body: body})
-	if err == nil && st != http.StatusOK {
-		err = fmt.Errorf("household %s: status %d", hh.ID, st)
+	c, err := s.client(hh.Municipality, "seed", broker.RoleCoordinator)
+	if err != nil {
+		return err
 	}
-	return err
+	in := broker.HouseholdInput{Municipality: hh.Municipality, Area: hh.Area, Coordinator: &hh.Coordinator, Members: members}
+	if err := c.PutHousehold(ctx, hh.ID, dataset.Purpose, in, nil); err != nil {
+		return fmt.Errorf("household %s: %w", hh.ID, err)
+	}
+	return nil
 }
 
 // seedInvolvements sends one full-caseload sync per chain partner; only a
 // partner that signed the accepted covenant must succeed.
-func seedInvolvements(ctx context.Context, t *load.Target, cl *http.Client) error {
-	ds := t.Dataset
+func seedInvolvements(ctx context.Context, s *seeders) error {
+	ds := s.ds
 	for pi, p := range ds.ChainPartners() {
 		var buf bytes.Buffer
 		_, count := ds.InvolvementOf(pi, 0)
@@ -157,13 +206,13 @@ func seedInvolvements(ctx context.Context, t *load.Target, cl *http.Client) erro
 			buf.Write(line)
 			buf.WriteByte('\n')
 		}
-		st, err := t.Send(ctx, cl, load.Request{Partner: p.ID, Sub: "connector", Role: broker.RoleConnector,
-			Method: http.MethodPost, Path: "/v1/involvements/sync", Purpose: dataset.Purpose, Body: buf.Bytes()})
-		if err == nil && st != http.StatusOK {
-			err = fmt.Errorf("sync of %s: status %d", p.ID, st)
-		}
-		if err != nil && p.Covenant == dataset.Covenant {
+		c, err := s.client(p.ID, "connector", broker.RoleConnector)
+		if err != nil {
 			return err
+		}
+		if _, err := c.SyncWith(ctx, bytes.NewReader(buf.Bytes()), broker.SyncOptions{Purpose: dataset.Purpose}); err != nil &&
+			p.Covenant == dataset.Covenant {
+			return fmt.Errorf("sync of %s: %w", p.ID, err)
 		}
 	}
 	return nil
@@ -171,19 +220,21 @@ func seedInvolvements(ctx context.Context, t *load.Target, cl *http.Client) erro
 
 // seedConsents records the live consents of person i and returns how
 // many it sent.
-func seedConsents(ctx context.Context, t *load.Target, cl *http.Client, i int) (int, error) {
+func seedConsents(ctx context.Context, s *seeders, i int) (int, error) {
 	n := 0
-	for _, k := range t.Dataset.Consents(i) {
+	for _, k := range s.ds.Consents(i) {
 		if k.Withdrawn != nil {
 			continue
 		}
-		body, _ := json.Marshal(map[string]any{"bsn": t.Dataset.BSN(i), "purpose": k.Purpose, "all": k.AllSectors,
+		c, err := s.client(k.RecordedBy.Partner, "consulent", broker.RoleCoordinator)
+		if err != nil {
+			return n, err
+		}
+		err = c.RecordConsent(ctx, k.Purpose, map[string]any{"bsn": s.ds.BSN(i), "purpose": k.Purpose, "all": k.AllSectors,
 			"sectors": k.Sectors, "given_by": k.GivenBy, "evidence": k.Evidence, "valid_from": k.ValidFrom,
-			"valid_until": k.ValidUntil, "explicit": k.Explicit, "not_conditional": k.NotConditional})
-		st, err := t.Send(ctx, cl, load.Request{Partner: k.RecordedBy.Partner, Sub: "consulent", Role: broker.RoleCoordinator,
-			Method: http.MethodPost, Path: "/v1/consents", Purpose: k.Purpose, Body: body})
-		if err == nil && st != http.StatusCreated {
-			err = fmt.Errorf("consent of person %d: status %d", i, st)
+			"valid_until": k.ValidUntil, "explicit": k.Explicit, "not_conditional": k.NotConditional}, nil)
+		if err != nil {
+			err = fmt.Errorf("consent of person %d: %w", i, err)
 		}
 		n++
 		if err != nil {

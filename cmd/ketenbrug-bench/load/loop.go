@@ -212,6 +212,12 @@ func (l *Loop) more() bool {
 	return time.Now().UnixNano() < l.stopAt.Load()
 }
 
+// UpsertPath is the path of the loop's involvement upsert of ref; the
+// crypto ceiling signs tokens for it too, so that both sign the same
+// claims. (The loop signs with its own light client rather than the SDK,
+// which checks every response's signature: the loop checks every 50th.)
+func UpsertPath(ref string) string { return "/v1/involvements/" + ref }
+
 // request builds operation op for the random value r.
 func (c *client) request(op Op, r uint64) Request {
 	ds := c.l.t.Dataset
@@ -224,7 +230,7 @@ func (c *client) request(op Op, r uint64) Request {
 		v.Input.Contact.Name = "Medewerker " + strconv.Itoa(int(r>>40%1000)) // a real change
 		body, _ := json.Marshal(v.Input)
 		return Request{Partner: wp.ID, Sub: "connector", Role: broker.RoleConnector, Method: http.MethodPut,
-			Path: "/v1/involvements/" + v.Ref, Purpose: dataset.Purpose, Body: body}
+			Path: UpsertPath(v.Ref), Purpose: dataset.Purpose, Body: body}
 	case Consent:
 		h, _ := ds.HouseholdOf(c.muni, int(r>>20))
 		hh := ds.Household(h)

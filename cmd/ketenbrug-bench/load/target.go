@@ -77,6 +77,16 @@ func NewTarget(url, brokerID string, ds *dataset.Dataset, brokerKeys jwk.Set) (*
 
 // partnerSigner returns a request signer with the data set's key of p.
 func partnerSigner(p dataset.Partner) (*protocol.Signer, error) {
+	key, err := PartnerKey(p)
+	if err != nil {
+		return nil, err
+	}
+	return protocol.NewSigner(key)
+}
+
+// PartnerKey returns the data set's private key of p as a JWK, with the
+// key id and algorithm its public half was registered under.
+func PartnerKey(p dataset.Partner) (jwk.Key, error) {
 	key, err := jwk.Import(p.Key)
 	if err != nil {
 		return nil, err
@@ -87,7 +97,7 @@ func partnerSigner(p dataset.Partner) (*protocol.Signer, error) {
 	if err := key.Set(jwk.AlgorithmKey, jwa.EdDSA()); err != nil {
 		return nil, err
 	}
-	return protocol.NewSigner(key)
+	return key, nil
 }
 
 // NewHTTPClient returns a keep-alive client for conns concurrent callers.
