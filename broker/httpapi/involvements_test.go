@@ -28,7 +28,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lestrrat-go/jwx/v3/jwk"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ketenbrug/ketenbrug/broker"
@@ -86,20 +85,9 @@ type ivEnv struct {
 	sys *brokertest.System
 }
 
-func ivCheckJWKS(raw json.RawMessage) error {
-	set, err := jwk.Parse(raw)
-	if err != nil {
-		return &broker.ValidationError{Field: "jwks", Reason: "not a JSON Web Key Set"}
-	}
-	if err := protocol.ValidatePublicJWKS(set); err != nil {
-		return &broker.ValidationError{Field: "jwks", Reason: err.Error()}
-	}
-	return nil
-}
-
 func ivNewEnv(t testing.TB) *ivEnv {
 	t.Helper()
-	sys := brokertest.New(t, brokertest.Options{ID: ivBrokerID, CheckJWKS: ivCheckJWKS})
+	sys := brokertest.New(t, brokertest.Options{ID: ivBrokerID, CheckJWKS: CheckJWKS})
 	ctx, svc, log := sys.Ctx, sys.Service, sys.Logger
 	brokerKey, err := protocol.GenerateKey(protocol.AlgEdDSA)
 	if err != nil {

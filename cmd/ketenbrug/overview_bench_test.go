@@ -17,6 +17,7 @@ import (
 
 	"github.com/ketenbrug/ketenbrug/broker"
 	"github.com/ketenbrug/ketenbrug/broker/boltstore"
+	"github.com/ketenbrug/ketenbrug/broker/httpapi"
 	"github.com/ketenbrug/ketenbrug/cmd/ketenbrug-bench/dataset"
 )
 
@@ -228,7 +229,7 @@ func BenchmarkOverview(b *testing.B) {
 func discardService(b *testing.B, w *benchWorld) *broker.Service {
 	b.Helper()
 	svc, err := broker.New(context.Background(), broker.Config{ID: "ketenbrug-bench", Store: w.sys.Store, Audit: discardAudit{},
-		AuditReader: w.sys.Audit, Policy: w.sys.Policy, Pseudonyms: w.pseudonyms, CheckJWKS: checkJWKS,
+		AuditReader: w.sys.Audit, Policy: w.sys.Policy, Pseudonyms: w.pseudonyms, CheckJWKS: httpapi.CheckJWKS,
 		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)

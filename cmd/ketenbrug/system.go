@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/lestrrat-go/jwx/v3/jwk"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -202,7 +201,7 @@ func CreateSystem(ctx context.Context, cfg SystemConfig) (sys *System, err error
 	}
 	if sys.Service, err = broker.New(ctx, broker.Config{
 		ID: cfg.ID, Store: sys.Store, Audit: sys.Audit, AuditReader: sys.Audit, Policy: sys.Policy,
-		Pseudonyms: pseudonyms, CheckJWKS: checkJWKS, FourEyes: cfg.FourEyes, Logger: cfg.Logger,
+		Pseudonyms: pseudonyms, CheckJWKS: httpapi.CheckJWKS, FourEyes: cfg.FourEyes, Logger: cfg.Logger,
 		SyncMaxEndFraction: cfg.SyncMaxEndFraction, LoginSecrets: broker.SecretDir(cfg.LoginSecrets),
 		OverviewWatcher: watcher,
 	}); err != nil {
@@ -280,18 +279,6 @@ func (s *System) Close() error {
 		errs = append(errs, s.Store.Close())
 	}
 	return errors.Join(errs...)
-}
-
-// checkJWKS validates a partner's public key set with the protocol's rules.
-func checkJWKS(raw json.RawMessage) error {
-	set, err := jwk.Parse(raw)
-	if err != nil {
-		return &broker.ValidationError{Field: "jwks", Reason: "not a JSON Web Key Set"}
-	}
-	if err := protocol.ValidatePublicJWKS(set); err != nil {
-		return &broker.ValidationError{Field: "jwks", Reason: err.Error()}
-	}
-	return nil
 }
 
 // bindStore refuses a store made with another broker key or pseudonym
