@@ -76,7 +76,8 @@ var vocabulary = func() map[string]*ast.Term {
 		add(string(r))
 	}
 	add(broker.GivenByValues...)
-	add("active", "ended", "parent", "child", "other")
+	add(broker.InvolvementStatuses...)
+	add(broker.MemberParent, broker.MemberChild, broker.MemberOther)
 	add(broker.RelationCoordinator, broker.RelationInvolvement, broker.RelationAssignment, broker.RelationMunicipality,
 		broker.RelationPrivacyOffice)
 	add(broker.ActionHouseholdOverview, broker.ActionPersonOverview, broker.ActionHouseholdWrite,
