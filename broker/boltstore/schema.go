@@ -121,3 +121,9 @@ func migrate(db *bbolt.DB, steps []migration, log *slog.Logger) error {
 		return meta.Put(keySchema, u64(target))
 	})
 }
+
+// createCollaborationBuckets is the migration 3 → 4.
+func createCollaborationBuckets(tx *bbolt.Tx) error {
+	return createBuckets(tx, bucketAssignments, bucketAssignmentsByPartner, bucketPlans, bucketPlanVersions,
+		bucketDeliveries, bucketDeadLetters)
+}

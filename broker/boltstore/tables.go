@@ -168,3 +168,32 @@ func (ix index) scan(tx *bbolt.Tx, term string, fn func(target []byte) error) er
 func u64(n uint64) []byte {
 	return binary.BigEndian.AppendUint64(make([]byte, 0, 8), n)
 }
+
+// Buckets of schema version 4: levels 3 and 4 (assignments and the joint
+// plan) and webhook delivery.
+//
+//	assignments            id → broker.Assignment
+//	assignments_by_partner partner ‖ 0x00 ‖ assignment id → ∅ (the giver's partner and the recipient)
+//	plans                  household key → broker.Plan (the current version)
+//	plan_versions          household key ‖ 0x00 ‖ version → broker.Plan (every version, kept)
+//	deliveries             id → broker.Delivery (pending webhook deliveries)
+//	dead_letters           id → broker.DeadLetter
+//
+// A household key is municipality ‖ 0x00 ‖ household id (schema 5).
+var (
+	bucketAssignments          = []byte("assignments")
+	bucketAssignmentsByPartner = []byte("assignments_by_partner")
+	bucketPlans                = []byte("plans")
+	bucketPlanVersions         = []byte("plan_versions")
+	bucketDeliveries           = []byte("deliveries")
+	bucketDeadLetters          = []byte("dead_letters")
+)
+
+var (
+	assignments          = table[broker.Assignment]{bucket: bucketAssignments, what: "assignment"}
+	assignmentsByPartner = index{bucket: bucketAssignmentsByPartner}
+	plans                = table[broker.Plan]{bucket: bucketPlans, what: "plan"}
+	planVersions         = table[broker.Plan]{bucket: bucketPlanVersions, what: "plan version"}
+	deliveries           = table[broker.Delivery]{bucket: bucketDeliveries, what: "delivery"}
+	deadLetters          = table[broker.DeadLetter]{bucket: bucketDeadLetters, what: "dead letter"}
+)

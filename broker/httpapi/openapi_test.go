@@ -438,6 +438,20 @@ var schemaTypes = map[string]any{
 	}{},
 	"SyncLine":    syncLine{},
 	"LoginConfig": broker.LoginConfig{}, "LoginConfigRequest": LoginConfigRequest{}, "RoleMapping": broker.RoleMapping{},
+	// Assignments, plans and webhook deliveries (levels 3 and 4).
+	"AssignmentRequest": AssignmentRequest{}, "StepRequest": StepRequest{}, "AgreementStatusRequest": AgreementStatusRequest{},
+	"AssignmentView": broker.AssignmentView{}, "AssignmentStep": broker.AssignmentStep{}, "AssignmentList": broker.AssignmentList{},
+	"PlanInput": broker.PlanInput{}, "Goal": broker.Goal{}, "Agreement": broker.Agreement{}, "AgreementView": broker.AgreementView{},
+	"PlanView": broker.PlanView{}, "PlanHistory": broker.PlanHistory{}, "PlanVersion": broker.PlanVersion{},
+	"PlanSignal": broker.PlanSignal{}, "Delivery": broker.Delivery{}, "DeadLetter": broker.DeadLetter{},
+	"DeadLetterList": broker.DeadLetterList{}, "AssignmentFacts": broker.AssignmentFacts{}, "PlanFacts": broker.PlanFacts{},
+	// The data subject's rights and breach support.
+	"RestrictionRequest": RestrictionRequest{}, "LiftRequest": LiftRequest{},
+	"RestrictionView": broker.RestrictionView{}, "RestrictionList": broker.RestrictionList{},
+	"RestrictionFacts": broker.RestrictionFacts{},
+	"DisclosureQuery":  broker.DisclosureQuery{}, "DisclosureReport": broker.DisclosureReport{},
+	"DisclosureRow": broker.DisclosureRow{}, "RectificationSignal": broker.RectificationSignal{},
+	"InformSignal": broker.InformSignal{}, "InformMember": broker.InformMember{},
 }
 
 // knownDrift lists members that encoding/json sends but the document, as
@@ -446,6 +460,8 @@ var knownDrift = map[string]map[string]string{
 	// ConsentView.Subject is never set: it shadows the embedded
 	// Consent.Subject so that the pseudonym is not sent.
 	"ConsentView": {"subject": "broker/consents.go"},
+	// Likewise RestrictionView.Subject.
+	"RestrictionView": {"subject": "broker/restriction.go"},
 }
 
 // jsonMembers returns the members encoding/json writes for struct type t,
@@ -546,6 +562,19 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		if _, ok := schemaTypes[name]; !ok && s["type"] == "object" && s["additionalProperties"] == false &&
 			!slices.Contains([]string{"KeysRequest", "WithdrawConsentRequest", "EndInvolvementRequest", "PersonOverviewRequest"}, name) {
 			t.Errorf("request schema %s is not tied to a Go type in schemaTypes", name)
+		}
+	}
+}
+
+// The one served document holds the collaboration routes.
+func TestOpenAPIHoldsCollaborationRoutes(t *testing.T) {
+	var doc openAPIDoc
+	if err := json.Unmarshal(OpenAPI(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/v1/assignments", "/v1/households/{id}/plan", "/v1/webhooks/dead-letters", "/v1/restrictions"} {
+		if doc.Paths[p] == nil {
+			t.Errorf("no path %s in the served document", p)
 		}
 	}
 }

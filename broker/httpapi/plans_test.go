@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -9,21 +8,6 @@ import (
 
 	"github.com/ketenbrug/ketenbrug/broker"
 )
-
-// The collaboration schemas are held to their Go types by
-// TestOpenAPISchemasMatchTypes like every other.
-func init() {
-	for name, v := range map[string]any{
-		"AssignmentRequest": AssignmentRequest{}, "StepRequest": StepRequest{}, "AgreementStatusRequest": AgreementStatusRequest{},
-		"AssignmentView": broker.AssignmentView{}, "AssignmentStep": broker.AssignmentStep{}, "AssignmentList": broker.AssignmentList{},
-		"PlanInput": broker.PlanInput{}, "Goal": broker.Goal{}, "Agreement": broker.Agreement{}, "AgreementView": broker.AgreementView{},
-		"PlanView": broker.PlanView{}, "PlanHistory": broker.PlanHistory{}, "PlanVersion": broker.PlanVersion{},
-		"PlanSignal": broker.PlanSignal{}, "Delivery": broker.Delivery{}, "DeadLetter": broker.DeadLetter{},
-		"DeadLetterList": broker.DeadLetterList{}, "AssignmentFacts": broker.AssignmentFacts{}, "PlanFacts": broker.PlanFacts{},
-	} {
-		schemaTypes[name] = v
-	}
-}
 
 func TestPlanPrecondition(t *testing.T) {
 	cases := []struct {
@@ -101,18 +85,5 @@ func TestPlanFormat(t *testing.T) {
 	r := httptest.NewRequest(http.MethodGet, "/v1/households/hh-1/plan?format=pdf", nil)
 	if _, err := planFormat(r); !errors.Is(err, broker.ErrInvalid) {
 		t.Errorf("format=pdf: %v", err)
-	}
-}
-
-// The one served document holds the collaboration routes.
-func TestOpenAPIHoldsCollaborationRoutes(t *testing.T) {
-	var doc openAPIDoc
-	if err := json.Unmarshal(OpenAPI(), &doc); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range []string{"/v1/assignments", "/v1/households/{id}/plan", "/v1/webhooks/dead-letters", "/v1/restrictions"} {
-		if doc.Paths[p] == nil {
-			t.Errorf("no path %s in the served document", p)
-		}
 	}
 }
