@@ -154,7 +154,6 @@ func officerJourney(t *testing.T, r *region, shot shooter) {
 	if n := anna.count("main table tbody tr"); n != 1 {
 		t.Fatalf("the search by request id found %d entries", n)
 	}
-	shot(anna, "audit")
 	// By person: the BSN is a posted field, and the answer never shows it.
 	anna.open("/console/audit")
 	anna.set("#au-kenmerk", "AVG-2026-0142")
@@ -164,6 +163,7 @@ func officerJourney(t *testing.T, r *region, shot shooter) {
 	if u := anna.url(); u != r.srv.URL+"/console/audit" || strings.Contains(get(anna, chromedp.OuterHTML(chromedp.CSS("html"))), r.bsnA) {
 		t.Fatalf("the search by person is at %s or shows the BSN", u)
 	}
+	shot(anna, "audit")
 
 	// The resident's access report: BSN posted, printed.
 	anna.open("/console/inzage")

@@ -101,6 +101,7 @@ func operatorJourney(t *testing.T, r *region, shot shooter) {
 	// whose delivery gives up after its last attempt.
 	olga.open("/console/organisatie?id=kredietbank")
 	olga.set("#pa-webhook", "https://kredietbank.example/ketenbrug")
+	olga.set("#pa-convenant", "2026-1") // the region's covenant (officerJourney may have changed it)
 	olga.submit(`main form button[type="submit"]`)
 	olga.see("Organisaties", "Kredietbank Eemland is gewijzigd")
 	sanne := r.tab(t)

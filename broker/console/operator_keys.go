@@ -3,6 +3,7 @@ package console
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -31,9 +32,12 @@ func (h *Handler) operatorKeyPages() {
 	h.Action("POST /console/organisatie/inloggen/verwijderen", false, h.loginRemove)
 }
 
-// municipalityRow is a municipality with the partners that serve it.
+// municipalityRow is a municipality: an id in partners' municipalities,
+// with the partner of the municipality sector under that id (nil when it
+// is not registered) and the partners serving it.
 type municipalityRow struct {
-	broker.Partner
+	ID      string
+	P       *broker.Partner
 	Serving []string
 }
 
@@ -41,27 +45,36 @@ func (h *Handler) municipalities(w http.ResponseWriter, r *http.Request, c *brok
 	return h.municipalityList(w, r, c, s, "")
 }
 
-// municipalityList shows each municipality (a partner of the
-// municipality sector) with its ambition level, which bounds what the
-// policy allows for its residents, and the partners serving it.
+// municipalityList shows each municipality with its ambition level, which
+// bounds what the policy allows for its residents: as the domain reads
+// it (municipalityFacts), the level of the partner of the municipality
+// sector whose id is the municipality's; without one, no level at all.
 func (h *Handler) municipalityList(w http.ResponseWriter, r *http.Request, c *broker.Caller, s *broker.ConsoleSession, done string) error {
 	ps, err := h.b.Partners(r.Context(), c)
 	if err != nil {
 		return err
 	}
 	slices.SortFunc(ps, func(a, b broker.Partner) int { return strings.Compare(a.Name, b.Name) })
-	var rows []municipalityRow
-	for _, p := range ps {
-		if p.Sector != broker.SectorMunicipality || !p.Serves(p.ID) {
-			continue
+	byID := map[string]*municipalityRow{}
+	row := func(id string) *municipalityRow {
+		if byID[id] == nil {
+			byID[id] = &municipalityRow{ID: id}
 		}
-		row := municipalityRow{Partner: p}
-		for _, q := range ps {
-			if q.ID != p.ID && q.Serves(p.ID) {
-				row.Serving = append(row.Serving, q.Name)
+		return byID[id]
+	}
+	for i, p := range ps {
+		if p.Sector == broker.SectorMunicipality && p.Serves(p.ID) {
+			row(p.ID).P = &ps[i]
+		}
+		for _, m := range p.Municipalities {
+			if m != p.ID {
+				row(m).Serving = append(row(m).Serving, p.Name)
 			}
 		}
-		rows = append(rows, row)
+	}
+	rows := make([]municipalityRow, 0, len(byID))
+	for _, id := range slices.Sorted(maps.Keys(byID)) {
+		rows = append(rows, *byID[id])
 	}
 	return h.show(w, r, c, s, "municipalities", "Gemeenten en ambitieniveaus", view{"List": rows, "Done": done})
 }
