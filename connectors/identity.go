@@ -9,7 +9,13 @@
 //	id, _ := connectors.LoadIdentity("kredietbank.json")
 //	c, _ := connectors.New(connectors.Config{Server: "https://broker.example", Identity: id})
 //	var me map[string]any
-//	err := c.JSON(ctx, http.MethodGet, "/v1/whoami", nil, &me)
+//	err := c.Whoami(ctx, &me)
+//
+// Every operation of the broker's OpenAPI document has a method of Client,
+// in a file named for its resource (households.go, consents.go, …); Do and
+// JSON remain for what the document does not describe. The JSON shapes the
+// SDK types live in connectors/wire, so that a partner's program does not
+// link the broker's domain.
 package connectors
 
 import (

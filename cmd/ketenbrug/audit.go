@@ -1,0 +1,121 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ketenbrug/ketenbrug/broker"
+	"github.com/ketenbrug/ketenbrug/broker/inzage"
+	"github.com/ketenbrug/ketenbrug/connectors"
+)
+
+// The request reference a privacy officer's look names.
+const (
+	referenceFlag = "reference"
+	referenceHelp = "the request this look serves, such as the access request's number (required of privacy officers; recorded in the audit trail)"
+)
+
+func newAuditCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "audit", Short: "Read and verify the audit trail; answer a resident's access request"}
+	var from uint64
+	var limit int
+	var listRef, fRequest, fPartner, fAction, fDecision, fSince, fUntil string
+	list := clientCommand("list", "List audit entries (a partner's privacy officer: those of its own reach)", cobra.NoArgs,
+		func(cmd *cobra.Command) {
+			cmd.Flags().StringVar(&fRequest, "request", "", "only the entries of this request id (r-…, as every error names it)")
+			cmd.Flags().StringVar(&fPartner, "partner", "", "only entries of this partner")
+			cmd.Flags().StringVar(&fAction, "action", "", "only entries of this action, such as household.overview")
+			cmd.Flags().StringVar(&fDecision, "decision", "", "allow or deny")
+			cmd.Flags().StringVar(&fSince, "since", "", "from this time (RFC 3339)")
+			cmd.Flags().StringVar(&fUntil, "until", "", "before this time (RFC 3339)")
+			cmd.Flags().Uint64Var(&from, "from", 1, "first sequence number")
+			cmd.Flags().IntVar(&limit, "limit", 50, "number of entries to read (at most 1000)")
+			cmd.Flags().StringVar(&listRef, referenceFlag, "", referenceHelp)
+		},
+		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
+			q := url.Values{"from": {fmt.Sprint(from)}, "limit": {fmt.Sprint(limit)}}
+			for k, v := range map[string]string{"reference": listRef, "request_id": fRequest, "partner": fPartner,
+				"action": fAction, "decision": fDecision, "since": fSince, "until": fUntil} {
+				if v != "" {
+					q.Set(k, v)
+				}
+			}
+			var out broker.AuditPage
+			if err := c.AuditEntries(cmd.Context(), q, &out); err != nil {
+				return err
+			}
+			printAudit(cmd.OutOrStdout(), out.Entries)
+			if out.Next != 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "more: --from %d\n", out.Next)
+			}
+			return nil
+		})
+	verify := clientCommand("verify", "Walk the whole hash chain and report any edited, removed, inserted or reordered entry", cobra.NoArgs, nil,
+		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
+			var rep broker.AuditVerification
+			if err := c.VerifyAudit(cmd.Context(), &rep); err != nil {
+				return err
+			}
+			if rep.OK {
+				fmt.Fprintf(cmd.OutOrStdout(), "audit chain intact: %s (#%d to #%d), %s\n", plural(rep.Entries, "entry", "entries"), rep.FirstSeq, rep.LastSeq,
+					plural(rep.Checkpoints, "signed checkpoint", "signed checkpoints"))
+				return nil
+			}
+			for _, p := range rep.Problems {
+				fmt.Fprintf(cmd.OutOrStdout(), "PROBLEM at #%d: %s: %s\n", p.Seq, p.Kind, p.Detail)
+			}
+			return fmt.Errorf("%w: audit chain broken: %s", errVerificationFailed, plural(len(rep.Problems), "problem", "problems"))
+		})
+	var bsnFile, format, sarRef string
+	sar := clientCommand("subject-access", "Report every disclosure and denial about one resident (inzage); BSN from --bsn-file, standard input or a prompt", cobra.NoArgs,
+		func(cmd *cobra.Command) {
+			cmd.Flags().StringVar(&bsnFile, "bsn-file", "", "file holding the BSN ('-' for standard input)")
+			cmd.Flags().StringVar(&sarRef, referenceFlag, "", referenceHelp)
+			cmd.Flags().StringVar(&format, "format", "text", "text (a report for the resident) or json")
+		},
+		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
+			bsn, err := readBSN(cmd, bsnFile)
+			if err != nil {
+				return err
+			}
+			var rep broker.SubjectAccessReport
+			if err := c.SubjectAccess(cmd.Context(), bsn, sarRef, &rep); err != nil {
+				return err
+			}
+			if format == "json" {
+				return printJSON(cmd.OutOrStdout(), rep)
+			}
+			// The purposes' names, as far as this officer's list has them.
+			purposes := map[string]string{}
+			var list PurposeListView
+			if c.ListPurposes(cmd.Context(), &list) == nil {
+				for _, p := range list.Purposes {
+					purposes[p.Code] = p.Name
+				}
+			}
+			return inzage.WriteText(cmd.OutOrStdout(), rep, sarRef, purposes)
+		})
+	cmd.AddCommand(list, verify, sar, newAuditExportCommand(), newAuditVerifyFileCommand(), newAuditDisclosuresCommand())
+	return cmd
+}
+
+func printAudit(w io.Writer, es []broker.AuditEntry) {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SEQ\tTIME\tREQUEST\tEVENT\tPARTNER\tROLE\tACTION\tPURPOSE\tDECISION\tREASONS\tSUBJECTS")
+	for _, e := range es {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", e.Seq, e.Time.Format(time.DateTime), orDash(e.RequestID), e.Event,
+			orDash(e.Partner), orDash(string(e.Role)), e.Action, orDash(e.Purpose), e.Decision, orDash(strings.Join(e.Reasons, ",")), len(e.Subjects))
+	}
+	tw.Flush()
+}
+
+// PurposeListView is the answer of GET /v1/purposes.
+type PurposeListView struct {
+	Purposes []broker.PurposeChoice `json:"purposes"`
+}
