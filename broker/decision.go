@@ -8,6 +8,7 @@ const (
 	ActionHouseholdOverview = "household.overview" // which partners serve this household
 	ActionPersonOverview    = "person.overview"    // which partners serve this person
 	ActionHouseholdWrite    = "household.write"    // register or change a household
+	ActionHouseholdList     = "household.list"     // list the households the caller coordinates
 	ActionInvolvementWrite  = "involvement.write"  // register, change or end an involvement
 	ActionConsentRecord     = "consent.record"
 	ActionConsentRead       = "consent.read"

@@ -78,6 +78,10 @@ func TestEveryActionFollowsItsPurposeRule(t *testing.T) {
 			_, err := e.svc.PersonOverview(e.ctx, e.coordinator("gem-a", p), f.bsns["moeder"], "")
 			return err
 		},
+		broker.ActionHouseholdList: func(p string) error {
+			_, err := e.svc.Households(e.ctx, e.coordinator("gem-a", p), "", "", 0)
+			return err
+		},
 		broker.ActionHouseholdWrite: func(p string) error {
 			h, err := e.svc.Household(e.ctx, e.coordinator("gem-a", p), "hh-1")
 			if err != nil {

@@ -183,6 +183,12 @@ type HouseholdReader interface {
 	// HouseholdsOf returns the households subject is a member of now,
 	// ordered by municipality, then id.
 	HouseholdsOf(subject Pseudonym) ([]Household, error)
+	// MunicipalityHouseholds calls fn for municipality's households in id
+	// order, starting after id after ("" for the first), so that a long
+	// walk can resume in a later transaction; only that municipality's
+	// households, never one of a municipality whose id merely starts the
+	// same.
+	MunicipalityHouseholds(municipality, after string, fn func(Household) error) error
 }
 
 // HouseholdWriter stores households.

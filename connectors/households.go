@@ -3,11 +3,30 @@ package connectors
 import (
 	"context"
 	"net/http"
+	"net/url"
+	"strconv"
 )
 
 // Households and their overviews. A household is registered by a
 // coordinator (HouseholdInput); an overview shows, per member, the
 // involvements the policy lets the caller see, for purpose.
+
+// ListHouseholds decodes into out (a HouseholdList) a page of the
+// households the caller coordinates, under purpose: all municipalities it
+// serves, or only municipality; after is the next of the previous page.
+func (c *Client) ListHouseholds(ctx context.Context, purpose, municipality, after string, limit int, out any) error {
+	q := url.Values{}
+	if municipality != "" {
+		q.Set("municipality", municipality)
+	}
+	if after != "" {
+		q.Set("after", after)
+	}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	return c.JSON(ctx, http.MethodGet, withQuery("/v1/households", q), purpose, nil, out)
+}
 
 // PutHousehold registers or replaces household id (in is a
 // HouseholdInput) and decodes the result into out.

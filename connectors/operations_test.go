@@ -45,6 +45,7 @@ var clientMethods = map[string]string{
 	"putInvolvement":    "PutInvolvement",
 	"endInvolvement":    "EndInvolvement",
 	"syncInvolvements":  "SyncWith",
+	"listHouseholds":    "ListHouseholds",
 	"getHousehold":      "GetHousehold",
 	"putHousehold":      "PutHousehold",
 	"householdOverview": "HouseholdOverview",

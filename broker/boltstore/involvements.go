@@ -127,6 +127,28 @@ func (r *readTx) Household(municipality, id string) (broker.Household, error) {
 	return households.get(r.tx, householdKey(municipality, id))
 }
 
+// MunicipalityHouseholds calls fn for municipality's households in id
+// order, after after: the key's 0x00 after the municipality keeps
+// "gem-a" from walking into "gem-ab".
+func (r *readTx) MunicipalityHouseholds(municipality, after string, fn func(broker.Household) error) error {
+	prefix := householdKey(municipality, "")
+	c := r.tx.Bucket(bucketHouseholds).Cursor()
+	k, raw := c.Seek(householdKey(municipality, after))
+	if after != "" && k != nil && bytes.Equal(k, householdKey(municipality, after)) {
+		k, raw = c.Next()
+	}
+	for ; k != nil && bytes.HasPrefix(k, prefix); k, raw = c.Next() {
+		h, err := households.decode(k, raw)
+		if err != nil {
+			return err
+		}
+		if err := fn(h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // HouseholdsOf returns the households subject is a member of, by id.
 func (r *readTx) HouseholdsOf(subject broker.Pseudonym) ([]broker.Household, error) {
 	var out []broker.Household

@@ -14,6 +14,17 @@ type Households interface {
 	Household(ctx context.Context, c *broker.Caller, id string) (broker.HouseholdView, error)
 	HouseholdOverview(ctx context.Context, c *broker.Caller, id string) (broker.Overview, error)
 	PersonOverview(ctx context.Context, c *broker.Caller, bsn, municipality string) (broker.Overview, error)
+	Households(ctx context.Context, c *broker.Caller, municipality, after string, limit int) (broker.HouseholdList, error)
+}
+
+func (a *api) listHouseholds(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ []byte) error {
+	limit, err := queryInt(r, "limit", broker.DefaultHouseholdPage, broker.MaxHouseholdPage)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	list, err := a.b.Households(r.Context(), c, q.Get("municipality"), q.Get("after"), limit)
+	return a.reply(w, r, http.StatusOK, list, err)
 }
 
 func (a *api) putHousehold(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) error {

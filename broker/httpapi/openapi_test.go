@@ -421,7 +421,7 @@ var schemaTypes = map[string]any{
 	"DryRunReport": broker.DryRunReport{}, "DryRunChange": broker.DryRunChange{}, "Decision": broker.Decision{}, "Explanation": broker.Explanation{},
 	"Replay": broker.Replay{}, "ReplayedDecision": broker.ReplayedDecision{},
 	"DecisionInput": broker.DecisionInput{}, "CallerFacts": broker.CallerFacts{}, "MunicipalityFacts": broker.MunicipalityFacts{},
-	"HouseholdFacts": broker.HouseholdFacts{}, "SubjectFacts": broker.SubjectFacts{}, "ConsentFacts": broker.ConsentFacts{},
+	"HouseholdFacts": broker.HouseholdFacts{}, "HouseholdSummary": broker.HouseholdSummary{}, "HouseholdList": broker.HouseholdList{}, "SubjectFacts": broker.SubjectFacts{}, "ConsentFacts": broker.ConsentFacts{},
 	"PartnerFacts": broker.PartnerFacts{}, "Candidate": broker.Candidate{},
 	"AuditEntry": broker.AuditEntry{}, "Disclosure": broker.Disclosure{}, "AuditVerification": broker.AuditVerification{},
 	"AuditProblem": broker.AuditProblem{}, "SubjectAccessReport": broker.SubjectAccessReport{}, "SubjectAccessRow": broker.SubjectAccessRow{},

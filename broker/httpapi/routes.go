@@ -61,6 +61,7 @@ func (a *api) routes() *mux.Router {
 	v1.HandleFunc("/involvements/sync", a.authedStream(a.syncInvolvements)).Methods(http.MethodPost)
 	v1.HandleFunc("/involvements/{ref}", a.authed(body, a.putInvolvement)).Methods(http.MethodPut)
 	v1.HandleFunc("/involvements/{ref}/end", a.authed(body, a.endInvolvement)).Methods(http.MethodPost)
+	v1.HandleFunc("/households", a.authed(body, a.listHouseholds)).Methods(http.MethodGet)
 	v1.HandleFunc("/households/{id}", a.authed(body, a.putHousehold)).Methods(http.MethodPut)
 	v1.HandleFunc("/households/{id}", a.authed(body, a.getHousehold)).Methods(http.MethodGet)
 	v1.HandleFunc("/households/{id}/involvements", a.authed(body, a.householdOverview)).Methods(http.MethodGet)

@@ -129,6 +129,20 @@ func testHouseholds(t *testing.T, s broker.Store) {
 		hs, err = tx.HouseholdsOf("s3")
 		ok(t, "HouseholdsOf", err)
 		same(t, "HouseholdsOf", ids(hs, householdKey), []string{"gm0307/h1"})
+		// A municipality's households, in id order, resumable; a
+		// municipality whose id starts the same is another one.
+		walkOf := func(m, after string) func(fn func(broker.Household) error) error {
+			return func(fn func(broker.Household) error) error { return tx.MunicipalityHouseholds(m, after, fn) }
+		}
+		same(t, "MunicipalityHouseholds", ids(walk(t, "MunicipalityHouseholds", walkOf("gm0327", "")), householdKey),
+			[]string{"gm0327/h1", "gm0327/h2"})
+		same(t, "MunicipalityHouseholds after h1", ids(walk(t, "MunicipalityHouseholds", walkOf("gm0327", "h1")), householdKey),
+			[]string{"gm0327/h2"})
+		same(t, "MunicipalityHouseholds of a prefix of an id", ids(walk(t, "MunicipalityHouseholds", walkOf("gm03", "")), householdKey),
+			[]string{})
+		same(t, "MunicipalityHouseholds of none", ids(walk(t, "MunicipalityHouseholds", walkOf("gm0344", "")), householdKey),
+			[]string{})
+		stopsAtEOF(t, "MunicipalityHouseholds", walkOf("gm0307", ""))
 		return nil
 	})
 	// Replacing a household follows its members: s2 leaves, s4 joins.

@@ -5,7 +5,7 @@ package ketenbrug_test
 import data.ketenbrug
 
 broker_actions := {
-	"household.overview", "person.overview", "household.write", "involvement.write",
+	"household.overview", "person.overview", "household.write", "household.list", "involvement.write",
 	"consent.record", "consent.read", "consent.withdraw", "match.signal",
 	"assignment.give", "assignment.receive", "assignment.accept", "assignment.decline",
 	"assignment.complete", "assignment.cancel", "plan.read", "plan.write", "plan.status", "plan.close",
