@@ -1,0 +1,268 @@
+package pgstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/ketenbrug/ketenbrug/broker"
+)
+
+// TestMigrateOnce: brokers starting together on an empty database migrate
+// it once (the advisory lock), and a reopen finds nothing to do.
+func TestMigrateOnce(t *testing.T) {
+	pc := freshDatabase(t)
+	const n = 4
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	stores := make([]*Store, n)
+	for i := range n {
+		wg.Go(func() { stores[i], errs[i] = OpenConfig(context.Background(), pc.Copy(), Config{}) })
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("concurrent Open %d: %v", i, errs[i])
+		}
+		t.Cleanup(func() { _ = stores[i].Close() })
+	}
+	steps, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := stores[0].SchemaVersion()
+	if err != nil || v != len(steps) {
+		t.Fatalf("SchemaVersion = %d, %v; want %d", v, err, len(steps))
+	}
+	var rows int
+	if err := stores[0].pool.QueryRow(context.Background(), "SELECT count(*) FROM schema_migrations").Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if rows != len(steps) {
+		t.Errorf("schema_migrations has %d rows, want %d: a step ran twice", rows, len(steps))
+	}
+	openTest(t, pc, Config{})
+}
+
+// TestSchemaTooNew: a database a newer binary migrated is refused.
+func TestSchemaTooNew(t *testing.T) {
+	pc := freshDatabase(t)
+	s := openTest(t, pc, Config{})
+	if _, err := s.pool.Exec(context.Background(), "INSERT INTO schema_migrations (version, name) VALUES (999, '0999_future.sql')"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := OpenConfig(context.Background(), pc.Copy(), Config{})
+	if !errors.Is(err, ErrSchemaTooNew) {
+		t.Fatalf("Open of a newer schema: %v, want ErrSchemaTooNew", err)
+	}
+}
+
+// TestTwoBrokers: two stores on one database, as two brokers of a region:
+// a write at one reads at the other, and appends to the audit chain from
+// both, each reading the head in its own transaction as the audit log
+// does, interleave into one gapless chain with no conflict.
+func TestTwoBrokers(t *testing.T) {
+	pc := freshDatabase(t)
+	a, b := openTest(t, pc, Config{}), openTest(t, pc, Config{})
+	if err := a.Update(func(tx broker.Tx) error {
+		return tx.PutPartner(broker.Partner{ID: "p1", Name: "Schuldhulp"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.View(func(tx broker.ReadTx) error {
+		p, err := tx.Partner("p1")
+		if err == nil && p.Name != "Schuldhulp" {
+			err = fmt.Errorf("partner %+v", p)
+		}
+		return err
+	}); err != nil {
+		t.Fatalf("a partner registered at broker 1, read at broker 2: %v", err)
+	}
+
+	const perWriter = 25
+	stores := []*Store{a, b, a, b}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(stores)*perWriter)
+	for w, s := range stores {
+		wg.Go(func() {
+			for range perWriter {
+				errs <- s.Update(func(tx broker.Tx) error {
+					seq, _, err := tx.AuditHead()
+					if err != nil {
+						return err
+					}
+					return tx.AppendAudit(seq+1, fmt.Sprintf("h%d", seq+1), fmt.Appendf(nil, `{"w":%d}`, w),
+						[]broker.Pseudonym{"s1"})
+				})
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("append from two brokers: %v", err)
+		}
+	}
+	want := uint64(len(stores) * perWriter)
+	if err := a.View(func(tx broker.ReadTx) error {
+		seq, hash, err := tx.AuditHead()
+		if err != nil {
+			return err
+		}
+		if seq != want || hash != fmt.Sprintf("h%d", want) {
+			t.Errorf("head = %d %s, want %d", seq, hash, want)
+		}
+		next := uint64(1)
+		return tx.AuditRaw(0, func(s uint64, _ []byte) error {
+			if s != next {
+				return fmt.Errorf("chain has %d where %d belongs", s, next)
+			}
+			next++
+			return nil
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestAuditRawPages: a walk longer than a page visits every record once,
+// in order, and fn may read through the same transaction meanwhile.
+func TestAuditRawPages(t *testing.T) {
+	s := openTest(t, freshDatabase(t), Config{})
+	n := uint64(pageSize*2 + 7)
+	if err := s.Update(func(tx broker.Tx) error {
+		for seq := uint64(1); seq <= n; seq++ {
+			if err := tx.AppendAudit(seq, "h", []byte("r"), nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.View(func(tx broker.ReadTx) error {
+		next := uint64(3)
+		if err := tx.AuditRaw(3, func(seq uint64, _ []byte) error {
+			if seq != next {
+				return fmt.Errorf("got %d, want %d", seq, next)
+			}
+			next++
+			_, err := tx.AuditGet(seq) // a read inside the walk
+			return err
+		}); err != nil {
+			return err
+		}
+		if next != n+1 {
+			return fmt.Errorf("walk ended before %d, want after %d", next, n)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDecisionCapacity: the ring keeps the newest DecisionCapacity records.
+func TestDecisionCapacity(t *testing.T) {
+	s := openTest(t, freshDatabase(t), Config{DecisionCapacity: 3})
+	for i := range 5 {
+		if err := s.Update(func(tx broker.Tx) error {
+			return tx.PutDecision(broker.DecisionRecord{RequestID: fmt.Sprint(i)})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.View(func(tx broker.ReadTx) error {
+		rs, err := tx.RecentDecisions(10)
+		if err != nil {
+			return err
+		}
+		var got []string
+		for _, r := range rs {
+			got = append(got, r.RequestID)
+		}
+		if strings.Join(got, ",") != "4,3,2" {
+			t.Errorf("RecentDecisions = %v, want the newest three, 4,3,2", got)
+		}
+		var rows int
+		return s.pool.QueryRow(context.Background(), "SELECT count(*) FROM decisions").Scan(&rows)
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestUnusableKeys: a key PostgreSQL cannot hold is refused or not found
+// without a statement, so the transaction goes on and commits.
+func TestUnusableKeys(t *testing.T) {
+	s := openTest(t, freshDatabase(t), Config{})
+	bad := "p\x00"
+	if err := s.Update(func(tx broker.Tx) error {
+		if err := tx.PutPartner(broker.Partner{ID: bad}); !errors.Is(err, broker.ErrInvalid) {
+			t.Errorf("PutPartner with a NUL byte: %v, want ErrInvalid", err)
+		}
+		if _, err := tx.Partner("\xff"); !errors.Is(err, broker.ErrNotFound) {
+			t.Errorf("Partner of invalid UTF-8: %v, want ErrNotFound", err)
+		}
+		if err := tx.PutHousehold(broker.Household{Municipality: "gm0327", ID: "h1",
+			Members: []broker.Member{{Subject: ""}}}); !errors.Is(err, broker.ErrInvalid) {
+			t.Errorf("PutHousehold with a member without subject: %v, want ErrInvalid", err)
+		}
+		return tx.PutPartner(broker.Partner{ID: "p1"})
+	}); err != nil {
+		t.Fatalf("the transaction after refused keys: %v", err)
+	}
+}
+
+// TestBackupAndBind: Backup copies every table from one snapshot; Bind
+// records a fingerprint once and compares afterwards.
+func TestBackupAndBind(t *testing.T) {
+	s := openTest(t, freshDatabase(t), Config{})
+	if err := s.Update(func(tx broker.Tx) error { return tx.PutPartner(broker.Partner{ID: "p-backup"}) }); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := s.Backup(&buf); err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range backupTables {
+		if !strings.Contains(buf.String(), "-- table "+table+"\n") {
+			t.Errorf("backup lacks table %s", table)
+		}
+	}
+	if !strings.Contains(buf.String(), "p-backup") {
+		t.Error("backup lacks the partner written")
+	}
+	for i, c := range []struct {
+		fp   string
+		want bool
+	}{{"fp1", true}, {"fp1", true}, {"fp2", false}} {
+		if got, err := s.Bind(c.fp); err != nil || got != c.want {
+			t.Errorf("Bind %d (%s) = %v, %v; want %v", i, c.fp, got, err, c.want)
+		}
+	}
+}
+
+// TestClosed: after Close every call fails with ErrClosed, which matches
+// broker.ErrUnavailable.
+func TestClosed(t *testing.T) {
+	s, err := OpenConfig(context.Background(), freshDatabase(t), Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for name, err := range map[string]error{
+		"View":       s.View(func(broker.ReadTx) error { return nil }),
+		"Update":     s.Update(func(broker.Tx) error { return nil }),
+		"PutSession": s.PutSession(broker.ConsoleSession{IDHash: "aa"}),
+	} {
+		if !errors.Is(err, ErrClosed) || !errors.Is(err, broker.ErrUnavailable) {
+			t.Errorf("%s after Close: %v, want ErrClosed", name, err)
+		}
+	}
+}
