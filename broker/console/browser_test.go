@@ -438,8 +438,10 @@ func journey(t *testing.T, r *region, shot shooter) {
 	sanne.set("#a0-actie", "Schuldenoverzicht opstellen")
 	sanne.run(chromedp.SetValue(chromedp.CSS("#a0-partner"), "kredietbank"))
 	sanne.set("#a0-uiterlijk", "2026-10-01")
+	sanne.set("#loopt_tot", "2027-06-30")
 	sanne.submit(`main form button[type="submit"]`)
-	sanne.see("Plan van huishouden hh-7", "Schulden stabiliseren", "Schuldenoverzicht opstellen", "Kredietbank Eemland", "01-10-2026")
+	sanne.see("Plan van huishouden hh-7", "Schulden stabiliseren", "Schuldenoverzicht opstellen", "Kredietbank Eemland", "01-10-2026",
+		"Loopt tot en met 30-06-2027")
 	shot(sanne, "plan")
 
 	// A stale edit: she opens the form on version 1; meanwhile a colleague
@@ -453,7 +455,7 @@ func journey(t *testing.T, r *region, shot shooter) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := broker.PlanInput{Goals: append(slices.Clone(cur.Goals), broker.Goal{ID: "g-school", Title: "Schoolgang van het kind"}), Note: "doel school"}
+	in := broker.PlanInput{Goals: append(slices.Clone(cur.Goals), broker.Goal{ID: "g-school", Title: "Schoolgang van het kind"}), Note: "doel school", Ends: cur.Ends}
 	for _, a := range cur.Agreements {
 		in.Agreements = append(in.Agreements, a.Agreement)
 	}
@@ -466,7 +468,8 @@ func journey(t *testing.T, r *region, shot shooter) {
 		"Schulden stabiliseren en budget op orde", "Schoolgang van het kind")
 	shot(sanne, "plan-samenvoegen")
 	sanne.submit(`#kop-comb ~ form button`)
-	sanne.see("Plan van huishouden hh-7", "Schulden stabiliseren en budget op orde", "Schoolgang van het kind", "Versie 3")
+	sanne.see("Plan van huishouden hh-7", "Schulden stabiliseren en budget op orde", "Schoolgang van het kind", "Versie 3",
+		"Loopt tot en met 30-06-2027")
 
 	// The print view for the household meeting.
 	sanne.open("/console/plan/afdruk?id=hh-7&doel=integrale-ondersteuning")

@@ -134,6 +134,7 @@ func (h *Handler) planPartners(c *broker.Caller) []broker.DirectoryEntry {
 // planInput reads the plan of the form; empty rows are left out.
 func planInput(f url.Values) broker.PlanInput {
 	in := broker.PlanInput{Goals: []broker.Goal{}, Agreements: []broker.Agreement{}, Note: strings.TrimSpace(f.Get("toelichting"))}
+	in.Ends, _ = dateField(f.Get("loopt_tot"))
 	ids, titles, statuses, targets := f["doel_id"], f["doel_titel"], f["doel_status"], f["doel_streef"]
 	for i := range ids {
 		if strings.TrimSpace(at(titles, i)) == "" {
@@ -212,7 +213,10 @@ func partnerNames(ds []broker.DirectoryEntry) map[string]string {
 // stayed as it was; what you removed goes, unless someone else changed it
 // meanwhile; what only the other person changed stays theirs.
 func combine(was, cur broker.PlanView, mine broker.PlanInput) broker.PlanInput {
-	out := broker.PlanInput{Note: mine.Note}
+	out := broker.PlanInput{Note: mine.Note, Ends: cur.Ends}
+	if mine.Ends != was.Ends {
+		out.Ends = mine.Ends // you changed the end: yours
+	}
 	wasAgreements := make([]broker.Agreement, len(was.Agreements))
 	for i, a := range was.Agreements {
 		wasAgreements[i] = a.Agreement
