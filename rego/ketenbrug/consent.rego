@@ -51,7 +51,9 @@ givers[p] := {g | some g in config.consent.adult_givers} if {
 usable(k) if {
 	not k.withdrawn
 	object.get(k, "valid_from", "") <= today
-	today <= last_day(k)
+	within_max_validity(k)
+	today <= end_of(object.get(k, "valid_until", ""))
+	today <= plan_day(k)
 	evidence_ok(k)
 	not_conditional_ok(k)
 }
@@ -64,14 +66,12 @@ not_conditional_ok(k) if k.not_conditional == true
 
 not_conditional_ok(_) if config.consent.require_not_conditional != true
 
-# The last day of a consent: valid_until, or (when it has none) the end of
-# time, as "" and a missing valid_until both mean "until withdrawn"; never
-# later than max_validity_months after valid_from (the day before); and,
-# with ends_with_plan, never later than the last day of the household's
-# joint plan kept under the consent's purpose (its set end, or the day it
-# closed) when it was recorded before that day.
-last_day(k) := min({end_of(object.get(k, "valid_until", "")), max_day(k), plan_day(k)})
-
+# When a consent counts (usable): from valid_from through valid_until, as
+# "" and a missing valid_until both mean "until withdrawn"; at most
+# max_validity_months (within_max_validity); and, with ends_with_plan,
+# never after the last day of the household's joint plan kept under the
+# consent's purpose (its set end, or the day it closed) when it was
+# recorded by that day (plan_day).
 plan_day(k) := input.household.plan_ends if plan_bounds(k)
 
 plan_day(k) := "9999-12-31" if not plan_bounds(k)
@@ -87,12 +87,16 @@ plan_bounds(k) if {
 
 end_of(until) := object.get({"": "9999-12-31"}, until, until)
 
-max_day(k) := sprintf("%04d-%02d-%02d", time.date(time.add_date(
-	time.parse_ns("2006-01-02", k.valid_from),
-	0, config.consent.max_validity_months, -1,
-))) if is_number(config.consent.max_validity_months)
+# A consent counts at most max_validity_months: today it counts when it
+# became valid on or after oldest_valid_from, the day after today's date
+# that many months ago (given on 2025-11-23, it counts through 2026-11-22).
+# The date is worked out once per question, so that each consent costs a
+# string comparison, not date arithmetic.
+within_max_validity(k) if object.get(k, "valid_from", "") >= oldest_valid_from
 
-max_day(_) := "9999-12-31" if not is_number(config.consent.max_validity_months)
+oldest_valid_from := sprintf("%04d-%02d-%02d", time.date(time.add_date(now_ns, 0, 0 - config.consent.max_validity_months, 1))) if is_number(config.consent.max_validity_months)
+
+oldest_valid_from := "" if not is_number(config.consent.max_validity_months)
 
 # Ages. With a date of birth (birth_date, YYYY-MM-DD) the age today is
 # exact. With only a birth year (stored data from before birth_date) the

@@ -178,6 +178,18 @@ test_consent_lasts_at_most_twelve_months if {
 	shown(ketenbrug.decision, "inv-debt") == [] with input as with_mother_consents([gone])
 }
 
+# A leap day: given on 29 February, the consent counts through the 28th of
+# February a year later, and not on the 1st of March.
+leap_consent_on(day) := object.union(
+	with_mother_consents([debt_consent({"valid_from": "2024-02-29", "valid_until": ""})]),
+	{"now": concat("", [day, "T10:00:00Z"])},
+)
+
+test_consent_given_on_a_leap_day_lasts_twelve_months if {
+	shown(ketenbrug.decision, "inv-debt") == level2 with input as leap_consent_on("2025-02-28")
+	shown(ketenbrug.decision, "inv-debt") == [] with input as leap_consent_on("2025-03-01")
+}
+
 test_consent_without_evidence_does_not_count if {
 	d := ketenbrug.decision with input as with_mother_consents([debt_consent({"evidence": false})])
 	shown(d, "inv-debt") == []
