@@ -470,7 +470,16 @@ func (l *Log) commit(batch []*request, checkpoint bool) error {
 		failed, failErr := -1, error(nil)
 		var head chainHead
 		err := l.cfg.Store.Update(func(tx broker.Tx) error {
-			head = l.head
+			// The store's head, not l.head: on a store several brokers
+			// share (pgstore, issue 20) another broker may have appended
+			// since this log last did. Update runs writers one at a
+			// time, so the head read here is the head until this
+			// transaction commits, and the chain stays one chain.
+			seq, hash, err := tx.AuditHead()
+			if err != nil {
+				return err
+			}
+			head = chainHead{seq, hash}
 			for i, r := range batch {
 				e := r.entry
 				if err := runPrepare(r, tx, &e, head); err != nil {

@@ -28,6 +28,7 @@ import (
 // brokerFlags are the flags of commands that run a broker.
 type brokerFlags struct {
 	data          string
+	store         StoreConfig
 	id            string
 	fourEyes      bool
 	policyTimeout time.Duration
@@ -68,6 +69,7 @@ func (l limitFlags) limits() (httpapi.Limits, error) {
 func (f *brokerFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.data, "data", envOr("KETENBRUG_DATA", "./ketenbrug-data"), "data directory (env KETENBRUG_DATA)")
+	f.store.register(fl)
 	fl.StringVar(&f.id, "id", envOr("KETENBRUG_ID", "ketenbrug"), "broker id, the audience of request tokens (env KETENBRUG_ID)")
 	fourEyes, _ := strconv.ParseBool(envOr("KETENBRUG_POLICY_FOUR_EYES", "true"))
 	fl.BoolVar(&f.fourEyes, "policy-four-eyes", fourEyes, "a second privacy officer must approve a policy version (env KETENBRUG_POLICY_FOUR_EYES)")
@@ -137,7 +139,7 @@ func (f *brokerFlags) systemWith(ctx context.Context, log *slog.Logger, tune fun
 	if f.syncMaxEnd <= 0 || f.syncMaxEnd > 1 {
 		return nil, fmt.Errorf("--sync-max-end-fraction %v: use a share above 0 and at most 1, such as 0.10", f.syncMaxEnd)
 	}
-	cfg := SystemConfig{DataDir: f.data, ID: f.id, FourEyes: f.fourEyes,
+	cfg := SystemConfig{DataDir: f.data, Store: f.store, ID: f.id, FourEyes: f.fourEyes,
 		PolicyTimeout: f.policyTimeout, Logger: log, Webhook: f.webhook, Limits: limits, Timeouts: f.timeouts,
 		SyncMaxEndFraction: f.syncMaxEnd, LoginSecrets: f.loginSecrets, UnusualVolume: f.unusualVolume}
 	if tune != nil {
@@ -176,7 +178,7 @@ func newInitCommand() *cobra.Command {
 		},
 	}
 	f.register(cmd)
-	onlyFlags(cmd, "data", "id", "log-level")
+	onlyFlags(cmd, "data", "store", "store-password-file", "id", "log-level")
 	return cmd
 }
 
@@ -218,7 +220,7 @@ func initDataDir(ctx context.Context, f *brokerFlags, log *slog.Logger) ([]strin
 	if err := id.WriteFile(d.file(operatorFile)); err != nil {
 		return nil, fmt.Errorf("operator identity: %w", err)
 	}
-	made = append(made, storeFile+" (the bbolt store, schema and built-in policy)",
+	made = append(made, f.store.made(),
 		operatorFile+" (the operator's identity: partner \"operator\", role operator)")
 	return made, nil
 }

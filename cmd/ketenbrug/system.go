@@ -17,7 +17,6 @@ import (
 
 	"github.com/ketenbrug/ketenbrug/broker"
 	"github.com/ketenbrug/ketenbrug/broker/audit"
-	"github.com/ketenbrug/ketenbrug/broker/boltstore"
 	"github.com/ketenbrug/ketenbrug/broker/console"
 	"github.com/ketenbrug/ketenbrug/broker/httpapi"
 	"github.com/ketenbrug/ketenbrug/broker/webhook"
@@ -34,6 +33,9 @@ var defaultBundle fs.FS = rego.Bundle
 type SystemConfig struct {
 	// DataDir holds the store, the broker key and the pseudonym secret.
 	DataDir string
+	// Store names the store when it is not the bbolt file in DataDir
+	// (PostgreSQL, store.go).
+	Store StoreConfig
 	// ID is the broker's id, the audience of request tokens.
 	ID string
 	// FourEyes requires a second privacy officer to approve policies.
@@ -113,7 +115,7 @@ func (t ServerTimeouts) withDefaults() (ServerTimeouts, error) {
 // System is a wired broker: every concrete part, built once.
 type System struct {
 	Config   SystemConfig
-	Store    *boltstore.Store
+	Store    systemStore
 	Audit    *audit.Log
 	Policy   *policy.Engine
 	Service  *broker.Service
@@ -131,6 +133,7 @@ type System struct {
 	Made []string
 
 	stopWebhooks func()
+	stopRefresh  func()
 }
 
 // CreateSystem builds the broker from its parts: it is the one place where
@@ -163,8 +166,8 @@ func CreateSystem(ctx context.Context, cfg SystemConfig) (sys *System, err error
 	if err != nil {
 		return nil, err
 	}
-	if sys.Store, err = boltstore.Open(dir.file(storeFile), boltstore.Config{Logger: cfg.Logger}); err != nil {
-		return nil, storeOpenError(cfg.DataDir, dir.file(storeFile), err)
+	if sys.Store, err = openStore(ctx, cfg, dir); err != nil {
+		return nil, err
 	}
 	if err := bindStore(sys.Store, dir); err != nil {
 		return nil, err
@@ -258,6 +261,7 @@ func CreateSystem(ctx context.Context, cfg SystemConfig) (sys *System, err error
 	done := make(chan struct{})
 	go func() { defer close(done); _ = sys.Webhooks.Run(runCtx) }()
 	sys.stopWebhooks = func() { cancel(); <-done }
+	sys.stopRefresh = startRefresh(sys)
 	return sys, nil
 }
 
@@ -266,6 +270,10 @@ func CreateSystem(ctx context.Context, cfg SystemConfig) (sys *System, err error
 func (s *System) Close() error {
 	if s == nil {
 		return nil
+	}
+	if s.stopRefresh != nil {
+		s.stopRefresh()
+		s.stopRefresh = nil
 	}
 	if s.stopWebhooks != nil {
 		s.stopWebhooks()
@@ -286,7 +294,7 @@ func (s *System) Close() error {
 // key copied from another broker): pseudonyms would silently stop matching
 // and checkpoints would be signed by a stranger. A store without a binding
 // (made before bindings) is bound now.
-func bindStore(st *boltstore.Store, dir *dataDir) error {
+func bindStore(st systemStore, dir *dataDir) error {
 	fp, err := dir.binding()
 	if err != nil {
 		return err

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ketenbrug/ketenbrug/broker"
+	"github.com/ketenbrug/ketenbrug/connectors"
+)
+
+// testPostgresURL creates an empty database on the server
+// KETENBRUG_TEST_POSTGRES names (see broker/pgstore), dropped when the
+// test ends, and returns a --store URL for it. Without the variable the
+// test skips, except under CI=true, where it fails.
+func testPostgresURL(t *testing.T) string {
+	t.Helper()
+	dsn := os.Getenv("KETENBRUG_TEST_POSTGRES")
+	if dsn == "" {
+		msg := "KETENBRUG_TEST_POSTGRES is not set: this test needs a real PostgreSQL (bash .ci/postgres starts one)"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer func() { _ = admin.Close(ctx) }()
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	name := "ketenbrug_cmd_" + hex.EncodeToString(b)
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		admin, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer func() { _ = admin.Close(ctx) }()
+		if _, err := admin.Exec(ctx, "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
+			t.Error(err)
+		}
+	})
+	cc := admin.Config()
+	q := url.Values{"host": {cc.Host}, "port": {fmt.Sprint(cc.Port)}, "user": {cc.User}, "sslmode": {"disable"}}
+	return "postgres:///" + name + "?" + q.Encode()
+}
+
+// TestStoreURLRefusesPasswords: a password never comes from --store.
+func TestStoreURLRefusesPasswords(t *testing.T) {
+	for _, u := range []string{
+		"postgres://kb:secret@db.example/region",
+		"postgres://kb@db.example/region?password=secret",
+		"postgresql://db.example/region?sslmode=verify-full&password=secret",
+	} {
+		_, err := postgresConfig(StoreConfig{URL: u})
+		if err == nil || !strings.Contains(err.Error(), "password") || strings.Contains(err.Error(), "secret") {
+			t.Errorf("postgresConfig(%q) = %v, want a refusal that does not repeat the password", u, err)
+		}
+	}
+	if _, err := postgresConfig(StoreConfig{URL: "host=db.example dbname=region"}); err == nil {
+		t.Error("a key=value DSN was taken; --store wants a postgres:// URL")
+	}
+	file := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(file, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pc, err := postgresConfig(StoreConfig{URL: "postgres://kb@db.example/region", PasswordFile: file})
+	if err != nil || pc.ConnConfig.Password != "s3cret" || pc.MaxConns != defaultPoolConns {
+		t.Errorf("postgresConfig with a password file: %v, password %q, max conns %d", err, pc.ConnConfig.Password, pc.MaxConns)
+	}
+}
+
+// TestTwoBrokersOnPostgres: two brokers, each with a data directory of
+// its own holding the same broker key and pseudonym secret, serve one
+// region from one PostgreSQL database: what one writes the other reads,
+// and their audit records form one chain that verifies at both.
+func TestTwoBrokersOnPostgres(t *testing.T) {
+	store := testPostgresURL(t)
+	const refresh = 50 * time.Millisecond
+	dir1, dir2 := t.TempDir(), t.TempDir()
+	b1 := newTestBrokerWith(t, func(c *SystemConfig) { c.DataDir, c.Store = dir1, StoreConfig{URL: store, Refresh: refresh} })
+	for _, f := range []string{brokerKeyFile, secretFile} {
+		raw, err := os.ReadFile(filepath.Join(dir1, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir2, f), raw, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b2 := newTestBrokerWith(t, func(c *SystemConfig) { c.DataDir, c.Store = dir2, StoreConfig{URL: store, Refresh: refresh} })
+	// The operator init registered is the one at both brokers.
+	op2 := b2.client(t, b1.operatorID)
+	ctx := context.Background()
+
+	b1.register(t, "schuldhulp", broker.SectorDebt, []broker.Role{broker.RoleConnector}, newTestKey(t, "EdDSA"))
+	// Broker 2 knows it once it refreshed; well within a second here.
+	var p broker.Partner
+	known := func(c *connectors.Client, id string) bool {
+		for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(refresh) {
+			if c.JSON(ctx, http.MethodGet, "/v1/partners/"+id, "", nil, &p) == nil && p.ID == id {
+				return true
+			}
+		}
+		return false
+	}
+	if !known(op2, "schuldhulp") {
+		t.Fatal("a partner registered at broker 1 is unknown at broker 2 after 2s")
+	}
+	operators := []*connectors.Client{b1.operator, op2}
+	for i := range 6 {
+		// Alternate the brokers, so that each appends its audit record
+		// onto a head the other one moved.
+		id := fmt.Sprintf("school-%d", i)
+		if err := operators[i%2].JSON(ctx, http.MethodPost, "/v1/partners", "", map[string]any{
+			"id": id, "name": id, "sector": broker.SectorEducation, "roles": []broker.Role{broker.RoleConnector},
+			"level": 2, "municipalities": []string{"gem-test"}, "covenant": "2026-1",
+			"jwks": jwksOf(t, newTestKey(t, "EdDSA")),
+		}, nil); err != nil {
+			t.Fatalf("registering %s at broker %d: %v", id, i%2+1, err)
+		}
+	}
+	if !known(b1.operator, "school-5") {
+		t.Fatal("a partner registered at broker 2 is unknown at broker 1 after 2s")
+	}
+	for n, tb := range []*testBroker{b1, b2} {
+		rep, err := tb.sys.Audit.Verify(ctx)
+		if err != nil || !rep.OK {
+			t.Errorf("the audit chain at broker %d: %+v, %v", n+1, rep, err)
+		}
+	}
+}
