@@ -1,17 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"log/slog"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/ketenbrug/ketenbrug/broker/brokertest"
 	"github.com/ketenbrug/ketenbrug/connectors"
 )
 
@@ -24,24 +23,6 @@ func buildBroker(t *testing.T) string {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
-}
-
-// lockedBuffer collects a child's output.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // childBroker is `ketenbrug serve` running as a child process on a fixed
@@ -57,7 +38,7 @@ type childBroker struct {
 	env  []string // extra environment of serve
 
 	cmd    *exec.Cmd
-	out    *lockedBuffer
+	out    *brokertest.Buffer
 	exited chan struct{}
 }
 
@@ -93,7 +74,7 @@ func (b *childBroker) start() {
 	// writing as fast as they can, which is what it tests.
 	args := append([]string{"serve", "--data", b.dir, "--id", b.id, "--listen", b.addr, "--log-level", "warn",
 		"--partner-rate", "0"}, b.args...)
-	b.out = &lockedBuffer{}
+	b.out = &brokertest.Buffer{}
 	b.cmd = exec.Command(b.bin, args...)
 	b.cmd.Stdout, b.cmd.Stderr = b.out, b.out
 	if b.env != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ketenbrug/ketenbrug/broker"
+	"github.com/ketenbrug/ketenbrug/broker/brokertest"
 	"github.com/ketenbrug/ketenbrug/connectors"
 )
 
@@ -198,7 +199,7 @@ func TestConnectorDaemonDeliversEachItemOnceAcrossRestart(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan error, 1)
-	go func() { stopped <- runDaemon(ctx, cfg, &syncBuffer{}) }()
+	go func() { stopped <- runDaemon(ctx, cfg, &brokertest.Buffer{}) }()
 	defer func() { cancel(); <-stopped }()
 
 	waitFiles := func(n int) []string {

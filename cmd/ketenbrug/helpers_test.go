@@ -13,13 +13,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +25,7 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwk"
 
 	"github.com/ketenbrug/ketenbrug/broker"
+	"github.com/ketenbrug/ketenbrug/broker/brokertest"
 	"github.com/ketenbrug/ketenbrug/connectors"
 	"github.com/ketenbrug/ketenbrug/connectors/protocol"
 )
@@ -34,32 +33,13 @@ import (
 // testBrokerID is the id (token audience) of the brokers the tests run.
 const testBrokerID = "kb-test"
 
-// syncBuffer is a bytes.Buffer safe for the server's goroutines and the
-// test's reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // testBroker is a real broker (CreateSystem on a temporary data directory:
 // bbolt file, keys, OPA with the default bundle) served on a loopback port
 // by the same server code as `ketenbrug serve`. Its JSON log goes to logs.
 type testBroker struct {
 	sys      *System
 	url      string
-	logs     *syncBuffer
+	logs     *brokertest.Buffer
 	started  time.Time
 	keys     *protocol.KeySet // the broker's public keys, from its JWKS
 	http     *http.Client
@@ -76,7 +56,7 @@ func newTestBroker(t testing.TB) *testBroker { return newTestBrokerWith(t, nil) 
 func newTestBrokerWith(t testing.TB, adjust func(*SystemConfig)) *testBroker {
 	t.Helper()
 	ctx := context.Background()
-	logs := &syncBuffer{}
+	logs := &brokertest.Buffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	started := time.Now()
 	cfg := SystemConfig{DataDir: t.TempDir(), ID: testBrokerID, FourEyes: true, PolicyTimeout: 2 * time.Second, Logger: log}
@@ -551,26 +531,7 @@ func (tb *testBroker) register(t testing.TB, id string, sector broker.Sector, ro
 }
 
 // newBSN returns a random valid BSN (it passes the elfproef).
-func newBSN(t testing.TB) string {
-	t.Helper()
-	for {
-		n, err := rand.Int(rand.Reader, big.NewInt(100_000_000))
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := fmt.Sprintf("%08d", n.Int64())
-		sum := 0
-		for i := 0; i < 8; i++ {
-			sum += (9 - i) * int(s[i]-'0')
-		}
-		if d := sum % 11; d < 10 {
-			bsn := s + strconv.Itoa(d)
-			if _, err := broker.ParseBSN(bsn); err == nil {
-				return bsn
-			}
-		}
-	}
-}
+func newBSN(t testing.TB) string { return brokertest.RandomBSN(t) }
 
 // problemOf returns err as a problem, or fails.
 func problemOf(t testing.TB, err error) *connectors.ProblemError {
