@@ -2,7 +2,8 @@ package broker
 
 import (
 	"context"
-	"time"
+
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
 )
 
 // Audit events: the named events of the audit stream.
@@ -14,56 +15,13 @@ const (
 	EventPurge      = "purge"      // entries before this one were removed by retention
 )
 
-// AuditEntry is one entry of the tamper-evident audit trail. It never holds
-// a BSN: persons appear as pseudonyms.
-type AuditEntry struct {
-	// Seq, PrevHash and Hash are set by the audit log when the entry is
-	// sealed into the chain.
-	Seq      uint64 `json:"seq"`
-	PrevHash string `json:"prev_hash"`
-	Hash     string `json:"hash"`
+// AuditEntry is wire.AuditEntry: the API's shape, kept in connectors/wire so that the
+// SDK carries it without importing the domain.
+type AuditEntry = wire.AuditEntry
 
-	Time      time.Time `json:"time"`
-	Event     string    `json:"event"`
-	RequestID string    `json:"request_id,omitempty"`
-	Partner   string    `json:"partner,omitempty"`
-	Sub       string    `json:"sub,omitempty"`
-	// SubKnown tells how the broker knew the person in Sub: "verified" (a
-	// person-bound key, later a console login) or "asserted" (the
-	// organisation's key; Sub is the organisation's own reference).
-	// Entries written before persons were verified have neither.
-	SubKnown string `json:"sub_known,omitempty"`
-	// SubVia names the proof of a verified person: "key:<kid>" or
-	// "oidc:<issuer>"; "broker" for the broker's own actions.
-	SubVia  string `json:"sub_via,omitempty"`
-	Role    Role   `json:"role,omitempty"`
-	Action  string `json:"action"`
-	Purpose string `json:"purpose,omitempty"`
-	// Object names what was acted on: "household:hh-1", "involvement:kredietbank/ref-1".
-	Object   string      `json:"object,omitempty"`
-	Subjects []Pseudonym `json:"subjects,omitempty"`
-	Decision string      `json:"decision"` // allow or deny
-	Reasons  []string    `json:"reasons,omitempty"`
-	Bases    []string    `json:"bases,omitempty"`
-	// PolicyVersion is the content hash of the policy that decided.
-	PolicyVersion string `json:"policy_version,omitempty"`
-	// Disclosed lists what was shown, per involvement: for a resident's
-	// access report.
-	Disclosed []Disclosure `json:"disclosed,omitempty"`
-	// Detail holds small, non-personal facts of a change ("status": "ended").
-	Detail map[string]string `json:"detail,omitempty"`
-}
-
-// Disclosure records that fields of one involvement of a subject were shown.
-type Disclosure struct {
-	Subject     Pseudonym `json:"subject"`
-	Involvement string    `json:"involvement"`
-	Partner     string    `json:"partner"`
-	Fields      []string  `json:"fields"`
-	// To is the partner the fields were shown to, when that is not the
-	// entry's own partner (a match signal to another partner's inbox).
-	To string `json:"to,omitempty"`
-}
+// Disclosure is wire.Disclosure: the API's shape, kept in connectors/wire so that the
+// SDK carries it without importing the domain.
+type Disclosure = wire.Disclosure
 
 // Decision values of an audit entry.
 const (

@@ -3,6 +3,8 @@ package broker
 import (
 	"context"
 	"io"
+
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
 )
 
 // AuditReader reads and verifies the audit trail, for privacy officers and
@@ -19,20 +21,10 @@ type AuditReader interface {
 	Export(ctx context.Context, w io.Writer, from uint64) (int, error)
 }
 
-// AuditVerification is the result of walking the audit chain.
-type AuditVerification struct {
-	OK          bool           `json:"ok"`
-	Entries     int            `json:"entries"`
-	FirstSeq    uint64         `json:"first_seq"`
-	LastSeq     uint64         `json:"last_seq"`
-	Checkpoints int            `json:"checkpoints"`
-	Problems    []AuditProblem `json:"problems"`
-}
+// AuditVerification is wire.AuditVerification: the API's shape, kept in connectors/wire so that the
+// SDK carries it without importing the domain.
+type AuditVerification = wire.AuditVerification
 
-// AuditProblem is one inconsistency: an edited, removed, inserted or
-// reordered entry, or a bad checkpoint signature.
-type AuditProblem struct {
-	Seq    uint64 `json:"seq"`
-	Kind   string `json:"kind"`
-	Detail string `json:"detail"`
-}
+// AuditProblem is wire.AuditProblem: the API's shape, kept in connectors/wire so that the
+// SDK carries it without importing the domain.
+type AuditProblem = wire.AuditProblem

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
 )
 
 // AuditQuery pages through the audit trail.
@@ -40,15 +42,9 @@ func (q *AuditQuery) matches(e *AuditEntry) bool {
 		(q.Since.IsZero() || !e.Time.Before(q.Since)) && (q.Until.IsZero() || e.Time.Before(q.Until))
 }
 
-// AuditPage is one page of the audit trail as the caller may see it.
-type AuditPage struct {
-	Entries []AuditEntry `json:"entries"`
-	// Next is the sequence number to continue from; 0 at the end of the
-	// trail. A page of a partner's privacy officer may hold fewer entries
-	// than were read (those outside its reach are left out), so follow
-	// Next, not the count.
-	Next uint64 `json:"next,omitempty"`
-}
+// AuditPage is wire.AuditPage: the API's shape, kept in connectors/wire so that the
+// SDK carries it without importing the domain.
+type AuditPage = wire.AuditPage
 
 // AuditEntries returns a page of the audit trail. Operators and the
 // region's privacy office read every entry; another partner's privacy
@@ -193,41 +189,13 @@ func (s *Service) ExportAudit(ctx context.Context, c *Caller, w io.Writer, from 
 	return s.cfg.AuditReader.Export(ctx, w, from)
 }
 
-// SubjectAccessReport answers a resident's access request (inzage, AVG art.
-// 15): every disclosure and denial about them, who, when, why and what was
-// shown.
-type SubjectAccessReport struct {
-	GeneratedAt time.Time          `json:"generated_at"`
-	Broker      string             `json:"broker"`
-	Events      []SubjectAccessRow `json:"events"`
-}
+// SubjectAccessReport is wire.SubjectAccessReport: the API's shape, kept in connectors/wire so that the
+// SDK carries it without importing the domain.
+type SubjectAccessReport = wire.SubjectAccessReport
 
-// SubjectAccessRow is one audited event about the resident.
-type SubjectAccessRow struct {
-	Seq         uint64    `json:"seq"`
-	Time        time.Time `json:"time"`
-	Event       string    `json:"event"`
-	Partner     string    `json:"partner"`
-	PartnerName string    `json:"partner_name,omitempty"`
-	// PartnerRole is the partner's role for this processing (controller,
-	// joint-controller, processor) and PartnerContact its contact point
-	// for privacy questions, where registered: whom the resident asks.
-	PartnerRole    string `json:"partner_role,omitempty"`
-	PartnerContact string `json:"partner_contact,omitempty"`
-	Sub            string `json:"sub,omitempty"`
-	// SubKnown says whether Sub is a verified person ("verified") or the
-	// organisation's own reference ("asserted").
-	SubKnown string   `json:"sub_known,omitempty"`
-	Role     Role     `json:"role,omitempty"`
-	Action   string   `json:"action"`
-	Purpose  string   `json:"purpose,omitempty"`
-	Decision string   `json:"decision"`
-	Reasons  []string `json:"reasons,omitempty"`
-	Bases    []string `json:"bases,omitempty"`
-	// Shown lists, per involvement, which fields were shown about this
-	// resident (and only this resident).
-	Shown []Disclosure `json:"shown,omitempty"`
-}
+// SubjectAccessRow is wire.SubjectAccessRow: the API's shape, kept in connectors/wire so that the
+// SDK carries it without importing the domain.
+type SubjectAccessRow = wire.SubjectAccessRow
 
 // SubjectAccess reports every audited event about the person with this BSN,
 // for the access request named by reference. Privacy officers only: the

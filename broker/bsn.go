@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
 )
 
 // BSN is a validated burgerservicenummer. Its String method never reveals
@@ -65,10 +67,9 @@ func (b BSN) Digits() string { return string(b.digits[:]) }
 // IsZero reports whether b was never set.
 func (b BSN) IsZero() bool { return b.digits[0] == 0 }
 
-// Pseudonym is the keyed pseudonym of a person: "p:" and 22 base64url
-// characters of HMAC-SHA256(secret, BSN), 128 bits. It is the only form in
-// which a person is stored, logged, audited or shown to the policy.
-type Pseudonym string
+// Pseudonym is wire.Pseudonym: the API's shape, kept in connectors/wire so that the
+// SDK carries it without importing the domain.
+type Pseudonym = wire.Pseudonym
 
 // Pseudonymizer turns BSNs into pseudonyms with the broker's secret.
 type Pseudonymizer struct {

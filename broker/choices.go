@@ -7,18 +7,13 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
 )
 
-// PurposeChoice is one purpose a caller may state, as a purpose picker
-// shows it: its code, name and the legal basis its rule cites.
-type PurposeChoice struct {
-	Code string `json:"code"`
-	Name string `json:"name"`
-	// Basis is the legal basis the purpose's rule names (its METADATA);
-	// Grounds is consent or statute.
-	Basis   string `json:"basis"`
-	Grounds string `json:"grounds"`
-}
+// PurposeChoice is wire.PurposeChoice: the API's shape, kept in connectors/wire so that the
+// SDK carries it without importing the domain.
+type PurposeChoice = wire.PurposeChoice
 
 // purposeConfig is the part of the policy data Purposes reads.
 type purposeConfig struct {

@@ -50,12 +50,9 @@ type Consent struct {
 	Withdrawn      *Withdrawal `json:"withdrawn,omitempty"`
 }
 
-// Withdrawal marks a consent as withdrawn.
-type Withdrawal struct {
-	At     time.Time `json:"at"`
-	By     Actor     `json:"by"`
-	Reason string    `json:"reason,omitempty"`
-}
+// Withdrawal is wire.Withdrawal: the API's shape, kept in connectors/wire so that the
+// SDK carries it without importing the domain.
+type Withdrawal = wire.Withdrawal
 
 // Actor is the wire type (connectors/wire), so that the SDK carries it without
 // importing the domain.

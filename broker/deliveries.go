@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
 )
 
 // Webhook push of inbox items. An item for a partner that registered a
@@ -21,27 +23,13 @@ import (
 // retry. A dead-lettered item stays in the inbox, so the partner's
 // long-poll still gets it.
 
-// Delivery is one pending webhook delivery of an inbox item.
-type Delivery struct {
-	ID      string `json:"id"`
-	Partner string `json:"partner"`
-	// Seq is the inbox item's sequence number (its id).
-	Seq  uint64 `json:"seq"`
-	Kind string `json:"kind"`
-	// Attempts counts the failed attempts so far.
-	Attempts  int       `json:"attempts"`
-	NextAt    time.Time `json:"next_at"`
-	LastError string    `json:"last_error,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
-}
+// Delivery is wire.Delivery: the API's shape, kept in connectors/wire so that the
+// SDK carries it without importing the domain.
+type Delivery = wire.Delivery
 
-// DeadLetter is a delivery that failed its last attempt.
-type DeadLetter struct {
-	Delivery
-	// URL is the webhook the last attempt went to.
-	URL    string    `json:"url"`
-	DeadAt time.Time `json:"dead_at"`
-}
+// DeadLetter is wire.DeadLetter: the API's shape, kept in connectors/wire so that the
+// SDK carries it without importing the domain.
+type DeadLetter = wire.DeadLetter
 
 // WebhookDelivery is a due delivery with what to send: the inbox item as
 // its recipient sees it (InboxView), to the partner's webhook.
@@ -51,10 +39,9 @@ type WebhookDelivery struct {
 	Body []byte
 }
 
-// DeadLetterList is the operator's list of dead letters, oldest first.
-type DeadLetterList struct {
-	DeadLetters []DeadLetter `json:"dead_letters"`
-}
+// DeadLetterList is wire.DeadLetterList: the API's shape, kept in connectors/wire so that the
+// SDK carries it without importing the domain.
+type DeadLetterList = wire.DeadLetterList
 
 // webhookBell is the inbox bell's key for the deliverer; it is no valid
 // partner id, so it never rings a partner's long-poll.

@@ -7,47 +7,25 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
 )
 
-// HouseholdInput registers or changes a household. BSNs travel only here.
-type HouseholdInput struct {
-	Municipality string        `json:"municipality"`
-	Area         string        `json:"area,omitempty"`
-	Coordinator  *Actor        `json:"coordinator,omitempty"`
-	Members      []MemberInput `json:"members"`
-}
+// HouseholdInput is wire.HouseholdInput: the API's shape, kept in connectors/wire so that the
+// SDK carries it without importing the domain.
+type HouseholdInput = wire.HouseholdInput
 
-// MemberInput is one member as the coordinator registers them.
-type MemberInput struct {
-	Label     string `json:"label"`
-	BSN       string `json:"bsn"`
-	Role      string `json:"role"`
-	BirthYear int    `json:"birth_year,omitempty"`
-	// BirthDate (YYYY-MM-DD) is the exact date of birth; it replaces
-	// BirthYear, which the policy can only read conservatively.
-	BirthDate string `json:"birth_date,omitempty"`
-	Shielded  bool   `json:"shielded,omitempty"`
-}
+// MemberInput is wire.MemberInput: the API's shape, kept in connectors/wire so that the
+// SDK carries it without importing the domain.
+type MemberInput = wire.MemberInput
 
-// HouseholdView is a household as shown to its coordinators: labels and
-// roles, no BSNs, no pseudonyms.
-type HouseholdView struct {
-	ID           string       `json:"id"`
-	Municipality string       `json:"municipality"`
-	Area         string       `json:"area,omitempty"`
-	Coordinator  Actor        `json:"coordinator"`
-	Members      []MemberView `json:"members"`
-	Revision     uint64       `json:"revision"`
-}
+// HouseholdView is wire.HouseholdView: the API's shape, kept in connectors/wire so that the
+// SDK carries it without importing the domain.
+type HouseholdView = wire.HouseholdView
 
-// MemberView is a member without their BSN or pseudonym.
-type MemberView struct {
-	Label     string `json:"label"`
-	Role      string `json:"role"`
-	BirthYear int    `json:"birth_year,omitempty"`
-	BirthDate string `json:"birth_date,omitempty"`
-	Shielded  bool   `json:"shielded,omitempty"`
-}
+// MemberView is wire.MemberView: the API's shape, kept in connectors/wire so that the
+// SDK carries it without importing the domain.
+type MemberView = wire.MemberView
 
 func householdView(h *Household) HouseholdView {
 	v := HouseholdView{ID: h.ID, Municipality: h.Municipality, Area: h.Area, Coordinator: h.Coordinator,

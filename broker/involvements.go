@@ -5,34 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
 )
 
-// InvolvementInput is what a partner registers about one involvement. The
-// BSN is only in the request body and is turned into a pseudonym at once.
-type InvolvementInput struct {
-	BSN          string  `json:"bsn"`
-	Service      string  `json:"service"`
-	ServiceLabel string  `json:"service_label,omitempty"`
-	Status       string  `json:"status,omitempty"`
-	Start        string  `json:"start,omitempty"`
-	End          string  `json:"end,omitempty"`
-	Contact      Contact `json:"contact"`
-}
+// InvolvementInput is wire.InvolvementInput: the API's shape, kept in connectors/wire so that the
+// SDK carries it without importing the domain.
+type InvolvementInput = wire.InvolvementInput
 
-// InvolvementView is an involvement as its own partner sees it: with the
-// partner's reference, without the pseudonym.
-type InvolvementView struct {
-	ID           string  `json:"id"`
-	Ref          string  `json:"ref"`
-	Service      string  `json:"service"`
-	ServiceLabel string  `json:"service_label,omitempty"`
-	Status       string  `json:"status"`
-	Start        string  `json:"start,omitempty"`
-	End          string  `json:"end,omitempty"`
-	Contact      Contact `json:"contact"`
-	Revision     uint64  `json:"revision"`
-	UpdatedAt    string  `json:"updated_at"`
-}
+// InvolvementView is wire.InvolvementView: the API's shape, kept in connectors/wire so that the
+// SDK carries it without importing the domain.
+type InvolvementView = wire.InvolvementView
 
 func viewOf(v *Involvement) InvolvementView {
 	return InvolvementView{ID: v.ID, Ref: v.Ref, Service: v.Service, ServiceLabel: v.ServiceLabel, Status: v.Status,
@@ -186,12 +169,9 @@ func (s *Service) EndInvolvement(ctx context.Context, c *Caller, ref, end string
 	return viewOf(&out), nil
 }
 
-// InvolvementPage is one page of a partner's own involvements.
-type InvolvementPage struct {
-	Involvements []InvolvementView `json:"involvements"`
-	// Next is the cursor of the next page ("" when this is the last).
-	Next string `json:"next,omitempty"`
-}
+// InvolvementPage is wire.InvolvementPage: the API's shape, kept in connectors/wire so that the
+// SDK carries it without importing the domain.
+type InvolvementPage = wire.InvolvementPage
 
 // Involvements lists the caller's own involvements in reference order,
 // optionally of one status, limit per page from after the cursor.

@@ -17,24 +17,13 @@ const (
 	FieldPeriod  = "period" // start and end
 )
 
-// Overview answers "which partners serve this household": per member, the
-// involvements the policy lets the caller see, with only the fields it
-// allows. What the policy withholds is not hinted at.
-type Overview struct {
-	Household     string           `json:"household,omitempty"`
-	Purpose       string           `json:"purpose"`
-	Level         int              `json:"level"`
-	Members       []MemberOverview `json:"members"`
-	PolicyVersion string           `json:"policy_version"`
-	Bases         []string         `json:"bases"`
-}
+// Overview is wire.Overview: the API's shape, kept in connectors/wire so that the
+// SDK carries it without importing the domain.
+type Overview = wire.Overview
 
-// MemberOverview is one member's part of an overview.
-type MemberOverview struct {
-	Label        string             `json:"label"`
-	Role         string             `json:"role,omitempty"`
-	Involvements []ShownInvolvement `json:"involvements"`
-}
+// MemberOverview is wire.MemberOverview: the API's shape, kept in connectors/wire so that the
+// SDK carries it without importing the domain.
+type MemberOverview = wire.MemberOverview
 
 // ShownInvolvement is the wire type (connectors/wire), so that the SDK carries it without
 // importing the domain.

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
 )
 
 // systemCaller acts for the broker itself, e.g. when init registers the
@@ -263,19 +265,9 @@ func (s *Service) putPartnerLocked(ctx context.Context, c *Caller, p Partner, cr
 	return out, nil
 }
 
-// Whoami describes the verified caller.
-type Whoami struct {
-	Partner string `json:"partner"`
-	Name    string `json:"name"`
-	Sub     string `json:"sub"`
-	// SubKnown is "verified" when a person key proved who Sub is,
-	// "asserted" when an organisation key only names it; SubVia the proof.
-	SubKnown string `json:"sub_known"`
-	SubVia   string `json:"sub_via,omitempty"`
-	Role     Role   `json:"role"`
-	Level    int    `json:"level"`
-	Sector   Sector `json:"sector"`
-}
+// Whoami is wire.Whoami: the API's shape, kept in connectors/wire so that the
+// SDK carries it without importing the domain.
+type Whoami = wire.Whoami
 
 // Whoami answers who the broker takes the caller to be.
 func (s *Service) Whoami(c *Caller) Whoami {

@@ -152,22 +152,13 @@ func ParsePlanETag(s string) (uint64, bool) {
 // importing the domain.
 type PlanSignal = wire.PlanSignal
 
-// PlanHistory lists the versions of a plan, oldest first.
-type PlanHistory struct {
-	Household string        `json:"household"`
-	Versions  []PlanVersion `json:"versions"`
-}
+// PlanHistory is wire.PlanHistory: the API's shape, kept in connectors/wire so that the
+// SDK carries it without importing the domain.
+type PlanHistory = wire.PlanHistory
 
-// PlanVersion summarises one version; GET …/plan?version=N shows it whole.
-type PlanVersion struct {
-	Version    uint64    `json:"version"`
-	Status     string    `json:"status"`
-	Change     string    `json:"change"`
-	ChangedBy  Actor     `json:"changed_by"`
-	ChangedAt  time.Time `json:"changed_at"`
-	Goals      int       `json:"goals"`
-	Agreements int       `json:"agreements"`
-}
+// PlanVersion is wire.PlanVersion: the API's shape, kept in connectors/wire so that the
+// SDK carries it without importing the domain.
+type PlanVersion = wire.PlanVersion
 
 // participants returns the partners with a work agreement, sorted.
 func (p *Plan) participants() []string {

@@ -7,7 +7,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"time"
+
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
 )
 
 // The register of processing activities (verwerkingsregister, AVG art. 30),
@@ -35,57 +36,17 @@ const (
 // processing.
 var ControllerRoles = []string{ControllerRole, JointControllerRole, ProcessorRole}
 
-// ProcessingRegister is the register of processing activities.
-type ProcessingRegister struct {
-	GeneratedAt   time.Time `json:"generated_at"`
-	Broker        string    `json:"broker"`
-	PolicyVersion string    `json:"policy_version"`
-	// Activities: one per purpose of the active policy.
-	Activities []ProcessingActivity `json:"activities"`
-	// Parties: the registered partners with their role for this processing
-	// and their contact point for privacy questions.
-	Parties []RegisterParty `json:"parties"`
-	// AuditRetentionDays and InvolvementRetentionDays are the retention
-	// periods the policy data sets (0: not set).
-	AuditRetentionDays       int `json:"audit_retention_days"`
-	InvolvementRetentionDays int `json:"involvement_retention_days"`
-}
+// ProcessingRegister is wire.ProcessingRegister: the API's shape, kept in connectors/wire so that the
+// SDK carries it without importing the domain.
+type ProcessingRegister = wire.ProcessingRegister
 
-// ProcessingActivity is the register entry of one purpose.
-type ProcessingActivity struct {
-	Purpose string `json:"purpose"`
-	Name    string `json:"name"`
-	// Basis is the legal basis the purpose's rule cites; Grounds whether
-	// it rests on consent or a statute.
-	Basis   string `json:"basis"`
-	Grounds string `json:"grounds"`
-	// Subjects are the categories of data subjects.
-	Subjects []string `json:"subjects"`
-	// Categories are the categories of personal data: the fields an
-	// involvement shows, and from which sectors.
-	Categories []string `json:"categories"`
-	// SpecialCategories are the sectors whose involvements reveal special
-	// categories of data (AVG art. 9) or criminal-law data (art. 10).
-	SpecialCategories []string `json:"special_categories,omitempty"`
-	// Recipients: who may learn of it (roles and sectors of the callers).
-	RecipientRoles   []string `json:"recipient_roles"`
-	RecipientSectors []string `json:"recipient_sectors"`
-	// Relations a recipient must stand in to the household or person.
-	Relations []string `json:"relations,omitempty"`
-}
+// ProcessingActivity is wire.ProcessingActivity: the API's shape, kept in connectors/wire so that the
+// SDK carries it without importing the domain.
+type ProcessingActivity = wire.ProcessingActivity
 
-// RegisterParty is a partner as the register names it.
-type RegisterParty struct {
-	ID             string   `json:"id"`
-	Name           string   `json:"name"`
-	Sector         Sector   `json:"sector"`
-	Municipalities []string `json:"municipalities"`
-	// Role is controller, joint-controller or processor; "" when the
-	// operator has not registered it (the register says so).
-	Role          string `json:"role,omitempty"`
-	Contact       string `json:"privacy_contact,omitempty"`
-	PrivacyOffice bool   `json:"privacy_office,omitempty"`
-}
+// RegisterParty is wire.RegisterParty: the API's shape, kept in connectors/wire so that the
+// SDK carries it without importing the domain.
+type RegisterParty = wire.RegisterParty
 
 // registerConfig is the part of the policy data the register reads.
 type registerConfig struct {

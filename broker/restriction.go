@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"time"
+
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
 )
 
 // Restriction and objection (AVG art. 18 and 21). A person may ask that
@@ -54,23 +55,9 @@ const (
 	ReasonObjected   = "objected"   // AVG art. 21
 )
 
-// Restriction is one restriction or objection of a person for one purpose.
-// Lifted ones stay on record, marked.
-type Restriction struct {
-	ID      string    `json:"id"`
-	Subject Pseudonym `json:"subject"`
-	Kind    string    `json:"kind"`
-	Purpose string    `json:"purpose"`
-	// Ground is the restriction's ground (art. 18 lid 1); "" for an
-	// objection.
-	Ground string `json:"ground,omitempty"`
-	// Reference is the number of the person's request (for example
-	// AVG-2026-0142), never a name or a BSN.
-	Reference  string      `json:"reference,omitempty"`
-	RecordedBy Actor       `json:"recorded_by"`
-	RecordedAt time.Time   `json:"recorded_at"`
-	Lifted     *Withdrawal `json:"lifted,omitempty"`
-}
+// Restriction is wire.Restriction: the API's shape, kept in connectors/wire so that the
+// SDK carries it without importing the domain.
+type Restriction = wire.Restriction
 
 // RestrictionInput is a restriction or objection to record.
 type RestrictionInput struct {
@@ -111,19 +98,13 @@ type RestrictionFacts struct {
 	Purpose string `json:"purpose"`
 }
 
-// RestrictionView is a restriction as shown: without the pseudonym.
-type RestrictionView struct {
-	Restriction
-	Subject Pseudonym `json:"subject,omitempty"` // never set: hides Restriction.Subject
-	// State is active or lifted.
-	State string `json:"state"`
-}
+// RestrictionView is wire.RestrictionView: the API's shape, kept in connectors/wire so that the
+// SDK carries it without importing the domain.
+type RestrictionView = wire.RestrictionView
 
-// RestrictionList is a person's restrictions and objections, lifted ones
-// included and marked.
-type RestrictionList struct {
-	Restrictions []RestrictionView `json:"restrictions"`
-}
+// RestrictionList is wire.RestrictionList: the API's shape, kept in connectors/wire so that the
+// SDK carries it without importing the domain.
+type RestrictionList = wire.RestrictionList
 
 // States of a restriction as shown.
 const (

@@ -7,16 +7,20 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
 )
 
 // The audit trail (privacy officer, operator): entries, the hash chain's
 // verification, a resident's access report, the disclosures of a breach
 // and the replay of a recorded request's decisions.
 
-// AuditEntries decodes a page of audit entries into out; q may hold from,
-// limit, reference, request_id, partner, action, decision, since, until.
-func (c *Client) AuditEntries(ctx context.Context, q url.Values, out any) error {
-	return c.JSON(ctx, http.MethodGet, withQuery("/v1/audit", q), "", nil, out)
+// AuditEntries returns a page of audit entries; q may hold from, limit,
+// reference, request_id, partner, action, decision, since, until.
+func (c *Client) AuditEntries(ctx context.Context, q url.Values) (wire.AuditPage, error) {
+	var page wire.AuditPage
+	err := c.JSON(ctx, http.MethodGet, withQuery("/v1/audit", q), "", nil, &page)
+	return page, err
 }
 
 // ExportAudit returns the audit chain as stored (NDJSON) from sequence
@@ -29,17 +33,19 @@ func (c *Client) ExportAudit(ctx context.Context, from uint64) ([]byte, error) {
 	return resp.Body, nil
 }
 
-// VerifyAudit walks the whole hash chain and decodes the verification
-// into out.
-func (c *Client) VerifyAudit(ctx context.Context, out any) error {
-	return c.JSON(ctx, http.MethodGet, "/v1/audit/verify", "", nil, out)
+// VerifyAudit walks the whole hash chain and reports what it found.
+func (c *Client) VerifyAudit(ctx context.Context) (wire.AuditVerification, error) {
+	var v wire.AuditVerification
+	err := c.JSON(ctx, http.MethodGet, "/v1/audit/verify", "", nil, &v)
+	return v, err
 }
 
-// SubjectAccess decodes into out every disclosure and denial about the
-// person with bsn (inzage, AVG art. 15); reference is the request's case
-// reference.
-func (c *Client) SubjectAccess(ctx context.Context, bsn, reference string, out any) error {
-	return c.JSON(ctx, http.MethodPost, "/v1/audit/subject-access", "", map[string]string{"bsn": bsn, "reference": reference}, out)
+// SubjectAccess returns every disclosure and denial about the person with
+// bsn (inzage, AVG art. 15); reference is the request's case reference.
+func (c *Client) SubjectAccess(ctx context.Context, bsn, reference string) (wire.SubjectAccessReport, error) {
+	var rep wire.SubjectAccessReport
+	err := c.JSON(ctx, http.MethodPost, "/v1/audit/subject-access", "", map[string]string{"bsn": bsn, "reference": reference}, &rep)
+	return rep, err
 }
 
 // AuditDisclosures returns what was disclosed in a period (query is a

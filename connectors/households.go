@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
 )
 
 // Households and their overviews. A household is registered by a
@@ -28,30 +30,38 @@ func (c *Client) ListHouseholds(ctx context.Context, purpose, municipality, afte
 	return c.JSON(ctx, http.MethodGet, withQuery("/v1/households", q), purpose, nil, out)
 }
 
-// PutHousehold registers or replaces household id (in is a
-// HouseholdInput) and decodes the result into out.
-func (c *Client) PutHousehold(ctx context.Context, id, purpose string, in, out any) error {
-	return c.JSON(ctx, http.MethodPut, route("/v1/households/{}", id), purpose, in, out)
+// PutHousehold registers or replaces household id under purpose.
+func (c *Client) PutHousehold(ctx context.Context, id, purpose string, in wire.HouseholdInput) (wire.HouseholdView, error) {
+	var v wire.HouseholdView
+	err := c.JSON(ctx, http.MethodPut, route("/v1/households/{}", id), purpose, in, &v)
+	return v, err
 }
 
-// GetHousehold decodes household id into out.
-func (c *Client) GetHousehold(ctx context.Context, id, purpose string, out any) error {
-	return c.JSON(ctx, http.MethodGet, route("/v1/households/{}", id), purpose, nil, out)
+// GetHousehold returns household id's registration: members by label and
+// role, its coordinator.
+func (c *Client) GetHousehold(ctx context.Context, id, purpose string) (wire.HouseholdView, error) {
+	var v wire.HouseholdView
+	err := c.JSON(ctx, http.MethodGet, route("/v1/households/{}", id), purpose, nil, &v)
+	return v, err
 }
 
-// HouseholdOverview decodes into out which partners serve household id's
-// members, as far as the policy shows them for purpose.
-func (c *Client) HouseholdOverview(ctx context.Context, id, purpose string, out any) error {
-	return c.JSON(ctx, http.MethodGet, route("/v1/households/{}/involvements", id), purpose, nil, out)
+// HouseholdOverview returns which partners serve household id's members,
+// as far as the policy shows them for purpose.
+func (c *Client) HouseholdOverview(ctx context.Context, id, purpose string) (wire.Overview, error) {
+	var o wire.Overview
+	err := c.JSON(ctx, http.MethodGet, route("/v1/households/{}/involvements", id), purpose, nil, &o)
+	return o, err
 }
 
-// PersonOverview decodes into out which partners serve the person with
-// bsn, as far as the policy shows them for purpose; municipality may be
-// "" when the caller serves one.
-func (c *Client) PersonOverview(ctx context.Context, purpose, bsn, municipality string, out any) error {
+// PersonOverview returns which partners serve the person with bsn, as far
+// as the policy shows them for purpose; municipality may be "" when the
+// caller serves one.
+func (c *Client) PersonOverview(ctx context.Context, purpose, bsn, municipality string) (wire.Overview, error) {
 	in := struct {
 		BSN          string `json:"bsn"`
 		Municipality string `json:"municipality,omitempty"`
 	}{bsn, municipality}
-	return c.JSON(ctx, http.MethodPost, "/v1/persons/involvements", purpose, in, out)
+	var o wire.Overview
+	err := c.JSON(ctx, http.MethodPost, "/v1/persons/involvements", purpose, in, &o)
+	return o, err
 }

@@ -14,32 +14,38 @@ import (
 // Involvements: what a partner registers, one at a time (PutInvolvement,
 // EndInvolvement) or its whole caseload at once (Sync).
 
-// ListInvolvements decodes a page of the caller's own involvements into out;
-// q may hold status, after and limit.
-func (c *Client) ListInvolvements(ctx context.Context, q url.Values, out any) error {
-	return c.JSON(ctx, http.MethodGet, withQuery("/v1/involvements", q), "", nil, out)
+// ListInvolvements returns a page of the caller's own involvements; q may
+// hold status, after and limit.
+func (c *Client) ListInvolvements(ctx context.Context, q url.Values) (wire.InvolvementPage, error) {
+	var page wire.InvolvementPage
+	err := c.JSON(ctx, http.MethodGet, withQuery("/v1/involvements", q), "", nil, &page)
+	return page, err
 }
 
-// PutInvolvement registers or replaces the caller's involvement ref (in is
-// an InvolvementInput) under purpose. The response is returned whole: its
-// status says whether the involvement was created (201) or replaced (200).
-// It is a PUT, so it is retried.
-func (c *Client) PutInvolvement(ctx context.Context, ref, purpose string, in any) (*Response, error) {
+// PutInvolvement registers or replaces the caller's involvement ref under
+// purpose; created says whether it was new. It is a PUT, so it is retried.
+func (c *Client) PutInvolvement(ctx context.Context, ref, purpose string, in wire.InvolvementInput) (v wire.InvolvementView, created bool, err error) {
 	body, err := json.Marshal(in)
 	if err != nil {
-		return nil, err
+		return v, false, err
 	}
-	return c.Do(ctx, Request{Method: http.MethodPut, Path: route("/v1/involvements/{}", ref), Purpose: purpose, Body: body})
+	resp, err := c.Do(ctx, Request{Method: http.MethodPut, Path: route("/v1/involvements/{}", ref), Purpose: purpose, Body: body})
+	if err != nil {
+		return v, false, err
+	}
+	return v, resp.Status == http.StatusCreated, decodeInto(resp, &v)
 }
 
 // EndInvolvement ends the caller's involvement ref on end (a date, or ""
-// for today) and decodes the ended involvement into out.
-func (c *Client) EndInvolvement(ctx context.Context, ref, purpose, end string, out any) error {
+// for today).
+func (c *Client) EndInvolvement(ctx context.Context, ref, purpose, end string) (wire.InvolvementView, error) {
 	var in any // no body: the broker ends it today
 	if end != "" {
 		in = map[string]string{"end": end}
 	}
-	return c.JSON(ctx, http.MethodPost, route("/v1/involvements/{}/end", ref), purpose, in, out)
+	var v wire.InvolvementView
+	err := c.JSON(ctx, http.MethodPost, route("/v1/involvements/{}/end", ref), purpose, in, &v)
+	return v, err
 }
 
 // Sync sends the partner's complete current caseload (the broker's NDJSON

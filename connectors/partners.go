@@ -4,16 +4,20 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
 )
 
 // Partners (operator): the organisations registered with the broker, their
 // keys and status. Bodies follow the OpenAPI document's schemas
 // (PartnerRequest in, Partner out); out receives the answer's JSON.
 
-// Whoami decodes into out who the broker takes the caller to be: partner,
-// person, role and level.
-func (c *Client) Whoami(ctx context.Context, out any) error {
-	return c.JSON(ctx, http.MethodGet, "/v1/whoami", "", nil, out)
+// Whoami returns who the broker takes the caller to be: partner, person,
+// role and level.
+func (c *Client) Whoami(ctx context.Context) (wire.Whoami, error) {
+	var me wire.Whoami
+	err := c.JSON(ctx, http.MethodGet, "/v1/whoami", "", nil, &me)
+	return me, err
 }
 
 // ListPartners decodes the registered partners into out.

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
 )
 
 // The joint household plan (ambition level 4): goals and work agreements,
@@ -83,8 +85,10 @@ func (c *Client) ClosePlan(ctx context.Context, household, purpose, ifMatch stri
 		Purpose: purpose, Header: Precondition{IfMatch: ifMatch}.header()})
 }
 
-// PlanHistory decodes into out the versions of household's plan: who
-// changed what, when.
-func (c *Client) PlanHistory(ctx context.Context, household, purpose string, out any) error {
-	return c.JSON(ctx, http.MethodGet, route("/v1/households/{}/plan/history", household), purpose, nil, out)
+// PlanHistory returns the versions of household's plan: who changed what,
+// when.
+func (c *Client) PlanHistory(ctx context.Context, household, purpose string) (wire.PlanHistory, error) {
+	var h wire.PlanHistory
+	err := c.JSON(ctx, http.MethodGet, route("/v1/households/{}/plan/history", household), purpose, nil, &h)
+	return h, err
 }

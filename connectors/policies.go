@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
 )
 
 // Policies (privacy officer): Rego bundles pushed, tested by the broker,
@@ -86,14 +88,19 @@ func (c *Client) ExplainPolicy(ctx context.Context, version string, input json.R
 	return decodeInto(resp, out)
 }
 
-// ProcessingRegister decodes into out the register of processing
-// activities (AVG art. 30) the active policy defines.
-func (c *Client) ProcessingRegister(ctx context.Context, out any) error {
-	return c.JSON(ctx, http.MethodGet, "/v1/policies/register", "", nil, out)
+// ProcessingRegister returns the register of processing activities (AVG
+// art. 30) the active policy defines.
+func (c *Client) ProcessingRegister(ctx context.Context) (wire.ProcessingRegister, error) {
+	var reg wire.ProcessingRegister
+	err := c.JSON(ctx, http.MethodGet, "/v1/policies/register", "", nil, &reg)
+	return reg, err
 }
 
-// ListPurposes decodes into out the purposes (doelbinding) the caller may
-// state.
-func (c *Client) ListPurposes(ctx context.Context, out any) error {
-	return c.JSON(ctx, http.MethodGet, "/v1/purposes", "", nil, out)
+// ListPurposes returns the purposes (doelbinding) the caller may state.
+func (c *Client) ListPurposes(ctx context.Context) ([]wire.PurposeChoice, error) {
+	var out struct {
+		Purposes []wire.PurposeChoice `json:"purposes"`
+	}
+	err := c.JSON(ctx, http.MethodGet, "/v1/purposes", "", nil, &out)
+	return out.Purposes, err
 }

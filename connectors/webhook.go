@@ -79,14 +79,18 @@ func (c *Client) ReadDelivery(r *http.Request) (wire.InboxView, error) {
 	return it, nil
 }
 
-// DeadLetters (operator) decodes into out the webhook deliveries that
-// failed their last attempt; their items are still in the inboxes.
-func (c *Client) DeadLetters(ctx context.Context, out any) error {
-	return c.JSON(ctx, http.MethodGet, "/v1/webhooks/dead-letters", "", nil, out)
+// DeadLetters (operator) returns the webhook deliveries that failed their
+// last attempt; their items are still in the inboxes.
+func (c *Client) DeadLetters(ctx context.Context) ([]wire.DeadLetter, error) {
+	var list wire.DeadLetterList
+	err := c.JSON(ctx, http.MethodGet, "/v1/webhooks/dead-letters", "", nil, &list)
+	return list.DeadLetters, err
 }
 
 // RetryDeadLetter (operator) queues dead letter id again with fresh
-// attempts and decodes the delivery into out.
-func (c *Client) RetryDeadLetter(ctx context.Context, id string, out any) error {
-	return c.JSON(ctx, http.MethodPost, route("/v1/webhooks/dead-letters/{}/retry", id), "", nil, out)
+// attempts.
+func (c *Client) RetryDeadLetter(ctx context.Context, id string) (wire.Delivery, error) {
+	var d wire.Delivery
+	err := c.JSON(ctx, http.MethodPost, route("/v1/webhooks/dead-letters/{}/retry", id), "", nil, &d)
+	return d, err
 }

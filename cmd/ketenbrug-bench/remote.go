@@ -183,7 +183,7 @@ func seedHousehold(ctx context.Context, s *seeders, h int) error {
 		return err
 	}
 	in := broker.HouseholdInput{Municipality: hh.Municipality, Area: hh.Area, Coordinator: &hh.Coordinator, Members: members}
-	if err := c.PutHousehold(ctx, hh.ID, dataset.Purpose, in, nil); err != nil {
+	if _, err := c.PutHousehold(ctx, hh.ID, dataset.Purpose, in); err != nil {
 		return fmt.Errorf("household %s: %w", hh.ID, err)
 	}
 	return nil

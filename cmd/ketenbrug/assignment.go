@@ -214,25 +214,25 @@ func newWebhookCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "webhook", Short: "Webhook push of inbox items: dead letters (operator)"}
 	list := clientCommand("dead-letters", "List the webhook deliveries that failed their last attempt", cobra.NoArgs, nil,
 		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
-			var list broker.DeadLetterList
-			if err := c.DeadLetters(cmd.Context(), &list); err != nil {
+			deadLetters, err := c.DeadLetters(cmd.Context())
+			if err != nil {
 				return err
 			}
 			out := cmd.OutOrStdout()
-			if len(list.DeadLetters) == 0 {
+			if len(deadLetters) == 0 {
 				fmt.Fprintln(out, "no dead letters")
 				return nil
 			}
 			tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tPARTNER\tITEM\tKIND\tATTEMPTS\tDEAD SINCE\tLAST ERROR")
-			for _, d := range list.DeadLetters {
+			for _, d := range deadLetters {
 				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%s\t%s\n", d.ID, d.Partner, d.Seq, d.Kind, d.Attempts,
 					d.DeadAt.Local().Format(time.DateTime), orDash(d.LastError))
 			}
 			if err := tw.Flush(); err != nil {
 				return err
 			}
-			fmt.Fprintf(out, "%d dead letter(s); the items are still in the partners' inboxes\n", len(list.DeadLetters))
+			fmt.Fprintf(out, "%d dead letter(s); the items are still in the partners' inboxes\n", len(deadLetters))
 			return nil
 		})
 	retry := clientCommand("retry ID", "Queue a dead letter again with fresh attempts", cobra.ExactArgs(1), nil,
@@ -240,8 +240,8 @@ func newWebhookCommand() *cobra.Command {
 			if !broker.ValidID(args[0]) {
 				return fmt.Errorf("%q is not a dead letter id", args[0])
 			}
-			var d broker.Delivery
-			if err := c.RetryDeadLetter(cmd.Context(), args[0], &d); err != nil {
+			d, err := c.RetryDeadLetter(cmd.Context(), args[0])
+			if err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "delivery %s to %s queued again\n", d.ID, d.Partner)

@@ -46,8 +46,8 @@ func newAuditCommand() *cobra.Command {
 					q.Set(k, v)
 				}
 			}
-			var out broker.AuditPage
-			if err := c.AuditEntries(cmd.Context(), q, &out); err != nil {
+			out, err := c.AuditEntries(cmd.Context(), q)
+			if err != nil {
 				return err
 			}
 			printAudit(cmd.OutOrStdout(), out.Entries)
@@ -58,8 +58,8 @@ func newAuditCommand() *cobra.Command {
 		})
 	verify := clientCommand("verify", "Walk the whole hash chain and report any edited, removed, inserted or reordered entry", cobra.NoArgs, nil,
 		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
-			var rep broker.AuditVerification
-			if err := c.VerifyAudit(cmd.Context(), &rep); err != nil {
+			rep, err := c.VerifyAudit(cmd.Context())
+			if err != nil {
 				return err
 			}
 			if rep.OK {
@@ -84,8 +84,8 @@ func newAuditCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var rep broker.SubjectAccessReport
-			if err := c.SubjectAccess(cmd.Context(), bsn, sarRef, &rep); err != nil {
+			rep, err := c.SubjectAccess(cmd.Context(), bsn, sarRef)
+			if err != nil {
 				return err
 			}
 			if format == "json" {
@@ -93,9 +93,8 @@ func newAuditCommand() *cobra.Command {
 			}
 			// The purposes' names, as far as this officer's list has them.
 			purposes := map[string]string{}
-			var list PurposeListView
-			if c.ListPurposes(cmd.Context(), &list) == nil {
-				for _, p := range list.Purposes {
+			if list, err := c.ListPurposes(cmd.Context()); err == nil {
+				for _, p := range list {
 					purposes[p.Code] = p.Name
 				}
 			}
@@ -113,9 +112,4 @@ func printAudit(w io.Writer, es []broker.AuditEntry) {
 			orDash(e.Partner), orDash(string(e.Role)), e.Action, orDash(e.Purpose), e.Decision, orDash(strings.Join(e.Reasons, ",")), len(e.Subjects))
 	}
 	tw.Flush()
-}
-
-// PurposeListView is the answer of GET /v1/purposes.
-type PurposeListView struct {
-	Purposes []broker.PurposeChoice `json:"purposes"`
 }

@@ -271,8 +271,8 @@ func (d *demo) run(ctx context.Context) error {
 	d.detail("A municipality's level is its ambition (1 consult core partners … 4 one joint plan); a request works at")
 	d.detail("the lower of the municipality's and the partner's level.")
 
-	var me broker.Whoami
-	if err := d.client["kredietbank"].Whoami(ctx, &me); err != nil {
+	me, err := d.client["kredietbank"].Whoami(ctx)
+	if err != nil {
 		return err
 	}
 	d.say("The debt counsellor's connector signs a request; the broker knows it as %s (%s, role %s, level %d), and its signed answer verified.",
@@ -318,7 +318,7 @@ func (d *demo) replayAttack(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := c.Whoami(ctx, nil); err != nil {
+	if _, err := c.Whoami(ctx); err != nil {
 		return err
 	}
 	resp, err := http.DefaultClient.Do(captured)
@@ -399,10 +399,8 @@ func levelName(level int) string {
 }
 
 func (d *demo) auditTrail(ctx context.Context, resident string) error {
-	var list struct {
-		Entries []broker.AuditEntry `json:"entries"`
-	}
-	if err := d.client["fg-ben"].AuditEntries(ctx, url.Values{"from": {"1"}, "limit": {"1000"}, "reference": {"AVG-2026-0142"}}, &list); err != nil {
+	list, err := d.client["fg-ben"].AuditEntries(ctx, url.Values{"from": {"1"}, "limit": {"1000"}, "reference": {"AVG-2026-0142"}})
+	if err != nil {
 		return err
 	}
 	counts := map[string]int{}
@@ -411,16 +409,16 @@ func (d *demo) auditTrail(ctx context.Context, resident string) error {
 	}
 	d.say("The audit trail holds %d entries (%s); each names partner, person, role, action, purpose, decision and policy version — never a BSN.",
 		len(list.Entries), formatCounts(counts))
-	var rep broker.SubjectAccessReport
-	if err := d.client["fg-ben"].SubjectAccess(ctx, resident, "AVG-2026-0142", &rep); err != nil {
+	rep, err := d.client["fg-ben"].SubjectAccess(ctx, resident, "AVG-2026-0142")
+	if err != nil {
 		return err
 	}
 	d.say("The mother asks who looked at her data (inzage); the report lists %d events:", len(rep.Events))
 	for _, e := range rep.Events {
 		d.detail("%s  %s (%s) %s %s", e.Time.Format("15:04:05"), e.PartnerName, e.Sub, e.Action, e.Decision)
 	}
-	var ver broker.AuditVerification
-	if err := d.client["fg-ben"].VerifyAudit(ctx, &ver); err != nil {
+	ver, err := d.client["fg-ben"].VerifyAudit(ctx)
+	if err != nil {
 		return err
 	}
 	state := "intact"

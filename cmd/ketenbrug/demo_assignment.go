@@ -41,12 +41,12 @@ func (d *demo) refusedAssignment(ctx context.Context) error {
 // coordinator to the Kredietbank's inbox and back through its lifecycle.
 func (d *demo) assignment(ctx context.Context) error {
 	coord, kb := d.client["regisseur-amf"], d.client["kredietbank"]
-	members := []map[string]any{
-		{"label": "ouder", "bsn": demoBSN(10), "role": broker.MemberParent, "birth_date": "1991-05-14"},
-		{"label": "kind", "bsn": demoBSN(11), "role": broker.MemberChild, "birth_date": "2016-10-02"},
+	members := []broker.MemberInput{
+		{Label: "ouder", BSN: demoBSN(10), Role: broker.MemberParent, BirthDate: "1991-05-14"},
+		{Label: "kind", BSN: demoBSN(11), Role: broker.MemberChild, BirthDate: "2016-10-02"},
 	}
-	if err := coord.PutHousehold(ctx, amfHousehold, amfPurpose,
-		map[string]any{"municipality": "gem-amersfoort", "area": "vathorst", "members": members}, nil); err != nil {
+	if _, err := coord.PutHousehold(ctx, amfHousehold, amfPurpose,
+		broker.HouseholdInput{Municipality: "gem-amersfoort", Area: "vathorst", Members: members}); err != nil {
 		return err
 	}
 	d.say("Amersfoort works at %s. Its wijkteam's coordinator registers household %s (ouder, kind). Purpose now:", levelName(4), amfHousehold)

@@ -28,13 +28,13 @@ var demoMembers = []struct {
 // household plays level 1 and 2: involvements, the overview before and
 // after consent, a match signal.
 func (d *demo) household(ctx context.Context) error {
-	members := make([]map[string]any, len(demoMembers))
+	members := make([]broker.MemberInput, len(demoMembers))
 	for i, m := range demoMembers {
-		members[i] = map[string]any{"label": m.label, "bsn": demoBSN(i), "role": m.role, "birth_date": m.birthDate}
+		members[i] = broker.MemberInput{Label: m.label, BSN: demoBSN(i), Role: m.role, BirthDate: m.birthDate}
 	}
-	var hh broker.HouseholdView
-	if err := d.client["regisseur"].PutHousehold(ctx, "hh-1042", "integrale-ondersteuning",
-		map[string]any{"municipality": "gem-leusden", "area": "centrum", "members": members}, &hh); err != nil {
+	hh, err := d.client["regisseur"].PutHousehold(ctx, "hh-1042", "integrale-ondersteuning",
+		broker.HouseholdInput{Municipality: "gem-leusden", Area: "centrum", Members: members})
+	if err != nil {
 		return err
 	}
 	d.say("The coordinator (regisseur) of Leusden registers household hh-1042: %s.", memberLabels(hh.Members))
@@ -87,9 +87,9 @@ func (d *demo) household(ctx context.Context) error {
 	}
 
 	// Match signal: a second partner registers with the same household.
-	body := map[string]any{"bsn": demoBSN(0), "service": "gezinscoaching", "service_label": "Gezinscoaching", "status": "active",
-		"start": "2026-11-01", "contact": map[string]string{"name": "M. Jansen", "phone": "033-7654321"}}
-	if _, err := d.client["cjg"].PutInvolvement(ctx, "cl-20418", "integrale-ondersteuning", body); err != nil {
+	in := broker.InvolvementInput{BSN: demoBSN(0), Service: "gezinscoaching", ServiceLabel: "Gezinscoaching", Status: "active",
+		Start: "2026-11-01", Contact: broker.Contact{Name: "M. Jansen", Phone: "033-7654321"}}
+	if _, _, err := d.client["cjg"].PutInvolvement(ctx, "cl-20418", "integrale-ondersteuning", in); err != nil {
 		return err
 	}
 	inbox, err := d.client["regisseur"].Inbox(ctx, connectors.InboxQuery{Wait: 2 * time.Second})
@@ -109,7 +109,7 @@ func (d *demo) household(ctx context.Context) error {
 	}
 
 	// A refused request, with its reasons.
-	err = d.client["kredietbank"].HouseholdOverview(ctx, "hh-1042", "integrale-ondersteuning", nil)
+	_, err = d.client["kredietbank"].HouseholdOverview(ctx, "hh-1042", "integrale-ondersteuning")
 	var pe *connectors.ProblemError
 	if !errors.As(err, &pe) {
 		return fmt.Errorf("the debt counsellor's household overview was not refused: %v", err)
@@ -139,8 +139,8 @@ func (d *demo) setLevel(ctx context.Context, id string, level int) error {
 
 // overview prints the coordinator's household overview.
 func (d *demo) overview(ctx context.Context, title string) error {
-	var o broker.Overview
-	if err := d.client["regisseur"].HouseholdOverview(ctx, "hh-1042", "integrale-ondersteuning", &o); err != nil {
+	o, err := d.client["regisseur"].HouseholdOverview(ctx, "hh-1042", "integrale-ondersteuning")
+	if err != nil {
 		return err
 	}
 	d.say("%s", title)

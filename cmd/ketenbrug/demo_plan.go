@@ -66,8 +66,8 @@ func (d *demo) plan(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var hist broker.PlanHistory
-	if err := coord.PlanHistory(ctx, amfHousehold, amfPurpose, &hist); err != nil {
+	hist, err := coord.PlanHistory(ctx, amfHousehold, amfPurpose)
+	if err != nil {
 		return err
 	}
 	d.say("Version %d, with %d versions in its history; printed as Markdown (%d lines) or HTML for the household meeting:",

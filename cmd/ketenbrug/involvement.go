@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"strconv"
@@ -56,16 +55,12 @@ func newInvolvementCommand() *cobra.Command {
 			}
 			in := broker.InvolvementInput{BSN: bsn, Service: p.service, ServiceLabel: p.label, Status: p.status,
 				Start: p.start, End: p.end, Contact: broker.Contact{Name: p.name, Phone: p.phone, Email: p.email}}
-			resp, err := c.PutInvolvement(cmd.Context(), ref, p.purpose, in)
+			v, created, err := c.PutInvolvement(cmd.Context(), ref, p.purpose, in)
 			if err != nil {
 				return err
 			}
-			var v broker.InvolvementView
-			if err := json.Unmarshal(resp.Body, &v); err != nil {
-				return err
-			}
 			verb := "updated"
-			if resp.Status == http.StatusCreated {
+			if created {
 				verb = "registered"
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s involvement %s (%s, %s, revision %d)\n", verb, v.Ref, v.Service, v.Status, v.Revision)
@@ -83,8 +78,8 @@ func newInvolvementCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var v broker.InvolvementView
-			if err := c.EndInvolvement(cmd.Context(), ref, endPurpose, endDate, &v); err != nil {
+			v, err := c.EndInvolvement(cmd.Context(), ref, endPurpose, endDate)
+			if err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "involvement %s is %s since %s (revision %d)\n", v.Ref, v.Status, orDash(v.End), v.Revision)
@@ -110,8 +105,8 @@ func newInvolvementCommand() *cobra.Command {
 				if after != "" {
 					q.Set("after", after)
 				}
-				var page broker.InvolvementPage
-				if err := c.ListInvolvements(cmd.Context(), q, &page); err != nil {
+				page, err := c.ListInvolvements(cmd.Context(), q)
+				if err != nil {
 					return err
 				}
 				for _, v := range page.Involvements {
@@ -255,8 +250,8 @@ func newHouseholdCommand() *cobra.Command {
 					in.Coordinator.Sub = id.Sub
 				}
 			}
-			var v broker.HouseholdView
-			if err := c.PutHousehold(cmd.Context(), args[0], h.purpose, in, &v); err != nil {
+			v, err := c.PutHousehold(cmd.Context(), args[0], h.purpose, in)
+			if err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "household %s of %s (revision %d, coordinator %s/%s): %d member(s)\n",
@@ -277,8 +272,8 @@ func newHouseholdCommand() *cobra.Command {
 			id := args[0]
 			out := cmd.OutOrStdout()
 			if registration {
-				var v broker.HouseholdView
-				if err := c.GetHousehold(cmd.Context(), id, purpose, &v); err != nil {
+				v, err := c.GetHousehold(cmd.Context(), id, purpose)
+				if err != nil {
 					return err
 				}
 				fmt.Fprintf(out, "Household %s of %s, area %s, coordinator %s/%s (revision %d)\n",
@@ -286,8 +281,8 @@ func newHouseholdCommand() *cobra.Command {
 				printRegistration(out, v)
 				fmt.Fprintln(out)
 			}
-			var o broker.Overview
-			if err := c.HouseholdOverview(cmd.Context(), id, purpose, &o); err != nil {
+			o, err := c.HouseholdOverview(cmd.Context(), id, purpose)
+			if err != nil {
 				return err
 			}
 			return printOverview(out, o)

@@ -97,8 +97,8 @@ func newIdentityCommand() *cobra.Command {
 func newWhoamiCommand() *cobra.Command {
 	return clientCommand("whoami", "Ask the broker who it takes this identity to be", cobra.NoArgs, nil,
 		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
-			var me broker.Whoami
-			if err := c.Whoami(cmd.Context(), &me); err != nil {
+			me, err := c.Whoami(cmd.Context())
+			if err != nil {
 				return err
 			}
 			return printJSON(cmd.OutOrStdout(), me)

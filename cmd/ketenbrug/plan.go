@@ -198,8 +198,8 @@ redo the change on the new version.`}
 			if err := planPurpose(hPurpose); err != nil {
 				return err
 			}
-			var h broker.PlanHistory
-			if err := c.PlanHistory(cmd.Context(), id, hPurpose, &h); err != nil {
+			h, err := c.PlanHistory(cmd.Context(), id, hPurpose)
+			if err != nil {
 				return err
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)

@@ -18,12 +18,13 @@ func newPurposeCommand() *cobra.Command {
 	list := clientCommand("list", "List the purposes your role and sector may state under the active policy", cobra.NoArgs,
 		func(cmd *cobra.Command) { cmd.Flags().StringVarP(&format, "output", "o", "table", "table or json") },
 		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
-			var out struct {
-				Purposes []broker.PurposeChoice `json:"purposes"`
-			}
-			if err := c.ListPurposes(cmd.Context(), &out); err != nil {
+			purposes, err := c.ListPurposes(cmd.Context())
+			if err != nil {
 				return err
 			}
+			out := struct {
+				Purposes []broker.PurposeChoice `json:"purposes"`
+			}{purposes}
 			if format == "json" {
 				return printJSON(cmd.OutOrStdout(), out)
 			}

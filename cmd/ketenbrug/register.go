@@ -24,8 +24,8 @@ func newPolicyRegisterCommand() *cobra.Command {
 			if format != "markdown" && format != "json" {
 				return fmt.Errorf("--format %q: use markdown or json", format)
 			}
-			var reg broker.ProcessingRegister
-			if err := c.ProcessingRegister(cmd.Context(), &reg); err != nil {
+			reg, err := c.ProcessingRegister(cmd.Context())
+			if err != nil {
 				return err
 			}
 			if format == "json" {

@@ -42,8 +42,8 @@ func newRestrictionCommand() *cobra.Command {
 			if r.reference != "" {
 				req["reference"] = r.reference
 			}
-			var out broker.RestrictionView
-			if err := c.RecordRestriction(cmd.Context(), req, &out); err != nil {
+			out, err := c.RecordRestriction(cmd.Context(), req)
+			if err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "recorded %s %s for %s (%s)\n", out.Kind, out.ID, out.Purpose, out.State)
@@ -60,13 +60,13 @@ func newRestrictionCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var out broker.RestrictionList
-			if err := c.SearchRestrictions(cmd.Context(), bsn, listRef, &out); err != nil {
+			out, err := c.SearchRestrictions(cmd.Context(), bsn, listRef)
+			if err != nil {
 				return err
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tKIND\tPURPOSE\tGROUND\tRECORDED BY\tSTATE")
-			for _, v := range out.Restrictions {
+			for _, v := range out {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", v.ID, v.Kind, v.Purpose, orDash(v.Ground), v.RecordedBy.Partner, v.State)
 			}
 			return tw.Flush()
@@ -78,8 +78,8 @@ func newRestrictionCommand() *cobra.Command {
 			cmd.Flags().StringVar(&liftRef, referenceFlag, "", referenceHelp)
 		},
 		func(cmd *cobra.Command, c *connectors.Client, args []string) error {
-			var out broker.RestrictionView
-			if err := c.LiftRestriction(cmd.Context(), args[0], reason, liftRef, &out); err != nil {
+			out, err := c.LiftRestriction(cmd.Context(), args[0], reason, liftRef)
+			if err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s %s is now %s\n", out.Kind, out.ID, out.State)

@@ -9,4 +9,10 @@
 // methods or fields of its own (broker.PersonKey, broker.LoginConfig,
 // broker.RoleMapping), this package has a separate copy of the wire shape,
 // and a test keeps the JSON fields of both the same.
+//
+// Because of the aliases the domain cannot give one of these types a
+// method; one that needs behaviour becomes a separate copy with its field
+// test. Shapes whose domain types have methods and no copy yet (partners,
+// plans, policy versions, consents, decisions) are not here: for those the
+// SDK's methods decode into a value the caller passes (out any).
 package wire

@@ -53,3 +53,17 @@ type RoleMapping struct {
 	Role  Role   `json:"role"`
 	Value string `json:"value"`
 }
+
+// Whoami describes the verified caller.
+type Whoami struct {
+	Partner string `json:"partner"`
+	Name    string `json:"name"`
+	Sub     string `json:"sub"`
+	// SubKnown is "verified" when a person key proved who Sub is,
+	// "asserted" when an organisation key only names it; SubVia the proof.
+	SubKnown string `json:"sub_known"`
+	SubVia   string `json:"sub_via,omitempty"`
+	Role     Role   `json:"role"`
+	Level    int    `json:"level"`
+	Sector   Sector `json:"sector"`
+}
