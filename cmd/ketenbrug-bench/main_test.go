@@ -46,6 +46,18 @@ func TestBenchCommand(t *testing.T) {
 			t.Errorf("%s = %v, want > 0\n%s", k, got[k], errOut.String())
 		}
 	}
+	// The open loop ran at 25, 50 and 75 % of the closed loop's maximum,
+	// each with latencies from the intended send time.
+	ol, _ := got["open_loop"].([]any)
+	if len(ol) != 3 {
+		t.Fatalf("open_loop: %v", got["open_loop"])
+	}
+	for i, pct := range []float64{25, 50, 75} {
+		p := ol[i].(map[string]any)
+		if p["percent_of_max"] != pct || p["achieved_rps"].(float64) <= 0 || p["p99_ms"].(float64) <= 0 || p["errors"].(float64) != 0 {
+			t.Errorf("open loop at %v%%: %v", pct, p)
+		}
+	}
 	if got["opa_agreement"] == "" || !strings.Contains(errOut.String(), "agrees with the broker on") {
 		t.Errorf("OPA's answers were not compared:\n%s", errOut.String())
 	}

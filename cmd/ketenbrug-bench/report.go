@@ -59,6 +59,21 @@ type result struct {
 	EngineP99       float64
 	EngineCPUPerDec float64
 	PeerInputs      int
+
+	// OpenLoop holds the open-loop runs after the closed loop.
+	OpenLoop []openLoopPoint
+}
+
+// openLoopPoint is one open-loop run: the arrival rate asked, the rate
+// achieved, and the overview's latencies from each request's intended
+// send time.
+type openLoopPoint struct {
+	Percent  int
+	Rate     float64
+	Achieved float64
+	Elapsed  time.Duration
+	Overview *load.OpStats
+	Errors   int64
 }
 
 func newResult(ds *dataset.Dataset, clients int) *result {
@@ -105,8 +120,20 @@ func (r *result) summary() map[string]any {
 		"store_bytes_per_involvement": ratio(float64(r.StoreBytes), float64(r.Involvements)),
 		"persons":                     r.Persons, "households": r.Households, "involvements": r.Involvements, "consents": r.Consents,
 		"clients": r.Clients, "duration_s": round(r.Elapsed.Seconds(), 2), "mode": r.Mode, "ops": ops,
-		"machine": r.Machine,
+		"machine": r.Machine, "open_loop": r.openLoopSummary(),
 	}
+}
+
+// openLoopSummary is the JSON of the open-loop runs: per run the asked
+// rate, what was achieved, and the overview's p50 and p99 in ms.
+func (r *result) openLoopSummary() []map[string]any {
+	out := []map[string]any{}
+	for _, p := range r.OpenLoop {
+		out = append(out, map[string]any{"percent_of_max": p.Percent, "rate": round(p.Rate, 1), "achieved_rps": round(p.Achieved, 1),
+			"p50_ms": round(p.Overview.P50, 3), "p99_ms": round(p.Overview.P99, 3), "max_ms": round(p.Overview.Max, 3),
+			"overview_requests": p.Overview.Count, "errors": p.Errors})
+	}
+	return out
 }
 
 func round(f float64, digits int) float64 {
@@ -149,6 +176,10 @@ func (r *result) printTable(w io.Writer) {
 	}
 	if r.OPANote != "" {
 		fmt.Fprintf(w, "OPA: %s\n", r.OPANote)
+	}
+	for _, p := range r.OpenLoop {
+		fmt.Fprintf(w, "open loop at %d%% of the maximum (%.0f req/s asked, %.0f achieved): overview p50 %.2f ms, p99 %.2f ms, max %.2f ms (from the intended send time); %d errors\n",
+			p.Percent, p.Rate, p.Achieved, p.Overview.P50, p.Overview.P99, p.Overview.Max, p.Errors)
 	}
 	if r.EngineRPS > 0 {
 		fmt.Fprintf(w, "embedded engine, same inputs in process: %.0f decisions/s, p50 %.3f ms, p99 %.3f ms, %.0f µs CPU per decision\n",

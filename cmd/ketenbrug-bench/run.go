@@ -33,6 +33,11 @@ func (c config) check() (load.Mix, error) {
 	case c.peerDuration <= 0 || c.peerDuration > 2*time.Minute:
 		return mix, errors.New("--peer-duration must be between 0 and 2m")
 	}
+	for _, p := range c.openLoop {
+		if p < 1 || p > 100 {
+			return mix, errors.New("--open-loop takes percentages of the closed loop's maximum rate, 1-100 (for example 25,50,75)")
+		}
+	}
 	return mix, nil
 }
 
@@ -114,7 +119,34 @@ func measureLoad(ctx context.Context, t *load.Target, m meter, c config, mix loa
 	}
 	m.end(ctx, res)
 	res.Elapsed, res.Ops, res.BadSigs = lr.Elapsed, lr.Ops, lr.BadSigs
-	return nil
+	return openLoops(ctx, l, c, res, say)
+}
+
+// openLoops runs the open loop at each of c.openLoop's percentages of the
+// closed loop's maximum rate (all operations together), each for
+// c.duration, and adds its figures: the latencies a partner would see at
+// that arrival rate, queueing included.
+func openLoops(ctx context.Context, l *load.Loop, c config, res *result, say func(string, ...any)) error {
+	maxRate := 0.0
+	for _, o := range res.Ops {
+		maxRate += o.RPS
+	}
+	for _, pct := range c.openLoop {
+		if maxRate == 0 || ctx.Err() != nil {
+			break
+		}
+		rate := maxRate * float64(pct) / 100
+		say("open loop at %d%% of the closed loop's maximum: %.0f req/s for %s", pct, rate, c.duration)
+		lr := l.RunOpen(ctx, rate)
+		p := openLoopPoint{Percent: pct, Rate: rate, Elapsed: lr.Elapsed, Overview: lr.Ops[load.Overview]}
+		for _, o := range lr.Ops {
+			p.Achieved += o.RPS
+			p.Errors += o.Errors
+		}
+		p.Errors += lr.BadSigs
+		res.OpenLoop = append(res.OpenLoop, p)
+	}
+	return ctx.Err()
 }
 
 // comparisons measures the crypto-only ceiling, OPA's REST API and the
