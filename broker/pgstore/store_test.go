@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ketenbrug/ketenbrug/broker"
 )
@@ -264,5 +266,47 @@ func TestClosed(t *testing.T) {
 		if !errors.Is(err, ErrClosed) || !errors.Is(err, broker.ErrUnavailable) {
 			t.Errorf("%s after Close: %v, want ErrClosed", name, err)
 		}
+	}
+}
+
+// TestReplayCacheAcrossBrokers: a jti stored through one store is seen
+// through another on the same database until it expires; of many
+// concurrent uses of one jti across both, exactly one is first.
+func TestReplayCacheAcrossBrokers(t *testing.T) {
+	pc := freshDatabase(t)
+	now := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	r1 := openTest(t, pc, Config{}).ReplayCache(clock)
+	r2 := openTest(t, pc, Config{}).ReplayCache(clock)
+	until := now.Add(time.Minute)
+	if r1.CheckAndStore("p1", "jti-0123456789abcdef", until) {
+		t.Fatal("a new jti counted as seen")
+	}
+	if !r2.CheckAndStore("p1", "jti-0123456789abcdef", until) {
+		t.Fatal("a jti used at broker 1 was accepted at broker 2")
+	}
+	if r2.CheckAndStore("p2", "jti-0123456789abcdef", until) {
+		t.Error("another issuer's same jti counted as seen")
+	}
+	if !r1.CheckAndStore("p1", "bad\x00jti-0123456789", until) {
+		t.Error("a jti PostgreSQL cannot store was accepted")
+	}
+	now = until.Add(time.Second) // the token expired: its jti may be taken again
+	if r2.CheckAndStore("p1", "jti-0123456789abcdef", now.Add(time.Minute)) {
+		t.Error("an expired entry still counted as seen")
+	}
+
+	var firsts atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Go(func() {
+			if ![]*ReplayCache{r1, r2}[i%2].CheckAndStore("p1", "jti-race-0123456789", now.Add(time.Minute)) {
+				firsts.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if firsts.Load() != 1 {
+		t.Errorf("%d concurrent uses of one jti were first, want exactly 1", firsts.Load())
 	}
 }
