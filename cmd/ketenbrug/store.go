@@ -16,6 +16,7 @@ import (
 	"github.com/ketenbrug/ketenbrug/broker"
 	"github.com/ketenbrug/ketenbrug/broker/boltstore"
 	"github.com/ketenbrug/ketenbrug/broker/pgstore"
+	"github.com/ketenbrug/ketenbrug/connectors/protocol"
 )
 
 // StoreConfig says where the broker's state lives (issue 20). The zero
@@ -126,6 +127,17 @@ func startRefresh(sys *System) (stop func()) {
 		}
 	}()
 	return func() { cancel(); <-done }
+}
+
+// sharedReplay is the request tokens' replay cache for st: on PostgreSQL
+// the one in the database, so that a token used at one broker is refused
+// at every other (issue 20); nil, httpapi's in-memory cache, for bbolt's
+// one process.
+func sharedReplay(st systemStore) protocol.ReplayCache {
+	if pg, ok := st.(*pgstore.Store); ok {
+		return pg.ReplayCache(nil)
+	}
+	return nil
 }
 
 // keywordPassword finds a password in a key=value DSN.

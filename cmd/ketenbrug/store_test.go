@@ -17,6 +17,7 @@ import (
 
 	"github.com/ketenbrug/ketenbrug/broker"
 	"github.com/ketenbrug/ketenbrug/connectors"
+	"github.com/ketenbrug/ketenbrug/connectors/protocol"
 )
 
 // testPostgresURL creates an empty database on the server
@@ -95,15 +96,7 @@ func TestTwoBrokersOnPostgres(t *testing.T) {
 	const refresh = 50 * time.Millisecond
 	dir1, dir2 := t.TempDir(), t.TempDir()
 	b1 := newTestBrokerWith(t, func(c *SystemConfig) { c.DataDir, c.Store = dir1, StoreConfig{URL: store, Refresh: refresh} })
-	for _, f := range []string{brokerKeyFile, secretFile} {
-		raw, err := os.ReadFile(filepath.Join(dir1, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir2, f), raw, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	copySecrets(t, dir1, dir2)
 	b2 := newTestBrokerWith(t, func(c *SystemConfig) { c.DataDir, c.Store = dir2, StoreConfig{URL: store, Refresh: refresh} })
 	// The operator init registered is the one at both brokers.
 	op2 := b2.client(t, b1.operatorID)
@@ -143,6 +136,52 @@ func TestTwoBrokersOnPostgres(t *testing.T) {
 		rep, err := tb.sys.Audit.Verify(ctx)
 		if err != nil || !rep.OK {
 			t.Errorf("the audit chain at broker %d: %+v, %v", n+1, rep, err)
+		}
+	}
+}
+
+// TestReplayAcrossBrokers: a request token used at broker 1 is refused
+// at broker 2 of the same region: the replay cache is the database's.
+func TestReplayAcrossBrokers(t *testing.T) {
+	store := testPostgresURL(t)
+	const refresh = 50 * time.Millisecond
+	dir1, dir2 := t.TempDir(), t.TempDir()
+	b1 := newTestBrokerWith(t, func(c *SystemConfig) { c.DataDir, c.Store = dir1, StoreConfig{URL: store, Refresh: refresh} })
+	copySecrets(t, dir1, dir2)
+	b2 := newTestBrokerWith(t, func(c *SystemConfig) { c.DataDir, c.Store = dir2, StoreConfig{URL: store, Refresh: refresh} })
+	key := newTestKey(t, "EdDSA")
+	b1.register(t, "schuldhulp", broker.SectorDebt, []broker.Role{broker.RoleConnector}, key)
+	const whoami = "/v1/whoami"
+	// Wait until broker 2 knows the partner, with tokens of their own.
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(refresh) {
+		resp, _ := b2.send(t, http.MethodGet, whoami, key.sign(t, "schuldhulp", "connector", http.MethodGet, whoami, nil), nil, nil)
+		if resp.StatusCode == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("broker 2 does not know the partner after 2s: %d", resp.StatusCode)
+		}
+	}
+	tok := key.sign(t, "schuldhulp", "connector", http.MethodGet, whoami, nil)
+	if resp, body := b1.send(t, http.MethodGet, whoami, tok, nil, nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("first use at broker 1: %d %s", resp.StatusCode, body)
+	}
+	resp, body := b2.send(t, http.MethodGet, whoami, tok, nil, nil)
+	expectProblem(t, resp, body, http.StatusUnauthorized, "token_"+protocol.ReasonReplayed)
+}
+
+// copySecrets gives a second broker's data directory the first one's
+// broker key and pseudonym secret: brokers of one region share them (as
+// files or a mounted secret), never through the database.
+func copySecrets(t *testing.T, from, to string) {
+	t.Helper()
+	for _, f := range []string{brokerKeyFile, secretFile} {
+		raw, err := os.ReadFile(filepath.Join(from, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(to, f), raw, 0o600); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

@@ -232,7 +232,7 @@ func CreateSystem(ctx context.Context, cfg SystemConfig) (sys *System, err error
 	sys.Registry.MustRegister(unusual)
 	if sys.Handler, err = httpapi.New(httpapi.Config{
 		Broker: sys.Service, Signer: signer, PublicJWKS: pubJSON, Registry: sys.Registry, Logger: cfg.Logger,
-		Limits: cfg.Limits, SpoolDir: spool, Build: buildInfo(),
+		Limits: cfg.Limits, SpoolDir: spool, Build: buildInfo(), Replay: sharedReplay(sys.Store),
 	}); err != nil {
 		return nil, err
 	}
