@@ -310,3 +310,111 @@ func TestReplayCacheAcrossBrokers(t *testing.T) {
 		t.Errorf("%d concurrent uses of one jti were first, want exactly 1", firsts.Load())
 	}
 }
+
+// TestListenAcrossBrokers: an inbox item committed through one store is
+// signalled to a listener on another; a rolled-back one is not.
+func TestListenAcrossBrokers(t *testing.T) {
+	pc := freshDatabase(t)
+	a, b := openTest(t, pc, Config{}), openTest(t, pc, Config{})
+	got := make(chan string, 100)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); a.Listen(ctx, func(p string) { got <- p }) }()
+	t.Cleanup(func() { cancel(); <-done })
+	appendItem := func(partner string, keep bool) {
+		err := b.Update(func(tx broker.Tx) error {
+			if _, err := tx.AppendInbox(broker.InboxItem{Partner: partner, Kind: "match"}); err != nil {
+				return err
+			}
+			if !keep {
+				return errors.New("roll back")
+			}
+			return nil
+		})
+		if keep && err != nil {
+			t.Fatal(err)
+		}
+	}
+	// LISTEN takes effect a moment after Listen starts: append until the
+	// first signal arrives.
+	deadline := time.After(5 * time.Second)
+	for first := false; !first; {
+		appendItem("p-first", true)
+		select {
+		case p := <-got:
+			first = p == "p-first"
+		case <-time.After(50 * time.Millisecond):
+		case <-deadline:
+			t.Fatal("no inbox signal from the other store within 5s")
+		}
+	}
+	appendItem("p-rolled-back", false)
+	appendItem("p2", true)
+	for {
+		select {
+		case p := <-got:
+			switch p {
+			case "p-rolled-back":
+				t.Fatal("a rolled-back inbox item was signalled")
+			case "p2":
+				return
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("no signal for p2 within 5s")
+		}
+	}
+}
+
+// TestExclusive: of two brokers running the same exclusive work, one
+// runs it at a time, and the other takes over when it stops.
+func TestExclusive(t *testing.T) {
+	pc := freshDatabase(t)
+	stores := []*Store{openTest(t, pc, Config{}), openTest(t, pc, Config{})}
+	var running, most atomic.Int32
+	started := make(chan int, 4)
+	cancels := make([]context.CancelFunc, 2)
+	var wg sync.WaitGroup
+	for i, s := range stores {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancels[i] = cancel
+		wg.Go(func() {
+			s.Exclusive(ctx, "webhooks", func(ctx context.Context) error {
+				n := running.Add(1)
+				for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+				}
+				started <- i
+				<-ctx.Done()
+				running.Add(-1)
+				return nil
+			})
+		})
+	}
+	defer func() {
+		for _, c := range cancels {
+			c()
+		}
+		wg.Wait()
+	}()
+	var first int
+	select {
+	case first = <-started:
+	case <-time.After(5 * time.Second):
+		t.Fatal("neither broker ran the exclusive work")
+	}
+	time.Sleep(2 * reconnectWait) // the other tries meanwhile
+	if most.Load() != 1 {
+		t.Fatalf("%d brokers ran the exclusive work at once", most.Load())
+	}
+	cancels[first]()
+	select {
+	case next := <-started:
+		if next == first {
+			t.Fatal("the stopped broker ran again")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the other broker did not take over within 5s")
+	}
+	if most.Load() != 1 {
+		t.Fatalf("%d brokers ran the exclusive work at once", most.Load())
+	}
+}

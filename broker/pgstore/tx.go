@@ -652,8 +652,13 @@ func (w *writeTx) AppendInbox(item broker.InboxItem) (broker.InboxItem, error) {
 	if err != nil {
 		return item, err
 	}
-	_, err = w.exec("append inbox", "INSERT INTO inbox (seq, partner, acked, value) VALUES ($1, $2, $3, $4)",
-		int64(seq), item.Partner, item.AckedAt != nil, raw)
+	if _, err := w.exec("append inbox", "INSERT INTO inbox (seq, partner, acked, value) VALUES ($1, $2, $3, $4)",
+		int64(seq), item.Partner, item.AckedAt != nil, raw); err != nil {
+		return item, err
+	}
+	// Delivered to every broker's Listen when, and only if, this
+	// transaction commits: a long-poll at another broker wakes for it.
+	_, err = w.exec("notify inbox", "SELECT pg_notify($1, $2)", inboxChannel, item.Partner)
 	return item, err
 }
 
