@@ -43,10 +43,14 @@ const (
 	RoleCoordinator    Role = "coordinator"
 	RolePrivacyOfficer Role = "privacy-officer"
 	RoleOperator       Role = "operator"
+	// RoleAnalyst reads the figures of its municipality's pilot
+	// (stuurinformatie, Service.Statistics) and nothing else: no
+	// overview, no inbox, no audit entry.
+	RoleAnalyst Role = "analyst"
 )
 
 // Roles lists every valid role.
-var Roles = []Role{RoleConnector, RoleProfessional, RoleCoordinator, RolePrivacyOfficer, RoleOperator}
+var Roles = []Role{RoleConnector, RoleProfessional, RoleCoordinator, RolePrivacyOfficer, RoleOperator, RoleAnalyst}
 
 // PartnerStatus is the wire type (connectors/wire), so that the SDK carries it without
 // importing the domain.

@@ -247,10 +247,22 @@ deny contains {"reason": "covenant_not_signed", "basis": basis_of(rego.metadata.
 #   A caller sees only households and municipalities its organisation
 #   serves (tenancy): the household's municipality and the request's
 #   municipality must be among the caller's municipalities, and agree.
+#   An action may name callers who supervise the whole region
+#   (actions.<action>.all_municipalities: roles, or relations such as the
+#   region's privacy office); for them any municipality counts.
 # custom:
 #   basis: AVG art. 5 lid 1 sub b en c
 deny contains {"reason": "other_municipality", "basis": basis_of(rego.metadata.rule())} if {
 	not serves_request_municipalities
+	not region_wide_caller
+}
+
+# The caller may act for every municipality of the region in this action.
+region_wide_caller if input.caller.role in action.all_municipalities.roles
+
+region_wide_caller if {
+	some r in object.get(input, "relations", [])
+	r in action.all_municipalities.relations
 }
 
 # METADATA

@@ -9,10 +9,10 @@ broker_actions := {
 	"consent.record", "consent.read", "consent.withdraw", "match.signal",
 	"assignment.give", "assignment.receive", "assignment.accept", "assignment.decline",
 	"assignment.complete", "assignment.cancel", "plan.read", "plan.write", "plan.status", "plan.close",
-	"restriction.record", "restriction.read", "restriction.lift",
+	"restriction.record", "restriction.read", "restriction.lift", "statistics.read",
 }
 
-broker_roles := {"connector", "professional", "coordinator", "privacy-officer", "operator"}
+broker_roles := {"connector", "professional", "coordinator", "privacy-officer", "operator", "analyst"}
 
 broker_sectors := {
 	"municipality", "education", "work-income", "debt", "youth",

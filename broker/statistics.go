@@ -1,0 +1,633 @@
+package broker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // months are Dutch months (Europe/Amsterdam) on any machine
+
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
+)
+
+// The pilot's figures (stuurinformatie, issue 19 part 2): per municipality
+// and month, what the broker did, counted from the audit trail and the
+// store, never from a copy, and never a count small enough to point at a
+// household, person or professional (statistics_suppress.go).
+
+// ActionStatisticsRead is asking for a municipality's figures.
+const ActionStatisticsRead = "statistics.read"
+
+// Statistics is wire.Statistics: the API's shape, kept in connectors/wire so that the
+// SDK carries it without importing the domain.
+type Statistics = wire.Statistics
+
+// StatisticsMeasure is wire.StatisticsMeasure.
+type StatisticsMeasure = wire.StatisticsMeasure
+
+// StatisticsRow is wire.StatisticsRow.
+type StatisticsRow = wire.StatisticsRow
+
+// StatisticsCell is wire.Cell: one figure, or a suppressed one.
+type StatisticsCell = wire.Cell
+
+// StatisticsGap is wire.StatisticsGap.
+type StatisticsGap = wire.StatisticsGap
+
+// StatisticsQuery names the municipality and months asked.
+type StatisticsQuery struct {
+	// Municipality is the municipality's partner id; "" for the caller's
+	// own when its partner serves exactly one.
+	Municipality string
+	// From and To are the first and last month, YYYY-MM, both included;
+	// default the twelve months up to and including this one.
+	From, To string
+	// By is the period of a row: "month" (the default and only one).
+	By string
+}
+
+// Limits and defaults of the figures.
+const (
+	// DefaultStatisticsMinCell is the threshold when the policy data has
+	// no statistics.min_cell: a count below it is never shown.
+	DefaultStatisticsMinCell = 10
+	// MaxStatisticsMonths bounds one question: the whole trail is read
+	// for it.
+	MaxStatisticsMonths = 36
+	// StatisticsByMonth is the one period of a row.
+	StatisticsByMonth = "month"
+)
+
+// statisticsZone is the zone a month is counted in: a municipality's
+// month, not UTC's.
+var statisticsZone = func() *time.Location {
+	if l, err := time.LoadLocation("Europe/Amsterdam"); err == nil {
+		return l
+	}
+	return time.UTC
+}()
+
+// Statistics answers a municipality's figures per month. Operators, the
+// privacy officers and the new analyst role may ask (the policy decides,
+// action statistics.read); an analyst or a partner's privacy officer only
+// for a municipality its organisation serves. Asked about another
+// municipality, the answer is exactly that for a municipality that does
+// not exist (ErrNotFound), so that the figures do not even tell which
+// municipalities take part. Every question is audited, the refused ones
+// too.
+//
+// How an audit entry counts for a municipality (entries written before
+// this feature name none): the municipality in its detail, when it has
+// one; else the household or plan its object names (household:<m>:<id>,
+// plan:<m>:<id>) or the municipality of the assignment it names; else the
+// one municipality the acting partner serves; else the one municipality
+// of the households its person is a member of now. An entry that none of
+// these places in exactly one municipality is counted nowhere.
+func (s *Service) Statistics(ctx context.Context, c *Caller, q StatisticsQuery) (Statistics, error) {
+	if q.Municipality == "" && len(c.Partner.Municipalities) == 1 {
+		q.Municipality = c.Partner.Municipalities[0]
+	}
+	months, err := q.months(s.now())
+	if err != nil {
+		return Statistics{}, err
+	}
+	m := q.Municipality
+	in := &DecisionInput{Action: ActionStatisticsRead, Caller: callerFacts(c), Municipality: s.municipalityFacts(m)}
+	if c.Role == RolePrivacyOfficer && c.Partner.PrivacyOffice {
+		in.Relations = []string{RelationPrivacyOffice}
+	}
+	object := "statistics:" + m
+	v, err := s.decide(ctx, c, in, object, nil)
+	var denied *DeniedError
+	if errors.As(err, &denied) && slices.Equal(denied.Reasons, []string{ReasonOtherMunicipality}) {
+		// Refused as another municipality's: answered as one that does
+		// not exist (the refusal is audited as what it is).
+		return Statistics{}, unknownMunicipality(m)
+	}
+	if err != nil {
+		return Statistics{}, err
+	}
+	muni, err := s.LookupPartner(m)
+	if err != nil || muni.Sector != SectorMunicipality {
+		e := s.auditEntry(c, EventDenial, ActionStatisticsRead)
+		e.Object, e.Decision, e.Reasons = object, DecisionDeny, []string{"municipality_unknown"}
+		if aerr := s.commit(ctx, e, []*verdict{v}, nil); aerr != nil {
+			return Statistics{}, aerr
+		}
+		return Statistics{}, unknownMunicipality(m)
+	}
+	minCell := s.statisticsMinCell()
+	counts, err := s.countStatistics(ctx, m, months)
+	if err != nil {
+		return Statistics{}, err
+	}
+	out := counts.table(minCell)
+	out.Municipality, out.From, out.To, out.By = m, months[0], months[len(months)-1], StatisticsByMonth
+	out.Level, out.MinCell, out.GeneratedAt = muni.Level, minCell, s.now()
+
+	e := s.auditEntry(c, EventDisclosure, ActionStatisticsRead)
+	e.Object = object
+	e.Detail = map[string]string{"municipality": m, "from": out.From, "to": out.To, "by": out.By,
+		"min_cell": strconv.Itoa(minCell)}
+	if err := s.commit(ctx, e, []*verdict{v}, nil); err != nil {
+		return Statistics{}, err
+	}
+	return out, nil
+}
+
+// unknownMunicipality is the one answer for a municipality that does not
+// exist and for one the caller may not read figures of.
+func unknownMunicipality(m string) error {
+	return fmt.Errorf("municipality %q: %w: name a municipality your organisation serves (ketenbrug whoami lists them)", m, ErrNotFound)
+}
+
+// months validates q and returns its months, oldest first.
+func (q *StatisticsQuery) months(now time.Time) ([]string, error) {
+	if !ValidID(q.Municipality) {
+		return nil, invalid("municipality", "name the municipality (its partner id): %s", IDRule)
+	}
+	if q.By != "" && q.By != StatisticsByMonth {
+		return nil, invalid("by", "only month")
+	}
+	parse := func(field, s string) (time.Time, error) {
+		t, err := time.Parse("2006-01", s)
+		if err != nil {
+			return time.Time{}, invalid(field, "a month as YYYY-MM, such as 2026-01")
+		}
+		return t, nil
+	}
+	to := time.Date(now.In(statisticsZone).Year(), now.In(statisticsZone).Month(), 1, 0, 0, 0, 0, time.UTC)
+	var err error
+	if q.To != "" {
+		if to, err = parse("to", q.To); err != nil {
+			return nil, err
+		}
+	}
+	from := to.AddDate(0, -11, 0)
+	if q.From != "" {
+		if from, err = parse("from", q.From); err != nil {
+			return nil, err
+		}
+	}
+	if to.Before(from) {
+		return nil, invalid("to", "must not be before from")
+	}
+	var out []string
+	for t := from; !t.After(to); t = t.AddDate(0, 1, 0) {
+		if len(out) == MaxStatisticsMonths {
+			return nil, invalid("from", "at most %d months in one question; ask for a shorter period", MaxStatisticsMonths)
+		}
+		out = append(out, t.Format("2006-01"))
+	}
+	return out, nil
+}
+
+// statisticsMinCell reads statistics.min_cell from the active policy's
+// data; below 1 or absent: DefaultStatisticsMinCell.
+func (s *Service) statisticsMinCell() int {
+	var cfg struct {
+		Statistics struct {
+			MinCell int `json:"min_cell"`
+		} `json:"statistics"`
+	}
+	if d := s.cfg.Policy.Describe(); len(d.Config) > 0 && json.Unmarshal(d.Config, &cfg) == nil && cfg.Statistics.MinCell > 0 {
+		return cfg.Statistics.MinCell
+	}
+	return DefaultStatisticsMinCell
+}
+
+// The measures, in the order of their columns. Counts are the cells of
+// the suppression's equations (statistics_suppress.go); medians are shown
+// only over enough observations.
+const (
+	measureOverviewsAsked     = "overviews_asked"
+	measureOverviewsAllowed   = "overviews_allowed"
+	measureOverviewsDenied    = "overviews_denied"
+	measureSignals            = "match_signals"
+	measureAssignmentsGiven   = "assignments_given"
+	measureAssignmentsAccept  = "assignments_accepted"
+	measureAssignmentsDecline = "assignments_declined"
+	measureAssignmentsDone    = "assignments_completed"
+	measureDaysToAccept       = "assignments_median_days_to_accept"
+	measureDaysToComplete     = "assignments_median_days_to_complete"
+	measurePlansOpened        = "plans_opened"
+	measurePlansClosed        = "plans_closed"
+	measureConsentsGiven      = "consents_given"
+	measureConsentsWithdrawn  = "consents_withdrawn"
+	reasonOther               = "other"
+)
+
+// statisticsDenialReasons are the columns of the overviews denied, in the
+// order that decides a denial's column: a denial with several reasons
+// counts once, under the first of its reasons in this list (or "other"),
+// so that the columns add up to the denials exactly.
+var statisticsDenialReasons = []string{ReasonNoRelation, ReasonPurposeMissing, ReasonPurposeNotAllowed, ReasonRoleNotAllowed,
+	ReasonSectorNotAllowed, ReasonOtherMunicipality, ReasonOtherArea, ReasonLevelTooLow, ReasonCovenantNotSigned,
+	ReasonPolicyError, reasonOther}
+
+var statisticsReasonLabels = map[string]string{
+	ReasonNoRelation: "geen relatie", ReasonPurposeMissing: "geen doel", ReasonPurposeNotAllowed: "doel niet toegestaan",
+	ReasonRoleNotAllowed: "rol niet toegestaan", ReasonSectorNotAllowed: "sector niet toegestaan",
+	ReasonOtherMunicipality: "andere gemeente", ReasonOtherArea: "ander gebied", ReasonLevelTooLow: "ambitieniveau te laag",
+	ReasonCovenantNotSigned: "convenant niet getekend", ReasonPolicyError: "beleidsfout", reasonOther: "overige",
+}
+
+// deniedKey is the column of overviews denied for reason.
+func deniedKey(reason string) string { return measureOverviewsDenied + "." + reason }
+
+// statisticsMeasures lists every column.
+func statisticsMeasures() []StatisticsMeasure {
+	ms := []StatisticsMeasure{
+		{Key: measureOverviewsAsked, Label: "Overzichten gevraagd", Kind: "count", Group: "overviews"},
+		{Key: measureOverviewsAllowed, Label: "Overzichten toegestaan", Kind: "count", Group: "overviews"},
+		{Key: measureOverviewsDenied, Label: "Overzichten geweigerd", Kind: "count", Group: "overviews"},
+	}
+	for _, r := range statisticsDenialReasons {
+		ms = append(ms, StatisticsMeasure{Key: deniedKey(r), Label: "Geweigerd: " + statisticsReasonLabels[r], Kind: "count", Group: "denials"})
+	}
+	return append(ms,
+		StatisticsMeasure{Key: measureSignals, Label: "Matchsignalen verstuurd", Kind: "count", Group: "signals"},
+		StatisticsMeasure{Key: measureAssignmentsGiven, Label: "Opdrachten gegeven", Kind: "count", Group: "assignments"},
+		StatisticsMeasure{Key: measureAssignmentsAccept, Label: "Opdrachten aanvaard", Kind: "count", Group: "assignments"},
+		StatisticsMeasure{Key: measureAssignmentsDecline, Label: "Opdrachten afgewezen", Kind: "count", Group: "assignments"},
+		StatisticsMeasure{Key: measureAssignmentsDone, Label: "Opdrachten afgerond", Kind: "count", Group: "assignments"},
+		StatisticsMeasure{Key: measureDaysToAccept, Label: "Mediaan dagen tot aanvaarden", Kind: "median_days", Group: "assignment_days"},
+		StatisticsMeasure{Key: measureDaysToComplete, Label: "Mediaan dagen tot afronden", Kind: "median_days", Group: "assignment_days"},
+		StatisticsMeasure{Key: measurePlansOpened, Label: "Plannen geopend", Kind: "count", Group: "plans"},
+		StatisticsMeasure{Key: measurePlansClosed, Label: "Plannen gesloten", Kind: "count", Group: "plans"},
+		StatisticsMeasure{Key: measureConsentsGiven, Label: "Toestemmingen gegeven", Kind: "count", Group: "consents"},
+		StatisticsMeasure{Key: measureConsentsWithdrawn, Label: "Toestemmingen ingetrokken", Kind: "count", Group: "consents"},
+	)
+}
+
+// statisticsGaps are the pilot's measures of issue 19 that need match
+// follow-ups (its part 1), which the broker does not keep yet.
+var statisticsGaps = []StatisticsGap{
+	{Key: "match_signals_followed_up_in_time", Label: "Matchsignalen opgevolgd binnen de termijn",
+		Reason: "match follow-ups (issue 19 part 1) are not built yet: the broker records no follow-up, so it cannot count one"},
+	{Key: "followup_median_days_to_contact", Label: "Mediaan dagen tot contact",
+		Reason: "match follow-ups (issue 19 part 1) are not built yet: the broker records no contact, so it cannot time one"},
+}
+
+// medianOf maps a median measure to the count whose observations it
+// summarises: a median is shown only where that count is.
+var medianOf = map[string]string{measureDaysToAccept: measureAssignmentsAccept, measureDaysToComplete: measureAssignmentsDone}
+
+// statCounts are the raw figures of one municipality, before suppression.
+type statCounts struct {
+	months []string
+	// count[month][measure]; days[month][measure] the observations of a
+	// median measure.
+	count map[string]map[string]int
+	days  map[string]map[string][]float64
+	// multiPartner is the number of households with two or more partners.
+	multiPartner int
+}
+
+func newStatCounts(months []string) *statCounts {
+	c := &statCounts{months: months, count: map[string]map[string]int{}, days: map[string]map[string][]float64{}}
+	for _, m := range months {
+		c.count[m], c.days[m] = map[string]int{}, map[string][]float64{}
+	}
+	return c
+}
+
+// add counts n for measure in month, when month is asked.
+func (c *statCounts) add(month, measure string, n int) {
+	if row := c.count[month]; row != nil {
+		row[measure] += n
+	}
+}
+
+func (c *statCounts) observe(month, measure string, days float64) {
+	if row := c.days[month]; row != nil {
+		row[measure] = append(row[measure], days)
+	}
+}
+
+// countStatistics reads the whole audit trail once and the municipality's
+// households, and counts what counts for municipality m in months.
+func (s *Service) countStatistics(ctx context.Context, m string, months []string) (*statCounts, error) {
+	out := newStatCounts(months)
+	at := &attributor{s: s, assignments: map[string]string{}, subjects: map[Pseudonym]string{}}
+	given := map[string]time.Time{} // assignment id → when it was given
+	const page = 1000
+	for from := uint64(1); ; {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		entries, err := s.cfg.AuditReader.Entries(ctx, from, page)
+		if err != nil {
+			return nil, err
+		}
+		err = s.cfg.Store.View(func(tx ReadTx) error {
+			at.tx = tx
+			for i := range entries {
+				if err := out.count1(at, m, &entries[i], given); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if len(entries) < page {
+			break
+		}
+		from = entries[len(entries)-1].Seq + 1
+	}
+	err := s.cfg.Store.View(func(tx ReadTx) error {
+		var err error
+		out.multiPartner, err = householdsWithPartners(tx, m, 2)
+		return err
+	})
+	return out, err
+}
+
+// count1 counts entry e when it belongs to municipality m.
+func (c *statCounts) count1(at *attributor, m string, e *AuditEntry, given map[string]time.Time) error {
+	month := e.Time.In(statisticsZone).Format("2006-01")
+	switch e.Action {
+	case ActionHouseholdOverview, ActionPersonOverview:
+		if mm, err := at.municipality(e, ""); err != nil || mm != m {
+			return err
+		}
+		if e.Decision == DecisionAllow {
+			c.add(month, measureOverviewsAllowed, 1)
+			return nil
+		}
+		c.add(month, measureOverviewsDenied, 1)
+		c.add(month, deniedKey(primaryReason(e.Reasons)), 1)
+	case ActionInvolvementWrite, "involvement.sync":
+		if e.Decision != DecisionAllow {
+			return nil
+		}
+		for _, d := range e.Disclosed {
+			if !isMatchSignal(&d) {
+				continue
+			}
+			mm, err := at.municipality(e, d.Subject)
+			if err != nil {
+				return err
+			}
+			if mm == m {
+				c.add(month, measureSignals, 1)
+			}
+		}
+	case ActionAssignmentGive, ActionAssignmentAccept, ActionAssignmentDecline, ActionAssignmentComplete:
+		if e.Decision != DecisionAllow || e.Event != EventChange {
+			return nil
+		}
+		if mm, err := at.municipality(e, ""); err != nil || mm != m {
+			return err
+		}
+		id := strings.TrimPrefix(e.Object, "assignment:")
+		switch e.Action {
+		case ActionAssignmentGive:
+			given[id] = e.Time
+			c.add(month, measureAssignmentsGiven, 1)
+		case ActionAssignmentAccept:
+			c.add(month, measureAssignmentsAccept, 1)
+			if t, ok := given[id]; ok {
+				c.observe(month, measureDaysToAccept, e.Time.Sub(t).Hours()/24)
+			}
+		case ActionAssignmentDecline:
+			c.add(month, measureAssignmentsDecline, 1)
+		case ActionAssignmentComplete:
+			c.add(month, measureAssignmentsDone, 1)
+			if t, ok := given[id]; ok {
+				c.observe(month, measureDaysToComplete, e.Time.Sub(t).Hours()/24)
+			}
+		}
+	case ActionPlanWrite, ActionPlanClose, ActionConsentRecord, ActionConsentWithdraw:
+		if e.Decision != DecisionAllow || e.Event != EventChange {
+			return nil
+		}
+		measure := map[string]string{ActionPlanClose: measurePlansClosed, ActionConsentRecord: measureConsentsGiven,
+			ActionConsentWithdraw: measureConsentsWithdrawn}[e.Action]
+		if e.Action == ActionPlanWrite {
+			// A plan is opened by its first version.
+			if e.Detail["version"] != "1" {
+				return nil
+			}
+			measure = measurePlansOpened
+		}
+		if mm, err := at.municipality(e, ""); err != nil || mm != m {
+			return err
+		}
+		c.add(month, measure, 1)
+	}
+	return nil
+}
+
+// primaryReason is the column a denial counts in (statisticsDenialReasons).
+func primaryReason(reasons []string) string {
+	for _, r := range statisticsDenialReasons {
+		if slices.Contains(reasons, r) {
+			return r
+		}
+	}
+	return reasonOther
+}
+
+// isMatchSignal tells a match signal among an involvement entry's
+// disclosures: shown to another partner (To), with the plain fields of an
+// overview. The broker's notices disclose through the same entry, with
+// fields marked "inform:…" or "changed:…".
+func isMatchSignal(d *Disclosure) bool {
+	if d.To == "" {
+		return false
+	}
+	for _, f := range d.Fields {
+		if strings.Contains(f, ":") {
+			return false
+		}
+	}
+	return true
+}
+
+// attributor places audit entries in a municipality (see Statistics),
+// remembering what it looked up.
+type attributor struct {
+	s           *Service
+	tx          ReadTx
+	assignments map[string]string    // assignment id → municipality ("" unknown)
+	subjects    map[Pseudonym]string // person → the one municipality of their households ("" none or several)
+}
+
+// municipality returns the one municipality e counts for ("" for none);
+// subject, when set, is the person the counted part of e is about.
+func (a *attributor) municipality(e *AuditEntry, subject Pseudonym) (string, error) {
+	if m := e.Detail["municipality"]; m != "" {
+		return m, nil
+	}
+	kind, ref, _ := strings.Cut(e.Object, ":")
+	switch kind {
+	case "household", "plan":
+		ref, _, _ = strings.Cut(ref, "/") // plan:<m>:<id>/history
+		if m, _, ok := strings.Cut(ref, HouseholdRefSep); ok {
+			return m, nil
+		}
+	case "assignment":
+		m, ok := a.assignments[ref]
+		if !ok {
+			as, err := a.tx.Assignment(ref)
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				return "", err
+			}
+			m = as.Municipality
+			a.assignments[ref] = m
+		}
+		if m != "" {
+			return m, nil
+		}
+	}
+	if p, err := a.s.LookupPartner(e.Partner); err == nil && len(p.Municipalities) == 1 {
+		return p.Municipalities[0], nil
+	}
+	subjects := e.Subjects
+	if subject != "" {
+		subjects = []Pseudonym{subject}
+	}
+	found := ""
+	for _, p := range subjects {
+		m, err := a.subjectMunicipality(p)
+		if err != nil {
+			return "", err
+		}
+		if m == "" || (found != "" && m != found) {
+			return "", nil
+		}
+		found = m
+	}
+	return found, nil
+}
+
+// subjectMunicipality is the one municipality of the households p is a
+// member of now; "" for none or several.
+func (a *attributor) subjectMunicipality(p Pseudonym) (string, error) {
+	if m, ok := a.subjects[p]; ok {
+		return m, nil
+	}
+	hs, err := a.tx.HouseholdsOf(p)
+	if err != nil {
+		return "", err
+	}
+	m := ""
+	for i := range hs {
+		if m != "" && hs[i].Municipality != m {
+			m = ""
+			break
+		}
+		m = hs[i].Municipality
+	}
+	a.subjects[p] = m
+	return m, nil
+}
+
+// householdsWithPartners counts municipality m's households that at least
+// n partners serve now (a live involvement with one of its members).
+func householdsWithPartners(tx ReadTx, m string, n int) (int, error) {
+	count := 0
+	err := tx.MunicipalityHouseholds(m, "", func(h Household) error {
+		partners := map[string]bool{}
+		for _, mem := range h.Members {
+			invs, err := tx.InvolvementsOf(mem.Subject)
+			if err != nil {
+				return err
+			}
+			for _, v := range invs {
+				if v.Status != InvolvementEnded {
+					partners[v.Partner] = true
+				}
+			}
+		}
+		if len(partners) >= n {
+			count++
+		}
+		return nil
+	})
+	return count, err
+}
+
+// table turns the raw figures into the answer: totals, medians, and the
+// suppression of every small cell.
+func (c *statCounts) table(minCell int) Statistics {
+	measures := statisticsMeasures()
+	var countKeys []string
+	for _, ms := range measures {
+		if ms.Kind == "count" {
+			countKeys = append(countKeys, ms.Key)
+		}
+	}
+	// Derived counts: asked = allowed + denied.
+	for _, m := range c.months {
+		row := c.count[m]
+		row[measureOverviewsAsked] = row[measureOverviewsAllowed] + row[measureOverviewsDenied]
+	}
+	g := newCellGrid(len(c.months)+1, countKeys)
+	for r, m := range c.months {
+		for j, k := range countKeys {
+			g.val[g.at(r, j)] = c.count[m][k]
+			g.val[g.at(len(c.months), j)] += c.count[m][k]
+		}
+	}
+	hidden := g.suppress(minCell)
+
+	out := Statistics{Measures: measures, NotAvailable: slices.Clone(statisticsGaps), Suppression: suppressionMethod(minCell)}
+	rowOf := func(r int, month string, obs map[string][]float64) StatisticsRow {
+		row := StatisticsRow{Month: month, Cells: map[string]StatisticsCell{}}
+		for j, k := range countKeys {
+			row.Cells[k] = countCell(g.val[g.at(r, j)], hidden[g.at(r, j)], minCell)
+		}
+		for med, of := range medianOf {
+			xs := obs[med]
+			if len(xs) < minCell || row.Cells[of].Suppressed {
+				row.Cells[med] = suppressedCell(minCell)
+				continue
+			}
+			v := math.Round(median(xs)*10) / 10
+			row.Cells[med] = StatisticsCell{Value: &v, Text: strconv.FormatFloat(v, 'f', 1, 64)}
+		}
+		return row
+	}
+	all := map[string][]float64{}
+	for r, m := range c.months {
+		out.Rows = append(out.Rows, rowOf(r, m, c.days[m]))
+		for k, xs := range c.days[m] {
+			all[k] = append(all[k], xs...)
+		}
+	}
+	out.Total = rowOf(len(c.months), "", all)
+	out.HouseholdsMultiPartner = countCell(c.multiPartner, c.multiPartner < minCell, minCell)
+	return out
+}
+
+func countCell(n int, hidden bool, minCell int) StatisticsCell {
+	if hidden {
+		return suppressedCell(minCell)
+	}
+	v := float64(n)
+	return StatisticsCell{Value: &v, Text: strconv.Itoa(n)}
+}
+
+func suppressedCell(minCell int) StatisticsCell {
+	return StatisticsCell{Suppressed: true, Text: "<" + strconv.Itoa(minCell)}
+}
+
+// median of xs (not empty).
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
