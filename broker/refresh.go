@@ -42,3 +42,24 @@ func (s *Service) Refresh(ctx context.Context) error {
 	s.log.Info("policy version activated at another broker is now in force here", "version", short(v.ID))
 	return nil
 }
+
+// InboxArrived wakes the long-polls of partner, and the webhook
+// deliverer, for an inbox item another broker on the shared store
+// committed (pgstore's Listen); "" wakes every long-poll, for when
+// signals may have been missed. A woken long-poll reads the store, so a
+// spurious wake costs one read.
+func (s *Service) InboxArrived(partner string) {
+	if partner != "" {
+		s.bell.ring(partner)
+	} else {
+		s.bell.mu.Lock()
+		for p, ch := range s.bell.bells {
+			if p != webhookBell {
+				close(ch)
+				delete(s.bell.bells, p)
+			}
+		}
+		s.bell.mu.Unlock()
+	}
+	s.bell.ring(webhookBell)
+}

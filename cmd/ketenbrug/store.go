@@ -8,6 +8,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -97,7 +98,8 @@ func openStore(ctx context.Context, cfg SystemConfig, dir *dataDir) (systemStore
 }
 
 // startRefresh runs sys.Service.Refresh every cfg.Refresh while the store
-// is shared (PostgreSQL) and returns what stops it; with bbolt, one
+// is shared (PostgreSQL), and relays other brokers' inbox signals to the
+// service, and returns what stops both; with bbolt, one
 // process per file, there is nothing to pick up and it does nothing.
 func startRefresh(sys *System) (stop func()) {
 	cfg := sys.Config.Store
@@ -109,6 +111,11 @@ func startRefresh(sys *System) (stop func()) {
 		every = DefaultStoreRefresh
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	if pg, ok := sys.Store.(*pgstore.Store); ok {
+		// A long-poll held here wakes for an item another broker wrote.
+		wg.Go(func() { pg.Listen(ctx, sys.Service.InboxArrived) })
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -126,7 +133,19 @@ func startRefresh(sys *System) (stop func()) {
 			}
 		}
 	}()
-	return func() { cancel(); <-done }
+	return func() { cancel(); <-done; wg.Wait() }
+}
+
+// runExclusive runs fn until ctx ends; on PostgreSQL only while this
+// broker holds the database-wide lock name, so that work such as webhook
+// delivery is done by one broker of the region at a time (and taken over
+// by another when it stops), not once per broker.
+func runExclusive(ctx context.Context, st systemStore, name string, fn func(context.Context) error) {
+	if pg, ok := st.(*pgstore.Store); ok {
+		pg.Exclusive(ctx, name, fn)
+		return
+	}
+	_ = fn(ctx)
 }
 
 // sharedReplay is the request tokens' replay cache for st: on PostgreSQL

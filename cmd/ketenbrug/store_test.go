@@ -185,3 +185,59 @@ func copySecrets(t *testing.T, from, to string) {
 		}
 	}
 }
+
+// TestLongPollAcrossBrokers: a long-poll held at broker 2 wakes at once
+// for an inbox item committed at broker 1 (LISTEN/NOTIFY), not at the
+// end of its wait.
+func TestLongPollAcrossBrokers(t *testing.T) {
+	store := testPostgresURL(t)
+	const refresh = 50 * time.Millisecond
+	dir1, dir2 := t.TempDir(), t.TempDir()
+	b1 := newTestBrokerWith(t, func(c *SystemConfig) { c.DataDir, c.Store = dir1, StoreConfig{URL: store, Refresh: refresh} })
+	copySecrets(t, dir1, dir2)
+	b2 := newTestBrokerWith(t, func(c *SystemConfig) { c.DataDir, c.Store = dir2, StoreConfig{URL: store, Refresh: refresh} })
+	key := newTestKey(t, "EdDSA")
+	b1.register(t, "schuldhulp", broker.SectorDebt, []broker.Role{broker.RoleConnector}, key)
+	client := b2.client(t, key.identity(t, "schuldhulp", "tester", broker.RoleConnector))
+	ctx := context.Background()
+	// Once broker 2 knows the partner, an empty inbox answers at once.
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(refresh) {
+		if client.JSON(ctx, http.MethodGet, "/v1/inbox", "", nil, nil) == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("broker 2 does not know the partner after 2s")
+		}
+	}
+	type page struct {
+		Items []struct {
+			Kind string `json:"kind"`
+		} `json:"items"`
+	}
+	got := make(chan page, 1)
+	errs := make(chan error, 1)
+	start := time.Now()
+	go func() {
+		var p page
+		errs <- client.JSON(ctx, http.MethodGet, "/v1/inbox?wait=30s", "", nil, &p)
+		got <- p
+	}()
+	time.Sleep(300 * time.Millisecond) // the long-poll is waiting at broker 2
+	// The item as broker 1's service appends it: through its store.
+	if err := b1.sys.Store.Update(func(tx broker.Tx) error {
+		_, err := tx.AppendInbox(broker.InboxItem{Partner: "schuldhulp", Kind: "match", Created: time.Now().UTC(),
+			Household: "h1", Ref: "r1", Subject: "s1"})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errs; err != nil {
+		t.Fatalf("long-poll at broker 2: %v", err)
+	}
+	p := <-got
+	took := time.Since(start)
+	t.Logf("the long-poll at broker 2 answered %s after it started (300ms before the item)", took)
+	if took > 10*time.Second || len(p.Items) != 1 || p.Items[0].Kind != "match" {
+		t.Fatalf("long-poll at broker 2 answered after %s with %+v, want the item at once", took, p)
+	}
+}

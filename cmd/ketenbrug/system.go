@@ -259,7 +259,7 @@ func CreateSystem(ctx context.Context, cfg SystemConfig) (sys *System, err error
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); _ = sys.Webhooks.Run(runCtx) }()
+	go func() { defer close(done); runExclusive(runCtx, sys.Store, "webhooks", sys.Webhooks.Run) }()
 	sys.stopWebhooks = func() { cancel(); <-done }
 	sys.stopRefresh = startRefresh(sys)
 	return sys, nil
