@@ -272,6 +272,9 @@ func (s *Service) loadAssignmentFor(ctx context.Context, c *Caller, id, action s
 
 // Assignment returns assignment id to its giver or recipient.
 func (s *Service) Assignment(ctx context.Context, c *Caller, id string) (AssignmentView, error) {
+	if err := refuseAnalyst(c); err != nil {
+		return AssignmentView{}, err
+	}
 	a, _, err := s.loadAssignmentFor(ctx, c, id, ActionAssignmentRead)
 	if err != nil {
 		return AssignmentView{}, err
@@ -300,6 +303,9 @@ const MaxAssignmentList = 1000
 // Assignments lists the assignments the caller's partner gave or
 // received: its own records, so the policy is not asked again.
 func (s *Service) Assignments(_ context.Context, c *Caller, q AssignmentQuery) (AssignmentList, error) {
+	if err := refuseAnalyst(c); err != nil {
+		return AssignmentList{}, err
+	}
 	if q.Side != "" && q.Side != SideGiver && q.Side != SideRecipient {
 		return AssignmentList{}, invalid("side", "giver or recipient")
 	}

@@ -102,6 +102,9 @@ func (b *inboxBell) ring(partner string) {
 // Inbox returns the caller's unacknowledged items after cursor after,
 // waiting up to wait for one to arrive when there is none (long-poll).
 func (s *Service) Inbox(ctx context.Context, c *Caller, after uint64, limit int, wait time.Duration) (InboxPage, error) {
+	if err := refuseAnalyst(c); err != nil {
+		return InboxPage{}, err
+	}
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
@@ -143,6 +146,9 @@ func (s *Service) Inbox(ctx context.Context, c *Caller, after uint64, limit int,
 // AckInbox acknowledges item id: the connector has handed it over. An
 // acknowledged item is not delivered again.
 func (s *Service) AckInbox(ctx context.Context, c *Caller, id string) (InboxView, error) {
+	if err := refuseAnalyst(c); err != nil {
+		return InboxView{}, err
+	}
 	seq, err := strconv.ParseUint(id, 10, 64)
 	if err != nil || seq == 0 {
 		return InboxView{}, invalid("id", "an inbox item id is a positive number")

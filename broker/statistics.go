@@ -631,3 +631,15 @@ func median(xs []float64) float64 {
 	}
 	return (s[n/2-1] + s[n/2]) / 2
 }
+
+// refuseAnalyst refuses the analyst role what it does not need: it reads
+// the figures and nothing else. Most of the domain refuses it already (a
+// role check, or no policy action lists it); the reads that answer any
+// role of the caller's partner from its own records (the inbox, its
+// assignments) call this first.
+func refuseAnalyst(c *Caller) error {
+	if c != nil && c.Role == RoleAnalyst {
+		return fmt.Errorf("%w: the analyst role reads the municipality's figures (statistics) and nothing else; sign with an identity of another role", ErrForbidden)
+	}
+	return nil
+}
