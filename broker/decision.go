@@ -1,6 +1,10 @@
 package broker
 
-import "context"
+import (
+	"context"
+
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
+)
 
 // Actions the broker asks the policy about. The policy bundle names the same
 // strings; adding an action means adding rules and tests for it in rego/.
@@ -264,24 +268,13 @@ type Decider interface {
 	Decide(ctx context.Context, in *DecisionInput) (Decision, error)
 }
 
-// PolicyReport is the result of compiling a policy bundle and running its
-// tests.
-type PolicyReport struct {
-	Passed  int          `json:"passed"`
-	Failed  int          `json:"failed"`
-	Errored int          `json:"errored"`
-	Tests   []PolicyTest `json:"tests"`
-	Notes   []string     `json:"notes,omitempty"`
-}
+// PolicyReport is wire.PolicyReport: the API's shape, kept in connectors/wire so that the
+// SDK carries it without importing the domain.
+type PolicyReport = wire.PolicyReport
 
-// PolicyTest is the outcome of one Rego test.
-type PolicyTest struct {
-	Package string  `json:"package"`
-	Name    string  `json:"name"`
-	Pass    bool    `json:"pass"`
-	Error   string  `json:"error,omitempty"`
-	Millis  float64 `json:"ms"`
-}
+// PolicyTest is wire.PolicyTest: the API's shape, kept in connectors/wire so that the
+// SDK carries it without importing the domain.
+type PolicyTest = wire.PolicyTest
 
 // PolicyEngine is what the broker needs from the policy engine beyond
 // deciding: checking uploaded bundles, deciding under a stored version for

@@ -1,6 +1,10 @@
 package broker
 
-import "time"
+import (
+	"time"
+
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
+)
 
 // Policy version statuses.
 const (
@@ -11,31 +15,9 @@ const (
 	PolicyRejected = "rejected" // refused by a privacy officer; never approved
 )
 
-// PolicyVersion is one uploaded policy bundle.
-type PolicyVersion struct {
-	// ID is the hex SHA-256 of the bundle bytes.
-	ID         string       `json:"id"`
-	Bundle     []byte       `json:"bundle,omitempty"` // OPA bundle, tar.gz
-	Note       string       `json:"note,omitempty"`
-	Status     string       `json:"status"`
-	UploadedBy Actor        `json:"uploaded_by"`
-	UploadedAt time.Time    `json:"uploaded_at"`
-	Report     PolicyReport `json:"report"`
-	// UploadedVia is how the uploader was verified ("key:<kid>"); empty
-	// when the uploader was only asserted (versions from before person
-	// keys), which four eyes cannot compare.
-	UploadedVia string     `json:"uploaded_via,omitempty"`
-	ApprovedBy  *Actor     `json:"approved_by,omitempty"`
-	ApprovedVia string     `json:"approved_via,omitempty"`
-	ApprovedAt  *time.Time `json:"approved_at,omitempty"`
-	ActivatedAt *time.Time `json:"activated_at,omitempty"`
-	// RejectedBy, RejectedVia, RejectedAt and RejectComment record a
-	// privacy officer's refusal of a pending version, and why.
-	RejectedBy    *Actor     `json:"rejected_by,omitempty"`
-	RejectedVia   string     `json:"rejected_via,omitempty"`
-	RejectedAt    *time.Time `json:"rejected_at,omitempty"`
-	RejectComment string     `json:"reject_comment,omitempty"`
-}
+// PolicyVersion is wire.PolicyVersion: the API's shape, kept in connectors/wire so that the
+// SDK carries it without importing the domain.
+type PolicyVersion = wire.PolicyVersion
 
 // DecisionRecord is a past policy question kept for dry-runs of a new
 // version: the input (pseudonymised) and the answer given.

@@ -9,8 +9,8 @@ import (
 )
 
 // Partners (operator): the organisations registered with the broker, their
-// keys and status. Bodies follow the OpenAPI document's schemas
-// (PartnerRequest in, Partner out); out receives the answer's JSON.
+// keys and status. A registration or update sends the OpenAPI document's
+// PartnerRequest.
 
 // Whoami returns who the broker takes the caller to be: partner, person,
 // role and level.
@@ -20,40 +20,50 @@ func (c *Client) Whoami(ctx context.Context) (wire.Whoami, error) {
 	return me, err
 }
 
-// ListPartners decodes the registered partners into out.
-func (c *Client) ListPartners(ctx context.Context, out any) error {
-	return c.JSON(ctx, http.MethodGet, "/v1/partners", "", nil, out)
+// ListPartners returns the registered partners.
+func (c *Client) ListPartners(ctx context.Context) ([]wire.Partner, error) {
+	var out struct {
+		Partners []wire.Partner `json:"partners"`
+	}
+	err := c.JSON(ctx, http.MethodGet, "/v1/partners", "", nil, &out)
+	return out.Partners, err
 }
 
-// RegisterPartner registers the partner in (a PartnerRequest) and decodes
-// the registered partner into out.
-func (c *Client) RegisterPartner(ctx context.Context, in, out any) error {
-	return c.JSON(ctx, http.MethodPost, "/v1/partners", "", in, out)
+// partner sends one request whose answer is a partner.
+func (c *Client) partner(ctx context.Context, method, path string, in any) (wire.Partner, error) {
+	var p wire.Partner
+	err := c.JSON(ctx, method, path, "", in, &p)
+	return p, err
 }
 
-// GetPartner decodes partner id into out.
-func (c *Client) GetPartner(ctx context.Context, id string, out any) error {
-	return c.JSON(ctx, http.MethodGet, route("/v1/partners/{}", id), "", nil, out)
+// RegisterPartner registers the partner in (a PartnerRequest).
+func (c *Client) RegisterPartner(ctx context.Context, in any) (wire.Partner, error) {
+	return c.partner(ctx, http.MethodPost, "/v1/partners", in)
+}
+
+// GetPartner returns partner id.
+func (c *Client) GetPartner(ctx context.Context, id string) (wire.Partner, error) {
+	return c.partner(ctx, http.MethodGet, route("/v1/partners/{}", id), nil)
 }
 
 // UpdatePartner replaces partner id's registration with in (a
-// PartnerRequest) and decodes the result into out.
-func (c *Client) UpdatePartner(ctx context.Context, id string, in, out any) error {
-	return c.JSON(ctx, http.MethodPut, route("/v1/partners/{}", id), "", in, out)
+// PartnerRequest).
+func (c *Client) UpdatePartner(ctx context.Context, id string, in any) (wire.Partner, error) {
+	return c.partner(ctx, http.MethodPut, route("/v1/partners/{}", id), in)
 }
 
 // SetPartnerKeys replaces partner id's public keys with jwks (to rotate,
 // send old and new key, later only the new one).
-func (c *Client) SetPartnerKeys(ctx context.Context, id string, jwks json.RawMessage, out any) error {
-	return c.JSON(ctx, http.MethodPut, route("/v1/partners/{}/keys", id), "", map[string]any{"jwks": jwks}, out)
+func (c *Client) SetPartnerKeys(ctx context.Context, id string, jwks json.RawMessage) (wire.Partner, error) {
+	return c.partner(ctx, http.MethodPut, route("/v1/partners/{}/keys", id), map[string]any{"jwks": jwks})
 }
 
 // SuspendPartner refuses partner id's tokens until it is activated again.
-func (c *Client) SuspendPartner(ctx context.Context, id string, out any) error {
-	return c.JSON(ctx, http.MethodPost, route("/v1/partners/{}/suspend", id), "", nil, out)
+func (c *Client) SuspendPartner(ctx context.Context, id string) (wire.Partner, error) {
+	return c.partner(ctx, http.MethodPost, route("/v1/partners/{}/suspend", id), nil)
 }
 
 // ActivatePartner accepts a suspended partner's tokens again.
-func (c *Client) ActivatePartner(ctx context.Context, id string, out any) error {
-	return c.JSON(ctx, http.MethodPost, route("/v1/partners/{}/activate", id), "", nil, out)
+func (c *Client) ActivatePartner(ctx context.Context, id string) (wire.Partner, error) {
+	return c.partner(ctx, http.MethodPost, route("/v1/partners/{}/activate", id), nil)
 }

@@ -15,27 +15,39 @@ import (
 // (four eyes); the purposes and processing register they define. Answers
 // follow the OpenAPI document's schemas (PolicyVersion, DryRunReport, …).
 
-// ListPolicies decodes the policy versions into out.
-func (c *Client) ListPolicies(ctx context.Context, out any) error {
-	return c.JSON(ctx, http.MethodGet, "/v1/policies", "", nil, out)
+// ListPolicies returns the policy versions.
+func (c *Client) ListPolicies(ctx context.Context) ([]wire.PolicyVersion, error) {
+	var out struct {
+		Versions []wire.PolicyVersion `json:"versions"`
+	}
+	err := c.JSON(ctx, http.MethodGet, "/v1/policies", "", nil, &out)
+	return out.Versions, err
 }
 
 // PushPolicy uploads bundle (an OPA bundle, gzipped tar) with a note on
 // what changed and why; the broker compiles it and runs its tests. A
 // failing bundle comes back as a *ProblemError whose Report holds the test
-// report.
-func (c *Client) PushPolicy(ctx context.Context, bundle []byte, note string, out any) error {
+// report (a wire.PolicyReport).
+func (c *Client) PushPolicy(ctx context.Context, bundle []byte, note string) (wire.PolicyVersion, error) {
+	var v wire.PolicyVersion
 	resp, err := c.Do(ctx, Request{Method: http.MethodPost, Path: withQuery("/v1/policies", url.Values{"note": {note}}),
 		Body: bundle, ContentType: "application/gzip"})
 	if err != nil {
-		return err
+		return v, err
 	}
-	return decodeInto(resp, out)
+	return v, decodeInto(resp, &v)
 }
 
-// GetPolicy decodes policy version into out.
-func (c *Client) GetPolicy(ctx context.Context, version string, out any) error {
-	return c.JSON(ctx, http.MethodGet, route("/v1/policies/{}", version), "", nil, out)
+// policyVersion sends one request whose answer is a policy version.
+func (c *Client) policyVersion(ctx context.Context, method, path string, in any) (wire.PolicyVersion, error) {
+	var v wire.PolicyVersion
+	err := c.JSON(ctx, method, path, "", in, &v)
+	return v, err
+}
+
+// GetPolicy returns policy version.
+func (c *Client) GetPolicy(ctx context.Context, version string) (wire.PolicyVersion, error) {
+	return c.policyVersion(ctx, http.MethodGet, route("/v1/policies/{}", version), nil)
 }
 
 // GetPolicyBundle returns the bundle of policy version as it was pushed.
@@ -59,18 +71,18 @@ func (c *Client) DryRunPolicy(ctx context.Context, version string, n int, out an
 
 // ApprovePolicy approves policy version (a second privacy officer), which
 // makes it active.
-func (c *Client) ApprovePolicy(ctx context.Context, version string, out any) error {
-	return c.JSON(ctx, http.MethodPost, route("/v1/policies/{}/approve", version), "", nil, out)
+func (c *Client) ApprovePolicy(ctx context.Context, version string) (wire.PolicyVersion, error) {
+	return c.policyVersion(ctx, http.MethodPost, route("/v1/policies/{}/approve", version), nil)
 }
 
 // RollbackPolicy makes an earlier, once-active policy version active again.
-func (c *Client) RollbackPolicy(ctx context.Context, version string, out any) error {
-	return c.JSON(ctx, http.MethodPost, route("/v1/policies/{}/rollback", version), "", nil, out)
+func (c *Client) RollbackPolicy(ctx context.Context, version string) (wire.PolicyVersion, error) {
+	return c.policyVersion(ctx, http.MethodPost, route("/v1/policies/{}/rollback", version), nil)
 }
 
 // RejectPolicy rejects a pending policy version, saying why in comment.
-func (c *Client) RejectPolicy(ctx context.Context, version, comment string, out any) error {
-	return c.JSON(ctx, http.MethodPost, route("/v1/policies/{}/reject", version), "", map[string]string{"comment": comment}, out)
+func (c *Client) RejectPolicy(ctx context.Context, version, comment string) (wire.PolicyVersion, error) {
+	return c.policyVersion(ctx, http.MethodPost, route("/v1/policies/{}/reject", version), map[string]string{"comment": comment})
 }
 
 // ExplainPolicy asks the policy (version, or the active one when "") a

@@ -92,7 +92,7 @@ func registerPartners(ctx context.Context, url, as string, ds *dataset.Dataset) 
 		for _, p := range ps {
 			req := map[string]any{"id": p.ID, "name": p.Name, "sector": p.Sector, "roles": p.Roles, "level": p.Level,
 				"municipalities": p.Municipalities, "covenant": p.Covenant, "jwks": p.JWKS}
-			err := opc.RegisterPartner(ctx, req, nil)
+			_, err := opc.RegisterPartner(ctx, req)
 			var pe *connectors.ProblemError
 			if err != nil && !(errors.As(err, &pe) && pe.Status == http.StatusConflict) {
 				return fmt.Errorf("registering %s: %w", p.ID, err)

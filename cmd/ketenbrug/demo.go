@@ -246,7 +246,7 @@ func (d *demo) run(ctx context.Context) error {
 		if r.id == "fg-regio" {
 			req["privacy_office"] = true // the region's privacy office supervises the whole broker
 		}
-		if err := op.RegisterPartner(ctx, req, nil); err != nil {
+		if _, err := op.RegisterPartner(ctx, req); err != nil {
 			return fmt.Errorf("registering %s: %w", r.id, err)
 		}
 		if !r.persons {
@@ -361,13 +361,13 @@ func (d *demo) policyChange(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var v broker.PolicyVersion
-	if err := d.client["fg-anna"].PushPolicy(ctx, bundle, "retention 5 years", &v); err != nil {
+	v, err := d.client["fg-anna"].PushPolicy(ctx, bundle, "retention 5 years")
+	if err != nil {
 		return err
 	}
 	d.say("Privacy officer Anna pushes a policy change (audit retention 5 years): compiled, %d Rego tests passed, stored as %s (%s).",
 		v.Report.Passed, shortID(v.ID), v.Status)
-	err = d.client["fg-anna"].ApprovePolicy(ctx, v.ID, nil)
+	_, err = d.client["fg-anna"].ApprovePolicy(ctx, v.ID)
 	var pe *connectors.ProblemError
 	if !errors.As(err, &pe) {
 		return fmt.Errorf("self-approval was not refused: %v", err)
@@ -378,8 +378,8 @@ func (d *demo) policyChange(ctx context.Context) error {
 		return err
 	}
 	d.say("Ben dry-runs it against the %d recent decisions: %d would change.", dry.Compared, dry.Changed)
-	var active broker.PolicyVersion
-	if err := d.client["fg-ben"].ApprovePolicy(ctx, v.ID, &active); err != nil {
+	active, err := d.client["fg-ben"].ApprovePolicy(ctx, v.ID)
+	if err != nil {
 		return err
 	}
 	d.say("Ben approves: version %s is now %s; the next request is decided by it.", shortID(active.ID), active.Status)

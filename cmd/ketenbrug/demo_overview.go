@@ -128,13 +128,14 @@ func memberLabels(ms []broker.MemberView) string {
 
 // setLevel has the operator change a municipality's ambition level.
 func (d *demo) setLevel(ctx context.Context, id string, level int) error {
-	var p broker.Partner
-	if err := d.client["operator"].GetPartner(ctx, id, &p); err != nil {
+	p, err := d.client["operator"].GetPartner(ctx, id)
+	if err != nil {
 		return err
 	}
 	req := map[string]any{"id": p.ID, "name": p.Name, "sector": p.Sector, "roles": p.Roles, "level": level,
 		"municipalities": p.Municipalities, "covenant": p.Covenant}
-	return d.client["operator"].UpdatePartner(ctx, id, req, nil)
+	_, err = d.client["operator"].UpdatePartner(ctx, id, req)
+	return err
 }
 
 // overview prints the coordinator's household overview.

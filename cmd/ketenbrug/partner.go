@@ -13,6 +13,7 @@ import (
 
 	"github.com/ketenbrug/ketenbrug/broker"
 	"github.com/ketenbrug/ketenbrug/connectors"
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
 )
 
 func newIdentityCommand() *cobra.Command {
@@ -153,8 +154,8 @@ func newPartnerCommand() *cobra.Command {
 			if p.privacyContact != "" {
 				req["privacy_contact"] = p.privacyContact
 			}
-			var out broker.Partner
-			if err := c.RegisterPartner(cmd.Context(), req, &out); err != nil {
+			out, err := c.RegisterPartner(cmd.Context(), req)
+			if err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "registered %s (%s, sector %s, level %d, roles %s)\n", out.ID, out.Name, out.Sector, out.Level, joinRoles(out.Roles))
@@ -163,32 +164,30 @@ func newPartnerCommand() *cobra.Command {
 		})
 	list := clientCommand("list", "List the registered partners", cobra.NoArgs, nil,
 		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
-			var out struct {
-				Partners []broker.Partner `json:"partners"`
-			}
-			if err := c.ListPartners(cmd.Context(), &out); err != nil {
+			partners, err := c.ListPartners(cmd.Context())
+			if err != nil {
 				return err
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tNAME\tSECTOR\tLEVEL\tROLES\tCOVENANT\tSTATUS")
-			for _, p := range out.Partners {
+			for _, p := range partners {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", p.ID, p.Name, p.Sector, p.Level, joinRoles(p.Roles), p.Covenant, p.Status)
 			}
 			return tw.Flush()
 		})
 	show := clientCommand("show ID", "Show one partner", cobra.ExactArgs(1), nil,
 		func(cmd *cobra.Command, c *connectors.Client, args []string) error {
-			var out broker.Partner
-			if err := c.GetPartner(cmd.Context(), args[0], &out); err != nil {
+			out, err := c.GetPartner(cmd.Context(), args[0])
+			if err != nil {
 				return err
 			}
 			return printJSON(cmd.OutOrStdout(), out)
 		})
-	statusCmd := func(use string, set func(*connectors.Client, context.Context, string, any) error, short string) *cobra.Command {
+	statusCmd := func(use string, set func(*connectors.Client, context.Context, string) (wire.Partner, error), short string) *cobra.Command {
 		return clientCommand(use+" ID", short, cobra.ExactArgs(1), nil,
 			func(cmd *cobra.Command, c *connectors.Client, args []string) error {
-				var out broker.Partner
-				if err := set(c, cmd.Context(), args[0], &out); err != nil {
+				out, err := set(c, cmd.Context(), args[0])
+				if err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%s is now %s\n", out.ID, out.Status)
@@ -205,8 +204,8 @@ func newPartnerCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var out broker.Partner
-			if err := c.SetPartnerKeys(cmd.Context(), args[0], jwks, &out); err != nil {
+			out, err := c.SetPartnerKeys(cmd.Context(), args[0], jwks)
+			if err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "keys of %s replaced (revision %d)\n", out.ID, out.Revision)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ketenbrug/ketenbrug/broker"
 	"github.com/ketenbrug/ketenbrug/connectors"
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
 )
 
 // newPartnerUpdateCommand changes a registered partner: only the fields
@@ -41,8 +42,8 @@ func newPartnerUpdateCommand() *cobra.Command {
 			if !broker.ValidID(id) {
 				return usageError{fmt.Errorf("%q is not a partner id: %s", id, broker.IDRule)}
 			}
-			var p broker.Partner
-			if err := c.GetPartner(cmd.Context(), id, &p); err != nil {
+			p, err := c.GetPartner(cmd.Context(), id)
+			if err != nil {
 				return err
 			}
 			f := cmd.Flags()
@@ -67,8 +68,8 @@ func newPartnerUpdateCommand() *cobra.Command {
 			if n == 0 {
 				return usageError{fmt.Errorf("name what to change, for example --covenant 2026-1 (see ketenbrug partner update --help)")}
 			}
-			var out broker.Partner
-			if err := c.UpdatePartner(cmd.Context(), id, req, &out); err != nil {
+			out, err := c.UpdatePartner(cmd.Context(), id, req)
+			if err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "updated %s (%s, sector %s, level %d, roles %s, covenant %s)\n", out.ID, out.Name, out.Sector,
@@ -81,18 +82,16 @@ func newPartnerUpdateCommand() *cobra.Command {
 // warnUnknownMunicipalities warns when a partner serves a municipality
 // that is not registered (a typo, or one to register next): such a partner
 // is refused every household of it until the municipality exists.
-func warnUnknownMunicipalities(ctx context.Context, w io.Writer, c *connectors.Client, p *broker.Partner) {
-	var list struct {
-		Partners []broker.Partner `json:"partners"`
-	}
-	if err := c.ListPartners(ctx, &list); err != nil {
+func warnUnknownMunicipalities(ctx context.Context, w io.Writer, c *connectors.Client, p *wire.Partner) {
+	partners, err := c.ListPartners(ctx)
+	if err != nil {
 		return
 	}
 	for _, m := range p.Municipalities {
 		if m == p.ID && p.Sector == broker.SectorMunicipality {
 			continue
 		}
-		if !slices.ContainsFunc(list.Partners, func(q broker.Partner) bool { return q.ID == m && q.Sector == broker.SectorMunicipality }) {
+		if !slices.ContainsFunc(partners, func(q wire.Partner) bool { return q.ID == m && q.Sector == broker.SectorMunicipality }) {
 			fmt.Fprintf(w, "warning: %s is not a registered municipality; register it with ketenbrug partner add --id %s --sector municipality …, or correct --municipality\n", m, m)
 		}
 	}

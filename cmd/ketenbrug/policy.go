@@ -29,8 +29,8 @@ func newPolicyCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var v broker.PolicyVersion
-			if err := c.PushPolicy(cmd.Context(), bundle, note, &v); err != nil {
+			v, err := c.PushPolicy(cmd.Context(), bundle, note)
+			if err != nil {
 				var pe *connectors.ProblemError
 				if errors.As(err, &pe) && len(pe.Report) > 0 {
 					var rep broker.PolicyReport
@@ -48,15 +48,13 @@ func newPolicyCommand() *cobra.Command {
 		})
 	list := clientCommand("list", "List the policy versions", cobra.NoArgs, nil,
 		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
-			var out struct {
-				Versions []broker.PolicyVersion `json:"versions"`
-			}
-			if err := c.ListPolicies(cmd.Context(), &out); err != nil {
+			versions, err := c.ListPolicies(cmd.Context())
+			if err != nil {
 				return err
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "VERSION\tSTATUS\tUPLOADED\tBY\tAPPROVED BY\tTESTS\tNOTE")
-			for _, v := range out.Versions {
+			for _, v := range versions {
 				approver := "-"
 				if v.ApprovedBy != nil {
 					approver = v.ApprovedBy.Partner + "/" + v.ApprovedBy.Sub
@@ -82,11 +80,11 @@ func newPolicyCommand() *cobra.Command {
 			}
 			return nil
 		})
-	step := func(use string, take func(*connectors.Client, context.Context, string, any) error, short string) *cobra.Command {
+	step := func(use string, take func(*connectors.Client, context.Context, string) (broker.PolicyVersion, error), short string) *cobra.Command {
 		return clientCommand(use+" VERSION", short, cobra.ExactArgs(1), nil,
 			func(cmd *cobra.Command, c *connectors.Client, args []string) error {
-				var v broker.PolicyVersion
-				if err := take(c, cmd.Context(), args[0], &v); err != nil {
+				v, err := take(c, cmd.Context(), args[0])
+				if err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "policy version %s is now %s\n", shortID(v.ID), v.Status)
@@ -161,8 +159,8 @@ func newPolicyRejectCommand() *cobra.Command {
 			if strings.TrimSpace(comment) == "" {
 				return usageError{errors.New("say why with --comment, so that the uploader can correct it")}
 			}
-			var v broker.PolicyVersion
-			if err := c.RejectPolicy(cmd.Context(), args[0], comment, &v); err != nil {
+			v, err := c.RejectPolicy(cmd.Context(), args[0], comment)
+			if err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "policy version %s is now %s\n", shortID(v.ID), v.Status)

@@ -28,6 +28,7 @@ func TestWireCopiesMatchDomain(t *testing.T) {
 		{broker.PersonKey{}, wire.PersonKey{}},
 		{broker.LoginConfig{}, wire.LoginConfig{}},
 		{broker.RoleMapping{}, wire.RoleMapping{}},
+		{broker.Partner{}, wire.Partner{}},
 	} {
 		d, w := reflect.TypeOf(c.domain), reflect.TypeOf(c.wire)
 		if df, wf := jsonFields(d), jsonFields(w); !slices.Equal(df, wf) {

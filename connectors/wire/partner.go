@@ -67,3 +67,40 @@ type Whoami struct {
 	Level    int    `json:"level"`
 	Sector   Sector `json:"sector"`
 }
+
+// Partner is a registered partner organisation as the operator sees it
+// (broker.Partner as it goes over the wire).
+type Partner struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Sector Sector `json:"sector"`
+	// Municipalities this partner serves. A municipality serves itself.
+	Municipalities []string `json:"municipalities"`
+	Roles          []Role   `json:"roles"`
+	// Level is the ambition level the partner joined at (1–4).
+	Level int `json:"level"`
+	// Covenant is the version of the covenant (convenant) the partner signed.
+	Covenant string `json:"covenant,omitempty"`
+	// JWKS is the partner's public JSON Web Key Set, as registered.
+	JWKS   json.RawMessage `json:"jwks,omitempty"`
+	Status PartnerStatus   `json:"status"`
+	// Webhook, when set, receives the partner's inbox items (level 3).
+	Webhook string `json:"webhook,omitempty"`
+	// ClientCerts are the subject serial numbers or organisation names of
+	// the TLS client certificates the partner's requests must come with.
+	ClientCerts []string `json:"client_certs,omitempty"`
+	// PrivacyOffice marks the region's privacy office.
+	PrivacyOffice bool `json:"privacy_office,omitempty"`
+	// ControllerRole is controller, joint-controller or processor.
+	ControllerRole string `json:"controller_role,omitempty"`
+	// PrivacyContact is the partner's contact point for privacy questions.
+	PrivacyContact string `json:"privacy_contact,omitempty"`
+	// Persons are the partner's person-bound keys.
+	Persons []PersonKey `json:"persons,omitempty"`
+	// Login is how the partner's persons log in to the console.
+	Login     *LoginConfig `json:"login,omitempty"`
+	CreatedAt time.Time    `json:"created_at"`
+	UpdatedAt time.Time    `json:"updated_at"`
+	// Revision counts changes.
+	Revision uint64 `json:"revision"`
+}

@@ -64,3 +64,48 @@ type PurposeChoice struct {
 	Basis   string `json:"basis"`
 	Grounds string `json:"grounds"`
 }
+
+// PolicyVersion is one uploaded policy bundle.
+type PolicyVersion struct {
+	// ID is the hex SHA-256 of the bundle bytes.
+	ID         string       `json:"id"`
+	Bundle     []byte       `json:"bundle,omitempty"` // OPA bundle, tar.gz
+	Note       string       `json:"note,omitempty"`
+	Status     string       `json:"status"`
+	UploadedBy Actor        `json:"uploaded_by"`
+	UploadedAt time.Time    `json:"uploaded_at"`
+	Report     PolicyReport `json:"report"`
+	// UploadedVia is how the uploader was verified ("key:<kid>"); empty
+	// when the uploader was only asserted (versions from before person
+	// keys), which four eyes cannot compare.
+	UploadedVia string     `json:"uploaded_via,omitempty"`
+	ApprovedBy  *Actor     `json:"approved_by,omitempty"`
+	ApprovedVia string     `json:"approved_via,omitempty"`
+	ApprovedAt  *time.Time `json:"approved_at,omitempty"`
+	ActivatedAt *time.Time `json:"activated_at,omitempty"`
+	// RejectedBy, RejectedVia, RejectedAt and RejectComment record a
+	// privacy officer's refusal of a pending version, and why.
+	RejectedBy    *Actor     `json:"rejected_by,omitempty"`
+	RejectedVia   string     `json:"rejected_via,omitempty"`
+	RejectedAt    *time.Time `json:"rejected_at,omitempty"`
+	RejectComment string     `json:"reject_comment,omitempty"`
+}
+
+// PolicyReport is the result of compiling a policy bundle and running its
+// tests.
+type PolicyReport struct {
+	Passed  int          `json:"passed"`
+	Failed  int          `json:"failed"`
+	Errored int          `json:"errored"`
+	Tests   []PolicyTest `json:"tests"`
+	Notes   []string     `json:"notes,omitempty"`
+}
+
+// PolicyTest is the outcome of one Rego test.
+type PolicyTest struct {
+	Package string  `json:"package"`
+	Name    string  `json:"name"`
+	Pass    bool    `json:"pass"`
+	Error   string  `json:"error,omitempty"`
+	Millis  float64 `json:"ms"`
+}
