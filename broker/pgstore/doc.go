@@ -47,6 +47,22 @@
 // Console sessions are not audited state and skip the writer lock: each
 // call is its own short transaction.
 //
+// A session left idle inside a transaction for 30 s is ended by
+// PostgreSQL (idle_in_transaction_session_timeout, unless the DSN sets
+// it), so a frozen broker cannot hold the writer lock for the others.
+//
+// # Several brokers
+//
+// Beyond the store contract, pgstore has what brokers sharing a database
+// need (issue 20): ReplayCache, the request tokens' replay cache in the
+// replay table (schema 2), so a token used at one broker is refused at
+// all; Listen, the inbox signals of every broker (AppendInbox notifies
+// in its transaction, LISTEN/NOTIFY delivers on commit), which wake
+// long-polls across brokers; Exclusive, work one broker does at a time
+// (a session advisory lock, released by PostgreSQL when that broker's
+// connection ends), used for webhook delivery; and Import, which fills
+// an empty database from bbolt's export (ketenbrug migrate).
+//
 // A walk (a method taking fn) reads in pages of pageSize rows, keyed on
 // its order, instead of holding a cursor open: fn may read through the
 // same transaction, and a connection runs one query at a time.

@@ -41,6 +41,10 @@ const DefaultDecisionCapacity = 10_000
 // as an error, which the contract allows (fn may run more than once).
 const maxAttempts = 3
 
+// idleInTransaction is the default idle_in_transaction_session_timeout
+// of the store's sessions (OpenConfig), in milliseconds: 30 s.
+const idleInTransaction = "30000"
+
 // Lock keys of pg_advisory_lock. Advisory locks are per database, so two
 // regions in two databases of one server never wait for each other.
 const (
@@ -107,6 +111,17 @@ func Open(ctx context.Context, dsn string, cfg Config) (*Store, error) {
 func OpenConfig(ctx context.Context, pc *pgxpool.Config, cfg Config) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if pc.ConnConfig.RuntimeParams == nil {
+		pc.ConnConfig.RuntimeParams = map[string]string{}
+	}
+	if _, set := pc.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"]; !set {
+		// A broker stalled inside an Update (frozen, cut off by the
+		// network) would hold the writer lock, and so every broker's
+		// writes, until TCP gave up on it; PostgreSQL ends such a
+		// session after this, which releases its locks. The store's own
+		// transactions are never idle that long.
+		pc.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = idleInTransaction
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {

@@ -418,3 +418,16 @@ func TestExclusive(t *testing.T) {
 		t.Fatalf("%d brokers ran the exclusive work at once", most.Load())
 	}
 }
+
+// TestIdleInTransactionTimeout: the store's sessions end a transaction
+// left idle, so a frozen broker cannot keep the writer lock.
+func TestIdleInTransactionTimeout(t *testing.T) {
+	s := openTest(t, freshDatabase(t), Config{})
+	var v string
+	if err := s.pool.QueryRow(context.Background(), "SHOW idle_in_transaction_session_timeout").Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	if v != "30s" {
+		t.Errorf("idle_in_transaction_session_timeout = %s, want 30s", v)
+	}
+}
