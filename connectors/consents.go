@@ -18,7 +18,7 @@ type lookup struct {
 // RecordConsent records a consent (in is a ConsentRequest) under purpose
 // and decodes the recorded consent into out.
 func (c *Client) RecordConsent(ctx context.Context, purpose string, in, out any) error {
-	return c.JSON(ctx, http.MethodPost, "/v1/consents", purpose, in, out)
+	return c.JSON(ctx, http.MethodPost, ConsentsPath(), purpose, in, out)
 }
 
 // SearchConsents decodes into out the consents of the person with bsn,

@@ -49,7 +49,7 @@ func (c *Client) GetHousehold(ctx context.Context, id, purpose string) (wire.Hou
 // as far as the policy shows them for purpose.
 func (c *Client) HouseholdOverview(ctx context.Context, id, purpose string) (wire.Overview, error) {
 	var o wire.Overview
-	err := c.JSON(ctx, http.MethodGet, route("/v1/households/{}/involvements", id), purpose, nil, &o)
+	err := c.JSON(ctx, http.MethodGet, HouseholdOverviewPath(id), purpose, nil, &o)
 	return o, err
 }
 

@@ -29,7 +29,7 @@ func (c *Client) PutInvolvement(ctx context.Context, ref, purpose string, in wir
 	if err != nil {
 		return v, false, err
 	}
-	resp, err := c.Do(ctx, Request{Method: http.MethodPut, Path: route("/v1/involvements/{}", ref), Purpose: purpose, Body: body})
+	resp, err := c.Do(ctx, Request{Method: http.MethodPut, Path: InvolvementPath(ref), Purpose: purpose, Body: body})
 	if err != nil {
 		return v, false, err
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ketenbrug/ketenbrug/broker"
 	"github.com/ketenbrug/ketenbrug/cmd/ketenbrug-bench/dataset"
+	"github.com/ketenbrug/ketenbrug/connectors"
 )
 
 // Op is an operation of the mix.
@@ -216,7 +217,7 @@ func (l *Loop) more() bool {
 // crypto ceiling signs tokens for it too, so that both sign the same
 // claims. (The loop signs with its own light client rather than the SDK,
 // which checks every response's signature: the loop checks every 50th.)
-func UpsertPath(ref string) string { return "/v1/involvements/" + ref }
+func UpsertPath(ref string) string { return connectors.InvolvementPath(ref) }
 
 // request builds operation op for the random value r.
 func (c *client) request(op Op, r uint64) Request {
@@ -243,11 +244,11 @@ func (c *client) request(op Op, r uint64) Request {
 			"sectors": []broker.Sector{broker.SectorYouth, broker.SectorEducation}, "given_by": by,
 			"evidence": "bench", "explicit": true, "not_conditional": true})
 		return Request{Partner: muni.ID, Sub: c.sub, Role: broker.RoleCoordinator, Method: http.MethodPost,
-			Path: "/v1/consents", Purpose: dataset.Purpose, Body: body}
+			Path: connectors.ConsentsPath(), Purpose: dataset.Purpose, Body: body}
 	default:
 		h, _ := ds.HouseholdOf(c.muni, int(r>>20))
 		return Request{Partner: muni.ID, Sub: c.sub, Role: broker.RoleCoordinator, Method: http.MethodGet,
-			Path: "/v1/households/" + dataset.HouseholdID(h) + "/involvements", Purpose: dataset.Purpose}
+			Path: connectors.HouseholdOverviewPath(dataset.HouseholdID(h)), Purpose: dataset.Purpose}
 	}
 }
 
