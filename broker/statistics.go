@@ -643,3 +643,25 @@ func refuseAnalyst(c *Caller) error {
 	}
 	return nil
 }
+
+// ActionAnalystRefused is the audit action of a request the analyst role
+// made for anything but the figures, refused before it reached the domain.
+const ActionAnalystRefused = "analyst.refused"
+
+// RefuseAnalyst refuses, and audits, a request of the analyst role for
+// route (the API's method and path template) when route is not one the
+// role needs; nil for every other role. The transports call it for every
+// route but the figures and whoami, so that the analyst role reads nothing
+// else whatever a domain method would answer.
+func (s *Service) RefuseAnalyst(ctx context.Context, c *Caller, route string) error {
+	err := refuseAnalyst(c)
+	if err == nil {
+		return nil
+	}
+	e := s.auditEntry(c, EventDenial, ActionAnalystRefused)
+	e.Decision, e.Reasons, e.Object = DecisionDeny, []string{RefusalForbidden}, route
+	if aerr := s.commit(ctx, e, nil, nil); aerr != nil {
+		return aerr
+	}
+	return err
+}

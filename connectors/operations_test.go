@@ -95,6 +95,8 @@ var clientMethods = map[string]string{
 	"auditDisclosures": "AuditDisclosures",
 	"replayRequest":    "ReplayRequest",
 	"backup":           "Backup",
+	// the pilot's figures
+	"statistics": "Statistics",
 }
 
 func TestEveryOperationHasAMethod(t *testing.T) {

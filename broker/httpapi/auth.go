@@ -256,8 +256,13 @@ func (a *api) caller(w http.ResponseWriter, r *http.Request, claims *protocol.Cl
 		a.writeProblem(w, r, err)
 		return nil
 	}
-	return &broker.Caller{Partner: *p, Sub: claims.Subject, Role: role, Purpose: claims.Purpose,
+	c := &broker.Caller{Partner: *p, Sub: claims.Subject, Role: role, Purpose: claims.Purpose,
 		RequestID: st.requestID, TokenID: claims.ID, Person: person}
+	if err := a.analystGate(r, c); err != nil {
+		a.writeProblem(w, r, err)
+		return nil
+	}
+	return c
 }
 
 // personOf tells how the person of a verified token is known. A token

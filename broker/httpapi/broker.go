@@ -28,6 +28,7 @@ type Broker interface {
 	DeadLetters
 	Restrictions
 	Disclosures
+	Statistics
 	ID() string
 	Ready(ctx context.Context) error
 	Whoami(c *broker.Caller) broker.Whoami

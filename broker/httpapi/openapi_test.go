@@ -415,6 +415,8 @@ func sourceCodes(t *testing.T) []string {
 
 // schemaTypes maps the document's schemas to the Go types they describe.
 var schemaTypes = map[string]any{
+	"Statistics": broker.Statistics{}, "StatisticsMeasure": broker.StatisticsMeasure{}, "StatisticsRow": broker.StatisticsRow{},
+	"StatisticsCell": broker.StatisticsCell{}, "StatisticsGap": broker.StatisticsGap{},
 	"Partner": broker.Partner{}, "Whoami": broker.Whoami{}, "ConsentView": broker.ConsentView{},
 	"ConsentList": broker.ConsentList{}, "Withdrawal": broker.Withdrawal{}, "Actor": broker.Actor{},
 	"PolicyVersion": broker.PolicyVersion{}, "PolicyReport": broker.PolicyReport{}, "PolicyTest": broker.PolicyTest{},

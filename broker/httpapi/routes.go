@@ -106,6 +106,8 @@ func (a *api) routes() *mux.Router {
 	v1.HandleFunc("/restrictions/{id}/lift", a.authed(body, a.liftRestriction)).Methods(http.MethodPost)
 	v1.HandleFunc("/audit/disclosures", a.authed(body, a.auditDisclosures)).Methods(http.MethodPost)
 
+	v1.HandleFunc("/statistics", a.authed(body, a.statistics)).Methods(http.MethodGet)
+
 	v1.HandleFunc("/audit", a.authed(body, a.auditEntries)).Methods(http.MethodGet)
 	v1.HandleFunc("/audit/verify", a.authed(body, a.verifyAudit)).Methods(http.MethodGet)
 	v1.HandleFunc("/audit/export", a.authed(body, a.exportAudit)).Methods(http.MethodGet)
