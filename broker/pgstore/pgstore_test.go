@@ -21,7 +21,7 @@ const envDSN = "KETENBRUG_TEST_POSTGRES"
 // testServer returns the DSN of the test server, skipping the test when
 // none is configured, except in CI (CI=true), where a skipped store suite
 // would pass unnoticed, so it fails.
-func testServer(t *testing.T) string {
+func testServer(t testing.TB) string {
 	t.Helper()
 	dsn := os.Getenv(envDSN)
 	if dsn == "" {
@@ -39,7 +39,7 @@ func testServer(t *testing.T) string {
 // when the test ends, and returns a pool configuration for it. A database
 // per test, not a schema: advisory locks are per database, so tests on one
 // server never share the writer lock.
-func freshDatabase(t *testing.T) *pgxpool.Config {
+func freshDatabase(t testing.TB) *pgxpool.Config {
 	t.Helper()
 	dsn := testServer(t)
 	ctx := context.Background()
@@ -74,7 +74,7 @@ func freshDatabase(t *testing.T) *pgxpool.Config {
 }
 
 // openTest opens a store on pc, closed when the test ends.
-func openTest(t *testing.T, pc *pgxpool.Config, cfg Config) *Store {
+func openTest(t testing.TB, pc *pgxpool.Config, cfg Config) *Store {
 	t.Helper()
 	s, err := OpenConfig(context.Background(), pc.Copy(), cfg)
 	if err != nil {
