@@ -164,6 +164,11 @@ func TestEveryActionFollowsItsPurposeRule(t *testing.T) {
 			return err
 		},
 		broker.ActionPlanClose: nil, // below: it ends the plan
+		// The figures hold no personal data: no purpose is asked.
+		broker.ActionStatisticsRead: func(p string) error {
+			_, err := e.svc.Statistics(e.ctx, e.caller("fg", broker.RolePrivacyOfficer, p), broker.StatisticsQuery{Municipality: "gem-a"})
+			return err
+		},
 	}
 	// The broker asks these on a partner's behalf, never under a caller's
 	// token: a match signal under the registering request's purpose (or
