@@ -50,6 +50,9 @@
 // A session left idle inside a transaction for 30 s is ended by
 // PostgreSQL (idle_in_transaction_session_timeout, unless the DSN sets
 // it), so a frozen broker cannot hold the writer lock for the others.
+// Sessions also commit with synchronous_commit = on unless the DSN names
+// a level, so that a server default of off cannot make Update acknowledge
+// a write that a crash then loses.
 //
 // # Several brokers
 //

@@ -123,6 +123,14 @@ func OpenConfig(ctx context.Context, pc *pgxpool.Config, cfg Config) (*Store, er
 		// transactions are never idle that long.
 		pc.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = idleInTransaction
 	}
+	if _, set := pc.ConnConfig.RuntimeParams["synchronous_commit"]; !set {
+		// The contract: a commit is durable when Update returns. A server
+		// whose default is off (set for bulk loads, or by mistake) would
+		// acknowledge writes a crash then loses. With synchronous
+		// replication, "on" also waits for the standby's flush; a URL may
+		// ask for more (synchronous_commit=remote_apply).
+		pc.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: connect: %w", err)

@@ -419,15 +419,19 @@ func TestExclusive(t *testing.T) {
 	}
 }
 
-// TestIdleInTransactionTimeout: the store's sessions end a transaction
-// left idle, so a frozen broker cannot keep the writer lock.
-func TestIdleInTransactionTimeout(t *testing.T) {
+// TestSessionSettings: the store's sessions end a transaction left idle,
+// so a frozen broker cannot keep the writer lock, and commit durably even
+// on a server whose default is synchronous_commit = off (as the test
+// cluster's is).
+func TestSessionSettings(t *testing.T) {
 	s := openTest(t, freshDatabase(t), Config{})
-	var v string
-	if err := s.pool.QueryRow(context.Background(), "SHOW idle_in_transaction_session_timeout").Scan(&v); err != nil {
-		t.Fatal(err)
-	}
-	if v != "30s" {
-		t.Errorf("idle_in_transaction_session_timeout = %s, want 30s", v)
+	for setting, want := range map[string]string{"idle_in_transaction_session_timeout": "30s", "synchronous_commit": "on"} {
+		var v string
+		if err := s.pool.QueryRow(context.Background(), "SHOW "+setting).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		if v != want {
+			t.Errorf("%s = %s, want %s", setting, v, want)
+		}
 	}
 }
