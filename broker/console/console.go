@@ -59,6 +59,10 @@ type Broker interface {
 	VerifyAuditNew(ctx context.Context, c *broker.Caller) (broker.AuditVerification, error)
 	SubjectAccess(ctx context.Context, c *broker.Caller, bsn, reference string) (broker.SubjectAccessReport, error)
 
+	// The pilot's figures (statistics.go).
+	Statistics(ctx context.Context, c *broker.Caller, q broker.StatisticsQuery) (broker.Statistics, error)
+	RefuseAnalyst(ctx context.Context, c *broker.Caller, route string) error
+
 	// The operator's pages (operator.go).
 	Partners(ctx context.Context, c *broker.Caller) ([]broker.Partner, error)
 	Partner(ctx context.Context, c *broker.Caller, id string) (broker.Partner, error)
@@ -231,6 +235,7 @@ func New(cfg Config) (*Handler, error) {
 	h.officerPages()
 	h.operatorPages()
 	h.operatorKeyPages()
+	h.statisticsPages()
 	if cfg.DemoLogin {
 		h.mux.Handle("GET /console/demo", h.handle(h.demoLogin))
 	}
@@ -280,6 +285,9 @@ func (h *Handler) Action(pattern string, fresh bool, fn ActionFunc) {
 			return &freshLoginNeeded{partner: s.Partner, next: r.URL.Path}
 		}
 		c := s.Caller(p, newRequestID())
+		if err := h.analystGate(r, c, pattern); err != nil {
+			return &inRequest{err: err, id: c.RequestID}
+		}
 		if err := fn(w, r, c, s); err != nil {
 			return &inRequest{err: err, id: c.RequestID}
 		}

@@ -62,9 +62,10 @@ var english = map[string]string{
 	"Inbox": "Inbox", "Huishoudens": "Households", "Persoon": "Person", "Toestemming": "Consent", "Opdrachten": "Assignments",
 	"Beleid": "Policy", "Auditlogboek": "Audit trail", "Inzage inwoner": "Resident's access report",
 	"Organisaties": "Organisations", "Gemeenten": "Municipalities", "Onbestelbaar": "Undeliverable", "Gezondheid": "Health",
+	"Cijfers": "Figures",
 	// Roles.
 	"regisseur": "coordinator", "professional": "professional", "privacyfunctionaris": "privacy officer",
-	"beheerder": "operator", "koppeling": "connector",
+	"beheerder": "operator", "koppeling": "connector", "analist": "analyst",
 	// Headings and titles.
 	"Start": "Start", "Ketenbrug": "Ketenbrug", "Berichten, nieuwste eerst": "Messages, newest first",
 	"Inzage voor een inwoner": "Access report for a resident", "Overzicht voor de inwoner": "Report for the resident",
@@ -78,6 +79,7 @@ var english = map[string]string{
 	"Plan gewijzigd terwijl u bewerkte": "The plan changed while you edited it", "Gezamenlijk plan — huishouden %s": "Joint plan — household %s",
 	"Beleidsversie %s": "Policy version %s", "Versie %s goedkeuren": "Approve version %s", "Terugzetten naar versie %s": "Roll back to version %s",
 	"Proefdraai van versie %s": "Dry run of version %s",
+	"Cijfers van %s":           "Figures of %s",
 	// Error pages.
 	"Pagina niet gevonden": "Page not found", "Sessie beëindigd": "Session ended", "Tijdelijk niet beschikbaar": "Temporarily unavailable",
 	"Er ging iets mis": "Something went wrong", "Niet goed ingevuld": "Not filled in correctly", "Geweigerd volgens de regels": "Refused by the rules",

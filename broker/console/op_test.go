@@ -176,6 +176,7 @@ var accounts = map[string]map[string]any{
 	"sanne": {"name": "Sanne Bos", "preferred_username": "s.bos", "groups": []string{"amf-regisseurs"}},
 	"piet":  {"name": "Piet de Boer", "preferred_username": "p.deboer", "groups": []string{"kb-medewerkers"}},
 	"olga":  {"name": "Olga Visser", "preferred_username": "o.visser", "groups": []string{"beheer"}},
+	"aisha": {"name": "Aisha Yilmaz", "preferred_username": "a.yilmaz", "groups": []string{"amf-analisten"}},
 }
 
 func newEnv(t *testing.T) *env { t.Helper(); return newEnvWith(t, nil) }

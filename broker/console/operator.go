@@ -62,7 +62,7 @@ func (h *Handler) partnerForm(w http.ResponseWriter, r *http.Request, c *broker.
 }
 
 // partnerRoles are the roles a partner can be given.
-var partnerRoles = []broker.Role{broker.RoleConnector, broker.RoleProfessional, broker.RoleCoordinator, broker.RolePrivacyOfficer, broker.RoleOperator}
+var partnerRoles = []broker.Role{broker.RoleConnector, broker.RoleProfessional, broker.RoleCoordinator, broker.RolePrivacyOfficer, broker.RoleOperator, broker.RoleAnalyst}
 
 // partnerSave registers (RegisterPartner) or changes (UpdatePartner) a
 // partner from the form.

@@ -236,6 +236,7 @@ var roleNames = map[broker.Role]string{
 	broker.RolePrivacyOfficer: "privacyfunctionaris",
 	broker.RoleOperator:       "beheerder",
 	broker.RoleConnector:      "koppeling",
+	broker.RoleAnalyst:        "analist",
 }
 
 func roleName(r broker.Role) string {
