@@ -14,6 +14,7 @@ import (
 
 	"github.com/ketenbrug/ketenbrug/broker"
 	"github.com/ketenbrug/ketenbrug/connectors"
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
 )
 
 // newAssignmentCommand is `ketenbrug assignment give|accept|decline|
@@ -112,7 +113,7 @@ func newAssignmentCommand() *cobra.Command {
 		(*connectors.Client).CancelAssignment)
 
 	var l struct{ side, status, household string }
-	list := clientCommand("list", "List the assignments your organisation gave or received", cobra.NoArgs,
+	list := withOutput(clientCommand("list", "List the assignments your organisation gave or received", cobra.NoArgs,
 		func(cmd *cobra.Command) {
 			f := cmd.Flags()
 			f.StringVar(&l.side, "side", "", "giver or recipient (default both)")
@@ -130,10 +131,10 @@ func newAssignmentCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printAssignments(cmd.OutOrStdout(), list)
-		})
+			return emit(cmd, list, func(w io.Writer) error { return printAssignments(w, list) })
+		}))
 
-	show := clientCommand("show ID", "Show one assignment with its steps", cobra.ExactArgs(1), nil,
+	show := withOutput(clientCommand("show ID", "Show one assignment with its steps", cobra.ExactArgs(1), nil,
 		func(cmd *cobra.Command, c *connectors.Client, args []string) error {
 			if !broker.ValidID(args[0]) {
 				return fmt.Errorf("%q is not an assignment id", args[0])
@@ -142,9 +143,8 @@ func newAssignmentCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			printAssignment(cmd.OutOrStdout(), &v)
-			return nil
-		})
+			return emit(cmd, v, func(w io.Writer) error { printAssignment(w, &v); return nil })
+		}))
 	cmd.AddCommand(give, accept, decline, complete, cancel, list, show)
 	return cmd
 }
@@ -212,29 +212,14 @@ func printAssignment(w io.Writer, a *broker.AssignmentView) {
 // operator: webhook deliveries that gave up.
 func newWebhookCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "webhook", Short: "Webhook push of inbox items: dead letters (operator)"}
-	list := clientCommand("dead-letters", "List the webhook deliveries that failed their last attempt", cobra.NoArgs, nil,
+	list := withOutput(clientCommand("dead-letters", "List the webhook deliveries that failed their last attempt", cobra.NoArgs, nil,
 		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
 			deadLetters, err := c.DeadLetters(cmd.Context())
 			if err != nil {
 				return err
 			}
-			out := cmd.OutOrStdout()
-			if len(deadLetters) == 0 {
-				fmt.Fprintln(out, "no dead letters")
-				return nil
-			}
-			tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tPARTNER\tITEM\tKIND\tATTEMPTS\tDEAD SINCE\tLAST ERROR")
-			for _, d := range deadLetters {
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%s\t%s\n", d.ID, d.Partner, d.Seq, d.Kind, d.Attempts,
-					d.DeadAt.Local().Format(time.DateTime), orDash(d.LastError))
-			}
-			if err := tw.Flush(); err != nil {
-				return err
-			}
-			fmt.Fprintf(out, "%d dead letter(s); the items are still in the partners' inboxes\n", len(deadLetters))
-			return nil
-		})
+			return emit(cmd, deadLetters, func(out io.Writer) error { return printDeadLetters(out, deadLetters) })
+		}))
 	retry := clientCommand("retry ID", "Queue a dead letter again with fresh attempts", cobra.ExactArgs(1), nil,
 		func(cmd *cobra.Command, c *connectors.Client, args []string) error {
 			if !broker.ValidID(args[0]) {
@@ -249,4 +234,23 @@ func newWebhookCommand() *cobra.Command {
 		})
 	cmd.AddCommand(list, retry)
 	return cmd
+}
+
+// printDeadLetters lists the dead letters, or says there are none.
+func printDeadLetters(out io.Writer, deadLetters []wire.DeadLetter) error {
+	if len(deadLetters) == 0 {
+		fmt.Fprintln(out, "no dead letters")
+		return nil
+	}
+	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tPARTNER\tITEM\tKIND\tATTEMPTS\tDEAD SINCE\tLAST ERROR")
+	for _, d := range deadLetters {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%s\t%s\n", d.ID, d.Partner, d.Seq, d.Kind, d.Attempts,
+			d.DeadAt.Local().Format(time.DateTime), orDash(d.LastError))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%d dead letter(s); the items are still in the partners' inboxes\n", len(deadLetters))
+	return nil
 }

@@ -26,7 +26,7 @@ func newAuditCommand() *cobra.Command {
 	var from uint64
 	var limit int
 	var listRef, fRequest, fPartner, fAction, fDecision, fSince, fUntil string
-	list := clientCommand("list", "List audit entries (a partner's privacy officer: those of its own reach)", cobra.NoArgs,
+	list := withOutput(clientCommand("list", "List audit entries (a partner's privacy officer: those of its own reach)", cobra.NoArgs,
 		func(cmd *cobra.Command) {
 			cmd.Flags().StringVar(&fRequest, "request", "", "only the entries of this request id (r-…, as every error names it)")
 			cmd.Flags().StringVar(&fPartner, "partner", "", "only entries of this partner")
@@ -50,28 +50,35 @@ func newAuditCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			printAudit(cmd.OutOrStdout(), out.Entries)
-			if out.Next != 0 {
-				fmt.Fprintf(cmd.OutOrStdout(), "more: --from %d\n", out.Next)
-			}
-			return nil
-		})
-	verify := clientCommand("verify", "Walk the whole hash chain and report any edited, removed, inserted or reordered entry", cobra.NoArgs, nil,
+			return emit(cmd, out, func(w io.Writer) error {
+				printAudit(w, out.Entries)
+				if out.Next != 0 {
+					fmt.Fprintf(w, "more: --from %d\n", out.Next)
+				}
+				return nil
+			})
+		}))
+	verify := withOutput(clientCommand("verify", "Walk the whole hash chain and report any edited, removed, inserted or reordered entry", cobra.NoArgs, nil,
 		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
 			rep, err := c.VerifyAudit(cmd.Context())
 			if err != nil {
 				return err
 			}
-			if rep.OK {
-				fmt.Fprintf(cmd.OutOrStdout(), "audit chain intact: %s (#%d to #%d), %s\n", plural(rep.Entries, "entry", "entries"), rep.FirstSeq, rep.LastSeq,
-					plural(rep.Checkpoints, "signed checkpoint", "signed checkpoints"))
+			if err := emit(cmd, rep, func(w io.Writer) error {
+				if rep.OK {
+					fmt.Fprintf(w, "audit chain intact: %s (#%d to #%d), %s\n", plural(rep.Entries, "entry", "entries"), rep.FirstSeq, rep.LastSeq,
+						plural(rep.Checkpoints, "signed checkpoint", "signed checkpoints"))
+				}
+				for _, p := range rep.Problems {
+					fmt.Fprintf(w, "PROBLEM at #%d: %s: %s\n", p.Seq, p.Kind, p.Detail)
+				}
 				return nil
+			}); err != nil || rep.OK {
+				return err
 			}
-			for _, p := range rep.Problems {
-				fmt.Fprintf(cmd.OutOrStdout(), "PROBLEM at #%d: %s: %s\n", p.Seq, p.Kind, p.Detail)
-			}
+			// A broken chain fails the command in either format (exit 6).
 			return fmt.Errorf("%w: audit chain broken: %s", errVerificationFailed, plural(len(rep.Problems), "problem", "problems"))
-		})
+		}))
 	var bsnFile, format, sarRef string
 	sar := clientCommand("subject-access", "Report every disclosure and denial about one resident (inzage); BSN from --bsn-file, standard input or a prompt", cobra.NoArgs,
 		func(cmd *cobra.Command) {

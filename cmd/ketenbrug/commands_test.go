@@ -172,7 +172,7 @@ func TestServeCommand(t *testing.T) {
 	if me.Partner != operatorID || c.BrokerID() != "kb-serve" {
 		t.Errorf("whoami %+v at broker %s", me, c.BrokerID())
 	}
-	out, err := run(ctx, "whoami", "--server", url, "--as", filepath.Join(dir, operatorFile))
+	out, err := run(ctx, "whoami", "--server", url, "--as", filepath.Join(dir, operatorFile), "-o", "json")
 	if err != nil || !strings.Contains(out, `"partner": "operator"`) {
 		t.Errorf("whoami command: %v\n%s", err, out)
 	}

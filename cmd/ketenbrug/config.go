@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"text/tabwriter"
 
@@ -99,23 +100,27 @@ func newConfigCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if len(cfg.Contexts) == 0 {
-				fmt.Fprintf(cmd.OutOrStdout(), "no contexts in %s: make one with ketenbrug config set-context NAME --server URL --as IDENTITY\n", path)
-				return nil
-			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "CURRENT\tNAME\tSERVER\tIDENTITY")
-			for _, n := range cfg.names() {
-				c := cfg.Contexts[n]
-				mark := ""
-				if n == cfg.CurrentContext {
-					mark = "*"
+			// -o json: the configuration as the file holds it (paths, no keys).
+			return emit(cmd, cfg, func(w io.Writer) error {
+				if len(cfg.Contexts) == 0 {
+					fmt.Fprintf(w, "no contexts in %s: make one with ketenbrug config set-context NAME --server URL --as IDENTITY\n", path)
+					return nil
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", mark, n, c.Server, c.As)
-			}
-			return tw.Flush()
+				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "CURRENT\tNAME\tSERVER\tIDENTITY")
+				for _, n := range cfg.names() {
+					c := cfg.Contexts[n]
+					mark := ""
+					if n == cfg.CurrentContext {
+						mark = "*"
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", mark, n, c.Server, c.As)
+				}
+				return tw.Flush()
+			})
 		},
 	}
+	withOutput(getContexts)
 
 	deleteContext := &cobra.Command{
 		Use:   "delete-context NAME",

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 
@@ -49,7 +50,7 @@ func newConsentCommand() *cobra.Command {
 			return nil
 		})
 	var listBSN, listPurpose, listRef string
-	list := clientCommand("list", "List a resident's consents, withdrawn and expired ones included", cobra.NoArgs,
+	list := withOutput(clientCommand("list", "List a resident's consents, withdrawn and expired ones included", cobra.NoArgs,
 		func(cmd *cobra.Command) {
 			cmd.Flags().StringVar(&listBSN, "bsn-file", "", "file holding the BSN ('-' for standard input)")
 			cmd.Flags().StringVar(&listPurpose, "purpose", "integrale-ondersteuning", "purpose of this look-up")
@@ -64,13 +65,15 @@ func newConsentCommand() *cobra.Command {
 			if err := c.SearchConsents(cmd.Context(), listPurpose, bsn, listRef, &out); err != nil {
 				return err
 			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tPURPOSE\tSCOPE\tGIVEN BY\tFROM\tUNTIL\tSTATE")
-			for _, cv := range out.Consents {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cv.ID, cv.Purpose, scope(cv.Consent), cv.GivenBy, cv.ValidFrom, orDash(cv.ValidUntil), cv.State)
-			}
-			return tw.Flush()
-		})
+			return emit(cmd, out, func(w io.Writer) error {
+				tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tPURPOSE\tSCOPE\tGIVEN BY\tFROM\tUNTIL\tSTATE")
+				for _, cv := range out.Consents {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cv.ID, cv.Purpose, scope(cv.Consent), cv.GivenBy, cv.ValidFrom, orDash(cv.ValidUntil), cv.State)
+				}
+				return tw.Flush()
+			})
+		}))
 	var reason string
 	withdraw := clientCommand("withdraw ID", "Withdraw a consent; it stays on record, marked", cobra.ExactArgs(1),
 		func(cmd *cobra.Command) { cmd.Flags().StringVar(&reason, "reason", "", "why (no personal details)") },

@@ -88,14 +88,21 @@ func newInvolvementCommand() *cobra.Command {
 
 	var status string
 	var all bool
-	list := clientCommand("list", "List your organisation's involvements", cobra.NoArgs,
+	list := withOutput(clientCommand("list", "List your organisation's involvements (-o json: one JSON object per line)", cobra.NoArgs,
 		func(cmd *cobra.Command) {
 			cmd.Flags().StringVar(&status, "status", "", "only registered, active or ended")
 			cmd.Flags().BoolVar(&all, "all", false, "follow every page (default: the first 100)")
 		},
 		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "REF\tSTATUS\tSERVICE\tLABEL\tSTART\tEND\tCONTACT")
+			// JSON goes out as JSON lines, a page at a time: a partner's
+			// whole caseload need not fit in memory.
+			asJSON := cmd.Flags().Lookup("output").Value.String() == outputJSON
+			out := cmd.OutOrStdout()
+			enc := json.NewEncoder(out)
+			tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+			if !asJSON {
+				fmt.Fprintln(tw, "REF\tSTATUS\tSERVICE\tLABEL\tSTART\tEND\tCONTACT")
+			}
 			after, n := "", 0
 			for {
 				q := url.Values{"limit": {"100"}}
@@ -110,8 +117,14 @@ func newInvolvementCommand() *cobra.Command {
 					return err
 				}
 				for _, v := range page.Involvements {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Ref, v.Status, v.Service, orDash(v.ServiceLabel),
-						orDash(v.Start), orDash(v.End), contactString(&v.Contact))
+					if asJSON {
+						if err := enc.Encode(v); err != nil {
+							return err
+						}
+					} else {
+						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Ref, v.Status, v.Service, orDash(v.ServiceLabel),
+							orDash(v.Start), orDash(v.End), contactString(&v.Contact))
+					}
 					n++
 				}
 				if page.Next == "" {
@@ -121,17 +134,20 @@ func newInvolvementCommand() *cobra.Command {
 					if err := tw.Flush(); err != nil {
 						return err
 					}
-					fmt.Fprintf(cmd.OutOrStdout(), "(more after %s: use --all)\n", page.Next)
+					fmt.Fprintf(cmd.ErrOrStderr(), "(more after %s: use --all)\n", page.Next)
 					return nil
 				}
 				after = page.Next
 			}
+			if asJSON {
+				return nil
+			}
 			if err := tw.Flush(); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%d involvement(s)\n", n)
+			fmt.Fprintf(out, "%d involvement(s)\n", n)
 			return nil
-		})
+		}))
 	cmd.AddCommand(put, end, list)
 	return cmd
 }
@@ -262,7 +278,7 @@ func newHouseholdCommand() *cobra.Command {
 
 	var purpose string
 	var registration bool
-	show := clientCommand("show ID", "Show which partners serve household ID, per member, as far as the policy allows", cobra.ExactArgs(1),
+	show := withOutput(clientCommand("show ID", "Show which partners serve household ID, per member, as far as the policy allows", cobra.ExactArgs(1),
 		func(cmd *cobra.Command) {
 			cmd.Flags().StringVar(&purpose, "purpose", "", "purpose of the question (doelbinding), e.g. integrale-ondersteuning (required)")
 			cmd.Flags().BoolVar(&registration, "registration", false, "also show the registration (members, coordinator)")
@@ -270,24 +286,81 @@ func newHouseholdCommand() *cobra.Command {
 		},
 		func(cmd *cobra.Command, c *connectors.Client, args []string) error {
 			id := args[0]
-			out := cmd.OutOrStdout()
+			// -o json: {"household": …, "overview": …}, the registration
+			// only with --registration.
+			var doc struct {
+				Household *broker.HouseholdView `json:"household,omitempty"`
+				Overview  broker.Overview       `json:"overview"`
+			}
 			if registration {
 				v, err := c.GetHousehold(cmd.Context(), id, purpose)
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(out, "Household %s of %s, area %s, coordinator %s/%s (revision %d)\n",
-					v.ID, v.Municipality, orDash(v.Area), v.Coordinator.Partner, v.Coordinator.Sub, v.Revision)
-				printRegistration(out, v)
-				fmt.Fprintln(out)
+				doc.Household = &v
 			}
 			o, err := c.HouseholdOverview(cmd.Context(), id, purpose)
 			if err != nil {
 				return err
 			}
-			return printOverview(out, o)
-		})
-	cmd.AddCommand(put, show)
+			doc.Overview = o
+			return emit(cmd, doc, func(out io.Writer) error {
+				if v := doc.Household; v != nil {
+					fmt.Fprintf(out, "Household %s of %s, area %s, coordinator %s/%s (revision %d)\n",
+						v.ID, v.Municipality, orDash(v.Area), v.Coordinator.Partner, v.Coordinator.Sub, v.Revision)
+					printRegistration(out, *v)
+					fmt.Fprintln(out)
+				}
+				return printOverview(out, o)
+			})
+		}))
+	var l struct {
+		purpose, municipality string
+		all                   bool
+	}
+	list := withOutput(clientCommand("list", "List the households you coordinate: id, municipality, members, last change", cobra.NoArgs,
+		func(cmd *cobra.Command) {
+			f := cmd.Flags()
+			f.StringVar(&l.purpose, "purpose", "integrale-ondersteuning", "purpose of the question (doelbinding)")
+			f.StringVar(&l.municipality, "municipality", "", "only this municipality (one you serve)")
+			f.BoolVar(&l.all, "all", false, "follow every page (default: the first 100)")
+		},
+		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
+			all := broker.HouseholdList{Households: []broker.HouseholdSummary{}}
+			after := ""
+			for {
+				var page broker.HouseholdList
+				if err := c.ListHouseholds(cmd.Context(), l.purpose, l.municipality, after, 100, &page); err != nil {
+					return err
+				}
+				all.Households = append(all.Households, page.Households...)
+				all.Next = page.Next
+				if page.Next == "" || !l.all {
+					break
+				}
+				after = page.Next
+			}
+			return emit(cmd, all, func(w io.Writer) error {
+				if len(all.Households) == 0 {
+					fmt.Fprintln(w, "no households you coordinate (register one with ketenbrug household put)")
+					return nil
+				}
+				tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tMUNICIPALITY\tAREA\tMEMBERS\tCOORDINATOR\tREVISION\tCHANGED")
+				for _, h := range all.Households {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s/%s\t%d\t%s\n", h.ID, h.Municipality, orDash(h.Area), h.Members,
+						h.Coordinator.Partner, h.Coordinator.Sub, h.Revision, h.UpdatedAt.Local().Format(time.DateTime))
+				}
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+				if all.Next != "" {
+					fmt.Fprintln(w, "(more: use --all)")
+				}
+				return nil
+			})
+		}))
+	cmd.AddCommand(put, show, list)
 	return cmd
 }
 
@@ -400,7 +473,7 @@ const maxCLIWait = 50 * time.Second
 func newInboxCommand() *cobra.Command {
 	var wait time.Duration
 	var ack bool
-	return clientCommand("inbox", "Read your organisation's inbox (match signals and more); --ack acknowledges what was shown", cobra.NoArgs,
+	return withOutput(clientCommand("inbox", "Read your organisation's inbox (match signals and more); --ack acknowledges what was shown", cobra.NoArgs,
 		func(cmd *cobra.Command) {
 			cmd.Flags().DurationVar(&wait, "wait", 0, "wait up to this long for an item when there is none (e.g. 30s)")
 			cmd.Flags().BoolVar(&ack, "ack", false, "acknowledge each item shown, so it is not delivered again")
@@ -413,32 +486,31 @@ func newInboxCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out := cmd.OutOrStdout()
-			if len(page.Items) == 0 {
-				fmt.Fprintln(out, "no new items")
-				return nil
-			}
-			tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tKIND\tTIME\tHOUSEHOLD\tYOUR REF\tABOUT")
-			for _, it := range page.Items {
-				about := inboxAbout(it)
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", it.ID, it.Kind, it.Created.Local().Format(time.DateTime),
-					orDash(it.Household), orDash(it.Ref), orDash(about))
-			}
-			if err := tw.Flush(); err != nil {
+			if err := emit(cmd, page, func(out io.Writer) error {
+				if len(page.Items) == 0 {
+					fmt.Fprintln(out, "no new items")
+					return nil
+				}
+				tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tKIND\tTIME\tHOUSEHOLD\tYOUR REF\tABOUT")
+				for _, it := range page.Items {
+					about := inboxAbout(it)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", it.ID, it.Kind, it.Created.Local().Format(time.DateTime),
+						orDash(it.Household), orDash(it.Ref), orDash(about))
+				}
+				return tw.Flush()
+			}); err != nil || !ack {
 				return err
-			}
-			if !ack {
-				return nil
 			}
 			for _, it := range page.Items {
 				if err := c.AckInbox(cmd.Context(), it.ID); err != nil {
 					return fmt.Errorf("acknowledging item %s: %w", it.ID, err)
 				}
 			}
-			fmt.Fprintf(out, "acknowledged %d item(s)\n", len(page.Items))
+			// Said on standard error, so that -o json stays one document.
+			fmt.Fprintf(cmd.ErrOrStderr(), "acknowledged %d item(s)\n", len(page.Items))
 			return nil
-		})
+		}))
 }
 
 // inboxAbout says in one line what an inbox item is about.

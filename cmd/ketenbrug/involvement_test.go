@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -171,6 +172,54 @@ func TestInvolvementHouseholdInboxCommands(t *testing.T) {
 	}
 	if _, err := invCLI(t, tb, coord, "", "household", "show", "hh-42"); err == nil || !strings.Contains(err.Error(), "purpose") {
 		t.Errorf("household show without --purpose: %v", err)
+	}
+
+	// household list (issue 17): the coordinator's households as a table
+	// and, with -o json, as the API's JSON; an unknown format is refused
+	// before the broker is asked; a connector is refused by the policy.
+	out = keep(invMustCLI(t, tb, coord, "", "household", "list"))
+	if !strings.Contains(out, "ID") || !strings.Contains(out, "hh-42") || !strings.Contains(out, "gem-test") || strings.Contains(out, "moeder") {
+		t.Errorf("household list printed\n%s", out)
+	}
+	var listed struct {
+		Households []struct {
+			ID      string `json:"id"`
+			Members int    `json:"members"`
+		} `json:"households"`
+	}
+	out = keep(invMustCLI(t, tb, coord, "", "household", "list", "-o", "json"))
+	if err := json.Unmarshal([]byte(out), &listed); err != nil || len(listed.Households) != 1 || listed.Households[0].ID != "hh-42" ||
+		listed.Households[0].Members != 3 {
+		t.Errorf("household list -o json printed %s (%v)", out, err)
+	}
+	if _, err := invCLI(t, tb, coord, "", "household", "list", "-o", "yaml"); exitCode(err) != exitUsage || !strings.Contains(err.Error(), "-o json") {
+		t.Errorf("household list -o yaml: %v", err)
+	}
+	if _, err := invCLI(t, tb, kb, "", "household", "list"); exitCode(err) != exitRefused {
+		t.Errorf("a connector listing households: %v", err)
+	}
+	// Completion of values: the household argument and --purpose, asked of
+	// the broker as the caller.
+	complete := func(args ...string) string {
+		t.Helper()
+		root := newRootCommand()
+		var buf bytes.Buffer
+		root.SetOut(&buf)
+		root.SetErr(io.Discard)
+		root.SetArgs(append([]string{"__complete"}, args...))
+		if err := root.ExecuteContext(context.Background()); err != nil {
+			t.Fatalf("completing %v: %v", args, err)
+		}
+		return buf.String()
+	}
+	if got := complete("household", "show", "--server", tb.url, "--as", coord, "hh"); !strings.Contains(got, "hh-42\tgem-test") {
+		t.Errorf("completing a household id: %q", got)
+	}
+	if got := complete("household", "show", "--server", tb.url, "--as", coord, "--purpose", ""); !strings.Contains(got, "integrale-ondersteuning\t") {
+		t.Errorf("completing --purpose: %q", got)
+	}
+	if got := complete("connector", "sync", "--adapter", "sch"); !strings.Contains(got, "school") || strings.Contains(got, "uwv") {
+		t.Errorf("completing --adapter: %q", got)
 	}
 
 	// inbox: the CJG starts with the mother; the coordinator's inbox has

@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -57,16 +59,22 @@ func loginCommand() *cobra.Command {
 				partner, lc.Issuer, lc.ClientID, lc.PersonClaim, lc.RolesClaim)
 			return nil
 		})
-	show := clientCommand("show", "Show the partner's login configuration", cobra.NoArgs, partnerFlag,
-		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
+	show := readCommand("show", "Show the partner's login configuration", cobra.NoArgs, partnerFlag,
+		func(cmd *cobra.Command, c *connectors.Client, _ []string) (wire.LoginConfig, error) {
 			if partner == "" {
-				return errors.New("--partner is required")
+				return wire.LoginConfig{}, usageError{errors.New("--partner is required")}
 			}
-			lc, err := c.LoginConfig(cmd.Context(), partner)
-			if err != nil {
-				return err
+			return c.LoginConfig(cmd.Context(), partner)
+		},
+		func(w io.Writer, lc wire.LoginConfig) error {
+			var roles []string
+			for _, m := range lc.RoleMap {
+				roles = append(roles, m.Value+" → "+string(m.Role))
 			}
-			return printJSON(cmd.OutOrStdout(), lc)
+			return fieldTable(w, [2]string{"issuer", lc.Issuer}, [2]string{"client id", lc.ClientID},
+				[2]string{"client secret file", lc.ClientSecretFile}, [2]string{"person claim", lc.PersonClaim},
+				[2]string{"name claim", lc.NameClaim}, [2]string{"roles claim", lc.RolesClaim},
+				[2]string{"roles", strings.Join(roles, "; ")})
 		})
 	remove := clientCommand("remove", "Remove the partner's login configuration (its console sessions end)", cobra.NoArgs, partnerFlag,
 		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {

@@ -69,6 +69,7 @@ a central case file. Every disclosure passes the Rego policy and is audited.`,
 		newPurposeCommand(),
 		newConfigCommand(),
 	)
+	registerCompletions(root)
 	// --version prints the same line as `ketenbrug version`.
 	root.Version = versionLine(buildInfo())
 	root.SetVersionTemplate("{{.Version}}\n")

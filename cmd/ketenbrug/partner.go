@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -96,13 +99,21 @@ func newIdentityCommand() *cobra.Command {
 }
 
 func newWhoamiCommand() *cobra.Command {
-	return clientCommand("whoami", "Ask the broker who it takes this identity to be", cobra.NoArgs, nil,
-		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
-			me, err := c.Whoami(cmd.Context())
-			if err != nil {
-				return err
+	return readCommand("whoami", "Ask the broker who it takes this identity to be", cobra.NoArgs, nil,
+		func(cmd *cobra.Command, c *connectors.Client, _ []string) (wire.Whoami, error) {
+			return c.Whoami(cmd.Context())
+		},
+		func(w io.Writer, me wire.Whoami) error {
+			person := me.Sub
+			if me.SubKnown != "" {
+				person += " (" + me.SubKnown
+				if me.SubVia != "" {
+					person += ", " + me.SubVia
+				}
+				person += ")"
 			}
-			return printJSON(cmd.OutOrStdout(), me)
+			return fieldTable(w, [2]string{"partner", me.Partner + " — " + me.Name}, [2]string{"person", person},
+				[2]string{"role", string(me.Role)}, [2]string{"sector", string(me.Sector)}, [2]string{"level", strconv.Itoa(me.Level)})
 		})
 }
 
@@ -162,27 +173,22 @@ func newPartnerCommand() *cobra.Command {
 			warnUnknownMunicipalities(cmd.Context(), cmd.ErrOrStderr(), c, &out)
 			return nil
 		})
-	list := clientCommand("list", "List the registered partners", cobra.NoArgs, nil,
-		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
-			partners, err := c.ListPartners(cmd.Context())
-			if err != nil {
-				return err
-			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
+	list := readCommand("list", "List the registered partners", cobra.NoArgs, nil,
+		func(cmd *cobra.Command, c *connectors.Client, _ []string) ([]wire.Partner, error) {
+			return c.ListPartners(cmd.Context())
+		},
+		func(w io.Writer, partners []wire.Partner) error {
+			tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tNAME\tSECTOR\tLEVEL\tROLES\tCOVENANT\tSTATUS")
 			for _, p := range partners {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", p.ID, p.Name, p.Sector, p.Level, joinRoles(p.Roles), p.Covenant, p.Status)
 			}
 			return tw.Flush()
 		})
-	show := clientCommand("show ID", "Show one partner", cobra.ExactArgs(1), nil,
-		func(cmd *cobra.Command, c *connectors.Client, args []string) error {
-			out, err := c.GetPartner(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return printJSON(cmd.OutOrStdout(), out)
-		})
+	show := readCommand("show ID", "Show one partner", cobra.ExactArgs(1), nil,
+		func(cmd *cobra.Command, c *connectors.Client, args []string) (wire.Partner, error) {
+			return c.GetPartner(cmd.Context(), args[0])
+		}, printPartner)
 	statusCmd := func(use string, set func(*connectors.Client, context.Context, string) (wire.Partner, error), short string) *cobra.Command {
 		return clientCommand(use+" ID", short, cobra.ExactArgs(1), nil,
 			func(cmd *cobra.Command, c *connectors.Client, args []string) error {
@@ -302,7 +308,7 @@ func personKeyCommands() []*cobra.Command {
 			fmt.Fprintf(cmd.OutOrStdout(), "removed the keys of %s from %s\n", person, partner)
 			return nil
 		})
-	list := clientCommand("list", "List the persons with keys of a partner", cobra.NoArgs, partnerFlag,
+	list := withOutput(clientCommand("list", "List the persons with keys of a partner", cobra.NoArgs, partnerFlag,
 		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
 			if err := need("partner", partner); err != nil {
 				return err
@@ -311,13 +317,15 @@ func personKeyCommands() []*cobra.Command {
 			if err != nil {
 				return err
 			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "PERSON\tROLES\tSTATUS\tKEYS")
-			for _, k := range ks {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.Person, joinRoles(k.Roles), k.Status, strings.Join(broker.KeyIDs(k.JWKS), ","))
-			}
-			return tw.Flush()
-		})
+			return emit(cmd, ks, func(w io.Writer) error {
+				tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "PERSON\tROLES\tSTATUS\tKEYS")
+				for _, k := range ks {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.Person, joinRoles(k.Roles), k.Status, strings.Join(broker.KeyIDs(k.JWKS), ","))
+				}
+				return tw.Flush()
+			})
+		}))
 	status := func(use string, suspend bool, short string) *cobra.Command {
 		return clientCommand(use, short, cobra.NoArgs, personFlags,
 			func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
@@ -335,4 +343,25 @@ func personKeyCommands() []*cobra.Command {
 	return []*cobra.Command{add, remove, list,
 		status("suspend", true, "Suspend a person's keys (the organisation keeps working)"),
 		status("resume", false, "Reactivate a suspended person's keys")}
+}
+
+// printPartner writes a partner as fields; -o json gives the whole record.
+func printPartner(w io.Writer, p wire.Partner) error {
+	var persons []string
+	for _, k := range p.Persons {
+		persons = append(persons, k.Person)
+	}
+	login := ""
+	if p.Login != nil {
+		login = p.Login.Issuer
+	}
+	return fieldTable(w,
+		[2]string{"id", p.ID}, [2]string{"name", p.Name}, [2]string{"sector", string(p.Sector)},
+		[2]string{"level", strconv.Itoa(p.Level)}, [2]string{"roles", joinRoles(p.Roles)},
+		[2]string{"municipalities", strings.Join(p.Municipalities, ", ")}, [2]string{"covenant", p.Covenant},
+		[2]string{"status", string(p.Status)}, [2]string{"webhook", p.Webhook},
+		[2]string{"client certificates", strings.Join(p.ClientCerts, ", ")},
+		[2]string{"controller role", p.ControllerRole}, [2]string{"privacy contact", p.PrivacyContact},
+		[2]string{"person keys", strings.Join(persons, ", ")}, [2]string{"console login", login},
+		[2]string{"registered", p.CreatedAt.Local().Format(time.DateTime)})
 }

@@ -40,14 +40,15 @@ When the plan changed in between, the broker refuses (412): show it again and
 redo the change on the new version.`}
 
 	var s struct {
-		purpose, format, out string
-		version              uint64
+		purpose, format, out, output string
+		version                      uint64
 	}
 	show := clientCommand("show HOUSEHOLD", "Show the plan: as text, JSON, or a printable HTML or Markdown document", cobra.ExactArgs(1),
 		func(cmd *cobra.Command) {
 			f := cmd.Flags()
 			f.StringVar(&s.purpose, "purpose", "", "purpose (doelbinding) the plan is kept for (required)")
-			f.StringVar(&s.format, "format", "text", "text, json, html or markdown")
+			f.StringVar(&s.format, "format", "text", "text, json, html or markdown (-o json is --format json)")
+			f.StringVarP(&s.output, "output", "o", "", "table or json, as every read command takes it (json is --format json)")
 			f.StringVar(&s.out, "out", "", "write to this file (default standard output)")
 			f.Uint64Var(&s.version, "version", 0, "an earlier version (default the current one)")
 		},
@@ -58,6 +59,13 @@ redo the change on the new version.`}
 			}
 			if err := planPurpose(s.purpose); err != nil {
 				return err
+			}
+			switch s.output {
+			case "", outputTable:
+			case outputJSON:
+				s.format = broker.PlanFormatJSON
+			default:
+				return usageError{fmt.Errorf("-o %s: use -o table or -o json (or --format html|markdown for a printable document)", s.output)}
 			}
 			format := s.format
 			if format == "text" {
@@ -186,7 +194,7 @@ redo the change on the new version.`}
 		})
 
 	var hPurpose string
-	history := clientCommand("history HOUSEHOLD", "List the plan's versions: who changed what, when", cobra.ExactArgs(1),
+	history := withOutput(clientCommand("history HOUSEHOLD", "List the plan's versions: who changed what, when", cobra.ExactArgs(1),
 		func(cmd *cobra.Command) {
 			cmd.Flags().StringVar(&hPurpose, "purpose", "", "purpose (doelbinding) the plan is kept for (required)")
 		},
@@ -202,14 +210,16 @@ redo the change on the new version.`}
 			if err != nil {
 				return err
 			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "VERSION\tWHEN\tBY\tSTATUS\tGOALS\tAGREEMENTS\tCHANGE")
-			for _, v := range h.Versions {
-				fmt.Fprintf(tw, "%d\t%s\t%s/%s\t%s\t%d\t%d\t%s\n", v.Version, v.ChangedAt.Local().Format(time.DateTime),
-					v.ChangedBy.Partner, v.ChangedBy.Sub, v.Status, v.Goals, v.Agreements, v.Change)
-			}
-			return tw.Flush()
-		})
+			return emit(cmd, h, func(w io.Writer) error {
+				tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "VERSION\tWHEN\tBY\tSTATUS\tGOALS\tAGREEMENTS\tCHANGE")
+				for _, v := range h.Versions {
+					fmt.Fprintf(tw, "%d\t%s\t%s/%s\t%s\t%d\t%d\t%s\n", v.Version, v.ChangedAt.Local().Format(time.DateTime),
+						v.ChangedBy.Partner, v.ChangedBy.Sub, v.Status, v.Goals, v.Agreements, v.Change)
+				}
+				return tw.Flush()
+			})
+		}))
 	cmd.AddCommand(show, edit, history)
 	return cmd
 }

@@ -46,24 +46,26 @@ func newPolicyCommand() *cobra.Command {
 			}
 			return nil
 		})
-	list := clientCommand("list", "List the policy versions", cobra.NoArgs, nil,
+	list := withOutput(clientCommand("list", "List the policy versions", cobra.NoArgs, nil,
 		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
 			versions, err := c.ListPolicies(cmd.Context())
 			if err != nil {
 				return err
 			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "VERSION\tSTATUS\tUPLOADED\tBY\tAPPROVED BY\tTESTS\tNOTE")
-			for _, v := range versions {
-				approver := "-"
-				if v.ApprovedBy != nil {
-					approver = v.ApprovedBy.Partner + "/" + v.ApprovedBy.Sub
+			return emit(cmd, versions, func(w io.Writer) error {
+				tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "VERSION\tSTATUS\tUPLOADED\tBY\tAPPROVED BY\tTESTS\tNOTE")
+				for _, v := range versions {
+					approver := "-"
+					if v.ApprovedBy != nil {
+						approver = v.ApprovedBy.Partner + "/" + v.ApprovedBy.Sub
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s/%s\t%s\t%d\t%s\n", shortID(v.ID), v.Status, v.UploadedAt.Format(time.DateTime),
+						v.UploadedBy.Partner, v.UploadedBy.Sub, approver, v.Report.Passed, v.Note)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s/%s\t%s\t%d\t%s\n", shortID(v.ID), v.Status, v.UploadedAt.Format(time.DateTime),
-					v.UploadedBy.Partner, v.UploadedBy.Sub, approver, v.Report.Passed, v.Note)
-			}
-			return tw.Flush()
-		})
+				return tw.Flush()
+			})
+		}))
 	var n int
 	dry := clientCommand("dry-run VERSION", "Replay recent decisions against VERSION and show what would change", cobra.ExactArgs(1),
 		func(cmd *cobra.Command) { cmd.Flags().IntVar(&n, "n", 1000, "number of recent decisions") },

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -50,7 +51,7 @@ func newRestrictionCommand() *cobra.Command {
 			return nil
 		})
 	var listBSN, listRef string
-	list := clientCommand("list", "List a resident's restrictions and objections, lifted ones included", noBSNArgs,
+	list := withOutput(clientCommand("list", "List a resident's restrictions and objections, lifted ones included", noBSNArgs,
 		func(cmd *cobra.Command) {
 			cmd.Flags().StringVar(&listBSN, "bsn-file", "", "file holding the BSN ('-' for standard input)")
 			cmd.Flags().StringVar(&listRef, referenceFlag, "", referenceHelp)
@@ -64,13 +65,15 @@ func newRestrictionCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tKIND\tPURPOSE\tGROUND\tRECORDED BY\tSTATE")
-			for _, v := range out {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", v.ID, v.Kind, v.Purpose, orDash(v.Ground), v.RecordedBy.Partner, v.State)
-			}
-			return tw.Flush()
-		})
+			return emit(cmd, out, func(w io.Writer) error {
+				tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tKIND\tPURPOSE\tGROUND\tRECORDED BY\tSTATE")
+				for _, v := range out {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", v.ID, v.Kind, v.Purpose, orDash(v.Ground), v.RecordedBy.Partner, v.State)
+				}
+				return tw.Flush()
+			})
+		}))
 	var reason, liftRef string
 	lift := clientCommand("lift ID", "Lift a restriction or objection; it stays on record, marked (tell the person first, AVG art. 18 lid 3)", cobra.ExactArgs(1),
 		func(cmd *cobra.Command) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"runtime"
 	"runtime/debug"
 
@@ -70,18 +71,32 @@ func newVersionCommand() *cobra.Command {
 		Short: "Print this binary's version (and, with --server, the broker's)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintln(cmd.OutOrStdout(), versionLine(buildInfo()))
-			if server == "" {
+			// -o json: {"client": …, "broker": {"id": …, "build": …}}.
+			type brokerBuild struct {
+				ID    string             `json:"id"`
+				Build protocol.BuildInfo `json:"build"`
+			}
+			var doc struct {
+				Client protocol.BuildInfo `json:"client"`
+				Broker *brokerBuild       `json:"broker,omitempty"`
+			}
+			doc.Client = buildInfo()
+			if server != "" {
+				conf, err := connectors.Configuration(cmd.Context(), server, nil)
+				if err != nil {
+					return fmt.Errorf("asking %s for its version: %w", server, err)
+				}
+				doc.Broker = &brokerBuild{ID: conf.ID, Build: conf.Build}
+			}
+			return emit(cmd, doc, func(w io.Writer) error {
+				fmt.Fprintln(w, versionLine(doc.Client))
+				if doc.Broker != nil {
+					fmt.Fprintf(w, "broker %s at %s: %s\n", doc.Broker.ID, server, versionLine(doc.Broker.Build))
+				}
 				return nil
-			}
-			conf, err := connectors.Configuration(cmd.Context(), server, nil)
-			if err != nil {
-				return fmt.Errorf("asking %s for its version: %w", server, err)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "broker %s at %s: %s\n", conf.ID, server, versionLine(conf.Build))
-			return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&server, "server", envOr("KETENBRUG_SERVER", ""), "also ask this broker for its version (env KETENBRUG_SERVER)")
-	return cmd
+	return withOutput(cmd)
 }
