@@ -76,15 +76,7 @@ func (l *Log) VerifyNew(ctx context.Context) (Report, error) {
 			full = true
 			return nil
 		}
-		if err := tx.AuditRaw(v.seq+1, func(seq uint64, raw []byte) error {
-			if walked++; walked%4096 == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-			}
-			c.add(seq, raw)
-			return nil
-		}); err != nil {
+		if walked, err = c.read(ctx, tx, v.seq+1); err != nil {
 			return err
 		}
 		c.finish(true, headSeq, headHash)

@@ -62,16 +62,7 @@ func (l *Log) walk(ctx context.Context) (*chain, error) {
 		if err != nil {
 			return err
 		}
-		n := 0
-		if err := tx.AuditRaw(0, func(seq uint64, raw []byte) error {
-			if n++; n%4096 == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-			}
-			c.add(seq, raw)
-			return nil
-		}); err != nil {
+		if _, err := c.read(ctx, tx, 0); err != nil {
 			return err
 		}
 		c.finish(true, headSeq, headHash)
@@ -81,6 +72,23 @@ func (l *Log) walk(ctx context.Context) (*chain, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// read adds every stored record from seq from on to the chain, looking
+// at ctx every 4096 records so that a long walk can be given up; it
+// returns how many records it read.
+func (c *chain) read(ctx context.Context, tx broker.ReadTx, from uint64) (int, error) {
+	n := 0
+	err := tx.AuditRaw(from, func(seq uint64, raw []byte) error {
+		if n++; n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		c.add(seq, raw)
+		return nil
+	})
+	return n, err
 }
 
 // VerifyChain verifies an exported chain (one stored record per line, as
