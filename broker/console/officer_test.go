@@ -262,10 +262,26 @@ func officerJourney(t *testing.T, r *region, shot shooter) {
 	olga.see("Organisatie Kredietbank Eemland wijzigen")
 	olga.run(chromedp.SetValue(chromedp.CSS("#pa-niveau"), "3"))
 	olga.set("#pa-convenant", "2026-2")
+	olga.set("#pa-certificaten", "00000001234567890000\nKredietbank Eemland")
 	olga.submit(`main form button[type="submit"]`)
 	olga.see("Organisaties", "Kredietbank Eemland is gewijzigd", "2026-2")
-	if p, _ := r.svc.LookupPartner("kredietbank"); p.Level != 3 || p.Covenant != "2026-2" || len(p.JWKS) == 0 {
-		t.Fatalf("kredietbank after the change: level %d covenant %q", p.Level, p.Covenant)
+	if p, _ := r.svc.LookupPartner("kredietbank"); p.Level != 3 || p.Covenant != "2026-2" || len(p.JWKS) == 0 ||
+		strings.Join(p.ClientCerts, "|") != "00000001234567890000|Kredietbank Eemland" {
+		t.Fatalf("kredietbank after the change: level %d covenant %q client certificates %q", p.Level, p.Covenant, p.ClientCerts)
+	}
+	// The certificates stay as they are when the form is saved unchanged,
+	// and go when emptied.
+	olga.open("/console/organisatie?id=kredietbank")
+	olga.submit(`main form button[type="submit"]`)
+	olga.see("Organisaties", "Kredietbank Eemland is gewijzigd")
+	if p, _ := r.svc.LookupPartner("kredietbank"); len(p.ClientCerts) != 2 {
+		t.Fatalf("an unchanged form changed the client certificates: %q", p.ClientCerts)
+	}
+	olga.open("/console/organisatie?id=kredietbank")
+	olga.set("#pa-certificaten", " ") // SetValue cannot set ""; a space is no certificate
+	olga.submit(`main form button[type="submit"]`)
+	if p, _ := r.svc.LookupPartner("kredietbank"); len(p.ClientCerts) != 0 {
+		t.Fatalf("emptied, the client certificates are %q", p.ClientCerts)
 	}
 	// And registers a new partner.
 	olga.open("/console/organisatie")

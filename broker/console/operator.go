@@ -78,12 +78,10 @@ func (h *Handler) partnerSave(w http.ResponseWriter, r *http.Request, c *broker.
 		Covenant: strings.TrimSpace(f.Get("convenant")), Webhook: strings.TrimSpace(f.Get("webhook")),
 		PrivacyOffice: f.Get("privacybureau") == "1", ControllerRole: f.Get("verwerkingsrol"),
 		PrivacyContact: strings.TrimSpace(f.Get("privacycontact"))}
-	if edit {
-		old, err := h.b.Partner(r.Context(), c, id)
-		if err != nil {
-			return back(err, "/console/organisaties", "Terug naar de organisaties")
+	for _, cert := range strings.FieldsFunc(f.Get("certificaten"), func(r rune) bool { return r == ',' || r == '\n' || r == '\r' }) {
+		if cert = strings.TrimSpace(cert); cert != "" {
+			p.ClientCerts = append(p.ClientCerts, cert)
 		}
-		p.ClientCerts = old.ClientCerts // changed through the API only
 	}
 	lvl, err := strconv.Atoi(f.Get("niveau"))
 	if err != nil {
