@@ -178,7 +178,7 @@ func newStatChart(st *broker.Statistics, group, title string) statChart {
 	for i := 0; i <= 4; i++ {
 		v := top * float64(i) / 4
 		c.Ticks = append(c.Ticks, statTick{X: chartLeft - 6, Y: c.Base - int(math.Round(float64(plotH)*float64(i)/4)),
-			Label: strconv.FormatFloat(v, 'f', -1, 64)})
+			Label: dutchNumber(strconv.FormatFloat(v, 'f', -1, 64))})
 	}
 	for i, m := range ms {
 		c.Series = append(c.Series, statSeries{Label: m.Label, Class: fmt.Sprintf("kb-bar-%d", i)})
