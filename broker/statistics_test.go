@@ -3,6 +3,7 @@ package broker_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -220,4 +221,98 @@ func TestStatisticsWhoMayRead(t *testing.T) {
 			t.Errorf("%+v: %v, want invalid", q, err)
 		}
 	}
+}
+
+// Assignments and consents are counted in the month they happened, the
+// medians over the days from given to accepted and to completed (the
+// giving found in an earlier month of the trail); asked for one month, a
+// figure of 10 or more shows.
+func TestStatisticsCountsAssignmentsAndConsents(t *testing.T) {
+	e := newStatEnv(t)
+	e.at(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
+	var mothers []string
+	for _, id := range []string{"hh-a", "hh-b", "hh-c"} {
+		f := e.newFamily(id)
+		e.consentAll(f) // 4 consents each
+		mothers = append(mothers, f.bsns["moeder"])
+	}
+	// With consent given, the UWV's registration of each mother signals
+	// the household's other partners and its coordinator.
+	for i, bsn := range mothers {
+		e.put("uwv", fmt.Sprintf("ww-%d", i), bsn, "ww")
+	}
+	signals := 0
+	for _, p := range []string{"kredietbank", "school", "cjg", "uwv"} {
+		signals += len(e.itemsOf(p, broker.RoleConnector, broker.InboxMatch))
+	}
+	signals += len(e.itemsOf("gem-a", broker.RoleCoordinator, broker.InboxMatch))
+	if signals < 10 {
+		t.Fatalf("%d match signals in the inboxes; the test needs 10 or more", signals)
+	}
+	e.setLevel("gem-a", 3)
+	e.setLevel("kredietbank", 3)
+	var ids []string
+	for range 12 {
+		a, err := e.give("hh-a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, a.ID)
+	}
+	rc := e.caller("kredietbank", broker.RoleConnector, debtPurpose)
+	e.at(time.Date(2026, 1, 8, 9, 0, 0, 0, time.UTC))
+	for i, id := range ids {
+		step, text := broker.StepAccept, ""
+		if i >= 10 {
+			step, text = broker.StepDecline, "geen capaciteit"
+		}
+		if _, err := e.svc.StepAssignment(e.ctx, rc, id, step, text); err != nil {
+			t.Fatalf("%s %s: %v", step, id, err)
+		}
+	}
+	e.at(time.Date(2026, 2, 8, 21, 0, 0, 0, time.UTC))
+	for _, id := range ids[:10] {
+		if _, err := e.svc.StepAssignment(e.ctx, rc, id, broker.StepComplete, "overzicht gemaakt"); err != nil {
+			t.Fatalf("complete %s: %v", id, err)
+		}
+	}
+	e.at(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
+	ask := func(month string) map[string]broker.StatisticsCell {
+		t.Helper()
+		st, err := e.svc.Statistics(e.ctx, e.operator, broker.StatisticsQuery{Municipality: "gem-a", From: month, To: month})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(st.Rows) != 1 {
+			t.Fatalf("%d rows for one month", len(st.Rows))
+		}
+		return st.Rows[0].Cells
+	}
+	want := func(cells map[string]broker.StatisticsCell, key string, v float64) {
+		t.Helper()
+		if c := cells[key]; c.Suppressed || c.Value == nil || *c.Value != v {
+			t.Errorf("%s: %+v, want %v", key, c, v)
+		}
+	}
+	hidden := func(cells map[string]broker.StatisticsCell, key string) {
+		t.Helper()
+		if c := cells[key]; !c.Suppressed || c.Value != nil {
+			t.Errorf("%s: %+v, want <10", key, c)
+		}
+	}
+	jan := ask("2026-01")
+	want(jan, "assignments_given", 12)
+	want(jan, "assignments_accepted", 10)
+	hidden(jan, "assignments_declined")
+	want(jan, "assignments_median_days_to_accept", 3)
+	hidden(jan, "assignments_completed")
+	hidden(jan, "assignments_median_days_to_complete")
+	want(jan, "consents_given", 12)
+	want(jan, "match_signals", float64(signals))
+	hidden(jan, "consents_withdrawn")
+	hidden(jan, "plans_opened")
+	feb := ask("2026-02")
+	want(feb, "assignments_completed", 10)
+	want(feb, "assignments_median_days_to_complete", 34.5) // 5 January 09:00 to 8 February 21:00
+	hidden(feb, "assignments_given")
 }
