@@ -235,6 +235,8 @@ func TestDemo(t *testing.T) {
 		"refused (403 forbidden) — four eyes",
 		"is now active",
 		"The audit chain is verified: intact",
+		"Leusden's policy adviser (role analyst) reads the pilot's figures",
+		"Asked for Amersfoort's: 404 not_found, as for a municipality that does not exist; asked for an overview: 403 forbidden",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the demo does not say %q:\n%s", want, out.String())

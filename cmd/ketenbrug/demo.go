@@ -200,7 +200,7 @@ func (d *demo) run(ctx context.Context) error {
 	leusden, both := []string{"gem-leusden"}, []string{"gem-leusden", "gem-amersfoort"}
 	regs := []reg{
 		{"gem", "gem-leusden", "Gemeente Leusden (sociaal team)", broker.SectorMunicipality,
-			[]broker.Role{broker.RoleCoordinator, broker.RoleProfessional}, 2, leusden, [][2]string{{"regisseur", "c.devries"}}, false},
+			[]broker.Role{broker.RoleCoordinator, broker.RoleProfessional, broker.RoleAnalyst}, 2, leusden, [][2]string{{"regisseur", "c.devries"}}, false},
 		{"gem-amf", "gem-amersfoort", "Gemeente Amersfoort (wijkteam)", broker.SectorMunicipality,
 			[]broker.Role{broker.RoleCoordinator, broker.RoleProfessional}, 4, []string{"gem-amersfoort"}, [][2]string{{"regisseur-amf", "s.bos"}}, false},
 		{"kredietbank", "kredietbank", "Kredietbank Eemland (schuldhulpverlening)", broker.SectorDebt,
@@ -295,6 +295,9 @@ func (d *demo) run(ctx context.Context) error {
 		return err
 	}
 	if err := d.policyChange(ctx); err != nil {
+		return err
+	}
+	if err := d.figures(ctx); err != nil {
 		return err
 	}
 	if err := d.auditTrail(ctx, demoBSN(0)); err != nil {
