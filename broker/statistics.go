@@ -94,6 +94,13 @@ func (s *Service) Statistics(ctx context.Context, c *Caller, q StatisticsQuery) 
 	}
 	months, err := q.months(s.now())
 	if err != nil {
+		// Refused before the policy is asked, but audited all the same:
+		// every question for figures leaves a trace.
+		e := s.auditEntry(c, EventDenial, ActionStatisticsRead)
+		e.Object, e.Decision, e.Reasons = "statistics", DecisionDeny, []string{RefusalInvalid}
+		if aerr := s.commit(ctx, e, nil, nil); aerr != nil {
+			return Statistics{}, aerr
+		}
 		return Statistics{}, err
 	}
 	m := q.Municipality

@@ -217,8 +217,12 @@ func TestStatisticsWhoMayRead(t *testing.T) {
 		{Municipality: "gem-a", From: "2020-01", To: "2026-01"},
 		{Municipality: "gem-a", By: "week"},
 	} {
+		before := e.head()
 		if _, err := e.svc.Statistics(e.ctx, a, q); !errors.Is(err, broker.ErrInvalid) {
 			t.Errorf("%+v: %v, want invalid", q, err)
+		}
+		if got := e.entriesSince(before); len(got) != 1 || got[0].Action != broker.ActionStatisticsRead || got[0].Decision != broker.DecisionDeny {
+			t.Errorf("%+v: the refusal is not audited: %+v", q, got)
 		}
 	}
 }
