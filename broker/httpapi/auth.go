@@ -216,6 +216,13 @@ func (a *api) bearerToken(w http.ResponseWriter, r *http.Request) (string, bool)
 // caller turns verified claims into the Caller, checking that the partner
 // may use the role; it answers the refusal itself and returns nil.
 func (a *api) caller(w http.ResponseWriter, r *http.Request, claims *protocol.Claims, err error) *broker.Caller {
+	if errors.Is(err, protocol.ErrReplayUnavailable) {
+		// A shared replay cache that cannot answer (its database is
+		// down): 503, which clients retry with a new token, rather than
+		// a refusal as replayed, which they would not.
+		a.writeProblem(w, r, errors.Join(broker.ErrUnavailable, err))
+		return nil
+	}
 	if err != nil {
 		a.refuse(w, r, err)
 		return nil

@@ -38,19 +38,28 @@ func (s *Store) ReplayCache(now func() time.Time) *ReplayCache {
 }
 
 // CheckAndStore records (issuer, jti) until until and reports whether it
-// was recorded already and not yet expired. One statement does both, so
-// of two brokers that see the same token at once exactly one stores it:
-// the other's INSERT waits on the first's key and then finds it. An entry
-// that has expired is taken over. When the database cannot answer, the
-// token counts as seen: a replay cache that fails open would let a
-// captured token through, while a refused client retries with a new one.
+// was recorded already and not yet expired (protocol.ReplayCache). When
+// the database cannot answer the token counts as seen: a replay cache
+// that failed open would let a captured token through. The verifier uses
+// CheckAndStoreErr instead, which says so.
 func (c *ReplayCache) CheckAndStore(issuer, jti string, until time.Time) bool {
+	seen, err := c.CheckAndStoreErr(issuer, jti, until)
+	return seen || err != nil
+}
+
+// CheckAndStoreErr is CheckAndStore with the database's failure as an
+// error (protocol.FallibleReplayCache), so the broker answers 503, which
+// clients retry, instead of calling an honest token replayed. One
+// statement checks and stores, so of two brokers that see the same token
+// at once exactly one stores it: the other's INSERT waits on the first's
+// key and then finds it. An entry that has expired is taken over.
+func (c *ReplayCache) CheckAndStoreErr(issuer, jti string, until time.Time) (bool, error) {
 	if !key(issuer, jti) {
-		return true // PostgreSQL cannot store it; no valid token has such a jti
+		return true, nil // PostgreSQL cannot store it; no valid token has such a jti
 	}
 	now := c.now()
 	if !until.After(now) {
-		return false // expired: nothing to remember (the verifier refused it already)
+		return false, nil // expired: nothing to remember (the verifier refused it already)
 	}
 	c.maybePurge(now)
 	var stored bool
@@ -58,13 +67,12 @@ func (c *ReplayCache) CheckAndStore(issuer, jti string, until time.Time) bool {
 		ON CONFLICT (issuer, jti) DO UPDATE SET until = EXCLUDED.until WHERE replay.until <= $4
 		RETURNING true`, issuer, jti, until, now).Scan(&stored)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return true // kept by another use, not expired: a replay
+		return true, nil // kept by another use, not expired: a replay
 	}
 	if err != nil {
-		c.log.Error("pgstore: replay cache unavailable; refusing the token", slog.Any("error", err))
-		return true
+		return false, c.s.dbErr("replay cache", err)
 	}
-	return !stored
+	return false, nil
 }
 
 // maybePurge deletes expired entries at most every replayPurgeEvery, in

@@ -296,6 +296,18 @@ func TestReplayCacheAcrossBrokers(t *testing.T) {
 		t.Error("an expired entry still counted as seen")
 	}
 
+	// A cache that cannot reach its database says so, and fails closed
+	// where it cannot say.
+	dead := openTest(t, pc, Config{})
+	deadCache := dead.ReplayCache(clock)
+	_ = dead.Close()
+	if _, err := deadCache.CheckAndStoreErr("p1", "jti-dead-0123456789", now.Add(time.Minute)); !errors.Is(err, broker.ErrUnavailable) {
+		t.Errorf("CheckAndStoreErr on a closed store: %v, want ErrUnavailable", err)
+	}
+	if !deadCache.CheckAndStore("p1", "jti-dead-0123456789", now.Add(time.Minute)) {
+		t.Error("CheckAndStore on a closed store accepted the token")
+	}
+
 	var firsts atomic.Int32
 	var wg sync.WaitGroup
 	for i := range 16 {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -79,4 +81,93 @@ func TestCrashSafetyPostgres(t *testing.T) {
 	if countTrue(ledger.invAcked) == 0 || countTrue(ledger.conAcked) == 0 {
 		t.Error("no write was acknowledged: the harness checked nothing")
 	}
+}
+
+// TestPostgresRestart: PostgreSQL itself crashes and comes back
+// (pg_ctl restart -m immediate) while the broker is under load. Requests
+// fail meanwhile (5xx, which clients retry), the broker reconnects on its
+// own, every acknowledged write is there afterwards and the audit chain
+// verifies. The cluster is the test's own (bash .ci/postgres in a
+// directory of its own), not the shared test server.
+func TestPostgresRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a PostgreSQL cluster of its own and the broker binary")
+	}
+	testPostgresURL(t) // the same skip rule: PostgreSQL is needed
+	pgDir, err := os.MkdirTemp("", "kbpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	script, err := filepath.Abs("../../.ci/postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pgEnv := append(os.Environ(), "KETENBRUG_PG_DIR="+pgDir)
+	t.Cleanup(func() {
+		cmd := exec.Command("bash", script, "stop")
+		cmd.Env = pgEnv
+		_ = cmd.Run()
+	})
+	start := exec.Command("bash", script)
+	start.Env = pgEnv
+	dsnRaw, err := start.Output()
+	if err != nil {
+		t.Fatalf(".ci/postgres in %s: %v", pgDir, err)
+	}
+	t.Setenv("KETENBRUG_TEST_POSTGRES", strings.TrimSpace(string(dsnRaw)))
+	store := testPostgresURL(t)
+	t.Setenv("KETENBRUG_STORE", store)
+
+	bin := buildBroker(t)
+	dir := filepath.Join(t.TempDir(), "data")
+	b := &childBroker{t: t, bin: bin, dir: dir, id: "kb-pg-restart"}
+	b.init()
+	b.start()
+	parties := b.setupParties()
+	ledger := newCrashLedger()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() { writeInvolvements(ctx, parties.conn, ledger, 0, w) })
+	}
+	for w := range 2 {
+		wg.Go(func() { writeConsents(ctx, parties.pro, parties, ledger, 0, w) })
+	}
+	time.Sleep(500 * time.Millisecond)
+	ledger.mu.Lock()
+	before := countTrue(ledger.invAcked)
+	ledger.mu.Unlock()
+	// -l: the new server's output goes to the log file, not to a pipe of
+	// this test, which would stay open as long as the server runs.
+	pgCtl := []string{"/usr/lib/postgresql/15/bin/pg_ctl", "-D", filepath.Join(pgDir, "data"), "-l",
+		filepath.Join(pgDir, "log"), "-m", "immediate", "-w", "restart"}
+	if os.Getuid() == 0 {
+		pgCtl = append([]string{"runuser", "-u", "postgres", "--"}, pgCtl...)
+	}
+	if err := exec.Command(pgCtl[0], pgCtl[1:]...).Run(); err != nil {
+		cancel()
+		wg.Wait()
+		t.Fatalf("restarting PostgreSQL: %v", err)
+	}
+	// Load goes on until writes are acknowledged again.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		time.Sleep(200 * time.Millisecond)
+		ledger.mu.Lock()
+		after := countTrue(ledger.invAcked)
+		ledger.mu.Unlock()
+		if after > before+20 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			wg.Wait()
+			t.Fatalf("no writes acknowledged within 20s of PostgreSQL's restart\n%s", b.out.String())
+		}
+	}
+	cancel()
+	wg.Wait()
+	checked := verifyLedger(t, parties, ledger, 0)
+	b.stop()
+	t.Logf("PostgreSQL restarted under load: %d acknowledged writes checked, %d before the restart", checked, before)
 }

@@ -153,6 +153,8 @@ func runExclusive(ctx context.Context, st systemStore, name string, fn func(cont
 // at every other (issue 20); nil, httpapi's in-memory cache, for bbolt's
 // one process.
 func sharedReplay(st systemStore) protocol.ReplayCache {
+	// The fallible form: a database outage answers 503, not "replayed".
+	var _ protocol.FallibleReplayCache = (*pgstore.ReplayCache)(nil)
 	if pg, ok := st.(*pgstore.Store); ok {
 		return pg.ReplayCache(nil)
 	}

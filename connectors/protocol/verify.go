@@ -69,6 +69,21 @@ type ReplayCache interface {
 	CheckAndStore(issuer, jti string, until time.Time) (seen bool)
 }
 
+// FallibleReplayCache is a ReplayCache that can fail to answer, such as
+// one shared by several brokers in a database. The Verifier prefers
+// CheckAndStoreErr: a failure then neither accepts the token nor calls it
+// a replay, which would tell an honest client not to retry, but returns
+// an error matching ErrReplayUnavailable.
+type FallibleReplayCache interface {
+	ReplayCache
+	CheckAndStoreErr(issuer, jti string, until time.Time) (seen bool, err error)
+}
+
+// ErrReplayUnavailable means the replay cache could not say whether a
+// token was seen: the token is not accepted, and the request may be
+// retried with a new one.
+var ErrReplayUnavailable = errors.New("protocol: replay cache unavailable")
+
 // VerifierConfig configures a Verifier.
 type VerifierConfig struct {
 	// Audience is the broker id; aud must equal it. Required.
@@ -199,6 +214,16 @@ func (v *Verifier) verify(ctx context.Context, token string, req Request, deferB
 		}
 	} else if err := checkBodyHash(c.BodyHash, req.BodyHash); err != nil {
 		return nil, err
+	}
+	if f, ok := v.replay.(FallibleReplayCache); ok {
+		seen, err := f.CheckAndStoreErr(c.Issuer, c.ID, until)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrReplayUnavailable, err)
+		}
+		if seen {
+			return nil, refuse(ErrReplayed, "")
+		}
+		return c, nil
 	}
 	if v.replay.CheckAndStore(c.Issuer, c.ID, until) {
 		return nil, refuse(ErrReplayed, "")
