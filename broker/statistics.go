@@ -226,6 +226,7 @@ const (
 	measurePlansClosed        = "plans_closed"
 	measureConsentsGiven      = "consents_given"
 	measureConsentsWithdrawn  = "consents_withdrawn"
+	measureLevel              = "level"
 	reasonOther               = "other"
 )
 
@@ -269,6 +270,7 @@ func statisticsMeasures() []StatisticsMeasure {
 		StatisticsMeasure{Key: measurePlansClosed, Label: "Plannen gesloten", Kind: "count", Group: "plans"},
 		StatisticsMeasure{Key: measureConsentsGiven, Label: "Toestemmingen gegeven", Kind: "count", Group: "consents"},
 		StatisticsMeasure{Key: measureConsentsWithdrawn, Label: "Toestemmingen ingetrokken", Kind: "count", Group: "consents"},
+		StatisticsMeasure{Key: measureLevel, Label: "Ambitieniveau", Kind: "level", Group: "level"},
 	)
 }
 
@@ -294,6 +296,15 @@ type statCounts struct {
 	days  map[string]map[string][]float64
 	// multiPartner is the number of households with two or more partners.
 	multiPartner int
+	// levels are the municipality's ambition levels as its partner
+	// entries recorded them, oldest first.
+	levels []levelChange
+}
+
+// levelChange is the municipality's level from a time on.
+type levelChange struct {
+	at    time.Time
+	level int
 }
 
 func newStatCounts(months []string) *statCounts {
@@ -360,6 +371,14 @@ func (s *Service) countStatistics(ctx context.Context, m string, months []string
 // count1 counts entry e when it belongs to municipality m.
 func (c *statCounts) count1(at *attributor, m string, e *AuditEntry, given map[string]time.Time) error {
 	month := e.Time.In(statisticsZone).Format("2006-01")
+	if e.Object == "partner:"+m && e.Decision == DecisionAllow {
+		// The municipality's registration and every change of it record
+		// its level (partners.go).
+		if n, err := strconv.Atoi(e.Detail["level"]); err == nil {
+			c.levels = append(c.levels, levelChange{at: e.Time, level: n})
+		}
+		return nil
+	}
 	switch e.Action {
 	case ActionHouseholdOverview, ActionPersonOverview:
 		if mm, err := at.municipality(e, ""); err != nil || mm != m {
@@ -612,8 +631,36 @@ func (c *statCounts) table(minCell int) Statistics {
 		}
 	}
 	out.Total = rowOf(len(c.months), "", all)
+	// The level in force at the end of each month (not a count: the
+	// municipality's own choice, never suppressed); the total row leaves
+	// it to Statistics.Level, the level now.
+	for i, m := range c.months {
+		out.Rows[i].Cells[measureLevel] = c.levelAt(m)
+	}
+	out.Total.Cells[measureLevel] = StatisticsCell{Text: "-"}
 	out.HouseholdsMultiPartner = countCell(c.multiPartner, c.multiPartner < minCell, minCell)
 	return out
+}
+
+// levelAt is the level recorded last before month (YYYY-MM) ended; "-"
+// when none was recorded by then.
+func (c *statCounts) levelAt(month string) StatisticsCell {
+	start, err := time.ParseInLocation("2006-01", month, statisticsZone)
+	if err != nil {
+		return StatisticsCell{Text: "-"}
+	}
+	end := start.AddDate(0, 1, 0)
+	level := 0
+	for _, l := range c.levels {
+		if l.at.Before(end) {
+			level = l.level
+		}
+	}
+	if level == 0 {
+		return StatisticsCell{Text: "-"}
+	}
+	v := float64(level)
+	return StatisticsCell{Value: &v, Text: strconv.Itoa(level)}
 }
 
 func countCell(n int, hidden bool, minCell int) StatisticsCell {

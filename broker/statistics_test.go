@@ -74,6 +74,9 @@ func TestStatisticsSuppressOnCraftedData(t *testing.T) {
 	for range 11 {
 		e.overview("hh-a", invPurpose)
 	}
+	// The municipality moves to level 3 in February.
+	e.at(time.Date(2026, 2, 20, 9, 0, 0, 0, time.UTC))
+	e.setLevel("gem-a", 3)
 	e.at(time.Date(2026, 4, 2, 9, 0, 0, 0, time.UTC))
 
 	before := e.head()
@@ -82,8 +85,13 @@ func TestStatisticsSuppressOnCraftedData(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.noBSN("the figures", st)
-	if st.Municipality != "gem-a" || st.From != "2026-01" || st.To != "2026-03" || len(st.Rows) != 3 || st.MinCell != 10 || st.Level != 2 {
+	if st.Municipality != "gem-a" || st.From != "2026-01" || st.To != "2026-03" || len(st.Rows) != 3 || st.MinCell != 10 || st.Level != 3 {
 		t.Fatalf("figures %+v", st)
+	}
+	for i, want := range []float64{2, 3, 3} {
+		if c := st.Rows[i].Cells["level"]; c.Value == nil || *c.Value != want {
+			t.Errorf("%s: level %+v, want %v", st.Rows[i].Month, c, want)
+		}
 	}
 	if c := st.HouseholdsMultiPartner; c.Suppressed || *c.Value != 10 {
 		t.Errorf("households with two or more partners: %+v, want 10", c)

@@ -51,6 +51,7 @@ var chartGroups = []struct{ group, title string }{
 var tableGroups = []struct{ group, title string }{
 	{"denials", "Geweigerde overzichten naar reden"},
 	{"assignment_days", "Doorlooptijd van opdrachten (mediaan, dagen)"},
+	{"level", "Ambitieniveau"},
 }
 
 // statistics shows the question's form and, once a municipality is

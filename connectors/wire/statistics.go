@@ -46,7 +46,9 @@ type StatisticsMeasure struct {
 	Key string `json:"key"`
 	// Label is the column's Dutch name, for people.
 	Label string `json:"label"`
-	// Kind is "count" or "median_days".
+	// Kind is "count", "median_days" or "level" (the municipality's
+	// ambition level at the end of the month: its own choice, never
+	// suppressed).
 	Kind string `json:"kind"`
 	// Group names the chart the measure belongs to (overviews, signals,
 	// assignments, plans, consents).
