@@ -6,10 +6,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -239,5 +241,63 @@ func TestLongPollAcrossBrokers(t *testing.T) {
 	t.Logf("the long-poll at broker 2 answered %s after it started (300ms before the item)", took)
 	if took > 10*time.Second || len(p.Items) != 1 || p.Items[0].Kind != "match" {
 		t.Fatalf("long-poll at broker 2 answered after %s with %+v, want the item at once", took, p)
+	}
+}
+
+// TestWebhookOnceAcrossBrokers: two brokers on one database deliver a
+// pending webhook once between them, not once each. Two guards hold it:
+// a deliverer claims a due delivery in a write transaction before it
+// sends (serialised across brokers), and on PostgreSQL the deliverer runs
+// at one broker at a time (pgstore.Exclusive); either alone passes this.
+func TestWebhookOnceAcrossBrokers(t *testing.T) {
+	store := testPostgresURL(t)
+	const refresh = 50 * time.Millisecond
+	var calls atomic.Int32
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(hook.Close)
+	dir1, dir2 := t.TempDir(), t.TempDir()
+	b1 := newTestBrokerWith(t, func(c *SystemConfig) { c.DataDir, c.Store = dir1, StoreConfig{URL: store, Refresh: refresh} })
+	copySecrets(t, dir1, dir2)
+	b2 := newTestBrokerWith(t, func(c *SystemConfig) { c.DataDir, c.Store = dir2, StoreConfig{URL: store, Refresh: refresh} })
+	ctx := context.Background()
+	if err := b1.operator.JSON(ctx, http.MethodPost, "/v1/partners", "", map[string]any{
+		"id": "schuldhulp", "name": "Schuldhulp", "sector": broker.SectorDebt, "roles": []broker.Role{broker.RoleConnector},
+		"level": 2, "municipalities": []string{"gem-test"}, "covenant": "2026-1",
+		"jwks": jwksOf(t, newTestKey(t, "EdDSA")), "webhook": hook.URL,
+	}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(refresh) {
+		if _, err := b2.sys.Service.LookupPartner("schuldhulp"); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("broker 2 does not know the partner after 2s")
+		}
+	}
+	// An inbox item and its pending delivery, as the service writes them.
+	now := time.Now().UTC()
+	if err := b1.sys.Store.Update(func(tx broker.Tx) error {
+		it, err := tx.AppendInbox(broker.InboxItem{Partner: "schuldhulp", Kind: "match", Created: now,
+			Household: "h1", Ref: "r1", Subject: "s1"})
+		if err != nil {
+			return err
+		}
+		return tx.PutDelivery(broker.Delivery{ID: "d-once", Partner: "schuldhulp", Seq: it.Seq, Kind: it.Kind,
+			NextAt: now, CreatedAt: now})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); calls.Load() == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the webhook was not delivered within 5s")
+		}
+	}
+	time.Sleep(2 * time.Second) // time for a second delivery, were there one
+	if n := calls.Load(); n != 1 {
+		t.Errorf("the webhook was called %d times, want once", n)
 	}
 }
