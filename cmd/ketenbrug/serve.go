@@ -268,7 +268,11 @@ func newServeCommand() *cobra.Command {
 			if _, err := startDebugListener(ctx, debugListen, log); err != nil {
 				return err
 			}
-			go sys.Retention.Run(ctx, retentionInterval)
+			// One broker of a region at a time on PostgreSQL (issue 20).
+			go runExclusive(ctx, sys.Store, "retention", func(ctx context.Context) error {
+				sys.Retention.Run(ctx, retentionInterval)
+				return nil
+			})
 			return serveUntilDone(ctx, sys, ln, log)
 		},
 	}
