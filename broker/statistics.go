@@ -45,7 +45,8 @@ type StatisticsQuery struct {
 	// own when its partner serves exactly one.
 	Municipality string
 	// From and To are the first and last month, YYYY-MM, both included;
-	// default the twelve months up to and including this one.
+	// default the twelve months up to the last that has ended. To is
+	// brought back to the last month that has ended.
 	From, To string
 	// By is the period of a row: "month" (the default and only one).
 	By string
@@ -168,11 +169,18 @@ func (q *StatisticsQuery) months(now time.Time) ([]string, error) {
 		}
 		return t, nil
 	}
-	to := time.Date(now.In(statisticsZone).Year(), now.In(statisticsZone).Month(), 1, 0, 0, 0, 0, time.UTC)
+	// The last month that has ended: a month still running changes by
+	// the hour, and two answers an hour apart would differ by what
+	// happened in between.
+	last := time.Date(now.In(statisticsZone).Year(), now.In(statisticsZone).Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0)
+	to := last
 	var err error
 	if q.To != "" {
 		if to, err = parse("to", q.To); err != nil {
 			return nil, err
+		}
+		if to.After(last) {
+			to = last
 		}
 	}
 	from := to.AddDate(0, -11, 0)
@@ -182,6 +190,9 @@ func (q *StatisticsQuery) months(now time.Time) ([]string, error) {
 		}
 	}
 	if to.Before(from) {
+		if q.From != "" && from.After(last) {
+			return nil, invalid("from", "%s has not ended yet: the figures cover months that have ended, up to %s", q.From, last.Format("2006-01"))
+		}
 		return nil, invalid("to", "must not be before from")
 	}
 	var out []string
@@ -582,8 +593,8 @@ func householdsWithPartners(tx ReadTx, m string, n int) (int, error) {
 	return count, err
 }
 
-// table turns the raw figures into the answer: totals, medians, and the
-// suppression of every small cell.
+// table turns the raw figures into the answer: medians, and the
+// suppression of every small cell, month by month (statistics_suppress.go).
 func (c *statCounts) table(minCell int) Statistics {
 	measures := statisticsMeasures()
 	var countKeys []string
@@ -592,28 +603,21 @@ func (c *statCounts) table(minCell int) Statistics {
 			countKeys = append(countKeys, ms.Key)
 		}
 	}
-	// Derived counts: asked = allowed + denied.
-	for _, m := range c.months {
-		row := c.count[m]
-		row[measureOverviewsAsked] = row[measureOverviewsAllowed] + row[measureOverviewsDenied]
-	}
-	g := newCellGrid(len(c.months)+1, countKeys)
-	for r, m := range c.months {
-		for j, k := range countKeys {
-			g.val[g.at(r, j)] = c.count[m][k]
-			g.val[g.at(len(c.months), j)] += c.count[m][k]
-		}
-	}
-	hidden := g.suppress(minCell)
-
 	out := Statistics{Measures: measures, NotAvailable: slices.Clone(statisticsGaps), Suppression: suppressionMethod(minCell)}
-	rowOf := func(r int, month string, obs map[string][]float64) StatisticsRow {
-		row := StatisticsRow{Month: month, Cells: map[string]StatisticsCell{}}
+	for _, m := range c.months {
+		counts := c.count[m]
+		counts[measureOverviewsAsked] = counts[measureOverviewsAllowed] + counts[measureOverviewsDenied]
+		g := newCellGrid(1, countKeys)
 		for j, k := range countKeys {
-			row.Cells[k] = countCell(g.val[g.at(r, j)], hidden[g.at(r, j)], minCell)
+			g.val[j] = counts[k]
+		}
+		hidden := g.suppress(minCell)
+		row := StatisticsRow{Month: m, Cells: map[string]StatisticsCell{}}
+		for j, k := range countKeys {
+			row.Cells[k] = countCell(g.val[j], hidden[j], minCell)
 		}
 		for med, of := range medianOf {
-			xs := obs[med]
+			xs := c.days[m][med]
 			if len(xs) < minCell || row.Cells[of].Suppressed {
 				row.Cells[med] = suppressedCell(minCell)
 				continue
@@ -621,25 +625,24 @@ func (c *statCounts) table(minCell int) Statistics {
 			v := math.Round(median(xs)*10) / 10
 			row.Cells[med] = StatisticsCell{Value: &v, Text: strconv.FormatFloat(v, 'f', 1, 64)}
 		}
-		return row
+		// The level in force at the end of the month: the municipality's
+		// own choice, not a count, never suppressed.
+		row.Cells[measureLevel] = c.levelAt(m)
+		out.Rows = append(out.Rows, row)
 	}
-	all := map[string][]float64{}
-	for r, m := range c.months {
-		out.Rows = append(out.Rows, rowOf(r, m, c.days[m]))
-		for k, xs := range c.days[m] {
-			all[k] = append(all[k], xs...)
-		}
-	}
-	out.Total = rowOf(len(c.months), "", all)
-	// The level in force at the end of each month (not a count: the
-	// municipality's own choice, never suppressed); the total row leaves
-	// it to Statistics.Level, the level now.
-	for i, m := range c.months {
-		out.Rows[i].Cells[measureLevel] = c.levelAt(m)
-	}
-	out.Total.Cells[measureLevel] = StatisticsCell{Text: "-"}
-	out.HouseholdsMultiPartner = countCell(c.multiPartner, c.multiPartner < minCell, minCell)
+	out.HouseholdsMultiPartner = householdsCell(c.multiPartner, minCell)
 	return out
+}
+
+// householdsCell is the count of households now, hidden below minCell and
+// rounded down to a multiple of 5 above it: the figure changes from day
+// to day, and two exact answers a day apart would tell that one household
+// got (or lost) a second partner in between.
+func householdsCell(n, minCell int) StatisticsCell {
+	if n < minCell {
+		return suppressedCell(minCell)
+	}
+	return countCell(max(minCell, n-n%5), false, minCell)
 }
 
 // levelAt is the level recorded last before month (YYYY-MM) ended; "-"

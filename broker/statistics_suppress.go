@@ -12,23 +12,29 @@ import (
 // one place can be worked out from the others. So, with threshold t
 // (statistics.min_cell, default 10):
 //
-//  1. Primary: every count below t is hidden (0 too: that nothing
+//  1. Only months that have ended are published, each month on its own,
+//     with no total over months. A month that has ended no longer
+//     changes, so asking again, or for another period, gives the same
+//     cells; and with no sum over months, no two periods' totals can be
+//     subtracted to lay one month bare (nor a year-to-date total asked on
+//     two days to lay bare what happened in between).
+//  2. Primary: every count below t is hidden (0 too: that nothing
 //     happened is as telling as that one thing did).
-//  2. Equations: each month's overviews asked = allowed + denied, denied
-//     = the sum of its reasons (each denial counts under one reason, so
-//     that the sum is exact), and every column's total over the period =
-//     the sum of its months. The same equations hold for the total row.
-//  3. Secondary, repeated until nothing changes: in an equation with
+//  3. Equations within a month: overviews asked = allowed + denied, and
+//     denied = the sum of its reasons (each denial counts under one
+//     reason, so that the sum is exact).
+//  4. Secondary, repeated until nothing changes: in an equation with
 //     exactly one hidden cell, the smallest other cell is hidden too; in
 //     an equation whose total is shown, the hidden parts together must
 //     come to t or more (else their sum, a small count, is told by the
 //     difference), or the smallest shown cell is hidden too.
-//  4. Check: all equations together are solved for the hidden cells
+//  5. Check: all equations together are solved for the hidden cells
 //     (Gauss–Jordan elimination over the hidden cells, the shown ones
 //     moved to the right-hand side). A hidden cell that comes out
 //     exactly, or a set of hidden cells that comes out as a sum below t,
 //     gets the smallest shown cell of an equation it is in hidden too,
-//     and step 3 runs again.
+//     and step 4 runs again. (The solver takes any system of sums; the
+//     tests hold it to tables with totals over rows too.)
 //
 // Every hidden cell reads the same ("<10"), whether it is small or was
 // hidden to protect one, so that nobody can tell which is which. A median
@@ -37,12 +43,13 @@ import (
 
 // suppressionMethod describes the method for the answer.
 func suppressionMethod(t int) string {
-	return fmt.Sprintf("Every count below %d is shown as <%d. Totals and differences must not reveal such a count: "+
-		"wherever a hidden cell could be worked out from a total (overviews asked = allowed + denied; denied = the sum "+
-		"of its reasons, each denial under its first reason; each column's total = the sum of its months), the next "+
-		"smallest cell is hidden too, until no hidden cell, and no sum of hidden cells below %d, follows from the shown "+
-		"ones (checked by solving all totals together). A cell hidden to protect another reads <%d as well. Medians are "+
-		"shown only over %d or more observations.", t, t, t, t, t)
+	return fmt.Sprintf("Only months that have ended are counted, each on its own: no total over months is published, so "+
+		"that no two periods, nor the same period asked on two days, can be subtracted to lay one month bare. Every count "+
+		"below %d is shown as <%d (0 too). Within a month, overviews asked = allowed + denied and denied = the sum of its "+
+		"reasons (each denial under its first reason); wherever a hidden cell, or a sum of hidden cells below %d, could be "+
+		"worked out from these, the next smallest cell is hidden too, until none can (checked by solving all of them "+
+		"together). A cell hidden to protect another reads <%d as well. Medians are shown only over %d or more "+
+		"observations, and only where their count is shown.", t, t, t, t, t)
 }
 
 // cellGrid is a table of counts, rows by columns, with its equations.
@@ -63,18 +70,11 @@ func (e *cellEquation) members() []int { return append([]int{e.total}, e.parts..
 
 func (g *cellGrid) at(r, j int) int { return r*len(g.cols) + j }
 
-// newCellGrid makes a grid of rows (the last is the total row) over the
-// count columns cols, with the figures' equations.
+// newCellGrid makes a grid of rows over the count columns cols with the
+// figures' equations, which hold within each row (a month).
 func newCellGrid(rows int, cols []string) *cellGrid {
 	g := &cellGrid{rows: rows, cols: cols, val: make([]int, rows*len(cols))}
 	col := func(k string) int { return slices.Index(cols, k) }
-	for j := range cols {
-		eq := cellEquation{total: g.at(rows-1, j)}
-		for r := 0; r < rows-1; r++ {
-			eq.parts = append(eq.parts, g.at(r, j))
-		}
-		g.eqs = append(g.eqs, eq)
-	}
 	asked, allowed, denied := col(measureOverviewsAsked), col(measureOverviewsAllowed), col(measureOverviewsDenied)
 	for r := 0; r < rows; r++ {
 		if asked >= 0 && allowed >= 0 && denied >= 0 {

@@ -62,6 +62,7 @@ var fieldNames = map[string]string{
 	"due": "uiterlijk", "reason": "reden", "outcome": "uitkomst", "title": "titel", "action": "actie",
 	"target": "streefdatum", "goal": "doel", "partner": "organisatie", "status": "status", "note": "toelichting",
 	"reference": "kenmerk", "comment": "toelichting", "decision": "besluit", "since": "van", "until": "tot",
+	"from": "van", "to": "tot en met",
 }
 
 // fieldName names a domain field path (members[2].bsn) in Dutch.

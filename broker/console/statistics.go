@@ -124,7 +124,6 @@ func newStatTable(st *broker.Statistics, group, title string) statTable {
 	for _, row := range st.Rows {
 		add(monthName(row.Month), row)
 	}
-	add("Totaal", st.Total)
 	return t
 }
 

@@ -69,9 +69,8 @@ func (a *api) statistics(w http.ResponseWriter, r *http.Request, c *broker.Calle
 }
 
 // StatisticsColumns is the header of the figures as CSV: one line per
-// month and measure (long format, for a pivot table), then the period's
-// totals (month "total") and the households served by two or more
-// partners now (month "now").
+// month and measure (long format, for a pivot table), then the households
+// served by two or more partners now (month "now").
 var StatisticsColumns = []string{"municipality", "month", "measure", "label", "value", "suppressed"}
 
 // WriteStatisticsCSV writes st as CSV (StatisticsColumns). A suppressed
@@ -91,14 +90,9 @@ func WriteStatisticsCSV(out io.Writer, st *broker.Statistics) error {
 		}
 		return cw.Write(rec)
 	}
-	rows := append(append([]broker.StatisticsRow{}, st.Rows...), st.Total)
-	for _, row := range rows {
-		month := row.Month
-		if month == "" {
-			month = "total"
-		}
+	for _, row := range st.Rows {
 		for _, m := range st.Measures {
-			if err := write(month, m.Key, m.Label, row.Cells[m.Key]); err != nil {
+			if err := write(row.Month, m.Key, m.Label, row.Cells[m.Key]); err != nil {
 				return err
 			}
 		}

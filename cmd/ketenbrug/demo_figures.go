@@ -27,7 +27,7 @@ func (d *demo) figures(ctx context.Context) error {
 		return err
 	}
 	shown, hidden := 0, 0
-	for _, row := range append(st.Rows, st.Total) {
+	for _, row := range st.Rows {
 		for _, cell := range row.Cells {
 			if cell.Suppressed {
 				hidden++

@@ -19,7 +19,7 @@ func newStatisticsCommand() *cobra.Command {
 		func(cmd *cobra.Command) {
 			cmd.Flags().StringVar(&q.Municipality, "municipality", "", "the municipality's partner id (default: your own, when your organisation serves one)")
 			cmd.Flags().StringVar(&q.From, "from", "", "first month, YYYY-MM (default: eleven months before --to)")
-			cmd.Flags().StringVar(&q.To, "to", "", "last month, YYYY-MM, included (default: this month)")
+			cmd.Flags().StringVar(&q.To, "to", "", "last month, YYYY-MM, included (default, and at most: the last month that has ended)")
 			cmd.Flags().StringVarP(&output, "output", "o", "table", "table, json or csv")
 		},
 		func(cmd *cobra.Command, c *connectors.Client, _ []string) error {
@@ -48,7 +48,7 @@ func newStatisticsCommand() *cobra.Command {
 }
 
 // printStatistics writes the figures as a table: one line per measure, one
-// column per month and the period's total.
+// column per month (no total: the broker publishes none, see the README).
 func printStatistics(w io.Writer, st *wire.Statistics) error {
 	fmt.Fprintf(w, "%s, %s to %s, ambition level %d; counts below %d show as <%d\n", st.Municipality, st.From, st.To,
 		st.Level, st.MinCell, st.MinCell)
@@ -58,13 +58,13 @@ func printStatistics(w io.Writer, st *wire.Statistics) error {
 	for _, r := range st.Rows {
 		fmt.Fprintf(tw, "%s\t", r.Month)
 	}
-	fmt.Fprint(tw, "total\t\n")
+	fmt.Fprint(tw, "\n")
 	for _, m := range st.Measures {
 		fmt.Fprintf(tw, "%s\t", m.Key)
 		for _, r := range st.Rows {
 			fmt.Fprintf(tw, "%s\t", r.Cells[m.Key].Text)
 		}
-		fmt.Fprintf(tw, "%s\t\n", st.Total.Cells[m.Key].Text)
+		fmt.Fprint(tw, "\n")
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -9,7 +9,8 @@ import "time"
 // worked out from it.
 type Statistics struct {
 	Municipality string `json:"municipality"`
-	// From and To are the first and last month (YYYY-MM), both included.
+	// From and To are the first and last month (YYYY-MM), both included;
+	// To is never later than the last month that has ended.
 	From string `json:"from"`
 	To   string `json:"to"`
 	// By is the period of a row: "month".
@@ -23,15 +24,15 @@ type Statistics struct {
 	GeneratedAt time.Time `json:"generated_at"`
 	// HouseholdsMultiPartner counts the municipality's households that
 	// two or more partners serve now (a live involvement with a member);
-	// the store knows only the present, so it is one figure, not a series.
+	// the store knows only the present, so it is one figure, not a series,
+	// rounded down to a multiple of 5 (it changes from day to day).
 	HouseholdsMultiPartner Cell `json:"households_multi_partner"`
-	// Measures describes the columns of Rows and Total, in order.
+	// Measures describes the columns of Rows, in order.
 	Measures []StatisticsMeasure `json:"measures"`
 	// Rows holds one row per month, in order, each with every measure.
+	// There is no total over months: two periods' totals could be
+	// subtracted to lay a month's small count bare.
 	Rows []StatisticsRow `json:"rows"`
-	// Total is the sum over the months (for medians: over all
-	// observations of the period).
-	Total StatisticsRow `json:"total"`
 	// NotAvailable names the measures of the pilot that the broker
 	// cannot count yet, each with why.
 	NotAvailable []StatisticsGap `json:"not_available"`
@@ -55,9 +56,9 @@ type StatisticsMeasure struct {
 	Group string `json:"group"`
 }
 
-// StatisticsRow is one month's (or the period's) cells, by measure key.
+// StatisticsRow is one month's cells, by measure key.
 type StatisticsRow struct {
-	// Month is YYYY-MM; "" for the total.
+	// Month is YYYY-MM.
 	Month string          `json:"month"`
 	Cells map[string]Cell `json:"cells"`
 }
