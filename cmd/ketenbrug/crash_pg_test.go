@@ -93,7 +93,7 @@ func TestPostgresRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a PostgreSQL cluster of its own and the broker binary")
 	}
-	testPostgresURL(t) // the same skip rule: PostgreSQL is needed
+	requirePostgres(t) // PostgreSQL's programs are needed
 	pgDir, err := os.MkdirTemp("", "kbpg")
 	if err != nil {
 		t.Fatal(err)

@@ -28,14 +28,7 @@ import (
 // test skips, except under CI=true, where it fails.
 func testPostgresURL(t *testing.T) string {
 	t.Helper()
-	dsn := os.Getenv("KETENBRUG_TEST_POSTGRES")
-	if dsn == "" {
-		msg := "KETENBRUG_TEST_POSTGRES is not set: this test needs a real PostgreSQL (bash .ci/postgres starts one)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	dsn := requirePostgres(t)
 	ctx := context.Background()
 	admin, err := pgx.Connect(ctx, dsn)
 	if err != nil {
@@ -62,6 +55,21 @@ func testPostgresURL(t *testing.T) string {
 	cc := admin.Config()
 	q := url.Values{"host": {cc.Host}, "port": {fmt.Sprint(cc.Port)}, "user": {cc.User}, "sslmode": {"disable"}}
 	return "postgres:///" + name + "?" + q.Encode()
+}
+
+// requirePostgres returns KETENBRUG_TEST_POSTGRES; without it the test
+// skips, except under CI=true, where it fails.
+func requirePostgres(t *testing.T) string {
+	t.Helper()
+	dsn := os.Getenv("KETENBRUG_TEST_POSTGRES")
+	if dsn == "" {
+		msg := "KETENBRUG_TEST_POSTGRES is not set: this test needs a real PostgreSQL (bash .ci/postgres starts one)"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return dsn
 }
 
 // TestStoreURLRefusesPasswords: a password never comes from --store.
