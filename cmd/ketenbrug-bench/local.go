@@ -34,6 +34,7 @@ const (
 type localBroker struct {
 	dir, data string
 	bin       string
+	store     string // a PostgreSQL URL, or "" for bbolt
 	cmd       *exec.Cmd
 	exited    chan error
 	url       string
@@ -49,7 +50,7 @@ func startLocal(ctx context.Context, c config, ds *dataset.Dataset, res *result,
 	if err != nil {
 		return nil, err
 	}
-	b := &localBroker{dir: dir, data: filepath.Join(dir, "data"), bin: c.broker}
+	b := &localBroker{dir: dir, data: filepath.Join(dir, "data"), bin: c.broker, store: c.store}
 	if err := b.prepare(ctx, ds, res, say); err != nil {
 		b.cleanup(say)
 		return nil, err
@@ -76,7 +77,20 @@ func (b *localBroker) prepare(ctx context.Context, ds *dataset.Dataset, res *res
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("ketenbrug init: %v\n%s", err, out)
 	}
-	return seed(ctx, b.data, ds, res, say)
+	if err := seed(ctx, b.data, ds, res, say); err != nil {
+		return err
+	}
+	if b.store == "" {
+		return nil
+	}
+	// Seeded as for bbolt, then moved as a region would be: migrate also
+	// checks the counts and the audit chain in PostgreSQL.
+	start := time.Now()
+	if out, err := exec.CommandContext(ctx, b.bin, "migrate", "--from", b.data, "--to", b.store).CombinedOutput(); err != nil {
+		return fmt.Errorf("ketenbrug migrate: %v\n%s", err, out)
+	}
+	say("moved the data set to PostgreSQL with ketenbrug migrate in %.1fs", time.Since(start).Seconds())
+	return nil
 }
 
 // seed writes ds straight into the store of the data directory data, with
@@ -126,6 +140,9 @@ func (b *localBroker) start(ctx context.Context, ds *dataset.Dataset, debug bool
 	// a few partners to measure the broker's capacity, not its limiter.
 	args := []string{"serve", "--data", b.data, "--id", benchID, "--listen", addr, "--partner-rate", "0",
 		"--policy-four-eyes=true", "--policy-timeout", "1s", "--log-level", "error"}
+	if b.store != "" {
+		args = append(args, "--store", b.store)
+	}
 	if debug {
 		if b.debug, err = freeLoopbackAddr(); err != nil {
 			return err

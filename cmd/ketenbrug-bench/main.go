@@ -48,6 +48,10 @@ type config struct {
 	jsonOut                           bool
 	cpuprofile                        string
 	verifyEvery                       int
+	// store, when set, runs the started broker on this PostgreSQL
+	// database (issue 20): the data set is seeded into bbolt as usual and
+	// moved there with `ketenbrug migrate` before serve.
+	store string
 	// openLoop are the percentages of the closed loop's maximum rate the
 	// open loop runs at after it (none: no open loop).
 	openLoop []int
@@ -123,6 +127,7 @@ through OPA's own REST API (OPA's server started in this process, or 'opa run --
 	fl.DurationVar(&c.peerDuration, "peer-duration", 4*time.Second, "how long each comparison (crypto ceiling, OPA REST, embedded engine) runs")
 	fl.BoolVar(&c.jsonOut, "json", false, "print one JSON object as the last line (the table goes to stderr)")
 	fl.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the load phase to this file (with the broker started here: the broker's, from its /debug/pprof)")
+	fl.StringVar(&c.store, "store", "", "run the started broker on this PostgreSQL database (postgres://…, empty, no password in it): the data set is seeded into bbolt and moved there with 'ketenbrug migrate'")
 	fl.IntVar(&c.verifyEvery, "verify-every", 50, "verify the broker's response signature on every n-th response (0: never)")
 	return cmd
 }
