@@ -71,9 +71,12 @@ func (b *childBroker) start() {
 	t := b.t
 	t.Helper()
 	// No per-partner rate limit: the harness's writers are a few partners
-	// writing as fast as they can, which is what it tests.
+	// writing as fast as they can, which is what it tests. A generous
+	// policy deadline: the harness tests what survives a crash, not
+	// latency, and on a loaded machine a decision past the default 100 ms
+	// would be refused (policy_error) and read as a lost write.
 	args := append([]string{"serve", "--data", b.dir, "--id", b.id, "--listen", b.addr, "--log-level", "warn",
-		"--partner-rate", "0"}, b.args...)
+		"--partner-rate", "0", "--policy-timeout", "5s"}, b.args...)
 	b.out = &brokertest.Buffer{}
 	b.cmd = exec.Command(b.bin, args...)
 	b.cmd.Stdout, b.cmd.Stderr = b.out, b.out
