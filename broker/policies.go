@@ -388,6 +388,8 @@ func (s *Service) RollbackPolicy(ctx context.Context, c *Caller, id string) (Pol
 }
 
 func (s *Service) activate(ctx context.Context, c *Caller, v PolicyVersion, action string, approver *Actor) (PolicyVersion, error) {
+	s.policyMu.Lock()
+	defer s.policyMu.Unlock()
 	// Compile and prepare before anything is stored, so that a version the
 	// engine cannot run never becomes the stored active one.
 	if err := s.cfg.Policy.Activate(ctx, v.ID, v.Bundle); err != nil {

@@ -21,6 +21,8 @@ func (s *Service) Refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.policyMu.Lock()
+	defer s.policyMu.Unlock()
 	var active string
 	var v PolicyVersion
 	if err := s.cfg.Store.View(func(tx ReadTx) error {

@@ -106,6 +106,10 @@ type Service struct {
 	partners atomic.Pointer[map[string]*Partner]
 	// partnerMu serialises partner writes so snapshots are never lost.
 	partnerMu sync.Mutex
+	// policyMu serialises activations with Refresh (refresh.go), so a
+	// refresh that read the store before a local activation committed
+	// cannot put the old version back into the engine.
+	policyMu sync.Mutex
 	// bell wakes inbox long-polls.
 	bell inboxBell
 }
