@@ -95,6 +95,7 @@ func (s *Service) RecordConsent(ctx context.Context, c *Caller, bsn string, in C
 	e := s.auditEntry(c, EventChange, ActionConsentRecord)
 	e.Purpose, e.Object, e.Subjects = in.Purpose, "consent:"+in.ID, []Pseudonym{p}
 	e.Detail = map[string]string{"given_by": in.GivenBy, "valid_from": in.ValidFrom, "valid_until": in.ValidUntil}
+	withMunicipality(&e, dec.Municipality)
 	if err := s.commit(ctx, e, []*verdict{d}, noItems(func(tx Tx) error { return tx.PutConsent(in) })); err != nil {
 		return ConsentView{}, err
 	}
@@ -180,6 +181,7 @@ func (s *Service) WithdrawConsent(ctx context.Context, c *Caller, id, reason str
 	}
 	e := s.auditEntry(c, EventChange, ActionConsentWithdraw)
 	e.Purpose, e.Object, e.Subjects = cur.Purpose, "consent:"+id, []Pseudonym{cur.Subject}
+	withMunicipality(&e, dec.Municipality)
 	var out Consent
 	err = s.commit(ctx, e, []*verdict{d}, noItems(func(tx Tx) error {
 		c2, err := tx.Consent(id)

@@ -235,6 +235,9 @@ func (s *Service) overview(ctx context.Context, c *Caller, in *DecisionInput, me
 	}
 	e := s.auditEntry(c, EventDisclosure, in.Action)
 	e.Object, e.Subjects = object, pseudonyms
+	if in.Household == nil {
+		withMunicipality(&e, in.Municipality) // a person overview's object names none
+	}
 	for _, sub := range subs {
 		mo := MemberOverview{Label: sub.member.Label, Role: sub.member.Role, Involvements: []ShownInvolvement{}}
 		for i := range sub.involvements {

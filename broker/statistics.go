@@ -148,6 +148,20 @@ func (s *Service) Statistics(ctx context.Context, c *Caller, q StatisticsQuery) 
 	return out, nil
 }
 
+// withMunicipality records in e the municipality its request was about,
+// when its object does not name it, so that the figures place the entry
+// by what was true then rather than by the present (a household that
+// moves later does not move the entry).
+func withMunicipality(e *AuditEntry, m *MunicipalityFacts) {
+	if m == nil || m.ID == "" {
+		return
+	}
+	if e.Detail == nil {
+		e.Detail = map[string]string{}
+	}
+	e.Detail["municipality"] = m.ID
+}
+
 // unknownMunicipality is the one answer for a municipality that does not
 // exist and for one the caller may not read figures of.
 func unknownMunicipality(m string) error {

@@ -270,6 +270,16 @@ func TestStatisticsCountsAssignmentsAndConsents(t *testing.T) {
 		e.consentAll(f) // 4 consents each
 		mothers = append(mothers, f.bsns["moeder"])
 	}
+	// New entries name their municipality where their object does not,
+	// so that a household moving later does not move them.
+	if _, err := e.svc.PersonOverview(e.ctx, e.coordinator("gem-a", invPurpose), mothers[0], ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range e.entries() {
+		if (a.Action == broker.ActionConsentRecord || a.Action == broker.ActionPersonOverview) && a.Detail["municipality"] != "gem-a" {
+			t.Errorf("%s entry without its municipality: %+v", a.Action, a.Detail)
+		}
+	}
 	// With consent given, the UWV's registration of each mother signals
 	// the household's other partners and its coordinator.
 	for i, bsn := range mothers {
