@@ -226,11 +226,17 @@ func (s *Service) putPartnerAudited(ctx context.Context, c *Caller, p Partner, c
 	}
 	s.partnerMu.Lock()
 	defer s.partnerMu.Unlock()
-	return s.putPartnerLocked(ctx, c, p, create, action, detail)
+	return s.putPartnerLocked(ctx, c, p, create, action, detail, nil)
 }
 
 // putPartnerLocked stores a validated p; the caller holds partnerMu.
-func (s *Service) putPartnerLocked(ctx context.Context, c *Caller, p Partner, create bool, action string, detail map[string]string) (Partner, error) {
+// rebase, when not nil, makes p again from the stored partner when that
+// is not the revision p was made from: p comes from this broker's
+// snapshot, which on a shared store lags writes of other brokers by up to
+// a refresh period, and storing it as is would undo them (a person key
+// bound at broker 1 lost by a bind at broker 2 moments later).
+func (s *Service) putPartnerLocked(ctx context.Context, c *Caller, p Partner, create bool, action string, detail map[string]string,
+	rebase func(stored Partner) (Partner, error)) (Partner, error) {
 	now := s.now()
 	e := s.auditEntry(c, EventChange, action)
 	e.Object = "partner:" + p.ID
@@ -248,6 +254,13 @@ func (s *Service) putPartnerLocked(ctx context.Context, c *Caller, p Partner, cr
 		case err == nil && create:
 			return fmt.Errorf("partner %q: %w: already registered", p.ID, ErrConflict)
 		case err == nil:
+			// Writers are serialised across brokers (the store's writer
+			// lock), so what tx read is the latest revision.
+			if rebase != nil && old.Revision != p.Revision {
+				if p, err = rebase(old); err != nil {
+					return err
+				}
+			}
 			p.CreatedAt, p.Revision = old.CreatedAt, old.Revision+1
 		case create:
 			p.CreatedAt, p.Revision = now, 1

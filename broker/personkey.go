@@ -193,19 +193,31 @@ func (s *Service) modifyPartner(ctx context.Context, c *Caller, id, action strin
 	if err != nil {
 		return Partner{}, err
 	}
-	p := *old
-	p.Persons = slices.Clone(old.Persons)
-	detail, err := fn(&p)
+	apply := func(old *Partner) (Partner, map[string]string, error) {
+		p := *old
+		p.Persons = slices.Clone(old.Persons)
+		detail, err := fn(&p)
+		if err != nil {
+			return Partner{}, nil, err
+		}
+		if err := p.Validate(); err != nil {
+			return Partner{}, nil, err
+		}
+		if err := checkKidsUnique(&p); err != nil {
+			return Partner{}, nil, err
+		}
+		return p, detail, nil
+	}
+	p, detail, err := apply(old)
 	if err != nil {
 		return Partner{}, err
 	}
-	if err := p.Validate(); err != nil {
-		return Partner{}, err
-	}
-	if err := checkKidsUnique(&p); err != nil {
-		return Partner{}, err
-	}
-	return s.putPartnerLocked(ctx, c, p, false, action, detail)
+	// The snapshot old may lag another broker's write to this partner: fn
+	// is applied again to the stored revision in the write transaction.
+	return s.putPartnerLocked(ctx, c, p, false, action, detail, func(stored Partner) (Partner, error) {
+		p, _, err := apply(&stored)
+		return p, err
+	})
 }
 
 // requirePersonAdmin lets an operator administer person keys: a verified
