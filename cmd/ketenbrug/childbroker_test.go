@@ -36,6 +36,10 @@ type childBroker struct {
 	addr string
 	args []string // extra serve flags
 	env  []string // extra environment of serve
+	// clientCfg, when set, adjusts the configuration of every client
+	// client makes (TestFailoverTwoBrokers sends through a transport that
+	// fails over between two brokers, with the SDK's retries).
+	clientCfg func(*connectors.Config)
 
 	cmd    *exec.Cmd
 	out    *brokertest.Buffer
@@ -126,8 +130,12 @@ func (b *childBroker) stop() {
 // acknowledged or it is not.
 func (b *childBroker) client(id *connectors.Identity) *connectors.Client {
 	b.t.Helper()
-	c, err := connectors.New(connectors.Config{Server: b.base(), Identity: id, MaxRetries: -1,
-		Logger: slog.New(slog.DiscardHandler)})
+	cfg := connectors.Config{Server: b.base(), Identity: id, MaxRetries: -1,
+		Logger: slog.New(slog.DiscardHandler)}
+	if b.clientCfg != nil {
+		b.clientCfg(&cfg)
+	}
+	c, err := connectors.New(cfg)
 	if err != nil {
 		b.t.Fatal(err)
 	}
