@@ -111,13 +111,16 @@ func (s *Service) UpdatePartner(ctx context.Context, c *Caller, p Partner) (Part
 	if err := s.requireVerified(ctx, c, "partner.update", "partner:"+p.ID); err != nil {
 		return Partner{}, err
 	}
-	old, err := s.LookupPartner(p.ID)
-	if err != nil {
-		return Partner{}, err
-	}
-	p.JWKS, p.Status, p.CreatedAt, p.Persons = old.JWKS, old.Status, old.CreatedAt, old.Persons
-	p.Login = old.Login // changed with SetLoginConfig only
-	return s.putPartner(ctx, c, p, false)
+	// Applied to the stored partner (modifyPartner): on a shared store this
+	// broker's copy may lag another broker's key, status or login change.
+	return s.modifyPartner(ctx, c, p.ID, "partner.update", func(cur *Partner) (map[string]string, error) {
+		np := p
+		np.JWKS, np.Status, np.CreatedAt, np.Persons = cur.JWKS, cur.Status, cur.CreatedAt, cur.Persons
+		np.Login = cur.Login // changed with SetLoginConfig only
+		np.Revision = cur.Revision
+		*cur = np
+		return nil, nil
+	})
 }
 
 // SetPartnerKeys replaces a partner's JWKS (key rotation: a set that still
@@ -130,16 +133,16 @@ func (s *Service) SetPartnerKeys(ctx context.Context, c *Caller, id string, jwks
 	if err := s.requireVerified(ctx, c, "partner.update", "partner:"+id); err != nil {
 		return Partner{}, err
 	}
-	old, err := s.LookupPartner(id)
-	if err != nil {
-		return Partner{}, err
-	}
 	if len(jwks) == 0 {
 		return Partner{}, invalid("jwks", "a public JWKS is required")
 	}
-	p := *old
-	p.JWKS = jwks
-	return s.putPartner(ctx, c, p, false)
+	if err := s.cfg.CheckJWKS(jwks); err != nil {
+		return Partner{}, err
+	}
+	return s.modifyPartner(ctx, c, id, "partner.update", func(p *Partner) (map[string]string, error) {
+		p.JWKS = jwks
+		return nil, nil
+	})
 }
 
 // SetPartnerStatus suspends or reactivates a partner. A suspended partner's
@@ -155,13 +158,10 @@ func (s *Service) SetPartnerStatus(ctx context.Context, c *Caller, id string, st
 	if err := s.requireVerified(ctx, c, "partner.update", "partner:"+id); err != nil {
 		return Partner{}, err
 	}
-	old, err := s.LookupPartner(id)
-	if err != nil {
-		return Partner{}, err
-	}
-	p := *old
-	p.Status = status
-	return s.putPartner(ctx, c, p, false)
+	return s.modifyPartner(ctx, c, id, "partner.update", func(p *Partner) (map[string]string, error) {
+		p.Status = status
+		return nil, nil
+	})
 }
 
 // Partner returns one partner. Operators see every partner; others only
