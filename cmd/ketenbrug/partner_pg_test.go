@@ -17,11 +17,9 @@ func TestPartnerChangesAcrossBrokersKeepEachOther(t *testing.T) {
 	store := testPostgresURL(t)
 	// A refresh far longer than the test: broker 2's copy stays stale.
 	const refresh = time.Hour
-	dir1, dir2 := t.TempDir(), t.TempDir()
-	b1 := newTestBrokerWith(t, func(c *SystemConfig) { c.DataDir, c.Store = dir1, StoreConfig{URL: store, Refresh: refresh} })
-	b1.register(t, "schuldhulp", broker.SectorDebt, []broker.Role{broker.RoleConnector, broker.RoleProfessional}, newTestKey(t, "EdDSA"))
-	copySecrets(t, dir1, dir2)
-	b2 := newTestBrokerWith(t, func(c *SystemConfig) { c.DataDir, c.Store = dir2, StoreConfig{URL: store, Refresh: refresh} })
+	b1, b2 := twoBrokersOnPostgres(t, store, refresh, func(b *testBroker) {
+		b.register(t, "schuldhulp", broker.SectorDebt, []broker.Role{broker.RoleConnector, broker.RoleProfessional}, newTestKey(t, "EdDSA"))
+	})
 	op2 := b2.client(t, b1.operatorID)
 	ctx := context.Background()
 

@@ -28,10 +28,7 @@ const policyBound = 2 * time.Second
 func TestPolicyActivationAcrossBrokers(t *testing.T) {
 	store := testPostgresURL(t)
 	const refresh = 50 * time.Millisecond
-	dir1, dir2 := t.TempDir(), t.TempDir()
-	b1 := newTestBrokerWith(t, func(c *SystemConfig) { c.DataDir, c.Store = dir1, StoreConfig{URL: store, Refresh: refresh} })
-	copySecrets(t, dir1, dir2)
-	b2 := newTestBrokerWith(t, func(c *SystemConfig) { c.DataDir, c.Store = dir2, StoreConfig{URL: store, Refresh: refresh} })
+	b1, b2 := twoBrokersOnPostgres(t, store, refresh, nil)
 	ctx := context.Background()
 
 	annaKey, benKey := newTestKey(t, protocol.AlgEdDSA), newTestKey(t, protocol.AlgEdDSA)

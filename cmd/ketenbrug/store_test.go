@@ -104,10 +104,7 @@ func TestStoreURLRefusesPasswords(t *testing.T) {
 func TestTwoBrokersOnPostgres(t *testing.T) {
 	store := testPostgresURL(t)
 	const refresh = 50 * time.Millisecond
-	dir1, dir2 := t.TempDir(), t.TempDir()
-	b1 := newTestBrokerWith(t, func(c *SystemConfig) { c.DataDir, c.Store = dir1, StoreConfig{URL: store, Refresh: refresh} })
-	copySecrets(t, dir1, dir2)
-	b2 := newTestBrokerWith(t, func(c *SystemConfig) { c.DataDir, c.Store = dir2, StoreConfig{URL: store, Refresh: refresh} })
+	b1, b2 := twoBrokersOnPostgres(t, store, refresh, nil)
 	// The operator init registered is the one at both brokers.
 	op2 := b2.client(t, b1.operatorID)
 	ctx := context.Background()
@@ -155,10 +152,7 @@ func TestTwoBrokersOnPostgres(t *testing.T) {
 func TestReplayAcrossBrokers(t *testing.T) {
 	store := testPostgresURL(t)
 	const refresh = 50 * time.Millisecond
-	dir1, dir2 := t.TempDir(), t.TempDir()
-	b1 := newTestBrokerWith(t, func(c *SystemConfig) { c.DataDir, c.Store = dir1, StoreConfig{URL: store, Refresh: refresh} })
-	copySecrets(t, dir1, dir2)
-	b2 := newTestBrokerWith(t, func(c *SystemConfig) { c.DataDir, c.Store = dir2, StoreConfig{URL: store, Refresh: refresh} })
+	b1, b2 := twoBrokersOnPostgres(t, store, refresh, nil)
 	key := newTestKey(t, "EdDSA")
 	b1.register(t, "schuldhulp", broker.SectorDebt, []broker.Role{broker.RoleConnector}, key)
 	const whoami = "/v1/whoami"
@@ -178,6 +172,22 @@ func TestReplayAcrossBrokers(t *testing.T) {
 	}
 	resp, body := b2.send(t, http.MethodGet, whoami, tok, nil, nil)
 	expectProblem(t, resp, body, http.StatusUnauthorized, "token_"+protocol.ReasonReplayed)
+}
+
+// twoBrokersOnPostgres starts two in-process brokers of one region on the
+// database store, refreshing their copies every refresh; before, when not
+// nil, runs at broker 1 before broker 2 starts (so that broker 2's copy
+// already holds what it did).
+func twoBrokersOnPostgres(t *testing.T, store string, refresh time.Duration, before func(b1 *testBroker)) (b1, b2 *testBroker) {
+	t.Helper()
+	dir1, dir2 := t.TempDir(), t.TempDir()
+	b1 = newTestBrokerWith(t, func(c *SystemConfig) { c.DataDir, c.Store = dir1, StoreConfig{URL: store, Refresh: refresh} })
+	if before != nil {
+		before(b1)
+	}
+	copySecrets(t, dir1, dir2)
+	b2 = newTestBrokerWith(t, func(c *SystemConfig) { c.DataDir, c.Store = dir2, StoreConfig{URL: store, Refresh: refresh} })
+	return b1, b2
 }
 
 // copySecrets gives a second broker's data directory the first one's
@@ -202,10 +212,7 @@ func copySecrets(t *testing.T, from, to string) {
 func TestLongPollAcrossBrokers(t *testing.T) {
 	store := testPostgresURL(t)
 	const refresh = 50 * time.Millisecond
-	dir1, dir2 := t.TempDir(), t.TempDir()
-	b1 := newTestBrokerWith(t, func(c *SystemConfig) { c.DataDir, c.Store = dir1, StoreConfig{URL: store, Refresh: refresh} })
-	copySecrets(t, dir1, dir2)
-	b2 := newTestBrokerWith(t, func(c *SystemConfig) { c.DataDir, c.Store = dir2, StoreConfig{URL: store, Refresh: refresh} })
+	b1, b2 := twoBrokersOnPostgres(t, store, refresh, nil)
 	key := newTestKey(t, "EdDSA")
 	b1.register(t, "schuldhulp", broker.SectorDebt, []broker.Role{broker.RoleConnector}, key)
 	client := b2.client(t, key.identity(t, "schuldhulp", "tester", broker.RoleConnector))
@@ -266,10 +273,7 @@ func TestWebhookOnceAcrossBrokers(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	t.Cleanup(hook.Close)
-	dir1, dir2 := t.TempDir(), t.TempDir()
-	b1 := newTestBrokerWith(t, func(c *SystemConfig) { c.DataDir, c.Store = dir1, StoreConfig{URL: store, Refresh: refresh} })
-	copySecrets(t, dir1, dir2)
-	b2 := newTestBrokerWith(t, func(c *SystemConfig) { c.DataDir, c.Store = dir2, StoreConfig{URL: store, Refresh: refresh} })
+	b1, b2 := twoBrokersOnPostgres(t, store, refresh, nil)
 	ctx := context.Background()
 	if err := b1.operator.JSON(ctx, http.MethodPost, "/v1/partners", "", map[string]any{
 		"id": "schuldhulp", "name": "Schuldhulp", "sector": broker.SectorDebt, "roles": []broker.Role{broker.RoleConnector},
