@@ -45,21 +45,7 @@ func TestCrashSafetyPostgres(t *testing.T) {
 	checked := 0
 	for round := range rounds {
 		ctx, cancel := context.WithCancel(context.Background())
-		var wg sync.WaitGroup
-		for w := range 4 {
-			wg.Go(func() { writeInvolvements(ctx, parties.conn, ledger, round, w) })
-		}
-		for w := range 2 {
-			wg.Go(func() { writeConsents(ctx, parties.pro, parties, ledger, round, w) })
-		}
-		for w, c := range parties.collab.syncers {
-			wg.Go(func() { writeSyncs(ctx, c, ledger, w) })
-		}
-		wg.Go(func() { writeAssignments(ctx, parties.collab, ledger, round) })
-		wg.Go(func() { writePersonKeys(ctx, parties.op, ledger, round) })
-		for w := range crashPlanWorkers {
-			wg.Go(func() { writePlans(ctx, parties.collab.coord, ledger, round, w) })
-		}
+		wg := startWriters(ctx, parties, ledger, round, true)
 		time.Sleep(time.Duration(200+rand.IntN(600)) * time.Millisecond)
 		b.kill()
 		cancel()

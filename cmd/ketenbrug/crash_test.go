@@ -96,26 +96,11 @@ func TestCrashSafety(t *testing.T) {
 	parties := b.setupParties()
 	ledger := newCrashLedger()
 
-	const invWorkers, conWorkers = 4, 2
 	rounds := *crashRounds
 	checked := 0
 	for round := 0; round < rounds; round++ {
 		ctx, cancel := context.WithCancel(context.Background())
-		var wg sync.WaitGroup
-		for w := range invWorkers {
-			wg.Go(func() { writeInvolvements(ctx, parties.conn, ledger, round, w) })
-		}
-		for w := range conWorkers {
-			wg.Go(func() { writeConsents(ctx, parties.pro, parties, ledger, round, w) })
-		}
-		for w, c := range parties.collab.syncers {
-			wg.Go(func() { writeSyncs(ctx, c, ledger, w) })
-		}
-		wg.Go(func() { writeAssignments(ctx, parties.collab, ledger, round) })
-		wg.Go(func() { writePersonKeys(ctx, parties.op, ledger, round) })
-		for w := range crashPlanWorkers {
-			wg.Go(func() { writePlans(ctx, parties.collab.coord, ledger, round, w) })
-		}
+		wg := startWriters(ctx, parties, ledger, round, true)
 		time.Sleep(time.Duration(100+rand.IntN(600)) * time.Millisecond)
 		b.kill()
 		cancel()
@@ -424,4 +409,28 @@ func waitReady(base string, timeout time.Duration, exited <-chan struct{}) error
 		time.Sleep(20 * time.Millisecond)
 	}
 	return errNotReady
+}
+
+// startWriters starts the harness's writers of one round until ctx ends:
+// four of involvements, two of consents, the syncers, one of assignments,
+// one of person keys and, with plans, the plan editors.
+func startWriters(ctx context.Context, parties *crashParties, ledger *crashLedger, round int, plans bool) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() { writeInvolvements(ctx, parties.conn, ledger, round, w) })
+	}
+	for w := range 2 {
+		wg.Go(func() { writeConsents(ctx, parties.pro, parties, ledger, round, w) })
+	}
+	for w, c := range parties.collab.syncers {
+		wg.Go(func() { writeSyncs(ctx, c, ledger, w) })
+	}
+	wg.Go(func() { writeAssignments(ctx, parties.collab, ledger, round) })
+	wg.Go(func() { writePersonKeys(ctx, parties.op, ledger, round) })
+	if plans {
+		for w := range crashPlanWorkers {
+			wg.Go(func() { writePlans(ctx, parties.collab.coord, ledger, round, w) })
+		}
+	}
+	return &wg
 }

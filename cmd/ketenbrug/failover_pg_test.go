@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -140,18 +139,7 @@ func TestFailoverTwoBrokers(t *testing.T) {
 	checked, ackedAfterKill := 0, 0
 	for round := range failoverRounds {
 		ctx, cancel := context.WithCancel(context.Background())
-		var wg sync.WaitGroup
-		for w := range 4 {
-			wg.Go(func() { writeInvolvements(ctx, parties.conn, ledger, round, w) })
-		}
-		for w := range 2 {
-			wg.Go(func() { writeConsents(ctx, parties.pro, parties, ledger, round, w) })
-		}
-		for w, c := range parties.collab.syncers {
-			wg.Go(func() { writeSyncs(ctx, c, ledger, w) })
-		}
-		wg.Go(func() { writeAssignments(ctx, parties.collab, ledger, round) })
-		wg.Go(func() { writePersonKeys(ctx, parties.op, ledger, round) })
+		wg := startWriters(ctx, parties, ledger, round, false)
 		// No plan writers: a plan edit is a PUT with If-Match, which the
 		// SDK retries; a retry at broker 2 of an edit broker 1 committed
 		// before it died is rightly answered 412, which the harness would
