@@ -83,7 +83,7 @@ func (s *Service) EnsureOperator(ctx context.Context, p Partner) (Partner, bool,
 			Status: PartnerActive, CreatedAt: now, UpdatedAt: now}}
 		p.JWKS = nil
 	}
-	out, err := s.putPartner(ctx, s.systemCaller("ketenbrug init"), p, true)
+	out, err := s.createPartner(ctx, s.systemCaller("ketenbrug init"), p)
 	return out, err == nil, err
 }
 
@@ -98,7 +98,7 @@ func (s *Service) RegisterPartner(ctx context.Context, c *Caller, p Partner) (Pa
 	}
 	p.Persons = nil // person keys are bound one by one (PutPersonKey)
 	p.Login = nil   // and a login configuration with SetLoginConfig
-	return s.putPartner(ctx, c, p, true)
+	return s.createPartner(ctx, c, p)
 }
 
 // UpdatePartner replaces a partner's registration (name, sector,
@@ -135,9 +135,6 @@ func (s *Service) SetPartnerKeys(ctx context.Context, c *Caller, id string, jwks
 	}
 	if len(jwks) == 0 {
 		return Partner{}, invalid("jwks", "a public JWKS is required")
-	}
-	if err := s.cfg.CheckJWKS(jwks); err != nil {
-		return Partner{}, err
 	}
 	return s.modifyPartner(ctx, c, id, "partner.update", func(p *Partner) (map[string]string, error) {
 		p.JWKS = jwks
@@ -199,34 +196,34 @@ func (s *Service) Partners(_ context.Context, c *Caller) ([]Partner, error) {
 	return out, nil
 }
 
-func (s *Service) putPartner(ctx context.Context, c *Caller, p Partner, create bool) (Partner, error) {
-	action := "partner.update"
-	if create {
-		action = "partner.register"
-	}
-	return s.putPartnerAudited(ctx, c, p, create, action, nil)
-}
-
-// putPartnerAudited stores p with an audit entry of action; detail, when
-// not nil, replaces the entry's default detail.
-func (s *Service) putPartnerAudited(ctx context.Context, c *Caller, p Partner, create bool, action string, detail map[string]string) (Partner, error) {
-	if err := p.Validate(); err != nil {
-		return Partner{}, err
-	}
-	if p.HasOrgKeys() {
-		if err := s.cfg.CheckJWKS(p.JWKS); err != nil {
-			return Partner{}, err
-		}
-	}
-	if err := checkKidsUnique(&p); err != nil {
-		return Partner{}, err
-	}
-	if err := checkWebhook(p.Webhook); err != nil {
+// createPartner stores a new partner; a change goes through
+// modifyPartner, which checks it the same way.
+func (s *Service) createPartner(ctx context.Context, c *Caller, p Partner) (Partner, error) {
+	if err := s.checkPartner(&p); err != nil {
 		return Partner{}, err
 	}
 	s.partnerMu.Lock()
 	defer s.partnerMu.Unlock()
-	return s.putPartnerLocked(ctx, c, p, create, action, detail, nil)
+	return s.putPartnerLocked(ctx, c, p, true, "partner.register", nil, nil)
+}
+
+// checkPartner is every check a partner passes before it is stored, new
+// or changed: its fields, the organisation's keys under the protocol's
+// rules, key ids unique over the organisation's and its persons' keys, and
+// a webhook the broker may call.
+func (s *Service) checkPartner(p *Partner) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	if p.HasOrgKeys() {
+		if err := s.cfg.CheckJWKS(p.JWKS); err != nil {
+			return err
+		}
+	}
+	if err := checkKidsUnique(p); err != nil {
+		return err
+	}
+	return checkWebhook(p.Webhook)
 }
 
 // putPartnerLocked stores a validated p; the caller holds partnerMu.

@@ -200,10 +200,7 @@ func (s *Service) modifyPartner(ctx context.Context, c *Caller, id, action strin
 		if err != nil {
 			return Partner{}, nil, err
 		}
-		if err := p.Validate(); err != nil {
-			return Partner{}, nil, err
-		}
-		if err := checkKidsUnique(&p); err != nil {
+		if err := s.checkPartner(&p); err != nil {
 			return Partner{}, nil, err
 		}
 		return p, detail, nil
