@@ -69,28 +69,17 @@ func emit(cmd *cobra.Command, v any, table func(w io.Writer) error) error {
 	return o.print(cmd, v, table)
 }
 
-// readCommand is a client command that reads: it takes -o, checks it
-// before the request, and prints what fetch returns with table, or as
-// JSON.
+// readCommand is a client command that reads: it takes -o (withOutput)
+// and prints what fetch returns with table, or as JSON.
 func readCommand[T any](use, short string, args cobra.PositionalArgs, setup func(*cobra.Command),
 	fetch func(cmd *cobra.Command, c *connectors.Client, args []string) (T, error), table func(w io.Writer, v T) error) *cobra.Command {
-	var o output
-	cmd := clientCommand(use, short, args, func(cmd *cobra.Command) {
-		o.register(cmd)
-		if setup != nil {
-			setup(cmd)
-		}
-	}, func(cmd *cobra.Command, c *connectors.Client, args []string) error {
-		if err := o.check(); err != nil {
-			return err
-		}
+	return withOutput(clientCommand(use, short, args, setup, func(cmd *cobra.Command, c *connectors.Client, args []string) error {
 		v, err := fetch(cmd, c, args)
 		if err != nil {
 			return err
 		}
-		return o.print(cmd, v, func(w io.Writer) error { return table(w, v) })
-	})
-	return cmd
+		return emit(cmd, v, func(w io.Writer) error { return table(w, v) })
+	}))
 }
 
 // fieldTable writes name: value lines, aligned, leaving out empty values.
