@@ -47,65 +47,63 @@ func completions(candidates []string, toComplete string) ([]string, cobra.ShellC
 	return out, cobra.ShellCompDirectiveNoFileComp
 }
 
-func completePurposes(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+// completeFrom offers the values list gets from the broker, asked as the
+// command would ask it; nothing when it cannot ask.
+func completeFrom(cmd *cobra.Command, toComplete string, list func(ctx context.Context, c *connectors.Client) ([]string, error)) ([]string, cobra.ShellCompDirective) {
 	c, ctx, cancel, ok := completionClient(cmd)
 	if !ok {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
 	defer cancel()
-	ps, err := c.ListPurposes(ctx)
+	out, err := list(ctx, c)
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
-	var out []string
-	for _, p := range ps {
-		out = append(out, p.Code+"\t"+p.Name)
-	}
 	return completions(out, toComplete)
+}
+
+func completePurposes(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	return completeFrom(cmd, toComplete, func(ctx context.Context, c *connectors.Client) ([]string, error) {
+		ps, err := c.ListPurposes(ctx)
+		var out []string
+		for _, p := range ps {
+			out = append(out, p.Code+"\t"+p.Name)
+		}
+		return out, err
+	})
 }
 
 func completeHouseholds(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 	if len(args) > 0 {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
-	c, ctx, cancel, ok := completionClient(cmd)
-	if !ok {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
-	defer cancel()
 	purpose := "integrale-ondersteuning"
 	if f := cmd.Flags().Lookup("purpose"); f != nil && f.Value.String() != "" {
 		purpose = f.Value.String()
 	}
-	var l broker.HouseholdList
-	if err := c.ListHouseholds(ctx, purpose, "", "", broker.MaxHouseholdPage, &l); err != nil {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
-	var out []string
-	for _, h := range l.Households {
-		out = append(out, h.ID+"\t"+h.Municipality)
-	}
-	return completions(out, toComplete)
+	return completeFrom(cmd, toComplete, func(ctx context.Context, c *connectors.Client) ([]string, error) {
+		var l broker.HouseholdList
+		err := c.ListHouseholds(ctx, purpose, "", "", broker.MaxHouseholdPage, &l)
+		var out []string
+		for _, h := range l.Households {
+			out = append(out, h.ID+"\t"+h.Municipality)
+		}
+		return out, err
+	})
 }
 
 func completePartners(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 	if len(args) > 0 && cmd.Flags().Lookup("partner") == nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
-	c, ctx, cancel, ok := completionClient(cmd)
-	if !ok {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
-	defer cancel()
-	ps, err := c.ListPartners(ctx)
-	if err != nil {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
-	var out []string
-	for _, p := range ps {
-		out = append(out, p.ID+"\t"+p.Name)
-	}
-	return completions(out, toComplete)
+	return completeFrom(cmd, toComplete, func(ctx context.Context, c *connectors.Client) ([]string, error) {
+		ps, err := c.ListPartners(ctx)
+		var out []string
+		for _, p := range ps {
+			out = append(out, p.ID+"\t"+p.Name)
+		}
+		return out, err
+	})
 }
 
 func completeAdapters(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
