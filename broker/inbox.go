@@ -17,6 +17,7 @@ const (
 	InboxMatch      = "match"      // another partner registered with the same household or person
 	InboxAssignment = "assignment" // level 3
 	InboxPlan       = "plan"       // level 4
+	InboxFollowup   = "followup"   // a match follow-up opened, reassigned or overdue
 )
 
 // InboxItem is a signal for one partner. It carries no more than the
@@ -46,6 +47,9 @@ type InboxItem struct {
 	// Inform asks the recipient to inform the person (InboxInform, AVG
 	// art. 14).
 	Inform *InformSignal `json:"inform,omitempty"`
+	// Followup is set on InboxFollowup items: a follow-up was opened for,
+	// reassigned to or escalated to the recipient.
+	Followup *FollowupSignal `json:"followup,omitempty"`
 
 	// disclosed, when set, is how the item is recorded in the audit
 	// entry of the change that raised it (commitAll).
@@ -59,7 +63,7 @@ type InboxView = wire.InboxView
 func inboxView(it *InboxItem) InboxView {
 	return InboxView{ID: strconv.FormatUint(it.Seq, 10), Kind: it.Kind, Created: it.Created, Household: it.Household,
 		Ref: it.Ref, About: it.About, Acked: it.AckedAt != nil, Assignment: it.Assignment, Plan: it.Plan,
-		Rectification: it.Rectification, Inform: it.Inform}
+		Rectification: it.Rectification, Inform: it.Inform, Followup: it.Followup}
 }
 
 // InboxPage is the wire type (connectors/wire), so that the SDK carries it without

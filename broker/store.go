@@ -238,6 +238,33 @@ type AssignmentWriter interface {
 	PutAssignment(a Assignment) error
 }
 
+// FollowupReader reads match follow-ups.
+type FollowupReader interface {
+	// Followup returns the follow-up with id.
+	Followup(id string) (Followup, error)
+	// PartnerFollowups calls fn, by id, for every follow-up whose lead or
+	// coordinator acts for partner (f.Lead.Partner, f.Coordinator.Partner)
+	// as last stored.
+	PartnerFollowups(partner string, fn func(Followup) error) error
+	// HouseholdFollowups calls fn, by id, for every follow-up about the
+	// household (an id of municipality).
+	HouseholdFollowups(municipality, household string, fn func(Followup) error) error
+	// LiveFollowups calls fn, by id, for every follow-up that is open or
+	// contacted (Followup.Live) with an id above after.
+	LiveFollowups(after string, fn func(Followup) error) error
+}
+
+// FollowupWriter stores match follow-ups.
+type FollowupWriter interface {
+	// PutFollowup creates or replaces f, keyed by f.ID (ID, Municipality,
+	// Household, Lead.Partner and Coordinator.Partner required), and keeps
+	// the three ways of finding it in step: a reassigned lead moves it
+	// from the old lead's partner to the new one's, a follow-up no longer
+	// live leaves LiveFollowups. Its household never changes: a
+	// replacement naming another fails with ErrConflict.
+	PutFollowup(f Followup) error
+}
+
 // PlanReader reads joint plans (level 4), every version kept. A plan is
 // keyed by its household, so it shares the household's namespace per
 // municipality.
@@ -304,6 +331,7 @@ type ReadTx interface {
 	HouseholdReader
 	InboxReader
 	AssignmentReader
+	FollowupReader
 	PlanReader
 	DeliveryReader
 }
@@ -322,6 +350,7 @@ type Tx interface {
 	HouseholdWriter
 	InboxWriter
 	AssignmentWriter
+	FollowupWriter
 	PlanWriter
 	DeliveryWriter
 }

@@ -42,6 +42,8 @@ func migrations() []migration {
 		createSessionBuckets,
 		// 6 → 7: restrictions and objections (restrictions.go).
 		createRestrictionBuckets,
+		// 7 → 8: match follow-ups (followups.go).
+		createFollowupBuckets,
 	}
 }
 

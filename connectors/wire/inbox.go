@@ -18,6 +18,9 @@ type InboxView struct {
 	// Inform on a request to inform the person (AVG art. 14).
 	Rectification *RectificationSignal `json:"rectification,omitempty"`
 	Inform        *InformSignal        `json:"inform,omitempty"`
+	// Followup is set on a signal about a match follow-up (opened,
+	// reassigned, overdue).
+	Followup *FollowupSignal `json:"followup,omitempty"`
 }
 
 // InboxPage is a page of inbox items.

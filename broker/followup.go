@@ -1,0 +1,112 @@
+package broker
+
+import (
+	"slices"
+	"time"
+
+	"github.com/ketenbrug/ketenbrug/connectors/wire"
+)
+
+// Follow-up states. The lifecycle: open → contacted → closed; open or
+// contacted → cancelled (the broker, when the involvements it was about
+// end or the household's plan closes). Closing straight from open is
+// allowed: a lead may find that no contact is needed.
+const (
+	FollowupOpen      = "open"
+	FollowupContacted = "contacted"
+	FollowupClosed    = "closed"
+	FollowupCancelled = "cancelled"
+)
+
+// Steps of a follow-up, as named in the API and the audit trail.
+const (
+	FollowupStepOpen     = "open"
+	FollowupStepContact  = "contact"
+	FollowupStepClose    = "close"
+	FollowupStepReassign = "reassign"
+	FollowupStepEscalate = "escalate"
+	FollowupStepCancel   = "cancel"
+)
+
+// Why the broker cancels a follow-up (its Outcome).
+const (
+	FollowupEndedInvolvements = "betrokkenheid-beeindigd"
+	FollowupEndedPlan         = "plan-gesloten"
+)
+
+// Followup is a match signal's promise: the household's coordinator (or
+// the professional the coordinator names) gets in touch with the other
+// partner the match was about, by a due date, and says how it ended. One
+// follow-up per household and other partner is live at a time; a further
+// match with the same partner joins it.
+type Followup struct {
+	ID           string `json:"id"`
+	Municipality string `json:"municipality"`
+	Household    string `json:"household"`
+	// Purpose is the purpose the match signal was decided under; the
+	// follow-up's steps are taken under it (doelbinding).
+	Purpose string `json:"purpose"`
+	// Partner is the other partner: the one whose registration made the
+	// match.
+	Partner string `json:"partner"`
+	// Involvements are the ids of Partner's involvements with the
+	// household's members that made matches; the follow-up ends when all
+	// of them have ended.
+	Involvements []string `json:"involvements"`
+	// Subjects are the members the matches were about: for the audit
+	// trail of every step (and refusals), never shown.
+	Subjects    []Pseudonym `json:"subjects"`
+	Coordinator Actor       `json:"coordinator"`
+	Lead        Actor       `json:"lead"`
+	Due         string      `json:"due"` // YYYY-MM-DD
+	State       string      `json:"state"`
+	// Escalations counts the escalations sent: 1 after the due date, 2
+	// after the second period.
+	Escalations int              `json:"escalations"`
+	Contact     *FollowupContact `json:"contact,omitempty"`
+	Outcome     string           `json:"outcome,omitempty"`
+	Steps       []FollowupStep   `json:"steps"`
+	CreatedAt   time.Time        `json:"created_at"`
+	UpdatedAt   time.Time        `json:"updated_at"`
+	Revision    uint64           `json:"revision"`
+}
+
+// FollowupView is the wire type (connectors/wire), so that the SDK carries
+// it without importing the domain.
+type FollowupView = wire.FollowupView
+
+// FollowupContact is the wire type (connectors/wire).
+type FollowupContact = wire.FollowupContact
+
+// FollowupStep is the wire type (connectors/wire).
+type FollowupStep = wire.FollowupStep
+
+// FollowupList is the wire type (connectors/wire).
+type FollowupList = wire.FollowupList
+
+// FollowupSignal is the wire type (connectors/wire).
+type FollowupSignal = wire.FollowupSignal
+
+// Live reports whether f still asks something of its lead: open or
+// contacted.
+func (f *Followup) Live() bool { return f.State == FollowupOpen || f.State == FollowupContacted }
+
+// overdue reports whether f is live and past its due date on day today
+// (YYYY-MM-DD).
+func (f *Followup) overdue(today string) bool { return f.Live() && f.Due < today }
+
+// view shows f to its lead or coordinator on day today.
+func (f *Followup) view(today string) FollowupView {
+	v := FollowupView{ID: f.ID, Household: f.Household, Purpose: f.Purpose, Partner: f.Partner,
+		Involvements: len(f.Involvements), Coordinator: f.Coordinator, Lead: f.Lead, Due: f.Due, State: f.State,
+		Overdue: f.overdue(today), Escalations: f.Escalations, Outcome: f.Outcome, Steps: slices.Clone(f.Steps),
+		CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt, Revision: f.Revision}
+	if f.Contact != nil {
+		c := *f.Contact
+		v.Contact = &c
+	}
+	if v.Steps == nil {
+		v.Steps = []FollowupStep{}
+	}
+	return v
+}
