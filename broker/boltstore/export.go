@@ -28,6 +28,9 @@ type Exporter interface {
 	Household(broker.Household) error
 	InboxItem(broker.InboxItem) error
 	Assignment(broker.Assignment) error
+	// Followup receives a follow-up as stored; the receiving store
+	// derives its indexes (partners, household, live) from it.
+	Followup(broker.Followup) error
 	PlanVersion(broker.Plan) error
 	Delivery(broker.Delivery) error
 	DeadLetter(broker.DeadLetter) error
@@ -60,6 +63,7 @@ func (s *Store) Export(x Exporter) error {
 		func() error { return each(tx, households, x.Household) },
 		func() error { return each(tx, inbox, x.InboxItem) },
 		func() error { return each(tx, assignments, x.Assignment) },
+		func() error { return each(tx, followups, x.Followup) },
 		func() error { return each(tx, planVersions, x.PlanVersion) },
 		func() error { return each(tx, deliveries, x.Delivery) },
 		func() error { return each(tx, deadLetters, x.DeadLetter) },
@@ -135,7 +139,7 @@ func (s *Store) Counts() (map[string]int, error) {
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		for _, b := range [][]byte{bucketPartners, bucketConsents, bucketRestrictions, bucketPolicyVersions,
 			bucketDecisions, bucketAudit, bucketInvolvements, bucketHouseholds, bucketInbox, bucketAssignments,
-			bucketPlanVersions, bucketDeliveries, bucketDeadLetters, bucketSessions} {
+			bucketFollowups, bucketPlanVersions, bucketDeliveries, bucketDeadLetters, bucketSessions} {
 			out[string(b)] = tx.Bucket(b).Stats().KeyN
 		}
 		return nil

@@ -94,6 +94,18 @@ func (w *writeTx) PutFollowup(f broker.Followup) error {
 	if f.ID == "" || f.Municipality == "" || f.Household == "" || f.Lead.Partner == "" || f.Coordinator.Partner == "" {
 		return fmt.Errorf("boltstore: follow-up without id, household, lead or coordinator: %w", broker.ErrInvalid)
 	}
+	// Every index term is checked before the first write: the caller's
+	// transaction goes on after an error, and an entry added before a
+	// later term was refused would name a follow-up never stored.
+	for _, term := range []string{householdTerm(f.Municipality, f.Household), f.Lead.Partner, f.Coordinator.Partner} {
+		k, err := indexKey(term, []byte(f.ID))
+		if err != nil {
+			return fmt.Errorf("boltstore: follow-up %s: %w", f.ID, err)
+		}
+		if len(k) > bbolt.MaxKeySize {
+			return fmt.Errorf("boltstore: follow-up id too long: %w", broker.ErrInvalid)
+		}
+	}
 	id := []byte(f.ID)
 	old, err := followups.get(w.tx, id)
 	switch {

@@ -37,6 +37,12 @@ func (r *readTx) HouseholdFollowups(municipality, household string, fn func(brok
 
 // LiveFollowups calls fn, by id, for every live follow-up after after.
 func (r *readTx) LiveFollowups(after string, fn func(broker.Followup) error) error {
+	// As in MunicipalityHouseholds: an after PostgreSQL cannot hold would
+	// abort the whole transaction at the statement, and names no stored
+	// id anyway.
+	if !key(after) {
+		return nil
+	}
 	return walk(fn, func(last *broker.Followup) ([]broker.Followup, error) {
 		from := after
 		if last != nil {

@@ -157,6 +157,13 @@ func (im *Importer) InboxItem(it broker.InboxItem) error {
 func (im *Importer) Assignment(a broker.Assignment) error {
 	return im.row("assignments", "id, giver, recipient", &a, a.ID, a.Giver.Partner, a.Recipient)
 }
+
+// Followup keeps f with the columns PutFollowup derives from it.
+func (im *Importer) Followup(f broker.Followup) error {
+	return im.row("followups", "id, municipality, household, lead, coordinator, live", &f,
+		f.ID, f.Municipality, f.Household, f.Lead.Partner, f.Coordinator.Partner, f.Live())
+}
+
 func (im *Importer) PlanVersion(p broker.Plan) error {
 	return im.row("plan_versions", "municipality, household, version", &p, p.Municipality, p.Household, int64(p.Version))
 }
@@ -194,7 +201,7 @@ func (im *Importer) Meta(activePolicy string, auditSeq uint64, auditHash, bindin
 // by the names boltstore's Counts uses, for checking a migration.
 func (s *Store) Counts() (map[string]int, error) {
 	tables := []string{"partners", "consents", "restrictions", "policy_versions", "decisions", "audit",
-		"involvements", "households", "inbox", "assignments", "plan_versions", "deliveries", "dead_letters",
+		"involvements", "households", "inbox", "assignments", "followups", "plan_versions", "deliveries", "dead_letters",
 		"console_sessions"}
 	out := map[string]int{}
 	err := s.View(func(btx broker.ReadTx) error {

@@ -311,7 +311,7 @@ func retryable(err error) bool {
 var backupTables = []string{
 	"schema_migrations", "meta", "counters", "partners", "consents", "restrictions", "policy_versions",
 	"decisions", "audit_head", "audit", "audit_subjects", "involvements", "households", "household_members",
-	"inbox", "assignments", "plan_versions", "deliveries", "dead_letters",
+	"inbox", "assignments", "followups", "plan_versions", "deliveries", "dead_letters",
 }
 
 // Backup writes a consistent logical copy of the broker's state to w, from

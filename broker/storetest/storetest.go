@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) broker.Store) {
 		{"Households", testHouseholds},
 		{"Inbox", testInbox},
 		{"Assignments", testAssignments},
+		{"Followups", testFollowups},
 		{"Plans", testPlans},
 		{"Deliveries", testDeliveries},
 		{"Sessions", testSessions},
