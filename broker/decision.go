@@ -38,6 +38,16 @@ const (
 	// record, so the policy is not asked; named in the audit trail when
 	// another partner's attempt is refused.
 	ActionAssignmentRead = "assignment.read"
+
+	// Match follow-ups (followups.go).
+	ActionFollowupRead     = "followup.read"
+	ActionFollowupList     = "followup.list"
+	ActionFollowupContact  = "followup.contact"
+	ActionFollowupClose    = "followup.close"
+	ActionFollowupReassign = "followup.reassign"
+	// Steps the broker takes itself: audited, not asked of the policy.
+	ActionFollowupEscalate = "followup.escalate"
+	ActionFollowupCancel   = "followup.cancel"
 )
 
 // Stable reason codes of a denial. The policy returns them; clients and the
@@ -75,6 +85,15 @@ const (
 	// by BSN (outside government bodies only where a law prescribes it);
 	// the policy data lists the sectors and partners that may.
 	ReasonBSNNotAllowed = "bsn_not_allowed"
+	// ReasonNotFollowupParty: the caller is neither the follow-up's lead
+	// nor its coordinator (the broker answers as if it did not exist).
+	ReasonNotFollowupParty = "not_followup_party"
+	// ReasonLeadNotAllowed: the person named as a follow-up's lead may not
+	// lead it.
+	ReasonLeadNotAllowed = "lead_not_allowed"
+	// ReasonOutcomeUnknown: a follow-up closed with an outcome the policy
+	// data does not list.
+	ReasonOutcomeUnknown = "outcome_unknown"
 )
 
 // DecisionInput is the input document of the one policy question per request,
@@ -98,6 +117,10 @@ type DecisionInput struct {
 	Assignment *AssignmentFacts `json:"assignment,omitempty"`
 	// Plan describes the household's joint plan for a plan.* action.
 	Plan *PlanFacts `json:"plan,omitempty"`
+	// Followup describes the match follow-up of a followup.* action;
+	// Followups the caller's follow-ups a followup.list asks about.
+	Followup  *FollowupFacts  `json:"followup,omitempty"`
+	Followups []FollowupFacts `json:"followups,omitempty"`
 	// Relations are the caller's relations to the request's household or
 	// persons (RelationCoordinator, …), established by the broker from its
 	// records, sorted. Purpose binding needs one: the policy data says per
@@ -121,6 +144,25 @@ type AssignmentFacts struct {
 	// TextLength is the length of the outcome or reason a step carries.
 	TextLength int    `json:"text_length"`
 	Status     string `json:"status,omitempty"`
+}
+
+// FollowupFacts describes a match follow-up for the policy: who leads and
+// coordinates it, its state and, for a step, what the step names.
+type FollowupFacts struct {
+	ID                 string `json:"id"`
+	State              string `json:"state"`
+	LeadPartner        string `json:"lead_partner"`
+	LeadSub            string `json:"lead_sub"`
+	CoordinatorPartner string `json:"coordinator_partner"`
+	CoordinatorSub     string `json:"coordinator_sub"`
+	// Outcome is the outcome a close names (a code from the policy data).
+	Outcome string `json:"outcome,omitempty"`
+	// NewLeadSub is the person a reassign names as lead; the partner they
+	// act for is the input's target.
+	NewLeadSub string `json:"new_lead_sub,omitempty"`
+	// NewLeadServes is true when the new lead's partner has a live
+	// involvement with a member of the household.
+	NewLeadServes bool `json:"new_lead_serves,omitempty"`
 }
 
 // PlanFacts describes a household's joint plan for the policy.

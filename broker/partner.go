@@ -115,9 +115,12 @@ type Partner struct {
 	Persons []PersonKey `json:"persons,omitempty"`
 	// Login, when set, lets the partner's persons log in to the console
 	// through the organisation's own OpenID Connect provider.
-	Login     *LoginConfig `json:"login,omitempty"`
-	CreatedAt time.Time    `json:"created_at"`
-	UpdatedAt time.Time    `json:"updated_at"`
+	Login *LoginConfig `json:"login,omitempty"`
+	// TeamLead is, for a municipality, the person overdue match
+	// follow-ups escalate to (a person of this or another partner).
+	TeamLead  *Actor    `json:"team_lead,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 	// Revision counts changes; keys and caches key on it.
 	Revision uint64 `json:"revision"`
 }
@@ -140,6 +143,22 @@ func (p *Partner) HasRole(r Role) bool { return slices.Contains(p.Roles, r) }
 // Serves reports whether the partner serves municipality m.
 func (p *Partner) Serves(m string) bool { return slices.Contains(p.Municipalities, m) }
 
+// validateTeamLead checks the team lead: only a municipality names one, a
+// person (sub) of a partner, with no BSN in it.
+func (p *Partner) validateTeamLead() error {
+	t := p.TeamLead
+	if t == nil {
+		return nil
+	}
+	if p.Sector != SectorMunicipality {
+		return invalid("team_lead", "only a municipality names a team lead")
+	}
+	if !ValidID(t.Partner) || t.Sub == "" || len(t.Sub) > 200 {
+		return invalid("team_lead", "a partner id ("+IDRule+") and the person (sub, 1-200 characters) acting for it")
+	}
+	return refuseBSNIn("team_lead.sub", t.Sub)
+}
+
 // Validate checks the partner's own fields; the JWKS is checked by the
 // service's key checker.
 func (p *Partner) Validate() error {
@@ -159,6 +178,9 @@ func (p *Partner) Validate() error {
 		return invalid("privacy_contact", "at most 200 characters")
 	}
 	if err := refuseBSNIn("privacy_contact", p.PrivacyContact); err != nil {
+		return err
+	}
+	if err := p.validateTeamLead(); err != nil {
 		return err
 	}
 	if len(p.Roles) == 0 {

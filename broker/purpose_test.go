@@ -3,8 +3,10 @@ package broker_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/ketenbrug/ketenbrug/broker"
 	"github.com/ketenbrug/ketenbrug/rego"
@@ -42,6 +44,33 @@ func TestEveryActionFollowsItsPurposeRule(t *testing.T) {
 			Household: "hh-1", Recipient: "kredietbank", Type: "schuldenoverzicht", Due: e.day(14)})
 	}
 	consent := e.consent(f.bsns["moeder"], broker.GivenBySelf, broker.SectorDebt)
+	// newFollowup stores a live follow-up of the coordinator about the
+	// kredietbank's involvement with the mother, and returns its id.
+	newFollowup := func() string {
+		t.Helper()
+		var subjects []broker.Pseudonym
+		if err := e.store.View(func(tx broker.ReadTx) error {
+			h, err := tx.Household("gem-a", "hh-1")
+			for _, m := range h.Members {
+				subjects = append(subjects, m.Subject)
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		id := fmt.Sprintf("f-purpose-%d", e.reqs.Add(1))
+		coord := broker.Actor{Partner: "gem-a", Sub: "c.regisseur"}
+		now := time.Now().UTC()
+		if err := e.store.Update(func(tx broker.Tx) error {
+			return tx.PutFollowup(broker.Followup{ID: id, Municipality: "gem-a", Household: "hh-1", Purpose: invPurpose,
+				Partner: "kredietbank", Subjects: subjects, Coordinator: coord,
+				Lead: coord, Due: now.AddDate(0, 0, 14).Format(time.DateOnly), State: broker.FollowupOpen,
+				CreatedAt: now, UpdatedAt: now, Revision: 1})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
 	kb := func(purpose string) *broker.Caller { return e.caller("kredietbank", broker.RoleConnector, purpose) }
 	// step gives a fresh assignment (under the plan's purpose) and takes
 	// the steps before the one asked about, all with the purpose; the
@@ -161,6 +190,30 @@ func TestEveryActionFollowsItsPurposeRule(t *testing.T) {
 				return err
 			}
 			_, err = e.svc.SetAgreementStatus(e.ctx, e.professional("kredietbank", p), "hh-1", "w-kb", cur.Version, broker.AgreementInProgress)
+			return err
+		},
+		broker.ActionFollowupRead: func(p string) error {
+			_, err := e.svc.Followup(e.ctx, e.coordinator("gem-a", p), newFollowup())
+			return err
+		},
+		broker.ActionFollowupList: func(p string) error {
+			newFollowup()
+			_, err := e.svc.Followups(e.ctx, e.coordinator("gem-a", p), broker.FollowupQuery{})
+			return err
+		},
+		broker.ActionFollowupContact: func(p string) error {
+			_, err := e.svc.StepFollowup(e.ctx, e.coordinator("gem-a", p), newFollowup(), broker.FollowupStepContact,
+				broker.FollowupStepInput{})
+			return err
+		},
+		broker.ActionFollowupClose: func(p string) error {
+			_, err := e.svc.StepFollowup(e.ctx, e.coordinator("gem-a", p), newFollowup(), broker.FollowupStepClose,
+				broker.FollowupStepInput{Outcome: "afgestemd"})
+			return err
+		},
+		broker.ActionFollowupReassign: func(p string) error {
+			_, err := e.svc.StepFollowup(e.ctx, e.coordinator("gem-a", p), newFollowup(), broker.FollowupStepReassign,
+				broker.FollowupStepInput{Lead: &broker.Actor{Partner: "gem-a", Sub: "a.collega"}})
 			return err
 		},
 		broker.ActionPlanClose: nil, // below: it ends the plan

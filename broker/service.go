@@ -112,6 +112,9 @@ type Service struct {
 	policyMu sync.Mutex
 	// bell wakes inbox long-polls.
 	bell inboxBell
+	// followups caches the follow-up settings of the active policy
+	// version (followup_settings.go).
+	followups atomic.Pointer[followupSettings]
 }
 
 // New validates cfg, loads the partner registry and activates the stored
@@ -241,6 +244,9 @@ func (s *Service) commit(ctx context.Context, e AuditEntry, vs []*verdict, apply
 		}
 		items, err := apply(tx)
 		if err != nil {
+			return err
+		}
+		if err := s.openFollowups(tx, &e, items); err != nil {
 			return err
 		}
 		for _, it := range items {

@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"encoding/json"
+
 	"github.com/open-policy-agent/opa/v1/ast"
 
 	"github.com/ketenbrug/ketenbrug/broker"
@@ -43,5 +45,37 @@ func collaborationItems(in *broker.DecisionInput) [][2]*ast.Term {
 		o = append(o, item(kPlan, ast.ObjectTerm(item(kStatus, str(p.Status)),
 			item(kVersion, ast.UIntNumberTerm(p.Version)), item(kParticipants, participants))))
 	}
+	if in.Followup != nil {
+		o = append(o, item(kFollowup, jsonTerm(in.Followup)))
+	}
+	if len(in.Followups) > 0 {
+		o = append(o, item(kFollowups, jsonTerm(in.Followups)))
+	}
 	return o
+}
+
+// Keys of the follow-up facts.
+var (
+	kFollowup  = ast.StringTerm("followup")
+	kFollowups = ast.StringTerm("followups")
+)
+
+// jsonTerm converts v through its JSON form: follow-up questions are
+// asked a few times per person per day, so they take the general road
+// rather than a hand-written converter. A value that does not encode
+// (none of the facts types can fail) becomes null, which no rule allows.
+func jsonTerm(v any) *ast.Term {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nullTerm
+	}
+	var x any
+	if err := json.Unmarshal(raw, &x); err != nil {
+		return nullTerm
+	}
+	val, err := ast.InterfaceToValue(x)
+	if err != nil {
+		return nullTerm
+	}
+	return ast.NewTerm(val)
 }

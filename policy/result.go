@@ -97,6 +97,12 @@ func isCandidate(in *broker.DecisionInput, id string) bool {
 			return true
 		}
 	}
+	// A follow-up list shows follow-ups, by id.
+	for i := range in.Followups {
+		if in.Followups[i].ID == id {
+			return true
+		}
+	}
 	return false
 }
 

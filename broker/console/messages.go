@@ -51,6 +51,9 @@ var deniedText = map[string]string{
 	broker.ReasonAssignmentTypeNotAllowed: "Dit soort opdracht mag uw organisatie niet geven, of niet aan deze organisatie.",
 	broker.ReasonTextNotAllowed:           "Bij dit soort opdracht mag geen vrije tekst staan, of de tekst is te lang.",
 	broker.ReasonPolicyError:              "De regels konden niet worden toegepast; Ketenbrug weigert dan altijd.",
+	broker.ReasonNotFollowupParty:         "Alleen de trekker en de regisseur zien deze opvolging.",
+	broker.ReasonLeadNotAllowed:           "Deze persoon mag de opvolging niet trekken: kies iemand van uw eigen organisatie of van een organisatie die het huishouden ondersteunt.",
+	broker.ReasonOutcomeUnknown:           "Kies een afloop uit de lijst.",
 }
 
 // fieldNames are the domain's field names as the forms label them.

@@ -37,12 +37,16 @@ type PartnerRequest struct {
 	ControllerRole string `json:"controller_role,omitempty"`
 	// PrivacyContact: the partner's contact point for privacy questions.
 	PrivacyContact string `json:"privacy_contact,omitempty"`
+	// TeamLead: for a municipality, the person overdue match follow-ups
+	// escalate to.
+	TeamLead *broker.Actor `json:"team_lead,omitempty"`
 }
 
 func (p PartnerRequest) partner() broker.Partner {
 	return broker.Partner{ID: p.ID, Name: p.Name, Sector: p.Sector, Municipalities: p.Municipalities,
 		Roles: p.Roles, Level: p.Level, Covenant: p.Covenant, JWKS: p.JWKS, Webhook: p.Webhook, ClientCerts: p.ClientCerts,
-		PrivacyOffice: p.PrivacyOffice, ControllerRole: p.ControllerRole, PrivacyContact: p.PrivacyContact}
+		PrivacyOffice: p.PrivacyOffice, ControllerRole: p.ControllerRole, PrivacyContact: p.PrivacyContact,
+		TeamLead: p.TeamLead}
 }
 
 func (a *api) registerPartner(w http.ResponseWriter, r *http.Request, c *broker.Caller, body []byte) error {

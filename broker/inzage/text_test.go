@@ -82,7 +82,8 @@ func TestEveryReasonHasWords(t *testing.T) {
 		broker.ReasonSectorNotAllowed, broker.ReasonNoRelation, broker.ReasonNotParticipant, broker.ReasonNotCoordinator,
 		broker.ReasonAssignmentTypeNotAllowed, broker.ReasonTextNotAllowed, broker.ReasonPolicyError, broker.ReasonBSNNotAllowed,
 		broker.ReasonRestricted, broker.ReasonObjected, broker.ReasonPersonNotVerified, broker.RefusalConflict,
-		broker.RefusalForbidden, broker.RefusalNotFound, broker.RefusalPrecondition, broker.RefusalInvalid} {
+		broker.RefusalForbidden, broker.RefusalNotFound, broker.RefusalPrecondition, broker.RefusalInvalid,
+		broker.ReasonNotFollowupParty, broker.ReasonLeadNotAllowed, broker.ReasonOutcomeUnknown} {
 		if ReasonName(r) == r {
 			t.Errorf("no words for %s", r)
 		}

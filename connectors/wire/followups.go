@@ -70,4 +70,7 @@ type FollowupSignal struct {
 	// Reason is opened, reassigned, overdue or overdue-again.
 	Reason string `json:"reason"`
 	Lead   Actor  `json:"lead"`
+	// To is the person the signal is for: the lead, or the
+	// municipality's team lead on an escalation.
+	To Actor `json:"to"`
 }

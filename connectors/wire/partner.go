@@ -98,9 +98,12 @@ type Partner struct {
 	// Persons are the partner's person-bound keys.
 	Persons []PersonKey `json:"persons,omitempty"`
 	// Login is how the partner's persons log in to the console.
-	Login     *LoginConfig `json:"login,omitempty"`
-	CreatedAt time.Time    `json:"created_at"`
-	UpdatedAt time.Time    `json:"updated_at"`
+	Login *LoginConfig `json:"login,omitempty"`
+	// TeamLead is, for a municipality, the person overdue match
+	// follow-ups escalate to.
+	TeamLead  *Actor    `json:"team_lead,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 	// Revision counts changes.
 	Revision uint64 `json:"revision"`
 }

@@ -10,6 +10,7 @@ broker_actions := {
 	"assignment.give", "assignment.receive", "assignment.accept", "assignment.decline",
 	"assignment.complete", "assignment.cancel", "plan.read", "plan.write", "plan.status", "plan.close",
 	"restriction.record", "restriction.read", "restriction.lift", "statistics.read",
+	"followup.read", "followup.list", "followup.contact", "followup.close", "followup.reassign",
 }
 
 broker_roles := {"connector", "professional", "coordinator", "privacy-officer", "operator", "analyst"}

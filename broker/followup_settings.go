@@ -1,0 +1,81 @@
+package broker
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/ketenbrug/ketenbrug/broker/workdays"
+)
+
+// Defaults of the follow-up periods when the policy data does not say
+// (followups.due_working_days, followups.escalate_again_working_days).
+const (
+	DefaultFollowupDueWorkingDays   = 10
+	DefaultFollowupAgainWorkingDays = 5
+)
+
+// followupSettings are the policy data the follow-ups read: the periods
+// and the outcomes a lead may close with. The policy decides who may lead,
+// see and close (followups.rego); the broker needs the periods itself to
+// set due dates and escalate when nobody asks.
+type followupSettings struct {
+	version   string
+	dueDays   int
+	againDays int
+	outcomes  map[string]string // code → name
+	calendar  workdays.Calendar
+}
+
+// followupConfig is the part of the policy data the follow-ups read.
+type followupConfig struct {
+	Followups struct {
+		DueWorkingDays          *int              `json:"due_working_days"`
+		EscalateAgainWorkingDay *int              `json:"escalate_again_working_days"`
+		Outcomes                map[string]string `json:"outcomes"`
+		ClosedDays              []string          `json:"closed_days"`
+	} `json:"followups"`
+}
+
+// followupSettings returns the follow-up settings of the active policy,
+// read once per policy version.
+func (s *Service) followupSettings() *followupSettings {
+	d := s.cfg.Policy.Describe()
+	if cur := s.followups.Load(); cur != nil && d.Version != "" && cur.version == d.Version {
+		return cur
+	}
+	set := &followupSettings{version: d.Version, dueDays: DefaultFollowupDueWorkingDays,
+		againDays: DefaultFollowupAgainWorkingDays, outcomes: map[string]string{}}
+	var cfg followupConfig
+	if len(d.Config) > 0 && json.Unmarshal(d.Config, &cfg) == nil {
+		f := cfg.Followups
+		if n := f.DueWorkingDays; n != nil && *n > 0 && *n <= 250 {
+			set.dueDays = *n
+		}
+		if n := f.EscalateAgainWorkingDay; n != nil && *n > 0 && *n <= 250 {
+			set.againDays = *n
+		}
+		for code, name := range f.Outcomes {
+			set.outcomes[code] = name
+		}
+		// A closed day that is not a date is ignored here; the policy's
+		// own tests refuse it before the version can be activated.
+		set.calendar, _ = workdays.NewCalendar(f.ClosedDays...)
+	}
+	s.followups.Store(set)
+	return set
+}
+
+// due is the due date of a follow-up opened at t.
+func (f *followupSettings) due(t time.Time) string {
+	return f.calendar.AddWorkingDays(t, f.dueDays).Format(dateLayout)
+}
+
+// againAfter is the day after which a follow-up due on due escalates a
+// second time.
+func (f *followupSettings) againAfter(due string) string {
+	d, err := time.Parse(dateLayout, due)
+	if err != nil {
+		return due
+	}
+	return f.calendar.AddWorkingDays(d, f.againDays).Format(dateLayout)
+}
