@@ -1,8 +1,11 @@
 package broker_test
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -396,4 +399,79 @@ func TestFollowupEndsWithItsInvolvements(t *testing.T) {
 func deniedIncluding(err error, reason string) bool {
 	var d *broker.DeniedError
 	return errors.As(err, &d) && slices.Contains(d.Reasons, reason)
+}
+
+// TestFollowupFigures: the pilot's follow-up figures on crafted data. In
+// January 2027 fifteen follow-ups fall due: the crafted ten followed up in
+// time and three late, and the environment's two, due on the 4th and never
+// contacted. The five late ones never show: not as a cell, and not as the
+// difference of the follow-ups due and those in time.
+func TestFollowupFigures(t *testing.T) {
+	fe := newFollowupEnv(t)
+	p, err := fe.svc.LookupPartner("gem-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	np := *p
+	np.Roles = append(np.Roles, broker.RoleAnalyst)
+	if _, err := fe.svc.UpdatePartner(fe.ctx, fe.operator, np); err != nil {
+		t.Fatal(err)
+	}
+	coord := broker.Actor{Partner: "gem-a", Sub: "c.regisseur"}
+	opened := time.Date(2027, 1, 4, 10, 0, 0, 0, time.UTC)
+	if err := fe.store.Update(func(tx broker.Tx) error {
+		for i := range 14 {
+			f := broker.Followup{ID: fmt.Sprintf("f-crafted-%02d", i), Municipality: "gem-a", Household: "hh-1",
+				Purpose: invPurpose, Partner: "uwv", Coordinator: coord, Lead: coord, Due: "2027-01-18",
+				State: broker.FollowupClosed, CreatedAt: opened, UpdatedAt: opened, Revision: 2,
+				Steps: []broker.FollowupStep{{Step: broker.FollowupStepOpen, State: broker.FollowupOpen, At: opened, By: coord}}}
+			at := opened.Add(time.Duration(i+1) * 24 * time.Hour) // contacts on the 5th … the 17th: in time
+			switch {
+			case i >= 10 && i < 13:
+				at = time.Date(2027, 1, 20, 9, 0, 0, 0, time.UTC) // late
+			case i == 13:
+				// Cancelled before it was due, never contacted: not counted.
+				f.Steps = append(f.Steps, broker.FollowupStep{Step: broker.FollowupStepCancel, State: broker.FollowupCancelled,
+					At: opened.Add(48 * time.Hour), By: coord})
+				f.State = broker.FollowupCancelled
+				if err := tx.PutFollowup(f); err != nil {
+					return err
+				}
+				continue
+			}
+			f.Steps = append(f.Steps, broker.FollowupStep{Step: broker.FollowupStepContact, State: broker.FollowupContacted,
+				At: at, By: coord})
+			if err := tx.PutFollowup(f); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2027, 2, 3, 9, 0, 0, 0, time.UTC)
+	fe.clock.Store(&now)
+	analyst := fe.caller("gem-a", broker.RoleAnalyst, "")
+	analyst.Sub, analyst.Person = "a.analist", broker.Person{ID: "a.analist", Verified: true, Via: "key:test"}
+	st, err := fe.svc.Statistics(fe.ctx, analyst, broker.StatisticsQuery{Municipality: "gem-a", From: "2027-01", To: "2027-01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells := st.Rows[0].Cells
+	text := func(k string) string { return cells[k].Text }
+	if text("followups_due") != "15" || !cells["followups_late"].Suppressed || !cells["followups_in_time"].Suppressed {
+		t.Errorf("due %q, in time %q, late %q: the 5 late ones could be worked out", text("followups_due"),
+			text("followups_in_time"), text("followups_late"))
+	}
+	// Thirteen first contacts in January, a median of ten days from
+	// opening to contact (days 1 … 10, then three on the 16th).
+	if text("followups_contacted") != "13" || text("followups_median_days_to_contact") != "7.0" {
+		t.Errorf("contacted %q, median days %q", text("followups_contacted"), text("followups_median_days_to_contact"))
+	}
+	raw, _ := json.Marshal(st)
+	for _, s := range []string{`"5"`, "hh-1", "c.regisseur", "f-crafted"} {
+		if strings.Contains(string(raw), s) {
+			t.Errorf("the figures hold %s", s)
+		}
+	}
 }

@@ -249,6 +249,11 @@ const (
 	measurePlansClosed        = "plans_closed"
 	measureConsentsGiven      = "consents_given"
 	measureConsentsWithdrawn  = "consents_withdrawn"
+	measureFollowupsDue       = "followups_due"
+	measureFollowupsInTime    = "followups_in_time"
+	measureFollowupsLate      = "followups_late"
+	measureFollowupsContacted = "followups_contacted"
+	measureDaysToContact      = "followups_median_days_to_contact"
 	measureLevel              = "level"
 	reasonOther               = "other"
 )
@@ -289,6 +294,11 @@ func statisticsMeasures() []StatisticsMeasure {
 		StatisticsMeasure{Key: measureAssignmentsDone, Label: "Opdrachten afgerond", Kind: "count", Group: "assignments"},
 		StatisticsMeasure{Key: measureDaysToAccept, Label: "Mediaan dagen tot aanvaarden", Kind: "median_days", Group: "assignment_days"},
 		StatisticsMeasure{Key: measureDaysToComplete, Label: "Mediaan dagen tot afronden", Kind: "median_days", Group: "assignment_days"},
+		StatisticsMeasure{Key: measureFollowupsDue, Label: "Opvolgingen met termijn in de maand", Kind: "count", Group: "followups"},
+		StatisticsMeasure{Key: measureFollowupsInTime, Label: "Opgevolgd binnen de termijn", Kind: "count", Group: "followups"},
+		StatisticsMeasure{Key: measureFollowupsLate, Label: "Niet opgevolgd binnen de termijn", Kind: "count", Group: "followups"},
+		StatisticsMeasure{Key: measureFollowupsContacted, Label: "Opvolgingen: eerste contact", Kind: "count", Group: "followups"},
+		StatisticsMeasure{Key: measureDaysToContact, Label: "Mediaan dagen tot contact", Kind: "median_days", Group: "followup_days"},
 		StatisticsMeasure{Key: measurePlansOpened, Label: "Plannen geopend", Kind: "count", Group: "plans"},
 		StatisticsMeasure{Key: measurePlansClosed, Label: "Plannen gesloten", Kind: "count", Group: "plans"},
 		StatisticsMeasure{Key: measureConsentsGiven, Label: "Toestemmingen gegeven", Kind: "count", Group: "consents"},
@@ -297,18 +307,14 @@ func statisticsMeasures() []StatisticsMeasure {
 	)
 }
 
-// statisticsGaps are the pilot's measures of issue 19 that need match
-// follow-ups (its part 1), which the broker does not keep yet.
-var statisticsGaps = []StatisticsGap{
-	{Key: "match_signals_followed_up_in_time", Label: "Matchsignalen opgevolgd binnen de termijn",
-		Reason: "match follow-ups (issue 19 part 1) are not built yet: the broker records no follow-up, so it cannot count one"},
-	{Key: "followup_median_days_to_contact", Label: "Mediaan dagen tot contact",
-		Reason: "match follow-ups (issue 19 part 1) are not built yet: the broker records no contact, so it cannot time one"},
-}
+// statisticsGaps are the pilot's measures the broker cannot count; none
+// since match follow-ups are kept (followups.go).
+var statisticsGaps = []StatisticsGap{}
 
 // medianOf maps a median measure to the count whose observations it
 // summarises: a median is shown only where that count is.
-var medianOf = map[string]string{measureDaysToAccept: measureAssignmentsAccept, measureDaysToComplete: measureAssignmentsDone}
+var medianOf = map[string]string{measureDaysToAccept: measureAssignmentsAccept, measureDaysToComplete: measureAssignmentsDone,
+	measureDaysToContact: measureFollowupsContacted}
 
 // refuseAnalyst refuses the analyst role what it does not need: it reads
 // the figures and nothing else. Most of the domain refuses it already (a

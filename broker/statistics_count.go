@@ -84,10 +84,72 @@ func (s *Service) countStatistics(ctx context.Context, m string, months []string
 	}
 	err := s.cfg.Store.View(func(tx ReadTx) error {
 		var err error
-		out.multiPartner, err = householdsWithPartners(tx, m, 2)
-		return err
+		if out.multiPartner, err = householdsWithPartners(tx, m, 2); err != nil {
+			return err
+		}
+		return out.countFollowups(tx, m)
 	})
 	return out, err
+}
+
+// countFollowups counts municipality m's match follow-ups from the store,
+// each in a month that has ended for good:
+//
+//   - due, in time, late: by the month of its due date, once that has
+//     passed: followed up in time when its first contact or its close
+//     came on or before the due date, late otherwise (a follow-up the
+//     broker cancelled before its due date, because the involvements
+//     ended or the plan closed, is neither). due = in time + late, an
+//     equation of the suppression.
+//   - contacted, and the days from opening to it: by the month of the
+//     first contact (or of a close without one).
+//
+// Counting by the month the answer was settled in keeps an ended month's
+// figures fixed: a month's count of follow-ups opened would still change
+// while their due dates run.
+func (c *statCounts) countFollowups(tx ReadTx, m string) error {
+	return tx.MunicipalityHouseholds(m, "", func(h Household) error {
+		return tx.HouseholdFollowups(m, h.ID, func(f Followup) error {
+			c.count1Followup(&f)
+			return nil
+		})
+	})
+}
+
+func (c *statCounts) count1Followup(f *Followup) {
+	var settled *FollowupStep // the first contact or close
+	var cancelled *FollowupStep
+	for i := range f.Steps {
+		st := &f.Steps[i]
+		switch {
+		case settled == nil && (st.Step == FollowupStepContact || st.Step == FollowupStepClose):
+			settled = st
+		case cancelled == nil && st.Step == FollowupStepCancel:
+			cancelled = st
+		}
+	}
+	day := func(t time.Time) string { return t.In(statisticsZone).Format(dateLayout) }
+	if settled != nil {
+		month := settled.At.In(statisticsZone).Format("2006-01")
+		c.add(month, measureFollowupsContacted, 1)
+		c.observe(month, measureDaysToContact, settled.At.Sub(f.CreatedAt).Hours()/24)
+	}
+	if len(f.Due) != len(dateLayout) {
+		return
+	}
+	dueMonth := f.Due[:7]
+	switch {
+	case settled != nil && day(settled.At) <= f.Due:
+		c.add(dueMonth, measureFollowupsInTime, 1)
+	case cancelled != nil && day(cancelled.At) <= f.Due:
+		return // ended before it was due: no promise left to keep
+	default:
+		// Not settled by its due date (settled later, or not at all):
+		// late, once the due month has ended (only ended months are
+		// published).
+		c.add(dueMonth, measureFollowupsLate, 1)
+	}
+	c.add(dueMonth, measureFollowupsDue, 1)
 }
 
 // count1 counts entry e when it belongs to municipality m.

@@ -20,9 +20,10 @@ import (
 //     two days to lay bare what happened in between).
 //  2. Primary: every count below t is hidden (0 too: that nothing
 //     happened is as telling as that one thing did).
-//  3. Equations within a month: overviews asked = allowed + denied, and
+//  3. Equations within a month: overviews asked = allowed + denied,
 //     denied = the sum of its reasons (each denial counts under one
-//     reason, so that the sum is exact).
+//     reason, so that the sum is exact), and match follow-ups due = in
+//     time + late.
 //  4. Secondary, repeated until nothing changes: in an equation with
 //     exactly one hidden cell, the smallest other cell is hidden too; in
 //     an equation whose total is shown, the hidden parts together must
@@ -45,8 +46,8 @@ import (
 func suppressionMethod(t int) string {
 	return fmt.Sprintf("Only months that have ended are counted, each on its own: no total over months is published, so "+
 		"that no two periods, nor the same period asked on two days, can be subtracted to lay one month bare. Every count "+
-		"below %d is shown as <%d (0 too). Within a month, overviews asked = allowed + denied and denied = the sum of its "+
-		"reasons (each denial under its first reason); wherever a hidden cell, or a sum of hidden cells below %d, could be "+
+		"below %d is shown as <%d (0 too). Within a month, overviews asked = allowed + denied, denied = the sum of its "+
+		"reasons (each denial under its first reason) and follow-ups due = in time + late; wherever a hidden cell, or a sum of hidden cells below %d, could be "+
 		"worked out from these, the next smallest cell is hidden too, until none can (checked by solving all of them "+
 		"together). A cell hidden to protect another reads <%d as well. Medians are shown only over %d or more "+
 		"observations, and only where their count is shown.", t, t, t, t, t)
@@ -88,6 +89,9 @@ func newCellGrid(rows int, cols []string) *cellGrid {
 		}
 		if denied >= 0 && len(reasons) > 0 {
 			g.eqs = append(g.eqs, cellEquation{total: g.at(r, denied), parts: reasons})
+		}
+		if due, inTime, late := col(measureFollowupsDue), col(measureFollowupsInTime), col(measureFollowupsLate); due >= 0 && inTime >= 0 && late >= 0 {
+			g.eqs = append(g.eqs, cellEquation{total: g.at(r, due), parts: []int{g.at(r, inTime), g.at(r, late)}})
 		}
 	}
 	return g

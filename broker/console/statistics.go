@@ -43,6 +43,7 @@ func (h *Handler) analystGate(r *http.Request, c *broker.Caller, pattern string)
 var chartGroups = []struct{ group, title string }{
 	{"overviews", "Overzichten"},
 	{"signals", "Matchsignalen"},
+	{"followups", "Opvolging van matches"},
 	{"assignments", "Opdrachten"},
 	{"plans", "Gezamenlijke plannen"},
 	{"consents", "Toestemmingen"},
@@ -51,6 +52,7 @@ var chartGroups = []struct{ group, title string }{
 var tableGroups = []struct{ group, title string }{
 	{"denials", "Geweigerde overzichten naar reden"},
 	{"assignment_days", "Doorlooptijd van opdrachten (mediaan, dagen)"},
+	{"followup_days", "Tijd tot contact na een match (mediaan, dagen)"},
 	{"level", "Ambitieniveau"},
 }
 
