@@ -46,6 +46,9 @@ type Broker interface {
 	Plan(ctx context.Context, c *broker.Caller, id string, version uint64) (broker.PlanView, error)
 	PutPlan(ctx context.Context, c *broker.Caller, id string, ifMatch uint64, in broker.PlanInput) (broker.PlanView, error)
 	SetAgreementStatus(ctx context.Context, c *broker.Caller, id, agreement string, ifMatch uint64, status string) (broker.PlanView, error)
+	Followups(ctx context.Context, c *broker.Caller, q broker.FollowupQuery) (broker.FollowupList, error)
+	Followup(ctx context.Context, c *broker.Caller, id string) (broker.FollowupView, error)
+	StepFollowup(ctx context.Context, c *broker.Caller, id, step string, in broker.FollowupStepInput) (broker.FollowupView, error)
 
 	// The privacy officer's pages (officer.go).
 	Policies(ctx context.Context, c *broker.Caller) ([]broker.PolicyVersion, error)

@@ -69,6 +69,7 @@ var english = map[string]string{
 	// Headings and titles.
 	"Start": "Start", "Ketenbrug": "Ketenbrug", "Berichten, nieuwste eerst": "Messages, newest first",
 	"Inzage voor een inwoner": "Access report for a resident", "Overzicht voor de inwoner": "Report for the resident",
+	"Opvolging van matches": "Follow-up of matches", "Opvolging huishouden %s": "Follow-up of household %s",
 	"Opdracht %s": "Assignment %s", "Huishouden %s": "Household %s", "Huishouden %s bewerken": "Edit household %s",
 	"Nieuw huishouden": "New household", "Overzicht huishouden %s": "Overview of household %s",
 	"Onbestelbare berichten": "Undeliverable messages", "Gemeenten en ambitieniveaus": "Municipalities and ambition levels",

@@ -66,6 +66,8 @@ var fieldNames = map[string]string{
 	"target": "streefdatum", "goal": "doel", "partner": "organisatie", "status": "status", "note": "toelichting",
 	"reference": "kenmerk", "comment": "toelichting", "decision": "besluit", "since": "van", "until": "tot",
 	"from": "van", "to": "tot en met",
+	// follow-ups (followup.go)
+	"with": "met organisatie", "on": "datum van het contact", "lead": "trekker", "sub": "persoon",
 }
 
 // fieldName names a domain field path (members[2].bsn) in Dutch.

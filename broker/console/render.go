@@ -200,7 +200,7 @@ var templates = func() map[string]*template.Template {
 		if name == "layout" {
 			continue
 		}
-		out[name] = template.Must(template.New(name).Funcs(funcs).Funcs(officerFuncs).ParseFS(templateFS, "templates/layout.html", f))
+		out[name] = template.Must(template.New(name).Funcs(funcs).Funcs(officerFuncs).Funcs(followupFuncs).ParseFS(templateFS, "templates/layout.html", f))
 	}
 	return out
 }()
@@ -264,7 +264,7 @@ var words = map[string]string{
 	broker.AgreementPlanned: "gepland", broker.AgreementDone: "gedaan",
 	broker.PlanClosed: "gesloten",
 	// inbox kinds
-	broker.InboxMatch: "match", broker.InboxAssignment: "opdracht", broker.InboxPlan: "plan",
+	broker.InboxMatch: "match", broker.InboxAssignment: "opdracht", broker.InboxPlan: "plan", broker.InboxFollowup: "opvolging",
 	// sectors
 	string(broker.SectorMunicipality): "gemeente", string(broker.SectorEducation): "onderwijs",
 	string(broker.SectorWorkIncome): "werk en inkomen", string(broker.SectorDebt): "schuldhulp",

@@ -49,6 +49,7 @@ func (h *Handler) workPages() {
 	h.Action("POST /console/plan/bewerken", false, h.planSave)
 	h.Action("POST /console/plan/afspraak", false, h.planAgreement)
 	h.Action("GET "+livePath, false, h.inboxNew) // live.go
+	h.followupPages()                            // followup.go
 }
 
 // inboxShown bounds the inbox page: the newest this many items.
@@ -64,6 +65,12 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request, c *broker.Caller,
 			return err
 		}
 		d["Inbox"], d["Items"], d["More"], d["Newest"] = true, items, more, newestKey(items)
+		// The live follow-ups first, overdue ones on top (followup.go).
+		fs, err := h.b.Followups(r.Context(), c, broker.FollowupQuery{State: "live"})
+		if err != nil {
+			return err
+		}
+		d["Followups"], d["Names"] = fs.Followups, h.names(c)
 	}
 	return h.show(w, r, c, s, "home", "Start", d)
 }
