@@ -475,3 +475,62 @@ func TestFollowupFigures(t *testing.T) {
 		}
 	}
 }
+
+// TestFollowupEndsWithThePlan: when the coordinator closes the
+// household's plan, the next sweep cancels the household's live
+// follow-ups; one opened after the close is not touched by it.
+func TestFollowupEndsWithThePlan(t *testing.T) {
+	e, _ := planFamily(t)
+	if _, err := e.svc.PutPlan(e.ctx, e.coord(), "hh-1", 0, firstPlan); err != nil {
+		t.Fatal(err)
+	}
+	var subjects []broker.Pseudonym
+	var uwv broker.Involvement
+	if err := e.store.View(func(tx broker.ReadTx) error {
+		h, err := tx.Household("gem-a", "hh-1")
+		for _, m := range h.Members {
+			subjects = append(subjects, m.Subject)
+		}
+		if err != nil {
+			return err
+		}
+		uwv, err = tx.Involvement("uwv", "hh-1-ww")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	coord := broker.Actor{Partner: "gem-a", Sub: "c.regisseur"}
+	put := func(id string, opened time.Time) {
+		t.Helper()
+		if err := e.store.Update(func(tx broker.Tx) error {
+			return tx.PutFollowup(broker.Followup{ID: id, Municipality: "gem-a", Household: "hh-1", Purpose: invPurpose,
+				Partner: "uwv", Involvements: []string{uwv.ID}, Subjects: subjects, Coordinator: coord, Lead: coord,
+				Due: opened.AddDate(0, 0, 14).Format(time.DateOnly), State: broker.FollowupOpen, CreatedAt: opened,
+				UpdatedAt: opened, Revision: 1})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("f-before", time.Now().UTC().Add(-time.Hour))
+	if got, err := e.svc.SweepFollowups(e.ctx); err != nil || got != (broker.FollowupSweep{}) {
+		t.Fatalf("with the plan open: %+v, %v", got, err)
+	}
+	cur, err := e.svc.Plan(e.ctx, e.coord(), "hh-1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.ClosePlan(e.ctx, e.coord(), "hh-1", cur.Version); err != nil {
+		t.Fatal(err)
+	}
+	put("f-after", time.Now().UTC().Add(time.Hour))
+	if got, err := e.svc.SweepFollowups(e.ctx); err != nil || got != (broker.FollowupSweep{Ended: 1}) {
+		t.Fatalf("after the close: %+v, %v", got, err)
+	}
+	v, err := e.svc.Followup(e.ctx, e.coord(), "f-before")
+	if err != nil || v.State != broker.FollowupCancelled || v.Outcome != broker.FollowupEndedPlan {
+		t.Errorf("the follow-up opened before the close: %+v, %v", v, err)
+	}
+	if v, err := e.svc.Followup(e.ctx, e.coord(), "f-after"); err != nil || v.State != broker.FollowupOpen {
+		t.Errorf("the follow-up opened after the close: %+v, %v", v, err)
+	}
+}
