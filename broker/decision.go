@@ -129,6 +129,10 @@ type DecisionInput struct {
 	// KeyedBy says how an involvement.write identifies the person: "bsn"
 	// (today the only way).
 	KeyedBy string `json:"keyed_by,omitempty"`
+	// SignalQuestion, when set, makes this the bulk match-signal question
+	// of a sync chunk (signals.go): recipients and households instead of
+	// one caller and one household.
+	*SignalQuestion
 }
 
 // KeyedByBSN is DecisionInput.KeyedBy of an involvement keyed by BSN.
@@ -289,6 +293,9 @@ type Decision struct {
 	Show map[string][]string `json:"show,omitempty"`
 	// Version is the content hash of the policy version that decided.
 	Version string `json:"version"`
+	// Signals answers a bulk match-signal question (signals.go); nil when
+	// the policy did not answer in bulk.
+	Signals SignalAnswers `json:"signals,omitempty"`
 }
 
 // Err returns nil when the decision allows, and a *DeniedError otherwise.

@@ -214,85 +214,92 @@ func (s *Service) matchSignals(ctx context.Context, c *Caller, v *Involvement) (
 	}
 	var items []InboxItem
 	for _, h := range households {
-		members := slices.Clone(h.Members)
-		in := &DecisionInput{Action: ActionMatchSignal, Purpose: signalPurpose(c), Municipality: s.municipalityFacts(h.Municipality),
-			Household: householdFacts(&h)}
-		subs, _, err := s.gather(members, in, nil)
+		its, err := s.householdSignals(ctx, c, v, h)
 		if err != nil {
 			return nil, err
 		}
-		// Who else is involved: every other partner with a live
-		// involvement with a member, and the coordinator.
-		// A shielded member's involvements make nobody a recipient: a
-		// signal naming the recipient's own reference would tell it that
-		// the shielded person lives in this household.
-		recipients := map[string]string{} // partner → their own ref ("" for the coordinator)
-		for _, sub := range subs {
-			if sub.member.Shielded {
-				continue
-			}
-			for _, o := range sub.involvements {
-				if o.Partner != v.Partner && o.Status != InvolvementEnded {
-					if _, ok := recipients[o.Partner]; !ok {
-						recipients[o.Partner] = o.Ref
-					}
+		items = append(items, its...)
+	}
+	return items, nil
+}
+
+// householdSignals asks, one policy question per recipient, which partners
+// involved with household h get a match signal about v. The bulk form of a
+// sync chunk (signals.go) falls back to it, and is held to its answers.
+func (s *Service) householdSignals(ctx context.Context, c *Caller, v *Involvement, h Household) ([]InboxItem, error) {
+	var items []InboxItem
+	members := slices.Clone(h.Members)
+	in := &DecisionInput{Action: ActionMatchSignal, Purpose: signalPurpose(c), Municipality: s.municipalityFacts(h.Municipality),
+		Household: householdFacts(&h)}
+	subs, _, err := s.gather(members, in, nil)
+	if err != nil {
+		return nil, err
+	}
+	// Who else is involved: every other partner with a live
+	// involvement with a member, and the coordinator.
+	// A shielded member's involvements make nobody a recipient: a
+	// signal naming the recipient's own reference would tell it that
+	// the shielded person lives in this household.
+	recipients := map[string]string{} // partner → their own ref ("" for the coordinator)
+	for _, sub := range subs {
+		if sub.member.Shielded {
+			continue
+		}
+		for _, o := range sub.involvements {
+			if o.Partner != v.Partner && o.Status != InvolvementEnded {
+				if _, ok := recipients[o.Partner]; !ok {
+					recipients[o.Partner] = o.Ref
 				}
 			}
 		}
-		if len(recipients) == 0 {
-			continue // nobody else is involved: no match
+	}
+	if len(recipients) == 0 {
+		return nil, nil // nobody else is involved: no match
+	}
+	if h.Coordinator.Partner != v.Partner {
+		recipients[h.Coordinator.Partner] = ""
+	}
+	self, err := s.LookupPartner(v.Partner)
+	if err != nil {
+		return nil, err
+	}
+	cand := Candidate{ID: v.ID, Subject: v.Subject, Service: v.Service, Status: v.Status, Partner: partnerFacts(self),
+		Purpose: v.Purpose}
+	in.Candidates = []Candidate{cand}
+	// The question is about the candidate's subject only: the policy
+	// gets no other member's facts (and has less to evaluate). A
+	// shielded member shields the household's other members too, so
+	// the subject counts as shielded when anyone in the household is.
+	subj := in.Subjects[v.Subject]
+	if subj != nil && !subj.Shielded && slices.ContainsFunc(h.Members, func(m Member) bool { return m.Shielded }) {
+		cp := *subj
+		cp.Shielded = true
+		subj = &cp
+	}
+	in.Subjects = map[Pseudonym]*SubjectFacts{v.Subject: subj}
+	for _, partner := range sortedKeys(recipients) {
+		rp, err := s.LookupPartner(partner)
+		if err != nil || rp.Status != PartnerActive {
+			continue
 		}
-		if h.Coordinator.Partner != v.Partner {
-			recipients[h.Coordinator.Partner] = ""
+		q := *in
+		q.Caller = CallerFacts{Partner: rp.ID, Sector: rp.Sector, Role: RoleConnector, Level: rp.Level,
+			Covenant: rp.Covenant, Municipalities: rp.Municipalities, RegisteredAt: rfc3339(rp.CreatedAt)}
+		if partner == h.Coordinator.Partner {
+			q.Caller.Role, q.Caller.Sub = RoleCoordinator, h.Coordinator.Sub
 		}
-		self, err := s.LookupPartner(v.Partner)
+		q.Now = s.now().Format(time.RFC3339)
+		d, err := s.cfg.Policy.Decide(ctx, &q)
 		if err != nil {
-			return nil, err
+			s.log.LogAttrs(ctx, slog.LevelWarn, "match signal: policy failed; no signal",
+				slog.String("request_id", c.RequestID), slog.Any("error", err))
+			continue
 		}
-		cand := Candidate{ID: v.ID, Subject: v.Subject, Service: v.Service, Status: v.Status, Partner: partnerFacts(self),
-			Purpose: v.Purpose}
-		in.Candidates = []Candidate{cand}
-		// The question is about the candidate's subject only: the policy
-		// gets no other member's facts (and has less to evaluate). A
-		// shielded member shields the household's other members too, so
-		// the subject counts as shielded when anyone in the household is.
-		subj := in.Subjects[v.Subject]
-		if subj != nil && !subj.Shielded && slices.ContainsFunc(h.Members, func(m Member) bool { return m.Shielded }) {
-			cp := *subj
-			cp.Shielded = true
-			subj = &cp
+		fields := d.Show[v.ID]
+		if !d.Allow || len(fields) == 0 {
+			continue
 		}
-		in.Subjects = map[Pseudonym]*SubjectFacts{v.Subject: subj}
-		for _, partner := range sortedKeys(recipients) {
-			rp, err := s.LookupPartner(partner)
-			if err != nil || rp.Status != PartnerActive {
-				continue
-			}
-			q := *in
-			q.Caller = CallerFacts{Partner: rp.ID, Sector: rp.Sector, Role: RoleConnector, Level: rp.Level,
-				Covenant: rp.Covenant, Municipalities: rp.Municipalities, RegisteredAt: rfc3339(rp.CreatedAt)}
-			if partner == h.Coordinator.Partner {
-				q.Caller.Role, q.Caller.Sub = RoleCoordinator, h.Coordinator.Sub
-			}
-			q.Now = s.now().Format(time.RFC3339)
-			d, err := s.cfg.Policy.Decide(ctx, &q)
-			if err != nil {
-				s.log.LogAttrs(ctx, slog.LevelWarn, "match signal: policy failed; no signal",
-					slog.String("request_id", c.RequestID), slog.Any("error", err))
-				continue
-			}
-			fields := d.Show[v.ID]
-			if !d.Allow || len(fields) == 0 {
-				continue
-			}
-			shown := s.shown(v, fields)
-			it := InboxItem{Partner: partner, Kind: InboxMatch, Created: s.now(), Ref: recipients[partner], About: &shown, Subject: v.Subject,
-				disclosed: []Disclosure{{Subject: v.Subject, Involvement: v.ID, Partner: v.Partner, Fields: shownFields(&shown), To: partner}}}
-			if partner == h.Coordinator.Partner {
-				it.Household = h.ID
-			}
-			items = append(items, it)
-		}
+		items = append(items, s.signalItem(v, &h, partner, recipients[partner], fields))
 	}
 	return items, nil
 }

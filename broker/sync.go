@@ -651,12 +651,18 @@ func (s *Service) endUnseen(ctx context.Context, c *Caller, d *verdict, seen map
 	}
 }
 
-// chunkSignals asks the match-signal questions of a chunk's lines that need
-// them, several lines at once: each line is a policy decision per other
-// partner of the household, and one sync would otherwise keep one core
-// busy while the policy workers could use them all. The signals come back
-// in line order.
+// chunkSignals works out the match signals of a chunk's lines that need
+// them, in bulk (signals.go): one policy question per batch of households
+// instead of one per line and recipient. The signals come back in line
+// order.
 func (s *Service) chunkSignals(ctx context.Context, c *Caller, chunk []Involvement, need []bool) ([]InboxItem, error) {
+	return s.bulkSignals(ctx, c, chunk, need)
+}
+
+// chunkSignalsPerLine is chunkSignals asking per line, household and
+// recipient, several lines at once: the way a chunk asked before the bulk
+// question, kept as the reference the bulk answers are held to.
+func (s *Service) chunkSignalsPerLine(ctx context.Context, c *Caller, chunk []Involvement, need []bool) ([]InboxItem, error) {
 	per := make([][]InboxItem, len(chunk))
 	errs := make([]error, len(chunk))
 	sem := make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))

@@ -55,6 +55,8 @@ var (
 	kNotConditional     = ast.StringTerm("not_conditional")
 	kRecordedAt         = ast.StringTerm("recorded_at")
 	kKeyedBy            = ast.StringTerm("keyed_by")
+	kRecipients         = ast.StringTerm("recipients")
+	kSignals            = ast.StringTerm("signals")
 )
 
 var nullTerm = ast.NullTerm()
@@ -131,7 +133,54 @@ func inputValue(in *broker.DecisionInput) ast.Value {
 	if in.KeyedBy != "" {
 		o = append(o, item(kKeyedBy, str(in.KeyedBy)))
 	}
+	if q := in.SignalQuestion; q != nil {
+		o = append(o, signalItems(q)...)
+	}
 	return ast.NewObject(o...)
+}
+
+// signalItems are the keys of a bulk match-signal question
+// (broker.SignalQuestion): recipients and signals.
+func signalItems(q *broker.SignalQuestion) [][2]*ast.Term {
+	recipients := nullTerm
+	if q.Recipients != nil {
+		rs := make([][2]*ast.Term, 0, len(q.Recipients))
+		for id, c := range q.Recipients {
+			t := nullTerm
+			if c != nil {
+				t = callerTerm(c)
+			}
+			rs = append(rs, item(str(id), t))
+		}
+		recipients = ast.ObjectTerm(rs...)
+	}
+	groups := nullTerm
+	if q.Signals != nil {
+		gs := make([]*ast.Term, len(q.Signals))
+		for i := range q.Signals {
+			gs[i] = signalGroupTerm(&q.Signals[i])
+		}
+		groups = ast.ArrayTerm(gs...)
+	}
+	return [][2]*ast.Term{item(kRecipients, recipients), item(kSignals, groups)}
+}
+
+func signalGroupTerm(g *broker.SignalGroup) *ast.Term {
+	o := make([][2]*ast.Term, 0, 5)
+	o = append(o, item(kHousehold, householdTerm(&g.Household)))
+	if m := g.Municipality; m != nil {
+		o = append(o, item(kMunicipality, ast.ObjectTerm(item(kID, str(m.ID)), item(kLevel, num(m.Level)))))
+	}
+	o = append(o, item(kShielded, boolean(g.Shielded)), item(kRecipients, strs(g.Recipients)))
+	cs := nullTerm
+	if g.Candidates != nil {
+		ts := make([]*ast.Term, len(g.Candidates))
+		for i := range g.Candidates {
+			ts[i] = candidateTerm(&g.Candidates[i])
+		}
+		cs = ast.ArrayTerm(ts...)
+	}
+	return ast.ObjectTerm(append(o, item(kCandidates, cs))...)
 }
 
 func item(k, v *ast.Term) [2]*ast.Term { return [2]*ast.Term{k, v} }

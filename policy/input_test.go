@@ -51,6 +51,17 @@ func TestInputMatchesJSON(t *testing.T) {
 		"full":     full,
 		"simple": {Action: broker.ActionConsentRecord, Purpose: "integrale-ondersteuning", Now: "2026-11-22T19:00:00Z",
 			Caller: broker.CallerFacts{Partner: "p", Role: broker.RoleProfessional, Municipalities: []string{}}},
+		"signals": {Action: broker.ActionMatchSignal, Purpose: "integrale-ondersteuning", Now: "2026-11-22T19:00:00Z",
+			Subjects: overviewInput().Subjects, SignalQuestion: &broker.SignalQuestion{
+				Recipients: map[string]*broker.CallerFacts{"uwv": {Partner: "uwv", Sector: broker.SectorWorkIncome,
+					Role: broker.RoleConnector, Level: 3, Covenant: "2026-1", Municipalities: []string{"gem-leusden"},
+					RegisteredAt: "2025-06-01T08:00:00Z"}, "nil": nil},
+				Signals: []broker.SignalGroup{
+					{Household: *overviewInput().Household, Municipality: overviewInput().Municipality, Shielded: true,
+						Recipients: []string{"uwv"}, Candidates: overviewInput().Candidates},
+					{Household: broker.HouseholdFacts{ID: "hh-2", PlanPurpose: "x", PlanEnds: "2027-01-01"}},
+				}}},
+		"empty signals": {Action: broker.ActionMatchSignal, SignalQuestion: &broker.SignalQuestion{}},
 		"empty maps": {Action: "a", Subjects: map[broker.Pseudonym]*broker.SubjectFacts{}, Candidates: []broker.Candidate{},
 			Household: &broker.HouseholdFacts{}, Relations: []string{}},
 	}

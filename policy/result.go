@@ -61,6 +61,10 @@ func parseDecision(t *ast.Term, in *broker.DecisionInput) (broker.Decision, erro
 		}
 	}
 
+	if d.Signals, err = parseSignals(obj, d.Allow, in); err != nil {
+		return d, err
+	}
+
 	show := obj.Get(rShow)
 	if show == nil {
 		return d, nil

@@ -25,7 +25,16 @@ decision := {
 	"reasons": reasons,
 	"bases": bases,
 	"show": show,
-}
+} if not bulk_signal_question
+
+# The bulk match-signal question of a sync chunk (overview.rego, "Match
+# signals in bulk") is answered with signals: per household and recipient,
+# the candidates that may be signalled. Without signals (an action setting
+# the bulk form does not mirror) the broker asks per line.
+decision := object.union(
+	{"allow": true, "reasons": [], "bases": signal_bases, "show": {}},
+	{"signals": s | s := signals},
+) if bulk_signal_question
 
 # A request is allowed when no rule denies it. Every rule that denies adds
 # one element {"reason": code, "basis": legal basis} to deny.

@@ -241,3 +241,354 @@ grants contains purpose_basis[input.purpose] if {
 shown_subjects := {c.subject | some c in shown_candidates}
 
 shown_candidates := [c | some c in input.candidates; shown[c.id]] if shows_candidates
+
+# Match signals in bulk
+#
+# A full-caseload sync asks one question for many new involvements at once
+# instead of one per involvement and recipient (see README.md, "Match
+# signals"). Its input has no caller, household or candidates; instead:
+#   - input.recipients: the partners that could be told, by id, as callers
+#     of role connector;
+#   - input.signals: the households of the new involvements, each with its
+#     facts (household, municipality, shielded: a member is shielded), the
+#     partners that could be told (recipients: ids) and the new
+#     involvements of its members (candidates);
+#   - input.subjects: the facts of the candidates' subjects.
+# The answer, signals, names per household and recipient the candidates
+# that may be signalled, with their fields: exactly what the one-line
+# question (input.caller the recipient, input.household the household,
+# input.candidates the one involvement) answers in show. The rules below
+# mirror that question rule for rule: a recipient is refused what the deny
+# rules that apply to match.signal refuse (signal_refused), and a
+# candidate is shown on the conditions of `shown` above (signal_fields).
+# The household's coordinator is asked as its coordinator. The bulk form
+# answers only while the action's settings are ones it mirrors
+# (signal_settings_mirrored); otherwise it answers without signals and the
+# broker asks per line. signals_test.rego holds the two forms to each
+# other; a new rule about match signals belongs in both.
+
+bulk_signal_question if is_array(input.signals)
+
+# METADATA
+# title: Match signals of a sync chunk, in bulk
+# description: |
+#   Per household and recipient, the new involvements the recipient may be
+#   told about and the fields it may see: the answer of the one-line
+#   match.signal question for each of them. A recipient the action refuses
+#   (role, purpose, sector, level, covenant, municipality, area) gets
+#   nothing; a candidate is signalled on the conditions of an overview:
+#   covenant, sector and level of its partner, not shielded from the
+#   recipient, consent to its partner and, except for the household's
+#   coordinator, to the recipient under a consent purpose, registered
+#   lawfully, no special-category data without the exception, no
+#   restriction or objection.
+# custom:
+#   basis: the purpose's own basis (purposes.rego), as for one match signal
+signals := {g.household.id: by_recipient |
+	some g in input.signals
+	place := signal_place(g)
+	by_recipient := {r: shown |
+		some r in g.recipients
+		caller := signal_caller(r, g.household)
+		not signal_refused(caller, place)
+		shown := {c.id: fields |
+			some c in g.candidates
+			fields := signal_fields(caller, g, c)
+			count(fields) > 0
+		}
+		count(shown) > 0
+	}
+} if signal_settings_mirrored
+
+# The action's settings the bulk form mirrors. An action with any other
+# setting (relations, registration, assignment, follow-ups, ...) is asked
+# per line, where every rule applies.
+signal_mirrored_settings := {
+	"name", "description", "roles", "min_level", "purpose", "disclosure",
+	"covenant_exempt", "purpose_exempt_roles", "all_municipalities", "consent_purposes_only",
+}
+
+signal_settings_mirrored if {
+	action.disclosure == "signal"
+	every k, _ in action {
+		k in signal_mirrored_settings
+	}
+}
+
+# The bulk answer relies on the purpose's basis, as each signal does.
+default signal_bases := []
+
+signal_bases := [purpose_basis[input.purpose]] if {
+	some by_recipient in signals
+	count(by_recipient) > 0
+}
+
+# The recipient as the caller of the one-line question: the household's
+# coordinator is asked as its coordinator, every other partner as a
+# connector.
+signal_caller(r, h) := object.union(input.recipients[r], {"role": "coordinator", "sub": object.get(h, "coordinator_sub", "")}) if {
+	h.coordinator_partner == r
+}
+
+signal_caller(r, h) := input.recipients[r] if object.get(h, "coordinator_partner", "") != r
+
+# The recipient as a partner, as caller_partner is for the caller.
+signal_partner(caller) := {
+	"id": caller.partner,
+	"sector": caller.sector,
+	"registered_at": object.get(caller, "registered_at", ""),
+}
+
+# What a refusal depends on besides the recipient: the municipality and
+# area of the household. Households that share them share the refusal,
+# which is then worked out once.
+signal_place(g) := object.union(object.filter(g, ["municipality"]), {"household": object.filter(g.household, ["municipality", "area"])})
+
+# The effective level of a recipient in a place: the lowest of its own and
+# the municipality's (effective_level).
+signal_effective_level(caller, place) := min({object.get(caller, "level", 0), object.get(place, ["municipality", "level"], 0)})
+
+# The municipalities of a place (request_municipalities).
+signal_municipalities(place) := {m | m := place.household.municipality} | {m | m := place.municipality.id}
+
+# The recipient is refused a match signal in this place: the deny rules of
+# access.rego that apply to match.signal, one line each.
+
+# "Role not allowed for the action".
+signal_refused(caller, _) if not signal_role_allowed(caller)
+
+# "Purpose missing".
+signal_refused(caller, _) if {
+	action.purpose == "required"
+	not purpose_given
+	not signal_purpose_exempt(caller)
+}
+
+# "Unknown purpose".
+signal_refused(_, _) if {
+	action.purpose != "ignored"
+	purpose_given
+	not known_purpose
+}
+
+# "Role not allowed for the purpose".
+signal_refused(caller, _) if {
+	known_purpose
+	not signal_role_in_purpose(caller)
+}
+
+# "Consent only for consent purposes".
+signal_refused(_, _) if {
+	action.consent_purposes_only
+	known_purpose
+	not consent_purpose
+}
+
+# "Caller's sector not allowed for the purpose".
+signal_refused(caller, _) if {
+	known_purpose
+	not signal_admitted_to_purpose(caller)
+}
+
+# "Ambition level too low".
+signal_refused(caller, place) if {
+	action.min_level > 0
+	signal_effective_level(caller, place) < action.min_level
+}
+
+# "Covenant not signed".
+signal_refused(caller, _) if {
+	not covenant_exempt
+	not covenant_accepted(caller)
+}
+
+# "Other municipality".
+signal_refused(caller, place) if {
+	not signal_serves(caller, place)
+	not signal_region_wide(caller)
+}
+
+# "Household and municipality disagree".
+signal_refused(_, place) if count(signal_municipalities(place)) > 1
+
+# "Other area".
+signal_refused(caller, place) if {
+	caller.area != ""
+	place.household.area != ""
+	caller.area != place.household.area
+}
+
+signal_role_allowed(caller) if caller.role in action.roles
+
+signal_purpose_exempt(caller) if caller.role in action.purpose_exempt_roles
+
+signal_role_in_purpose(caller) if caller.role in purpose.roles
+
+signal_admitted_to_purpose(caller) if caller.sector in purpose.sectors
+
+signal_admitted_to_purpose(caller) if {
+	some d, partners in config.designations
+	caller.partner in partners
+	d in object.get(purpose, "caller_designations", [])
+}
+
+signal_serves(caller, place) if {
+	every m in signal_municipalities(place) {
+		m in caller.municipalities
+	}
+}
+
+signal_region_wide(caller) if caller.role in action.all_municipalities.roles
+
+# The fields of candidate c (a new involvement in household g) that a
+# match signal to the recipient may show: the conditions of `shown`, with
+# the recipient as the caller and g as the household.
+signal_fields(caller, g, c) := level.fields if {
+	accepted_covenants[c.partner.covenant]
+	show_sectors[c.partner.sector]
+	level_now := signal_effective_level(caller, signal_place(g))
+	level := signal_level(level_now, c.partner.level)
+	not signal_not_core(level_now, c.partner)
+	not signal_hidden(caller, g, c.subject)
+	signal_lawful(caller, g, c)
+	signal_registered_lawfully(g.household, c)
+	not signal_special_withheld(c)
+	not flagged_subjects[c.subject]
+}
+
+# The level settings for a candidate whose partner joined at level l
+# (candidate_levels): the effective level, capped by l, for l in 1-4.
+signal_level(effective, l) := config.levels[format_int(min([effective, k]), 10)] if {
+	some k in numbers.range(1, 4)
+	k == l
+}
+
+# At a level with core_partners_only, only core partners are shown
+# (withheld_as_not_core).
+signal_not_core(effective, p) if {
+	signal_level(effective, p.level).core_partners_only == true
+	not core_partner(p)
+}
+
+# The subject is hidden from the recipient (hidden): not described, or
+# shielded (or in a household with a shielded member) unless the policy
+# data names the recipient.
+signal_hidden(_, _, p) if not input.subjects[p]
+
+signal_hidden(caller, _, p) if {
+	input.subjects[p].shielded == true
+	not shield_exempt(signal_partner(caller))
+}
+
+signal_hidden(caller, g, p) if {
+	g.shielded == true
+	is_object(input.subjects[p])
+	not shield_exempt(signal_partner(caller))
+}
+
+# The candidate may lawfully be signalled (lawful): under a statute, always;
+# under consent, when its subject consented to its partner and, for a
+# recipient other than the household's coordinator, to the recipient.
+signal_lawful(_, _, _) if statute_purpose
+
+signal_lawful(caller, g, c) if {
+	consent_purpose
+	g.household.coordinator_partner == caller.partner
+	signal_consent_covers(c, input.purpose, g.household)
+}
+
+signal_lawful(caller, g, c) if {
+	consent_purpose
+	not signal_coordinates(caller, g.household)
+	signal_consent_covers(c, input.purpose, g.household)
+	signal_consents_to(c.subject, signal_partner(caller), g.household)
+}
+
+signal_coordinates(caller, h) if h.coordinator_partner == caller.partner
+
+# The candidate was registered lawfully (registered_lawfully).
+signal_registered_lawfully(_, c) if {
+	config.purposes[c.purpose].basis == "statute"
+	purpose_basis[c.purpose]
+}
+
+signal_registered_lawfully(h, c) if {
+	config.purposes[c.purpose].basis == "consent"
+	purpose_basis[c.purpose]
+	signal_consent_covers(c, c.purpose, h)
+}
+
+# Special-category data under a statute purpose without the exception
+# (special_withheld).
+signal_special_withheld(c) if {
+	statute_purpose
+	art9_candidate(c)
+	not purpose_exception("art9")
+}
+
+signal_special_withheld(c) if {
+	statute_purpose
+	art10_candidate(c)
+	not purpose_exception("art10")
+}
+
+# Consent, per household: the consents of consent.rego that count today
+# (usable_consents, own_consents) and, with ends_with_plan, not after the
+# end of household h's joint plan (plan_day, which reads input.household:
+# the bulk question has one household per group instead).
+signal_consents(p, h) := [k | some k in usable_consents[p]; signal_within_plan(k, h)]
+
+signal_own_consents(p, h) := [k | some k in own_consents[p]; signal_within_plan(k, h)]
+
+signal_within_plan(k, h) if not signal_plan_bounds(k, h)
+
+signal_within_plan(k, h) if {
+	signal_plan_bounds(k, h)
+	today <= h.plan_ends
+}
+
+signal_plan_bounds(k, h) if {
+	config.consent.ends_with_plan == true
+	h.plan_ends != ""
+	h.plan_purpose == k.purpose
+	substring(object.get(k, "recorded_at", ""), 0, 10) <= h.plan_ends
+}
+
+# consent_covers, consents_to and their helpers, per household.
+signal_consent_covers(c, q, h) if {
+	some k in signal_consents(c.subject, h)
+	k.purpose == q
+	covers_candidate(k, c)
+	not signal_child_say_missing(c, q, h)
+}
+
+signal_child_say_missing(c, q, h) if {
+	having_say[c.subject]
+	c.partner.sector in config.consent.say_sectors
+	not signal_own_consent_covers(c, q, h)
+}
+
+signal_own_consent_covers(c, q, h) if {
+	some k in signal_own_consents(c.subject, h)
+	k.purpose == q
+	covers_candidate(k, c)
+}
+
+signal_consents_to(p, r, h) if {
+	some k in signal_consents(p, h)
+	k.purpose == input.purpose
+	covers(k, r)
+	not signal_recipient_say_missing(p, r, h)
+}
+
+signal_recipient_say_missing(p, r, h) if {
+	having_say[p]
+	r.sector in config.consent.say_sectors
+	not signal_own_consent_to(p, r, h)
+}
+
+signal_own_consent_to(p, r, h) if {
+	some k in signal_own_consents(p, h)
+	k.purpose == input.purpose
+	covers(k, r)
+}
