@@ -80,15 +80,23 @@ func testBSN(n int) string {
 	}
 }
 
-func newRegion(t *testing.T) *region {
-	t.Helper()
-	chromium := requireBrowser(t)
-	e := newEnvWith(t, []opClient{
+// regionClients are the clients of the browser tests' region at the
+// provider.
+func regionClients() []opClient {
+	return []opClient{
 		{ClientID: "broker-amf", ClientSecret: "geheim-amf"},
 		{ClientID: "broker-kb", ClientSecret: "geheim-kb"},
 		{ClientID: "broker-fg", ClientSecret: "geheim-fg"},
 		{ClientID: "broker-operator", ClientSecret: "geheim-operator"},
-	})
+	}
+}
+
+// amersfoort registers the region's partners on e (made with
+// regionClients) and their logins: the municipality's wijkteam, whose
+// coordinator Sanne logs in, and the debt counsellor, whose professional
+// Piet does.
+func amersfoort(t *testing.T, e *env) {
+	t.Helper()
 	ctx := context.Background()
 	for _, p := range []broker.Partner{
 		{ID: "gem-amersfoort", Name: "Gemeente Amersfoort (wijkteam)", Sector: broker.SectorMunicipality,
@@ -103,6 +111,14 @@ func newRegion(t *testing.T) *region {
 	}
 	e.setLogin("gem-amersfoort", "broker-amf", "coordinator=amf-regisseurs")
 	e.setLogin("kredietbank", "broker-kb", "professional=kb-medewerkers")
+}
+
+func newRegion(t *testing.T) *region {
+	t.Helper()
+	chromium := requireBrowser(t)
+	e := newEnvWith(t, regionClients())
+	amersfoort(t, e)
+	ctx := context.Background()
 	r := &region{env: e, checked: map[string]bool{}, bsnA: testBSN(1), bsnB: testBSN(2)}
 	// The debt counsellor's system registered that it serves the parent.
 	kb, _ := e.svc.LookupPartner("kredietbank")

@@ -265,13 +265,13 @@ func (h *Handler) followupContact(w http.ResponseWriter, r *http.Request, c *bro
 	link := followupPath(r.PathValue("id"))
 	on, err := dateField(r.PostForm.Get("op"))
 	if err != nil {
-		return back(badDate("datum van het contact"), link, "Terug naar de opvolging")
+		return backToFollowup(badDate("datum van het contact"), link)
 	}
 	if on > h.cfg.Now().In(amsterdam).Format(time.DateOnly) {
-		return back(&pageError{status: http.StatusBadRequest, title: "Niet goed ingevuld",
+		return backToFollowup(&pageError{status: http.StatusBadRequest, title: "Niet goed ingevuld",
 			text:   "De datum van het contact ligt in de toekomst.",
 			next:   "Leg een contact vast op of na de dag waarop het er was: vul die datum in (dd-mm-jjjj) en verstuur het formulier opnieuw. Er is niets opgeslagen.",
-			reason: "invalid_date"}, link, "Terug naar de opvolging")
+			reason: "invalid_date"}, link)
 	}
 	return h.stepFollowup(w, r, c, broker.FollowupStepContact,
 		broker.FollowupStepInput{With: strings.TrimSpace(r.PostForm.Get("met")), On: on})
@@ -281,10 +281,10 @@ func (h *Handler) followupContact(w http.ResponseWriter, r *http.Request, c *bro
 func (h *Handler) followupClose(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ *broker.ConsoleSession) error {
 	outcome := r.PostForm.Get("afloop")
 	if outcome == "" {
-		return back(&pageError{status: http.StatusBadRequest, title: "Kies een afloop",
+		return backToFollowup(&pageError{status: http.StatusBadRequest, title: "Kies een afloop",
 			text:   "U heeft geen afloop gekozen. " + deniedText[broker.ReasonOutcomeUnknown],
 			next:   "Ga terug naar de opvolging, kies hoe de match is afgelopen en klik opnieuw op Afronden. Er is niets opgeslagen.",
-			reason: broker.ReasonOutcomeUnknown}, followupPath(r.PathValue("id")), "Terug naar de opvolging")
+			reason: broker.ReasonOutcomeUnknown}, followupPath(r.PathValue("id")))
 	}
 	return h.stepFollowup(w, r, c, broker.FollowupStepClose, broker.FollowupStepInput{Outcome: outcome})
 }
@@ -293,11 +293,23 @@ func (h *Handler) followupClose(w http.ResponseWriter, r *http.Request, c *broke
 func (h *Handler) followupReassign(w http.ResponseWriter, r *http.Request, c *broker.Caller, _ *broker.ConsoleSession) error {
 	partner, sub := r.PostForm.Get("organisatie"), strings.TrimSpace(r.PostForm.Get("persoon"))
 	if partner == "" || sub == "" {
-		return back(&pageError{status: http.StatusBadRequest, title: "Niet goed ingevuld",
+		return backToFollowup(&pageError{status: http.StatusBadRequest, title: "Niet goed ingevuld",
 			text:   "Een trekker is een persoon van een organisatie: de organisatie en de persoon zijn allebei nodig.",
 			next:   "Ga terug naar de opvolging, kies de organisatie, vul de gebruikersnaam van de persoon in en verstuur het formulier opnieuw. Er is niets opgeslagen.",
-			reason: "invalid"}, followupPath(r.PathValue("id")), "Terug naar de opvolging")
+			reason: "invalid"}, followupPath(r.PathValue("id")))
 	}
 	return h.stepFollowup(w, r, c, broker.FollowupStepReassign,
 		broker.FollowupStepInput{Lead: &broker.Actor{Partner: partner, Sub: sub}})
+}
+
+// backToFollowup points the next step of a form's own error page (a
+// *pageError, which back leaves alone) at the follow-up's page.
+func backToFollowup(err error, link string) error {
+	p, ok := err.(*pageError)
+	if !ok {
+		return back(err, link, "Terug naar de opvolging")
+	}
+	cp := *p
+	cp.link, cp.label = link, "Terug naar de opvolging"
+	return &cp
 }
