@@ -534,3 +534,23 @@ func TestFollowupEndsWithThePlan(t *testing.T) {
 		t.Errorf("the follow-up opened after the close: %+v, %v", v, err)
 	}
 }
+
+// TestFollowupOpensFromASync: a full-caseload sync's match signals (asked
+// in bulk) open follow-ups as a single registration's do: the school's two
+// new lines about the children make one follow-up, with both.
+func TestFollowupOpensFromASync(t *testing.T) {
+	fe := newFollowupEnv(t)
+	coord := fe.coordinator("gem-a", invPurpose)
+	fe.sync("school",
+		broker.SyncItem{Line: 1, Ref: "ib-1", Input: broker.InvolvementInput{BSN: fe.f.bsns["kind 1"], Service: "extra-ondersteuning",
+			Status: broker.InvolvementActive, Start: "2026-01-05"}},
+		broker.SyncItem{Line: 2, Ref: "ib-2", Input: broker.InvolvementInput{BSN: fe.f.bsns["kind 2"], Service: "extra-ondersteuning",
+			Status: broker.InvolvementActive, Start: "2026-01-05"}})
+	school := fe.about(coord, "school")
+	if school.State != broker.FollowupOpen || school.Involvements != 2 || school.Due != "2027-01-04" {
+		t.Fatalf("the school's follow-up: %+v", school)
+	}
+	if n := len(fe.followups(coord, "")); n != 3 {
+		t.Errorf("%d follow-ups, want 3 (kredietbank, uwv, school)", n)
+	}
+}
