@@ -24,6 +24,7 @@ type Broker interface {
 	Households
 	Inbox
 	Assignments
+	Followups
 	Plans
 	DeadLetters
 	Restrictions

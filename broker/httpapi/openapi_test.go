@@ -454,6 +454,13 @@ var schemaTypes = map[string]any{
 	"DisclosureQuery":  broker.DisclosureQuery{}, "DisclosureReport": broker.DisclosureReport{},
 	"DisclosureRow": broker.DisclosureRow{}, "RectificationSignal": broker.RectificationSignal{},
 	"InformSignal": broker.InformSignal{}, "InformMember": broker.InformMember{},
+	// Match follow-ups.
+	"FollowupView": broker.FollowupView{}, "FollowupList": broker.FollowupList{}, "FollowupStep": broker.FollowupStep{},
+	"FollowupContact": broker.FollowupContact{}, "FollowupSignal": broker.FollowupSignal{},
+	"FollowupFacts": broker.FollowupFacts{}, "ContactRequest": ContactRequest{}, "CloseRequest": CloseRequest{},
+	"ReassignRequest": ReassignRequest{},
+	// The bulk match-signal question of a sync chunk.
+	"SignalGroup": broker.SignalGroup{},
 }
 
 // knownDrift lists members that encoding/json sends but the document, as
@@ -574,7 +581,8 @@ func TestOpenAPIHoldsCollaborationRoutes(t *testing.T) {
 	if err := json.Unmarshal(OpenAPI(), &doc); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{"/v1/assignments", "/v1/households/{id}/plan", "/v1/webhooks/dead-letters", "/v1/restrictions"} {
+	for _, p := range []string{"/v1/assignments", "/v1/households/{id}/plan", "/v1/webhooks/dead-letters", "/v1/restrictions",
+		"/v1/followups", "/v1/followups/{id}/reassign"} {
 		if doc.Paths[p] == nil {
 			t.Errorf("no path %s in the served document", p)
 		}

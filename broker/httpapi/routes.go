@@ -92,6 +92,12 @@ func (a *api) routes() *mux.Router {
 		v1.HandleFunc("/assignments/{id}/"+step, a.authed(body, a.stepAssignment(step))).Methods(http.MethodPost)
 	}
 
+	v1.HandleFunc("/followups", a.authed(body, a.listFollowups)).Methods(http.MethodGet)
+	v1.HandleFunc("/followups/{id}", a.authed(body, a.getFollowup)).Methods(http.MethodGet)
+	for _, step := range []string{broker.FollowupStepContact, broker.FollowupStepClose, broker.FollowupStepReassign} {
+		v1.HandleFunc("/followups/{id}/"+step, a.authed(body, a.stepFollowup(step))).Methods(http.MethodPost)
+	}
+
 	v1.HandleFunc("/households/{id}/plan", a.authed(body, a.getPlan)).Methods(http.MethodGet)
 	v1.HandleFunc("/households/{id}/plan", a.authed(body, a.putPlan)).Methods(http.MethodPut)
 	v1.HandleFunc("/households/{id}/plan/history", a.authed(body, a.planHistory)).Methods(http.MethodGet)
