@@ -75,6 +75,12 @@ var clientMethods = map[string]string{
 	"setAgreementStatus": "SetAgreementStatus",
 	"closePlan":          "ClosePlan",
 	"planHistory":        "PlanHistory",
+	// match follow-ups
+	"listFollowups":    "Followups",
+	"getFollowup":      "Followup",
+	"contactFollowup":  "ContactFollowup",
+	"closeFollowup":    "CloseFollowup",
+	"reassignFollowup": "ReassignFollowup",
 	// policies and purposes
 	"listPolicies":       "ListPolicies",
 	"pushPolicy":         "PushPolicy",
