@@ -564,6 +564,7 @@ func TestScreenshots(t *testing.T) {
 	journey(t, r, shot)
 	officerJourney(t, r, shot)  // officer_test.go
 	operatorJourney(t, r, shot) // operator_browser_test.go
+	followupJourney(t, r, shot) // followup_browser_test.go
 }
 
 // TestBrowserAttacks: each attack is refused in a real browser, and

@@ -70,7 +70,7 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request, c *broker.Caller,
 		if err != nil {
 			return err
 		}
-		d["Followups"], d["Names"] = fs.Followups, h.names(c)
+		d["Followups"], d["Names"], d["Coordinator"] = fs.Followups, h.names(c), s.Role == broker.RoleCoordinator
 	}
 	return h.show(w, r, c, s, "home", "Start", d)
 }
