@@ -57,6 +57,44 @@
 // domain's codes in Dutch ("word", "role"). Page.Print leaves the header,
 // navigation and footer out (a page for paper).
 //
+// # Opvolging van matches (follow-ups)
+//
+// Nederlands. Een matchsignaal aan de regisseur van een huishouden
+// ("een andere organisatie is ook betrokken") opent een opvolging: de
+// trekker (de regisseur, of wie de regisseur aanwijst) neemt contact op
+// met die andere organisatie en legt vóór de vervaldatum vast hoe het
+// afliep. Bovenaan de inbox staat "Opvolging van matches": eerst wat te
+// laat is (gemarkeerd "Te laat", met de vervaldatum), dan de open
+// opvolgingen op vervaldatum. De pagina van een opvolging
+// (/console/opvolging/{id}) toont het huishouden, de andere organisatie,
+// de trekker, de regisseur, de vervaldatum, de status (Open, Contact
+// gelegd, Afgerond, Vervallen), de escalaties, het contact, de afloop en
+// het verloop als tabel. Met de formulieren legt de trekker of de
+// regisseur een contact vast (met wie: standaard de andere organisatie;
+// op welke dag: standaard vandaag, niet in de toekomst) en rondt af met
+// een afloop uit de lijst van het beleid (afgestemd, geen actie nodig,
+// overgedragen, niet bereikt); alleen de regisseur wijst een andere
+// trekker aan (een organisatie en de gebruikersnaam van de persoon). Wie
+// geen trekker of regisseur is, krijgt "Niet gevonden", precies als voor
+// een opvolging die niet bestaat.
+//
+// English. A match signal to a household's coordinator opens a follow-up
+// (followup.go): the inbox lists the caller's live follow-ups first,
+// overdue ones on top (Broker.Followups sorts them so), and each links to
+// /console/opvolging/{id}, which shows the follow-up in Dutch with its
+// steps as a history table and the forms of its steps, each a POST
+// through Action (CSRF and origin checked) to .../contact, .../afronden
+// and, for the coordinator only, .../trekker; each is
+// Broker.StepFollowup under the follow-up's own purpose, and the
+// domain's refusals (not_followup_party, lead_not_allowed,
+// outcome_unknown) are the pages of messages.go. The close form offers
+// the shipped policy data's outcomes (rego/data.json, followups.outcomes)
+// unless the Broker says which the active policy has (outcomeSource); the
+// policy decides either way. To anyone but the lead and the coordinator
+// the domain answers a follow-up as not found, and so does the console:
+// the same page as for an id never used (followup_test.go proves it).
+// Screenshots: docs/console/opvolging.png, docs/console/inbox-opvolging.png.
+//
 // # The privacy officer's and the operator's pages
 //
 // officer.go serves the privacy officer (FG): the policy versions
