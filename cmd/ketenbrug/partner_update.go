@@ -18,12 +18,12 @@ import (
 // first). Keys, person keys and the login have their own commands.
 func newPartnerUpdateCommand() *cobra.Command {
 	var u struct {
-		name, covenant, roles, webhook, controllerRole, privacyContact string
-		level                                                          int
-		municipalities, clientCerts                                    []string
-		privacyOffice                                                  bool
+		name, covenant, roles, webhook, controllerRole, privacyContact, teamLead string
+		level                                                                    int
+		municipalities, clientCerts                                              []string
+		privacyOffice                                                            bool
 	}
-	return clientCommand("update ID", "Change a partner: covenant, level, municipalities, roles, name, webhook, client certificates, privacy office, role and contact", cobra.ExactArgs(1),
+	return clientCommand("update ID", "Change a partner: covenant, level, municipalities, roles, name, webhook, client certificates, privacy office, role and contact, team lead", cobra.ExactArgs(1),
 		func(cmd *cobra.Command) {
 			f := cmd.Flags()
 			f.StringVar(&u.name, "name", "", "display name")
@@ -36,27 +36,40 @@ func newPartnerUpdateCommand() *cobra.Command {
 			f.BoolVar(&u.privacyOffice, "privacy-office", false, "the region's privacy office")
 			f.StringVar(&u.controllerRole, "controller-role", "", "controller, joint-controller or processor")
 			f.StringVar(&u.privacyContact, "privacy-contact", "", "contact point for privacy questions")
+			f.StringVar(&u.teamLead, "team-lead", "", "a municipality's team lead, PARTNER/SUB: overdue match follow-ups escalate to this person (\"\" to remove)")
 		},
 		func(cmd *cobra.Command, c *connectors.Client, args []string) error {
 			id := args[0]
 			if !broker.ValidID(id) {
 				return usageError{fmt.Errorf("%q is not a partner id: %s", id, broker.IDRule)}
 			}
+			f := cmd.Flags()
+			changed := func(name string) bool { return f.Changed(name) }
+			var teamLead *wire.Actor // --team-lead "" removes it
+			if changed("team-lead") && u.teamLead != "" {
+				a, err := parseActor("--team-lead", u.teamLead)
+				if err != nil {
+					return err
+				}
+				teamLead = &a
+			}
 			p, err := c.GetPartner(cmd.Context(), id)
 			if err != nil {
 				return err
 			}
-			f := cmd.Flags()
-			changed := func(name string) bool { return f.Changed(name) }
 			req := map[string]any{"name": p.Name, "sector": p.Sector, "municipalities": p.Municipalities, "roles": p.Roles,
 				"level": p.Level, "covenant": p.Covenant, "webhook": p.Webhook, "client_certs": p.ClientCerts,
-				"privacy_office": p.PrivacyOffice, "controller_role": p.ControllerRole, "privacy_contact": p.PrivacyContact}
+				"privacy_office": p.PrivacyOffice, "controller_role": p.ControllerRole, "privacy_contact": p.PrivacyContact,
+				// The request replaces the registration: what the operator
+				// does not change is sent as it is, the team lead too.
+				"team_lead": p.TeamLead}
 			fields := map[string]func(){
 				"name": func() { req["name"] = u.name }, "covenant": func() { req["covenant"] = u.covenant },
 				"level": func() { req["level"] = u.level }, "municipality": func() { req["municipalities"] = u.municipalities },
 				"roles": func() { req["roles"] = splitList(u.roles) }, "webhook": func() { req["webhook"] = u.webhook },
 				"client-cert-id": func() { req["client_certs"] = u.clientCerts }, "privacy-office": func() { req["privacy_office"] = u.privacyOffice },
 				"controller-role": func() { req["controller_role"] = u.controllerRole }, "privacy-contact": func() { req["privacy_contact"] = u.privacyContact },
+				"team-lead": func() { req["team_lead"] = teamLead },
 			}
 			n := 0
 			for flag, set := range fields {
@@ -74,6 +87,9 @@ func newPartnerUpdateCommand() *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "updated %s (%s, sector %s, level %d, roles %s, covenant %s)\n", out.ID, out.Name, out.Sector,
 				out.Level, joinRoles(out.Roles), orDash(out.Covenant))
+			if out.TeamLead != nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "team lead %s/%s: overdue match follow-ups escalate to this person\n", out.TeamLead.Partner, out.TeamLead.Sub)
+			}
 			warnUnknownMunicipalities(cmd.Context(), cmd.ErrOrStderr(), c, &out)
 			return nil
 		})

@@ -273,6 +273,12 @@ func newServeCommand() *cobra.Command {
 				sys.Retention.Run(ctx, retentionInterval)
 				return nil
 			})
+			// The follow-up sweep escalates and ends follow-ups: at one
+			// broker at a time, so that no escalation is sent twice.
+			go runExclusive(ctx, sys.Store, "followups", func(ctx context.Context) error {
+				sys.Service.FollowupSweeper(ctx, followupSweepInterval)
+				return nil
+			})
 			return serveUntilDone(ctx, sys, ln, log)
 		},
 	}
@@ -336,6 +342,12 @@ const serveGCPercent = 400
 
 // retentionInterval is how often serve applies the retention periods.
 const retentionInterval = time.Hour
+
+// followupSweepInterval is how often serve sweeps the match follow-ups.
+// Due dates are days, but a follow-up that ended with its involvements
+// should leave the coordinator's list soon after, and a sweep with nothing
+// to do reads only the live follow-ups.
+const followupSweepInterval = time.Minute
 
 // tuneGC applies serveGCPercent when the operator did not set GOGC.
 func tuneGC(log *slog.Logger) {
