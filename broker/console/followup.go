@@ -251,6 +251,12 @@ func (h *Handler) stepFollowup(w http.ResponseWriter, r *http.Request, c *broker
 	if err != nil {
 		return back(err, "/console/", "Naar de inbox")
 	}
+	if opened := f.CreatedAt.In(amsterdam).Format(time.DateOnly); in.On != "" && in.On < opened {
+		return backToFollowup(&pageError{status: http.StatusBadRequest, title: "Niet goed ingevuld",
+			text:   "De datum van het contact ligt vóór de dag waarop de opvolging begon (" + f.CreatedAt.In(amsterdam).Format("02-01-2006") + ").",
+			next:   "Vul de dag van het contact in, op of na die dag, en verstuur het formulier opnieuw. Er is niets opgeslagen.",
+			reason: "invalid_date"}, followupPath(id))
+	}
 	c.Purpose = f.Purpose
 	if _, err := h.b.StepFollowup(r.Context(), c, id, step, in); err != nil {
 		return back(err, followupPath(id), "Terug naar de opvolging")

@@ -175,6 +175,10 @@ func TestFollowupPages(t *testing.T) {
 			!strings.Contains(bad.body, "Vul de datum in als dd-mm-jjjj") {
 			t.Fatalf("a contact on no date: %d %s", bad.status, bad.body)
 		}
+		if bad := sanne.post("/console/opvolging/"+school+"/contact", p, url.Values{"op": {"01-02-2020"}}); bad.status != http.StatusBadRequest ||
+			!strings.Contains(bad.body, "vóór de dag waarop de opvolging begon") || !strings.Contains(bad.body, "Terug naar de opvolging") {
+			t.Fatalf("a contact before the follow-up: %d %s", bad.status, bad.body)
+		}
 		// With whom and when default to the other partner and today.
 		ok := sanne.post("/console/opvolging/"+school+"/contact", p, url.Values{"met": {""}, "op": {""}})
 		if ok.status != http.StatusSeeOther || ok.header.Get("Location") != "/console/opvolging/"+school {
