@@ -190,6 +190,8 @@ func (h *Handler) followupRows(f broker.FollowupView, names map[string]string) [
 			if st.Detail != "" {
 				r.Detail = h.outcomeName(st.Detail)
 			}
+		case broker.FollowupStepEscalate:
+			r.Detail = map[string]string{"1": "Eerste melding", "2": "Tweede melding"}[st.Detail]
 		case broker.FollowupStepReassign:
 			partner, sub, _ := strings.Cut(st.Detail, "/")
 			r.Detail = "Nieuwe trekker: " + actorName(broker.Actor{Partner: partner, Sub: sub}, names)

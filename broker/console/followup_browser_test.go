@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,9 @@ func followupJourney(t *testing.T, r *region, shot shooter) {
 	ids := seedFollowups(t, r.env, testBSN(11), testBSN(12), true)
 	late := time.Now().In(amsterdam).AddDate(0, 0, -3)
 	r.makeOverdue(t, ids["eemland-college"], late.Format(time.DateOnly))
+	if _, err := r.svc.SweepFollowups(context.Background()); err != nil { // escalates it
+		t.Fatal(err)
+	}
 
 	sanne := r.tab(t)
 	sanne.login("gem-amersfoort", "sanne")
@@ -33,7 +37,7 @@ func followupJourney(t *testing.T, r *region, shot shooter) {
 	}
 	shot(sanne, "inbox-opvolging")
 	sanne.submit(`#kb-opvolging tbody tr a`)
-	sanne.see("Opvolging huishouden hh-9", "Eemland College", "Open", "Te laat:", "s.bos (Gemeente Amersfoort (wijkteam))",
+	sanne.see("Opvolging huishouden hh-9", "Eemland College", "Open", "Te laat:", "Eén keer gemeld", "s.bos (Gemeente Amersfoort (wijkteam))",
 		"Geopend met het matchsignaal", "Afgestemd: de professionals werken samen verder")
 	if u := sanne.url(); u != r.srv.URL+"/console/opvolging/"+ids["eemland-college"] {
 		t.Fatalf("the follow-up is at %s", u)

@@ -132,6 +132,10 @@ func TestFollowupPages(t *testing.T) {
 	// The school's follow-up is overdue: it comes first although the
 	// UWV's was opened first.
 	e.makeOverdue(t, school, "2026-01-05")
+	// The sweep escalates it: a signal in the lead's inbox.
+	if _, err := e.svc.SweepFollowups(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 
 	sanne := e.browser(t)
 	home := sanne.login("gem-amersfoort", "sanne")
@@ -147,16 +151,21 @@ func TestFollowupPages(t *testing.T) {
 	if row := body[iFollow:iUWV]; !strings.Contains(row, "Te laat</strong>, uiterlijk 05-01-2026") || !strings.Contains(row, "Eemland College") {
 		t.Fatalf("the overdue follow-up's row: %s", row)
 	}
-	// The match signals in the inbox link to their follow-ups too.
-	if n := strings.Count(body[iInbox:], `href="/console/opvolging/`); n != 2 {
-		t.Fatalf("%d inbox items link to a follow-up, want 2", n)
+	// The match signals and the escalation in the inbox link to their
+	// follow-ups too.
+	if n := strings.Count(body[iInbox:], `href="/console/opvolging/`); n != 3 {
+		t.Fatalf("%d inbox items link to a follow-up, want 3", n)
+	}
+	if !strings.Contains(body[iInbox:], "<td>opvolging</td>") || !strings.Contains(body[iInbox:], "Opvolging van een match bij huishouden hh-9: te laat, uiterlijk 05-01-2026") {
+		t.Fatalf("the escalation in the inbox: %s", body[iInbox:])
 	}
 
 	// The overdue follow-up's page.
 	p := sanne.get("/console/opvolging/" + school)
 	for _, want := range []string{"<h1>Opvolging huishouden hh-9</h1>", "Te laat:", "05-01-2026", "Eemland College",
 		"<strong>Open</strong>", "s.bos (Gemeente Amersfoort (wijkteam))", "Geopend met het matchsignaal", "Ketenbrug",
-		"Nog geen contact vastgelegd", "Contact vastleggen", "Afgestemd: de professionals werken samen verder",
+		"Nog geen contact vastgelegd", "Contact vastleggen", "Eén keer gemeld aan de trekker en de teamleider",
+		"Te laat: gemeld aan de trekker en de teamleider", "Eerste melding", "Afgestemd: de professionals werken samen verder",
 		"Andere trekker"} {
 		if !strings.Contains(p.body, want) {
 			t.Fatalf("the follow-up page lacks %q: %s", want, p.body)
