@@ -316,3 +316,34 @@ func TestFollowupPages(t *testing.T) {
 		}
 	})
 }
+
+// outcomeBroker is a Broker that can say the active policy's outcomes.
+type outcomeBroker struct {
+	Broker
+	m map[string]string
+}
+
+func (o outcomeBroker) FollowupOutcomes() map[string]string { return o.m }
+
+// TestFollowupOutcomes: the close form offers the shipped policy data's
+// outcomes, or the active policy's when the Broker can say them (by
+// code, a name missing shown as its code); a history names them, and the
+// broker's own ends, in Dutch.
+func TestFollowupOutcomes(t *testing.T) {
+	h := &Handler{b: stubBroker{}}
+	if got := h.outcomes(); len(got) != 4 || got[0].Code != "afgestemd" || h.outcomeName("niet-bereikt") != "Andere professional niet bereikt" {
+		t.Fatalf("the shipped outcomes: %v", got)
+	}
+	h.b = outcomeBroker{m: map[string]string{"zelf-opgelost": "Het gezin loste het zelf op", "afgestemd": "Afgestemd", "x": ""}}
+	got := h.outcomes()
+	if len(got) != 3 || got[0] != (outcomeChoice{"afgestemd", "Afgestemd"}) || got[1] != (outcomeChoice{"x", "x"}) ||
+		got[2].Name != "Het gezin loste het zelf op" {
+		t.Fatalf("the policy's outcomes: %v", got)
+	}
+	if n := h.outcomeName(broker.FollowupEndedPlan); n != "Het plan van het huishouden is gesloten" {
+		t.Fatalf("a cancellation's reason: %q", n)
+	}
+	if n := h.outcomeName("overgedragen"); n != "Overgedragen aan de andere professional" {
+		t.Fatalf("a shipped outcome the policy no longer has: %q", n)
+	}
+}
