@@ -324,6 +324,16 @@ func (s *Service) StepFollowup(ctx context.Context, c *Caller, id, step string, 
 	if err != nil {
 		return FollowupView{}, err
 	}
+	if !f.party(c) {
+		// To anyone but its lead and coordinator the follow-up does not
+		// exist, whatever the body says: the policy is asked before the
+		// input is checked, so that a bad body cannot tell a used id from
+		// one never used (the policy's not_followup_party is answered as
+		// not found).
+		if _, err := s.decideFollowup(ctx, c, s.followupInput(c, st.action, &f, &h), &f); err != nil {
+			return FollowupView{}, err
+		}
+	}
 	today := s.now().Format(dateLayout)
 	if err := in.validate(step, today, f.CreatedAt.Format(dateLayout)); err != nil {
 		return FollowupView{}, err

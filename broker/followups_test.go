@@ -170,6 +170,10 @@ func TestFollowupVisibility(t *testing.T) {
 				{broker.FollowupStepContact, broker.FollowupStepInput{}},
 				{broker.FollowupStepClose, broker.FollowupStepInput{Outcome: "afgestemd"}},
 				{broker.FollowupStepReassign, broker.FollowupStepInput{Lead: &broker.Actor{Partner: c.Partner.ID, Sub: c.Sub}}},
+				// A bad body must not tell a used id from one never used.
+				{broker.FollowupStepContact, broker.FollowupStepInput{On: "2099-01-01"}},
+				{broker.FollowupStepClose, broker.FollowupStepInput{Outcome: "Weet niet"}},
+				{broker.FollowupStepReassign, broker.FollowupStepInput{Lead: &broker.Actor{Partner: "niemand", Sub: "x"}}},
 			} {
 				if _, err := fe.svc.StepFollowup(fe.ctx, c, id, step.name, step.in); !errors.Is(err, broker.ErrNotFound) {
 					t.Errorf("%s: %v, want not found", step.name, err)

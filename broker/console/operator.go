@@ -83,6 +83,14 @@ func (h *Handler) partnerSave(w http.ResponseWriter, r *http.Request, c *broker.
 			p.ClientCerts = append(p.ClientCerts, cert)
 		}
 	}
+	if tl := strings.TrimSpace(f.Get("teamleider")); tl != "" {
+		partner, sub, ok := strings.Cut(tl, "/")
+		if !ok || partner == "" || sub == "" {
+			return back(&broker.ValidationError{Field: "team_lead", Reason: "organisatie/gebruikersnaam, zoals gem-leusden/t.teamleider"},
+				backLink, "Terug naar het formulier")
+		}
+		p.TeamLead = &broker.Actor{Partner: partner, Sub: sub}
+	}
 	lvl, err := strconv.Atoi(f.Get("niveau"))
 	if err != nil {
 		return back(&broker.ValidationError{Field: "level", Reason: "een getal van 1 tot en met 4"}, backLink, "Terug naar het formulier")

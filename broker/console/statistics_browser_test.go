@@ -37,7 +37,8 @@ func TestBrowserStatistics(t *testing.T) {
 	}
 	aisha.open("/console/cijfers")
 	aisha.see("Cijfers van gem-amersfoort", "Overzichten per maand", "Toestemmingen per maand", "<10",
-		"Nog niet beschikbaar", "Matchsignalen opgevolgd binnen de termijn", "Hoe kleine aantallen worden afgeschermd")
+		"Opvolging van matches per maand", "Opgevolgd binnen de termijn", "Mediaan dagen tot contact",
+		"Hoe kleine aantallen worden afgeschermd")
 	if n := aisha.count(`svg[role="img"]`); n != len(chartGroups) {
 		t.Errorf("%d charts, want %d", n, len(chartGroups))
 	}

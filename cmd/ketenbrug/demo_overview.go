@@ -107,6 +107,9 @@ func (d *demo) household(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := d.followUp(ctx); err != nil {
+		return err
+	}
 
 	// A refused request, with its reasons.
 	_, err = d.client["kredietbank"].HouseholdOverview(ctx, "hh-1042", "integrale-ondersteuning")
@@ -134,6 +137,9 @@ func (d *demo) setLevel(ctx context.Context, id string, level int) error {
 	}
 	req := map[string]any{"id": p.ID, "name": p.Name, "sector": p.Sector, "roles": p.Roles, "level": level,
 		"municipalities": p.Municipalities, "covenant": p.Covenant}
+	if p.TeamLead != nil {
+		req["team_lead"] = p.TeamLead // an update replaces the whole registration
+	}
 	_, err = d.client["operator"].UpdatePartner(ctx, id, req)
 	return err
 }
