@@ -355,6 +355,10 @@ func printPartner(w io.Writer, p wire.Partner) error {
 	if p.Login != nil {
 		login = p.Login.Issuer
 	}
+	teamLead := ""
+	if p.TeamLead != nil {
+		teamLead = p.TeamLead.Partner + "/" + p.TeamLead.Sub
+	}
 	return fieldTable(w,
 		[2]string{"id", p.ID}, [2]string{"name", p.Name}, [2]string{"sector", string(p.Sector)},
 		[2]string{"level", strconv.Itoa(p.Level)}, [2]string{"roles", joinRoles(p.Roles)},
@@ -363,5 +367,5 @@ func printPartner(w io.Writer, p wire.Partner) error {
 		[2]string{"client certificates", strings.Join(p.ClientCerts, ", ")},
 		[2]string{"controller role", p.ControllerRole}, [2]string{"privacy contact", p.PrivacyContact},
 		[2]string{"person keys", strings.Join(persons, ", ")}, [2]string{"console login", login},
-		[2]string{"registered", p.CreatedAt.Local().Format(time.DateTime)})
+		[2]string{"team lead", teamLead}, [2]string{"registered", p.CreatedAt.Local().Format(time.DateTime)})
 }
