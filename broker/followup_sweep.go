@@ -220,7 +220,7 @@ func (s *Service) change(tx ReadTx, f *Followup, ch followupChange, set *followu
 // FollowupSweeper runs the follow-up sweep every interval until ctx ends
 // (serve runs it at one broker of a region at a time).
 func (s *Service) FollowupSweeper(ctx context.Context, interval time.Duration) {
-	for {
+	every(ctx, interval, func() {
 		r, err := s.SweepFollowups(ctx)
 		if err != nil && ctx.Err() == nil {
 			s.log.Error("follow-up sweep failed", "error", err)
@@ -228,12 +228,5 @@ func (s *Service) FollowupSweeper(ctx context.Context, interval time.Duration) {
 		if r.Escalated > 0 || r.Ended > 0 {
 			s.log.Info("follow-ups swept", "escalated", r.Escalated, "ended", r.Ended)
 		}
-		t := time.NewTimer(interval)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
-	}
+	})
 }

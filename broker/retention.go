@@ -72,7 +72,7 @@ func (r *Retention) Run(ctx context.Context, interval time.Duration) {
 	if log == nil {
 		log = slog.Default()
 	}
-	for {
+	every(ctx, interval, func() {
 		entries, involvements, err := r.Once(ctx)
 		if err != nil && ctx.Err() == nil {
 			log.Error("retention: purge failed", "error", err)
@@ -83,6 +83,14 @@ func (r *Retention) Run(ctx context.Context, interval time.Duration) {
 		if involvements > 0 {
 			log.Info("retention: removed ended involvements past the retention period", "involvements", involvements)
 		}
+	})
+}
+
+// every calls fn at once and then every interval, until ctx ends: the
+// broker's periodic jobs (retention, the follow-up sweep).
+func every(ctx context.Context, interval time.Duration, fn func()) {
+	for {
+		fn()
 		t := time.NewTimer(interval)
 		select {
 		case <-ctx.Done():
