@@ -51,7 +51,9 @@ func TestGoldenDecisions(t *testing.T) {
 				Reasons []string            `json:"reasons"`
 				Bases   []string            `json:"bases"`
 				Show    map[string][]string `json:"show,omitempty"`
-			}{d.Allow, d.Reasons, d.Bases, d.Show}, "", "  ")
+				// Signals answers a bulk match-signal question.
+				Signals broker.SignalAnswers `json:"signals,omitempty"`
+			}{d.Allow, d.Reasons, d.Bases, d.Show, d.Signals}, "", "  ")
 			if err != nil {
 				t.Fatal(err)
 			}

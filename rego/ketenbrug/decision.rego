@@ -18,7 +18,8 @@ package ketenbrug
 #   signals, candidate id to the fields that may be shown; candidates not
 #   named are withheld. An overview that is allowed but shows nothing
 #   answers allow true with an empty show: the broker then shows an empty
-#   overview.
+#   overview. signals: only for the bulk match-signal question of a sync
+#   (overview.rego), household to recipient to candidate id to fields.
 # entrypoint: true
 decision := {
 	"allow": allow,

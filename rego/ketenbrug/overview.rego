@@ -258,14 +258,16 @@ shown_candidates := [c | some c in input.candidates; shown[c.id]] if shows_candi
 # that may be signalled, with their fields: exactly what the one-line
 # question (input.caller the recipient, input.household the household,
 # input.candidates the one involvement) answers in show. The rules below
-# mirror that question rule for rule: a recipient is refused what the deny
-# rules that apply to match.signal refuse (signal_refused), and a
-# candidate is shown on the conditions of `shown` above (signal_fields).
-# The household's coordinator is asked as its coordinator. The bulk form
-# answers only while the action's settings are ones it mirrors
-# (signal_settings_mirrored); otherwise it answers without signals and the
-# broker asks per line. signals_test.rego holds the two forms to each
-# other; a new rule about match signals belongs in both.
+# mirror that question rule for rule, sorted by what they depend on, so
+# that each is worked out once per question: what depends on the
+# recipient alone (signal_refused_callers), on the recipient and the
+# household's place (signal_refused_in), on the candidate alone
+# (signal_candidates), and on the recipient and the candidate
+# (signal_fields). The household's coordinator is asked as its
+# coordinator. The bulk form answers only while the action's settings are
+# ones it mirrors (signal_settings_mirrored); otherwise it answers without
+# signals and the broker asks per line. signals_test.rego holds the two
+# forms to each other; a new rule about match signals belongs in both.
 
 bulk_signal_question if is_array(input.signals)
 
@@ -275,7 +277,7 @@ bulk_signal_question if is_array(input.signals)
 #   Per household and recipient, the new involvements the recipient may be
 #   told about and the fields it may see: the answer of the one-line
 #   match.signal question for each of them. A recipient the action refuses
-#   (role, purpose, sector, level, covenant, municipality, area) gets
+#   (role, purpose, sector, covenant, level, municipality, area) gets
 #   nothing; a candidate is signalled on the conditions of an overview:
 #   covenant, sector and level of its partner, not shielded from the
 #   recipient, consent to its partner and, except for the household's
@@ -285,20 +287,44 @@ bulk_signal_question if is_array(input.signals)
 # custom:
 #   basis: the purpose's own basis (purposes.rego), as for one match signal
 signals := {g.household.id: by_recipient |
-	some g in input.signals
-	place := signal_place(g)
+	some i, g in input.signals
+	place := signal_places[i]
 	by_recipient := {r: shown |
 		some r in g.recipients
-		caller := signal_caller(r, g.household)
-		not signal_refused(caller, place)
+		f := input.recipients[r]
+		role := signal_role(r, place.coordinator)
+		not signal_refused_callers[[r, role]]
+		not signal_refused_at(f, role, place)
+		effective := min({object.get(f, "level", 0), place.level})
 		shown := {c.id: fields |
 			some c in g.candidates
-			fields := signal_fields(caller, g, c)
+			signal_candidates[[i, c.id]]
+			fields := signal_fields(effective, r, place, c)
 			count(fields) > 0
 		}
 		count(shown) > 0
 	}
+	count(by_recipient) > 0
 } if signal_settings_mirrored
+
+# What the rules below read of each household of the question (by its
+# index), worked out once: its municipality and that of the question (null
+# when not given), the municipality's level (0 when not given), its area,
+# its coordinator, whether a member is shielded, and its joint plan.
+signal_places := {i: place |
+	some i, g in input.signals
+	h := g.household
+	place := {
+		"municipality": object.get(h, "municipality", null),
+		"question_municipality": object.get(g, ["municipality", "id"], null),
+		"level": object.get(g, ["municipality", "level"], 0),
+		"area": object.get(h, "area", null),
+		"coordinator": object.get(h, "coordinator_partner", null),
+		"shielded": object.get(g, "shielded", false),
+		"plan_purpose": object.get(h, "plan_purpose", null),
+		"plan_ends": object.get(h, "plan_ends", null),
+	}
+}
 
 # The action's settings the bulk form mirrors. An action with any other
 # setting (relations, registration, assignment, follow-ups, ...) is asked
@@ -323,99 +349,65 @@ signal_bases := [purpose_basis[input.purpose]] if {
 	count(by_recipient) > 0
 }
 
-# The recipient as the caller of the one-line question: the household's
-# coordinator is asked as its coordinator, every other partner as a
-# connector.
-signal_caller(r, h) := object.union(input.recipients[r], {"role": "coordinator", "sub": object.get(h, "coordinator_sub", "")}) if {
-	h.coordinator_partner == r
+# The role a recipient is asked in: the household's coordinator as
+# coordinator, every other partner as connector.
+signal_role(r, coordinator) := "coordinator" if coordinator == r
+
+signal_role(r, coordinator) := "connector" if coordinator != r
+
+# Recipients as partners, as caller_partner is for the caller.
+signal_partners := {r: {"id": f.partner, "sector": f.sector, "registered_at": object.get(f, "registered_at", "")} |
+	some r, f in input.recipients
 }
 
-signal_caller(r, h) := input.recipients[r] if object.get(h, "coordinator_partner", "") != r
-
-# The recipient as a partner, as caller_partner is for the caller.
-signal_partner(caller) := {
-	"id": caller.partner,
-	"sector": caller.sector,
-	"registered_at": object.get(caller, "registered_at", ""),
+# The recipients refused in a role, whatever the household: the deny rules
+# of access.rego on the caller that apply to match.signal, one line each.
+signal_refused_callers := {[r, role] |
+	some r, f in input.recipients
+	some role in ["connector", "coordinator"]
+	signal_caller_refused(object.union(f, {"role": role}))
 }
-
-# What a refusal depends on besides the recipient: the municipality and
-# area of the household. Households that share them share the refusal,
-# which is then worked out once.
-signal_place(g) := object.union(object.filter(g, ["municipality"]), {"household": object.filter(g.household, ["municipality", "area"])})
-
-# The effective level of a recipient in a place: the lowest of its own and
-# the municipality's (effective_level).
-signal_effective_level(caller, place) := min({object.get(caller, "level", 0), object.get(place, ["municipality", "level"], 0)})
-
-# The municipalities of a place (request_municipalities).
-signal_municipalities(place) := {m | m := place.household.municipality} | {m | m := place.municipality.id}
-
-# The recipient is refused a match signal in this place: the deny rules of
-# access.rego that apply to match.signal, one line each.
 
 # "Role not allowed for the action".
-signal_refused(caller, _) if not signal_role_allowed(caller)
+signal_caller_refused(caller) if not signal_role_allowed(caller)
 
 # "Purpose missing".
-signal_refused(caller, _) if {
+signal_caller_refused(caller) if {
 	action.purpose == "required"
 	not purpose_given
 	not signal_purpose_exempt(caller)
 }
 
 # "Unknown purpose".
-signal_refused(_, _) if {
+signal_caller_refused(_) if {
 	action.purpose != "ignored"
 	purpose_given
 	not known_purpose
 }
 
 # "Role not allowed for the purpose".
-signal_refused(caller, _) if {
+signal_caller_refused(caller) if {
 	known_purpose
 	not signal_role_in_purpose(caller)
 }
 
 # "Consent only for consent purposes".
-signal_refused(_, _) if {
+signal_caller_refused(_) if {
 	action.consent_purposes_only
 	known_purpose
 	not consent_purpose
 }
 
 # "Caller's sector not allowed for the purpose".
-signal_refused(caller, _) if {
+signal_caller_refused(caller) if {
 	known_purpose
 	not signal_admitted_to_purpose(caller)
 }
 
-# "Ambition level too low".
-signal_refused(caller, place) if {
-	action.min_level > 0
-	signal_effective_level(caller, place) < action.min_level
-}
-
 # "Covenant not signed".
-signal_refused(caller, _) if {
+signal_caller_refused(caller) if {
 	not covenant_exempt
 	not covenant_accepted(caller)
-}
-
-# "Other municipality".
-signal_refused(caller, place) if {
-	not signal_serves(caller, place)
-	not signal_region_wide(caller)
-}
-
-# "Household and municipality disagree".
-signal_refused(_, place) if count(signal_municipalities(place)) > 1
-
-# "Other area".
-signal_refused(caller, place) if {
-	caller.area != ""
-	place.household.area != ""
-	caller.area != place.household.area
 }
 
 signal_role_allowed(caller) if caller.role in action.roles
@@ -432,28 +424,69 @@ signal_admitted_to_purpose(caller) if {
 	d in object.get(purpose, "caller_designations", [])
 }
 
-signal_serves(caller, place) if {
-	every m in signal_municipalities(place) {
-		m in caller.municipalities
+# The recipient f, asked in role, is refused for a household at place
+# (signal_places): the deny rules of access.rego on the household's place,
+# one line each.
+
+# "Ambition level too low": the effective level is the lowest of the
+# recipient's and the municipality's (effective_level).
+signal_refused_at(f, _, place) if {
+	action.min_level > 0
+	min({object.get(f, "level", 0), place.level}) < action.min_level
+}
+
+# "Other municipality" (unless the role may act region-wide).
+signal_refused_at(f, role, place) if {
+	not signal_serves(f, place)
+	not role in object.get(action, ["all_municipalities", "roles"], [])
+}
+
+# "Household and municipality disagree".
+signal_refused_at(_, _, place) if {
+	place.municipality != null
+	place.question_municipality != null
+	place.municipality != place.question_municipality
+}
+
+# "Other area".
+signal_refused_at(f, _, place) if {
+	f.area != ""
+	place.area != null
+	place.area != ""
+	f.area != place.area
+}
+
+# The recipient's organisation serves the household's municipality and the
+# municipality of the question (request_municipalities).
+signal_serves(f, place) if {
+	every m in {place.municipality, place.question_municipality} - {null} {
+		m in f.municipalities
 	}
 }
 
-signal_region_wide(caller) if caller.role in action.all_municipalities.roles
-
-# The fields of candidate c (a new involvement in household g) that a
-# match signal to the recipient may show: the conditions of `shown`, with
-# the recipient as the caller and g as the household.
-signal_fields(caller, g, c) := level.fields if {
+# The candidates that may be signalled to somebody, by household index and
+# candidate id: the conditions of `shown` that do not depend on the
+# recipient.
+signal_candidates := {[i, c.id] |
+	some i, g in input.signals
+	some c in g.candidates
 	accepted_covenants[c.partner.covenant]
 	show_sectors[c.partner.sector]
-	level_now := signal_effective_level(caller, signal_place(g))
-	level := signal_level(level_now, c.partner.level)
-	not signal_not_core(level_now, c.partner)
-	not signal_hidden(caller, g, c.subject)
-	signal_lawful(caller, g, c)
-	signal_registered_lawfully(g.household, c)
+	place := signal_places[i]
+	signal_registered_lawfully(place, c)
 	not signal_special_withheld(c)
 	not flagged_subjects[c.subject]
+	signal_lawful_candidate(place, c)
+}
+
+# The fields of candidate c (a new involvement in the household at place)
+# that a match signal to recipient r, at the effective level, may show: the
+# conditions of `shown` that depend on the recipient.
+signal_fields(effective, r, place, c) := level.fields if {
+	level := signal_level(effective, c.partner.level)
+	not signal_not_core(effective, c.partner)
+	not signal_hidden(r, place.shielded, c.subject)
+	signal_lawful_to(r, place, c.subject)
 }
 
 # The level settings for a candidate whose partner joined at level l
@@ -475,47 +508,64 @@ signal_not_core(effective, p) if {
 # data names the recipient.
 signal_hidden(_, _, p) if not input.subjects[p]
 
-signal_hidden(caller, _, p) if {
+signal_hidden(r, _, p) if {
 	input.subjects[p].shielded == true
-	not shield_exempt(signal_partner(caller))
+	not signal_shield_exempt[r]
 }
 
-signal_hidden(caller, g, p) if {
-	g.shielded == true
+signal_hidden(r, household_shielded, p) if {
+	household_shielded == true
 	is_object(input.subjects[p])
-	not shield_exempt(signal_partner(caller))
+	not signal_shield_exempt[r]
 }
 
-# The candidate may lawfully be signalled (lawful): under a statute, always;
-# under consent, when its subject consented to its partner and, for a
-# recipient other than the household's coordinator, to the recipient.
-signal_lawful(_, _, _) if statute_purpose
+signal_shield_exempt contains r if {
+	some r, p in signal_partners
+	shield_exempt(p)
+}
 
-signal_lawful(caller, g, c) if {
+# The candidate may lawfully be signalled (lawful): under a statute,
+# always; under consent, when its subject consented to its partner
+# (signal_lawful_candidate) and, for a recipient other than the
+# household's coordinator, to the recipient (signal_lawful_to).
+signal_lawful_candidate(_, _) if statute_purpose
+
+signal_lawful_candidate(h, c) if {
 	consent_purpose
-	g.household.coordinator_partner == caller.partner
-	signal_consent_covers(c, input.purpose, g.household)
+	signal_consent_covers(c, input.purpose, h)
 }
 
-signal_lawful(caller, g, c) if {
+signal_lawful_to(_, _, _) if statute_purpose
+
+signal_lawful_to(r, place, _) if {
 	consent_purpose
-	not signal_coordinates(caller, g.household)
-	signal_consent_covers(c, input.purpose, g.household)
-	signal_consents_to(c.subject, signal_partner(caller), g.household)
+	place.coordinator == r
 }
 
-signal_coordinates(caller, h) if h.coordinator_partner == caller.partner
-
-# The candidate was registered lawfully (registered_lawfully).
-signal_registered_lawfully(_, c) if {
-	config.purposes[c.purpose].basis == "statute"
-	purpose_basis[c.purpose]
+signal_lawful_to(r, place, p) if {
+	consent_purpose
+	place.coordinator != r
+	signal_consents_to(p, signal_partners[r], place)
 }
+
+# The candidate was registered lawfully (registered_lawfully): under a
+# statute purpose, or under a consent purpose with its subject's consent
+# to its partner.
+signal_registered_lawfully(_, c) if signal_purposes_by_basis.statute[c.purpose]
 
 signal_registered_lawfully(h, c) if {
-	config.purposes[c.purpose].basis == "consent"
-	purpose_basis[c.purpose]
+	signal_purposes_by_basis.consent[c.purpose]
 	signal_consent_covers(c, c.purpose, h)
+}
+
+# The known purposes (in the data, with a basis rule) by the kind of their
+# basis, worked out once.
+signal_purposes_by_basis := {kind: {p |
+	some p, x in config.purposes
+	x.basis == kind
+	purpose_basis[p]
+} |
+	some kind in ["statute", "consent"]
 }
 
 # Special-category data under a statute purpose without the exception
@@ -536,9 +586,50 @@ signal_special_withheld(c) if {
 # (usable_consents, own_consents) and, with ends_with_plan, not after the
 # end of household h's joint plan (plan_day, which reads input.household:
 # the bulk question has one household per group instead).
-signal_consents(p, h) := [k | some k in usable_consents[p]; signal_within_plan(k, h)]
+signal_consents(p, h) := signal_usable_consents[p] if not signal_plan_ends(h)
 
-signal_own_consents(p, h) := [k | some k in own_consents[p]; signal_within_plan(k, h)]
+signal_consents(p, h) := [k | some k in signal_usable_consents[p]; signal_within_plan(k, h)] if signal_plan_ends(h)
+
+signal_own_consents(p, h) := signal_usable_own_consents[p] if not signal_plan_ends(h)
+
+signal_own_consents(p, h) := [k | some k in signal_usable_own_consents[p]; signal_within_plan(k, h)] if signal_plan_ends(h)
+
+# The household's joint plan has an end that may end consents.
+signal_plan_ends(h) if {
+	config.consent.ends_with_plan == true
+	is_string(h.plan_ends)
+	h.plan_ends != ""
+}
+
+# usable_consents and own_consents of consent.rego, worked out once for all
+# the subjects of the question: the same conditions (usable, and given by
+# someone who may give it for the subject), with the children and the
+# children with a say taken once from consent.rego (looking one subject
+# up in them would work out their ages again for every consent).
+signal_usable_consents := {p: [k |
+	some k in s.consents
+	usable(k)
+	k.given_by in signal_givers(p)
+] |
+	some p, s in input.subjects
+}
+
+signal_usable_own_consents := {p: [k |
+	some k in s.consents
+	usable(k)
+	k.given_by == "self"
+] |
+	some p, s in input.subjects
+}
+
+# givers of consent.rego.
+signal_givers(p) := {g | some g in config.consent.child_givers} if signal_children[p]
+
+signal_givers(p) := {g | some g in config.consent.adult_givers} if not signal_children[p]
+
+signal_children := children
+
+signal_having_say := having_say
 
 signal_within_plan(k, h) if not signal_plan_bounds(k, h)
 
@@ -549,6 +640,7 @@ signal_within_plan(k, h) if {
 
 signal_plan_bounds(k, h) if {
 	config.consent.ends_with_plan == true
+	is_string(h.plan_ends)
 	h.plan_ends != ""
 	h.plan_purpose == k.purpose
 	substring(object.get(k, "recorded_at", ""), 0, 10) <= h.plan_ends
@@ -563,7 +655,7 @@ signal_consent_covers(c, q, h) if {
 }
 
 signal_child_say_missing(c, q, h) if {
-	having_say[c.subject]
+	signal_having_say[c.subject]
 	c.partner.sector in config.consent.say_sectors
 	not signal_own_consent_covers(c, q, h)
 }
@@ -582,7 +674,7 @@ signal_consents_to(p, r, h) if {
 }
 
 signal_recipient_say_missing(p, r, h) if {
-	having_say[p]
+	signal_having_say[p]
 	r.sector in config.consent.say_sectors
 	not signal_own_consent_to(p, r, h)
 }
