@@ -84,8 +84,11 @@ by --as.
 In the same run it measures the crypto-only ceiling (requests per second this machine reaches
 doing nothing but the three signatures a request needs, on all cores), the same overview decisions
 through OPA's own REST API (OPA's server started in this process, or 'opa run --server' from
---opa), and through the broker's policy engine embedded in this process. Everything listens on
-127.0.0.1 only and every phase is bounded in time.`,
+--opa), and through the broker's policy engine embedded in this process. With the broker started here it
+also sends two full-caseload syncs of 5,000 new lines over HTTP, each by a municipality: persons
+who live alone (sync_single_lines_per_s) and household members whose other partners may get
+match signals (sync_signal_lines_per_s). Everything listens on 127.0.0.1 only and every phase is
+bounded in time.`,
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: false,

@@ -62,6 +62,11 @@ type result struct {
 
 	// OpenLoop holds the open-loop runs after the closed loop.
 	OpenLoop []openLoopPoint
+
+	// SyncSingle and SyncSignal are the full-caseload syncs over HTTP
+	// (sync.go): persons who live alone, household members with match
+	// signals. nil when not measured.
+	SyncSingle, SyncSignal *syncFigures
 }
 
 // openLoopPoint is one open-loop run: the arrival rate asked, the rate
@@ -121,6 +126,8 @@ func (r *result) summary() map[string]any {
 		"persons":                     r.Persons, "households": r.Households, "involvements": r.Involvements, "consents": r.Consents,
 		"clients": r.Clients, "duration_s": round(r.Elapsed.Seconds(), 2), "mode": r.Mode, "ops": ops,
 		"machine": r.Machine, "open_loop": r.openLoopSummary(),
+		"sync_single_lines_per_s": round(r.SyncSingle.rate(), 0), "sync_signal_lines_per_s": round(r.SyncSignal.rate(), 0),
+		"sync_signals": r.SyncSignal.signalCount(),
 	}
 }
 
@@ -180,6 +187,12 @@ func (r *result) printTable(w io.Writer) {
 	for _, p := range r.OpenLoop {
 		fmt.Fprintf(w, "open loop at %d%% of the maximum (%.0f req/s asked, %.0f achieved): overview p50 %.2f ms, p99 %.2f ms, max %.2f ms (from the intended send time); %d errors\n",
 			p.Percent, p.Rate, p.Achieved, p.Overview.P50, p.Overview.P99, p.Overview.Max, p.Errors)
+	}
+	for _, f := range []*syncFigures{r.SyncSingle, r.SyncSignal} {
+		if f != nil {
+			fmt.Fprintf(w, "full-caseload sync over HTTP, %s: %d lines, %d added, %d match signals in %.2fs = %.0f lines added/s\n",
+				f.kind, f.lines, f.added, f.signals, f.elapsed.Seconds(), f.rate())
+		}
 	}
 	if r.EngineRPS > 0 {
 		fmt.Fprintf(w, "embedded engine, same inputs in process: %.0f decisions/s, p50 %.3f ms, p99 %.3f ms, %.0f µs CPU per decision\n",

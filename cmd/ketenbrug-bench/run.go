@@ -80,6 +80,13 @@ func runBench(ctx context.Context, progress io.Writer, c config) (*result, error
 	if err := measureLoad(ctx, t, m, c, mix, res, say); err != nil {
 		return nil, err
 	}
+	if local != nil {
+		// Only the broker started here: a sync writes five thousand
+		// synthetic involvements for each of two municipalities.
+		if err := measureSyncs(ctx, t, ds, res, say); err != nil {
+			return nil, err
+		}
+	}
 	var inputs []*broker.DecisionInput
 	var decisions []broker.Decision
 	if local != nil {

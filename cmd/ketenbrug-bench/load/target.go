@@ -115,6 +115,19 @@ type Request struct {
 	Method, Path string
 	Purpose      string
 	Body         []byte
+	// ContentType is the body's media type (default application/json).
+	ContentType string
+
+	keep *[]byte // set by Call: where the response's body goes
+}
+
+// Call signs and sends one request and returns its status and the
+// response's body.
+func (t *Target) Call(ctx context.Context, cl *http.Client, r Request) (int, []byte, error) {
+	var body []byte
+	r.keep = &body
+	st, _, err := t.Do(ctx, cl, r, false)
+	return st, body, err
 }
 
 // Send signs and sends one request and returns its status; the body is
@@ -152,7 +165,7 @@ func (t *Target) Do(ctx context.Context, cl *http.Client, r Request, verify bool
 	}
 	req.Header.Set("Authorization", "Bearer "+tok)
 	if len(r.Body) > 0 {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", cmp.Or(r.ContentType, "application/json"))
 	}
 	resp, err := cl.Do(req)
 	if err != nil {
@@ -160,8 +173,11 @@ func (t *Target) Do(ctx context.Context, cl *http.Client, r Request, verify bool
 	}
 	v := t.verifiers[r.Partner]
 	var body []byte
-	if verify && v != nil {
+	if verify && v != nil || r.keep != nil {
 		body, err = io.ReadAll(resp.Body)
+		if r.keep != nil {
+			*r.keep = body
+		}
 	} else {
 		_, err = io.Copy(io.Discard, resp.Body)
 	}
