@@ -19,7 +19,7 @@ func TestCollaborationInputMatchesJSON(t *testing.T) {
 		"no participants": {Action: broker.ActionPlanRead, Plan: &broker.PlanFacts{Status: "closed", Participants: []broker.PartnerFacts{}}},
 		"followup": {Action: broker.ActionFollowupReassign, Followup: &broker.FollowupFacts{ID: "f-1", State: "open",
 			LeadPartner: "gem", LeadSub: "c", CoordinatorPartner: "gem", CoordinatorSub: "c", NewLeadSub: "j", NewLeadServes: true}},
-		"followups": {Action: broker.ActionFollowupList, Followups: []broker.FollowupFacts{{ID: "f-1"}, {ID: "f-2", Outcome: "x"}}},
+		"followups":    {Action: broker.ActionFollowupList, Followups: []broker.FollowupFacts{{ID: "f-1"}, {ID: "f-2", Outcome: "x"}}},
 		"no followups": {Action: broker.ActionFollowupList, Followups: []broker.FollowupFacts{}},
 	}
 	for name, in := range cases {
