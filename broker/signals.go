@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"maps"
 	"reflect"
 	"runtime"
 	"slices"
@@ -69,6 +68,7 @@ const signalBatch = 64
 // with.
 type signalGroup struct {
 	h          Household
+	key        string            // household and registering partner
 	partner    string            // the registering partner, never a recipient
 	refs       map[string]string // recipient → its own ref ("" for the coordinator)
 	group      SignalGroup
@@ -81,16 +81,32 @@ type signalGroup struct {
 
 // bulkSignals works out the match signals of the chunk's lines marked in
 // need, as matchSignals would for each, with one policy question per batch
-// of households. A batch the policy does not answer in bulk (an error, a
-// bundle without the bulk rules) is asked per line and household instead:
-// the answers are the same, and each question fails closed on its own.
-// The signals come back in line order, as chunkSignalsPerLine returns them.
+// of households. The store is read once per household, in one read
+// transaction and in line order; a batch is asked as soon as it is full,
+// while the next is read, so that reading and deciding use both cores. A
+// batch the policy does not answer in bulk (an error, a bundle without the
+// bulk rules) is asked per line and household instead: the answers are the
+// same, and each question fails closed on its own. The signals come back
+// in line order, as chunkSignalsPerLine returns them.
 func (s *Service) bulkSignals(ctx context.Context, c *Caller, chunk []Involvement, need []bool) ([]InboxItem, error) {
-	purpose := signalPurpose(c)
-	byKey := map[string]*signalGroup{}
-	var groups []*signalGroup
+	a := &signalAsker{s: s, ctx: ctx, c: c, chunk: chunk, purpose: signalPurpose(c),
+		sem: make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))}
 	lineGroups := make([][]*signalGroup, len(chunk)) // per line, its households in HouseholdsOf order
 	err := s.cfg.Store.View(func(tx ReadTx) error {
+		// The households of the batch being filled, by household and
+		// registering partner; nil when nobody else is involved. A
+		// household whose batch was asked already is read again for a
+		// later line (a new group in a later batch).
+		open := map[string]*signalGroup{}
+		var filling []*signalGroup
+		facts := map[Pseudonym]*SubjectFacts{} // the subjects the filling batch names
+		flush := func() {
+			for _, g := range filling {
+				delete(open, g.key)
+			}
+			a.ask(filling)
+			filling, facts = nil, map[Pseudonym]*SubjectFacts{}
+		}
 		for i := range chunk {
 			v := &chunk[i]
 			if !need[i] || v.Status == InvolvementEnded {
@@ -100,49 +116,56 @@ func (s *Service) bulkSignals(ctx context.Context, c *Caller, chunk []Involvemen
 			if err != nil {
 				return err
 			}
+			self, err := s.LookupPartner(v.Partner)
+			if err != nil {
+				return err
+			}
 			for _, h := range hs {
 				key := h.ID + "\x00" + v.Partner
-				g, ok := byKey[key]
+				g, ok := open[key]
 				if !ok {
 					if g, err = s.readSignalGroup(tx, h, v.Partner); err != nil {
 						return err
 					}
-					byKey[key] = g
-					if g != nil {
-						groups = append(groups, g)
+					open[key] = g
+					if g != nil && len(g.group.Recipients) > 0 {
+						filling = append(filling, g)
 					}
 				}
-				if g == nil {
-					continue // nobody else is involved: no match
+				if g == nil || len(g.group.Recipients) == 0 {
+					continue // nobody else is involved (or no one active): no match
 				}
-				lineGroups[i] = append(lineGroups[i], g)
-				if _, ok := g.subjects[v.Subject]; !ok {
-					if g.subjects[v.Subject], err = memberFacts(tx, &h, v.Subject, purpose); err != nil {
+				f, ok := g.subjects[v.Subject]
+				if !ok {
+					if f, err = memberFacts(tx, &h, v.Subject, a.purpose); err != nil {
 						return err
 					}
+					// The question names each subject once: a person who
+					// is a member of two households with other facts (a
+					// label, a role) is asked about in two batches.
+					if prev, named := facts[v.Subject]; named && !sameFacts(prev, f) {
+						flush()
+						g = g.fresh()
+						open[key], filling = g, append(filling, g)
+					}
+					g.subjects[v.Subject], facts[v.Subject] = f, f
 				}
+				g.group.Candidates = append(g.group.Candidates, Candidate{ID: v.ID, Subject: v.Subject, Service: v.Service,
+					Status: v.Status, Partner: partnerFacts(self), Purpose: v.Purpose})
+				g.lines = append(g.lines, i)
+				lineGroups[i] = append(lineGroups[i], g)
+			}
+			if len(filling) >= signalBatch {
+				flush()
 			}
 		}
+		flush()
 		return nil
 	})
+	if werr := a.wait(); err == nil {
+		err = werr
+	}
 	if err != nil {
-		return nil, err
-	}
-	// The candidates, in line order within each household.
-	for i := range chunk {
-		v := &chunk[i]
-		for _, g := range lineGroups[i] {
-			self, err := s.LookupPartner(v.Partner)
-			if err != nil {
-				return nil, err
-			}
-			g.group.Candidates = append(g.group.Candidates, Candidate{ID: v.ID, Subject: v.Subject, Service: v.Service,
-				Status: v.Status, Partner: partnerFacts(self), Purpose: v.Purpose})
-			g.lines = append(g.lines, i)
-		}
-	}
-	groups = slices.DeleteFunc(groups, func(g *signalGroup) bool { return len(g.group.Recipients) == 0 })
-	if err := s.askSignals(ctx, c, chunk, purpose, groups); err != nil {
 		return nil, err
 	}
 	var out []InboxItem
@@ -163,11 +186,23 @@ func (s *Service) bulkSignals(ctx context.Context, c *Caller, chunk []Involvemen
 	return out, nil
 }
 
+// fresh is a copy of g for a later batch: the same household and
+// recipients, no candidates yet.
+func (g *signalGroup) fresh() *signalGroup {
+	n := *g
+	n.group.Candidates, n.lines, n.subjects = nil, nil, map[Pseudonym]*SubjectFacts{}
+	return &n
+}
+
+// sameFacts reports whether a and b are the same facts of a subject.
+func sameFacts(a, b *SubjectFacts) bool { return a == b || reflect.DeepEqual(a, b) }
+
 // readSignalGroup reads what the signals of new involvements of partner in
 // household h need, once per household: who else is involved and whether
 // a member is shielded. It returns nil when nobody else is involved.
 func (s *Service) readSignalGroup(tx ReadTx, h Household, partner string) (*signalGroup, error) {
-	g := &signalGroup{h: h, partner: partner, refs: map[string]string{}, subjects: map[Pseudonym]*SubjectFacts{}}
+	g := &signalGroup{h: h, key: h.ID + "\x00" + partner, partner: partner, refs: map[string]string{},
+		subjects: map[Pseudonym]*SubjectFacts{}}
 	shielded := false
 	for _, m := range h.Members {
 		shielded = shielded || m.Shielded
@@ -223,74 +258,57 @@ func memberFacts(tx ReadTx, h *Household, p Pseudonym, purpose string) (*Subject
 	return f, nil
 }
 
-// askSignals asks the bulk questions of groups, a batch at a time and
-// several batches at once, and falls back to one question per line,
-// household and recipient for a batch the policy does not answer in bulk.
-func (s *Service) askSignals(ctx context.Context, c *Caller, chunk []Involvement, purpose string, groups []*signalGroup) error {
-	batches := signalBatches(groups)
-	errs := make([]error, len(batches))
-	sem := make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
-	var wg sync.WaitGroup
-	for bi, batch := range batches {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			if s.askSignalBatch(ctx, c, purpose, batch) {
-				return
-			}
-			for _, g := range batch {
-				g.fellBack, g.fallbackBy = true, map[int][]InboxItem{}
-				for _, i := range g.lines {
-					items, err := s.householdSignals(ctx, c, &chunk[i], g.h)
-					if err != nil {
-						errs[bi] = err
-						return
-					}
-					g.fallbackBy[i] = items
+// signalAsker asks the bulk questions of a chunk, several batches at once
+// (as many as there are cores: the policy workers use them all), and falls
+// back to one question per line, household and recipient for a batch the
+// policy does not answer in bulk.
+type signalAsker struct {
+	s       *Service
+	ctx     context.Context
+	c       *Caller
+	chunk   []Involvement
+	purpose string
+	sem     chan struct{}
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	errs    []error
+}
+
+// ask starts asking about batch, waiting while as many batches as there
+// are cores are being asked.
+func (a *signalAsker) ask(batch []*signalGroup) {
+	if len(batch) == 0 {
+		return
+	}
+	a.sem <- struct{}{}
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		defer func() { <-a.sem }()
+		if a.s.askSignalBatch(a.ctx, a.c, a.purpose, batch) {
+			return
+		}
+		for _, g := range batch {
+			g.fellBack, g.fallbackBy = true, map[int][]InboxItem{}
+			for _, i := range g.lines {
+				items, err := a.s.householdSignals(a.ctx, a.c, &a.chunk[i], g.h)
+				if err != nil {
+					a.mu.Lock()
+					a.errs = append(a.errs, err)
+					a.mu.Unlock()
+					return
 				}
+				g.fallbackBy[i] = items
 			}
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+		}
+	}()
 }
 
-// signalBatches splits groups into batches of at most signalBatch
-// households whose members agree on their facts: the question names each
-// subject once, so a person who is a member of two households with other
-// facts (a label, a role) is asked about in two batches.
-func signalBatches(groups []*signalGroup) [][]*signalGroup {
-	var batches [][]*signalGroup
-	var facts []map[Pseudonym]*SubjectFacts // per batch, the subjects it names
-	for _, g := range groups {
-		placed := false
-		for bi := range batches {
-			if len(batches[bi]) >= signalBatch || !agree(facts[bi], g.subjects) {
-				continue
-			}
-			batches[bi] = append(batches[bi], g)
-			maps.Copy(facts[bi], g.subjects)
-			placed = true
-			break
-		}
-		if !placed {
-			batches = append(batches, []*signalGroup{g})
-			facts = append(facts, maps.Clone(g.subjects))
-		}
-	}
-	return batches
-}
-
-// agree reports whether the subjects both name have the same facts.
-func agree(a, b map[Pseudonym]*SubjectFacts) bool {
-	for p, f := range b {
-		if g, ok := a[p]; ok && g != f && !reflect.DeepEqual(g, f) {
-			return false
-		}
-	}
-	return true
+// wait waits for every batch and returns their errors (of the store, read
+// by the fallback; a policy failure is no error).
+func (a *signalAsker) wait() error {
+	a.wg.Wait()
+	return errors.Join(a.errs...)
 }
 
 // askSignalBatch asks one bulk question and stores the answers in the
