@@ -42,7 +42,7 @@ func (d *demo) figures(ctx context.Context) error {
 	if shown == 0 {
 		why = fmt.Sprintf("a region this small has no count of %d or more, and no total gives a small one away", st.MinCell)
 	}
-	d.detail("%s; not yet available: %d follow-up figures.", why, len(st.NotAvailable))
+	d.detail("%s; the follow-ups count too (due, in time, late, median days to contact).", why)
 	_, err = c.Statistics(ctx, connectors.StatisticsQuery{Municipality: "gem-amersfoort"})
 	var pe *connectors.ProblemError
 	if !errors.As(err, &pe) {

@@ -31,7 +31,7 @@ func TestStatisticsCommand(t *testing.T) {
 	analyst := invIdentityFile(t, dir, gemKey, "gem-test", "a.analist", broker.RoleAnalyst)
 
 	out := invMustCLI(t, tb, analyst, "", "statistics", "--municipality", "gem-test", "--from", "2026-01", "--to", "2026-06")
-	for _, want := range []string{"gem-test, 2026-01 to 2026-06", "overviews_asked", "<10", "not yet available: match_signals_followed_up_in_time"} {
+	for _, want := range []string{"gem-test, 2026-01 to 2026-06", "overviews_asked", "<10", "followups_in_time", "followups_median_days_to_contact"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the table lacks %q:\n%s", want, out)
 		}
