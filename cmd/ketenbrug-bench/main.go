@@ -34,6 +34,7 @@ import (
 type config struct {
 	persons, households, involvements int
 	municipalities                    int
+	syncLines                         int
 	seed                              uint64
 	clients                           int
 	duration                          time.Duration
@@ -113,6 +114,7 @@ bounded in time.`,
 	}
 	fl := cmd.Flags()
 	fl.IntVar(&c.persons, "persons", dataset.DefaultPersons, "persons in the data set")
+	fl.IntVar(&c.syncLines, "sync-lines", defaultSyncLines, "lines of each of the two full-caseload syncs (at most 500000, the broker's bound on one caseload)")
 	fl.IntVar(&c.households, "households", 0, "households (default 30% of persons)")
 	fl.IntVar(&c.involvements, "involvements", 0, "involvements (default 3 per person)")
 	fl.IntVar(&c.municipalities, "municipalities", dataset.DefaultMunicipalities, "municipalities (levels 1-4 in turn)")

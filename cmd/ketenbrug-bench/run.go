@@ -32,6 +32,8 @@ func (c config) check() (load.Mix, error) {
 		return mix, errors.New("--duration must be between 0 and 10m")
 	case c.peerDuration <= 0 || c.peerDuration > 2*time.Minute:
 		return mix, errors.New("--peer-duration must be between 0 and 2m")
+	case c.syncLines < 1 || c.syncLines > 500_000:
+		return mix, errors.New("--sync-lines must be 1-500000 (the broker's bound on one caseload)")
 	}
 	for _, p := range c.openLoop {
 		if p < 1 || p > 100 {
@@ -81,9 +83,9 @@ func runBench(ctx context.Context, progress io.Writer, c config) (*result, error
 		return nil, err
 	}
 	if local != nil {
-		// Only the broker started here: a sync writes five thousand
+		// Only the broker started here: a sync writes --sync-lines
 		// synthetic involvements for each of two municipalities.
-		if err := measureSyncs(ctx, t, ds, res, say); err != nil {
+		if err := measureSyncs(ctx, t, ds, c.syncLines, res, say); err != nil {
 			return nil, err
 		}
 	}

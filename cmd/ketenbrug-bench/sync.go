@@ -14,8 +14,9 @@ import (
 	"github.com/ketenbrug/ketenbrug/cmd/ketenbrug-bench/load"
 )
 
-// syncLines is the number of lines of each sync the load tool sends.
-const syncLines = 5000
+// defaultSyncLines is the number of lines of each sync the load tool
+// sends unless --sync-lines says otherwise.
+const defaultSyncLines = 5000
 
 // syncFigures are what the two syncs measured.
 type syncFigures struct {
@@ -42,7 +43,10 @@ func (f *syncFigures) rate() float64 {
 // each of whose new involvements may be signalled to the other partners of
 // the household and its coordinator. The rate is lines added per second
 // of the request, as the partner sees it.
-func measureSyncs(ctx context.Context, t *load.Target, ds *dataset.Dataset, res *result, say func(string, ...any)) error {
+func measureSyncs(ctx context.Context, t *load.Target, ds *dataset.Dataset, syncLines int, res *result, say func(string, ...any)) error {
+	if syncLines <= 0 || syncLines > 500_000 {
+		return fmt.Errorf("--sync-lines %d: between 1 and 500000", syncLines)
+	}
 	munis := ds.Municipalities()
 	inHouseholds := 0
 	for h := ds.Households() - 1; h >= 0 && inHouseholds == 0; h-- {
@@ -55,6 +59,9 @@ func measureSyncs(ctx context.Context, t *load.Target, ds *dataset.Dataset, res 
 	}
 	cl := load.NewHTTPClient(1)
 	defer cl.CloseIdleConnections()
+	// A national partner's caseload takes minutes, not the load loop's
+	// one: the sync's request may take as long as the broker needs.
+	cl.Timeout = max(cl.Timeout, time.Duration(syncLines)*time.Millisecond*2)
 	for i, kind := range []string{"singles", "household-members"} {
 		var body bytes.Buffer
 		enc := json.NewEncoder(&body)
