@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/ketenbrug/ketenbrug/broker"
 	kbrego "github.com/ketenbrug/ketenbrug/rego"
@@ -24,7 +25,10 @@ var (
 func engine(t testing.TB) *Engine {
 	t.Helper()
 	sharedOnce.Do(func() {
-		sharedEngine, sharedErr = New(Config{Default: kbrego.Bundle, Logger: quiet()})
+		// A generous limit: these tests hold answers, not latency, and CI
+		// runs every package's tests at once on two cores (the fail-closed
+		// tests set their own short limits).
+		sharedEngine, sharedErr = New(Config{Default: kbrego.Bundle, Logger: quiet(), Timeout: 10 * time.Second})
 	})
 	if sharedErr != nil {
 		t.Fatal(sharedErr)
