@@ -95,6 +95,11 @@ func (f *Followup) Live() bool { return f.State == FollowupOpen || f.State == Fo
 // (YYYY-MM-DD).
 func (f *Followup) overdue(today string) bool { return f.Live() && f.Due < today }
 
+// localDay is t's date in the municipalities' calendar (Europe/Amsterdam):
+// a follow-up's due date is a Dutch working day, so "today" and the day
+// it opened must be Dutch days too, not UTC's (an hour apart in winter).
+func (s *Service) localDay(t time.Time) string { return t.In(statisticsZone).Format(dateLayout) }
+
 // view shows f to its lead or coordinator on day today.
 func (f *Followup) view(today string) FollowupView {
 	v := FollowupView{ID: f.ID, Household: f.Household, Purpose: f.Purpose, Partner: f.Partner,

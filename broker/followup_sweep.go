@@ -36,7 +36,7 @@ type followupChange struct {
 func (s *Service) SweepFollowups(ctx context.Context) (FollowupSweep, error) {
 	var out FollowupSweep
 	set := s.followupSettings()
-	today := s.now().Format(dateLayout)
+	today := s.localDay(s.now())
 	var changes []followupChange
 	after := ""
 	for {

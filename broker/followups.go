@@ -149,7 +149,7 @@ func (s *Service) Followups(ctx context.Context, c *Caller, q FollowupQuery) (Fo
 	if q.Household != "" && !ValidHouseholdRef(q.Household) {
 		return FollowupList{}, invalid("household", "not a valid household id: "+IDRule)
 	}
-	today := s.now().Format(dateLayout)
+	today := s.localDay(s.now())
 	var all []Followup
 	err := s.cfg.Store.View(func(tx ReadTx) error {
 		return tx.PartnerFollowups(c.Partner.ID, func(f Followup) error {
@@ -229,7 +229,7 @@ func (s *Service) Followup(ctx context.Context, c *Caller, id string) (FollowupV
 	if _, err := s.decideFollowup(ctx, c, in, &f); err != nil {
 		return FollowupView{}, err
 	}
-	return f.view(s.now().Format(dateLayout)), nil
+	return f.view(s.localDay(s.now())), nil
 }
 
 // FollowupStepInput is what a step names: the contact (with whom, on
@@ -334,8 +334,8 @@ func (s *Service) StepFollowup(ctx context.Context, c *Caller, id, step string, 
 			return FollowupView{}, err
 		}
 	}
-	today := s.now().Format(dateLayout)
-	if err := in.validate(step, today, f.CreatedAt.Format(dateLayout)); err != nil {
+	today := s.localDay(s.now())
+	if err := in.validate(step, today, s.localDay(f.CreatedAt)); err != nil {
 		return FollowupView{}, err
 	}
 	object := "followup:" + f.ID
