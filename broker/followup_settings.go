@@ -2,6 +2,7 @@ package broker
 
 import (
 	"encoding/json"
+	"maps"
 	"time"
 
 	"github.com/ketenbrug/ketenbrug/broker/workdays"
@@ -78,4 +79,12 @@ func (f *followupSettings) againAfter(due string) string {
 		return due
 	}
 	return f.calendar.AddWorkingDays(d, f.againDays).Format(dateLayout)
+}
+
+// FollowupOutcomes returns the outcomes a follow-up may be closed with,
+// code → name, from the active policy's data (followups.outcomes): what the
+// console offers. The policy decides a close (outcome_unknown); this only
+// lists.
+func (s *Service) FollowupOutcomes() map[string]string {
+	return maps.Clone(s.followupSettings().outcomes)
 }

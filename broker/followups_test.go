@@ -263,7 +263,11 @@ func TestFollowupLifecycle(t *testing.T) {
 		t.Errorf("a lead of a partner that does not serve the household: %v", err)
 	}
 
-	// The lead closes it, with an outcome from the policy data only.
+	// The lead closes it, with an outcome from the policy data only (the
+	// list the console offers).
+	if o := fe.svc.FollowupOutcomes(); len(o) != 4 || o["afgestemd"] == "" {
+		t.Errorf("the policy's outcomes: %v", o)
+	}
 	if _, err := fe.svc.StepFollowup(fe.ctx, kb, id, broker.FollowupStepClose,
 		broker.FollowupStepInput{Outcome: "weet-niet"}); !deniedWith(err, broker.ReasonOutcomeUnknown) {
 		t.Errorf("an unknown outcome: %v", err)
