@@ -3,8 +3,10 @@ package broker
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -54,12 +56,12 @@ func (s *Service) SweepFollowups(ctx context.Context) (FollowupSweep, error) {
 					page = append(page, ch)
 				}
 				if n == 500 {
-					return errPageFull
+					return io.EOF // the page is full: the store's walks stop at io.EOF
 				}
 				return nil
 			})
 		})
-		if err != nil && !errors.Is(err, errPageFull) {
+		if err != nil && !errors.Is(err, io.EOF) {
 			return out, err
 		}
 		changes = append(changes, page...)
@@ -84,9 +86,6 @@ func (s *Service) SweepFollowups(ctx context.Context) (FollowupSweep, error) {
 	}
 	return out, errors.Join(errs...)
 }
-
-// errPageFull stops a walk at a page's end.
-var errPageFull = errors.New("page full")
 
 // sweepFollowup works out what a sweep does to live follow-up f.
 func sweepFollowup(tx ReadTx, f *Followup, set *followupSettings, today string) (followupChange, error) {
@@ -150,7 +149,7 @@ func (s *Service) applyFollowupChange(ctx context.Context, ch followupChange, se
 	if ch.end != "" {
 		e.Detail["outcome"] = ch.end
 	} else {
-		e.Detail["escalation"] = string(rune('0' + ch.escalate))
+		e.Detail["escalation"] = strconv.Itoa(ch.escalate)
 	}
 	did := false
 	err := s.commit(ctx, e, nil, func(tx Tx) ([]InboxItem, error) {
@@ -196,7 +195,7 @@ func (s *Service) change(tx ReadTx, f *Followup, ch followupChange, set *followu
 	}
 	f.Escalations = ch.escalate
 	f.Steps = append(f.Steps, FollowupStep{Step: FollowupStepEscalate, State: f.State, At: now, By: brokerActor,
-		Detail: string(rune('0' + ch.escalate))})
+		Detail: strconv.Itoa(ch.escalate)})
 	f.UpdatedAt, f.Revision = now, f.Revision+1
 	reason := "overdue"
 	if ch.escalate == 2 {
