@@ -13,6 +13,11 @@ import (
 const (
 	DefaultFollowupDueWorkingDays   = 10
 	DefaultFollowupAgainWorkingDays = 5
+	// MinFollowupPartnerLevel is the lowest ambition level at which a
+	// partner's match signal opens a follow-up: consulting many chain
+	// partners (level 2). followups.partner_min_level may raise it, not
+	// lower it.
+	MinFollowupPartnerLevel = 2
 )
 
 // followupSettings are the policy data the follow-ups read: the periods
@@ -25,6 +30,11 @@ type followupSettings struct {
 	againDays int
 	outcomes  map[string]string // code → name
 	calendar  workdays.Calendar
+	// partnerSectors are the sectors whose partners' match signals open a
+	// follow-up too (followups.partner_sectors; none by default), from
+	// partnerLevel up.
+	partnerSectors map[Sector]bool
+	partnerLevel   int
 }
 
 // followupConfig is the part of the policy data the follow-ups read.
@@ -34,6 +44,8 @@ type followupConfig struct {
 		EscalateAgainWorkingDay *int              `json:"escalate_again_working_days"`
 		Outcomes                map[string]string `json:"outcomes"`
 		ClosedDays              []string          `json:"closed_days"`
+		PartnerSectors          []string          `json:"partner_sectors"`
+		PartnerMinLevel         *int              `json:"partner_min_level"`
 	} `json:"followups"`
 }
 
@@ -45,7 +57,8 @@ func (s *Service) followupSettings() *followupSettings {
 		return cur
 	}
 	set := &followupSettings{version: d.Version, dueDays: DefaultFollowupDueWorkingDays,
-		againDays: DefaultFollowupAgainWorkingDays, outcomes: map[string]string{}}
+		againDays: DefaultFollowupAgainWorkingDays, outcomes: map[string]string{}, partnerSectors: map[Sector]bool{},
+		partnerLevel: MinFollowupPartnerLevel}
 	var cfg followupConfig
 	if len(d.Config) > 0 && json.Unmarshal(d.Config, &cfg) == nil {
 		f := cfg.Followups
@@ -58,12 +71,26 @@ func (s *Service) followupSettings() *followupSettings {
 		for code, name := range f.Outcomes {
 			set.outcomes[code] = name
 		}
+		for _, sector := range f.PartnerSectors {
+			set.partnerSectors[Sector(sector)] = true
+		}
+		if n := f.PartnerMinLevel; n != nil && *n > set.partnerLevel {
+			set.partnerLevel = *n
+		}
 		// A closed day that is not a date is ignored here; the policy's
 		// own tests refuse it before the version can be activated.
 		set.calendar, _ = workdays.NewCalendar(f.ClosedDays...)
 	}
 	s.followups.Store(set)
 	return set
+}
+
+// opensFor reports whether a match signal to partner p, about a household
+// of a municipality at level municipalityLevel, opens a follow-up for p:
+// p's sector is named and the lower of the two levels reaches the
+// minimum.
+func (f *followupSettings) opensFor(p *Partner, municipalityLevel int) bool {
+	return f.partnerSectors[p.Sector] && EffectiveLevel(p.Level, municipalityLevel) >= f.partnerLevel
 }
 
 // due is the due date of a follow-up opened at t.

@@ -28,7 +28,8 @@ type followupChange struct {
 }
 
 // SweepFollowups goes through the live follow-ups once: one that is past
-// its due date escalates to its lead and to the municipality's team lead
+// its due date escalates to its lead (the coordinator while no person
+// leads it) and to the municipality's team lead
 // (Partner.TeamLead of the municipality), once after the due date and
 // again after the second period (followups.escalate_again_working_days);
 // one whose involvements have all ended, or whose household's plan was
@@ -202,9 +203,11 @@ func (s *Service) change(tx ReadTx, f *Followup, ch followupChange, set *followu
 		reason = "overdue-again"
 	}
 	// To the lead and to the municipality's team lead, each in their
-	// partner's inbox, named as the person it is for.
-	to := []Actor{f.Lead}
-	if m, err := s.LookupPartner(f.Municipality); err == nil && m.TeamLead != nil && *m.TeamLead != f.Lead {
+	// partner's inbox, named as the person it is for. While nobody of the
+	// partner a follow-up was opened for is named, the coordinator answers
+	// for it: the partner's inbox gets nothing that names the household.
+	to := []Actor{f.answerable()}
+	if m, err := s.LookupPartner(f.Municipality); err == nil && m.TeamLead != nil && *m.TeamLead != to[0] {
 		to = append(to, *m.TeamLead)
 	}
 	for _, a := range to {

@@ -22,11 +22,23 @@ var brokerActor = Actor{Partner: "ketenbrug", Sub: "broker"}
 // carries the follow-up (InboxItem.Followup), so the coordinator's inbox
 // links to it. A signal that withheld the other partner opens nothing:
 // nobody can get in touch with a partner they may not know.
+//
+// A match signal to another partner opens a follow-up of its own when
+// the policy data names the partner's sector (followups.partner_sectors)
+// and the level is high enough (followups.partner_min_level, at least 2):
+// that partner leads, but which of its professionals the coordinator
+// decides (reassign), so it opens without a person; it shows only to the
+// coordinator, and escalates to the coordinator, until one is named. It
+// opens only when the coordinator got the same match in the same change
+// with the other partner shown: the follow-up names the other partner,
+// and the coordinator may not learn of a partner the policy withheld
+// from them. The partner's own signal does not name the follow-up: that
+// would tell the partner the household's id.
 func (s *Service) openFollowups(tx Tx, e *AuditEntry, items []InboxItem) error {
 	var set *followupSettings
 	for i := range items {
 		it := &items[i]
-		if it.Kind != InboxMatch || it.Household == "" || it.About == nil || it.About.Partner == "" ||
+		if it.Kind != InboxMatch || it.inHousehold.id == "" || it.About == nil || it.About.Partner == "" ||
 			len(it.disclosed) == 0 || it.Subject == "" {
 			continue
 		}
@@ -38,13 +50,17 @@ func (s *Service) openFollowups(tx Tx, e *AuditEntry, items []InboxItem) error {
 			return err
 		}
 		i := slices.IndexFunc(hs, func(h Household) bool {
-			return h.ID == it.Household && h.Coordinator.Partner == it.Partner
+			return h.Municipality == it.inHousehold.municipality && h.ID == it.inHousehold.id
 		})
 		if i < 0 || hs[i].Coordinator.Sub == "" {
-			continue // no coordinator as a person: nobody to lead
+			continue // no coordinator as a person: nobody to lead or name a lead
 		}
 		h := &hs[i]
-		f, err := liveFollowup(tx, h, it.About.Partner)
+		forCoordinator := it.Partner == h.Coordinator.Partner
+		if !forCoordinator && !s.partnerFollowupOpens(set, items, h, it) {
+			continue
+		}
+		f, err := liveFollowup(tx, h, it.About.Partner, it.Partner)
 		if err != nil {
 			return err
 		}
@@ -58,6 +74,9 @@ func (s *Service) openFollowups(tx Tx, e *AuditEntry, items []InboxItem) error {
 				Partner: it.About.Partner, Coordinator: h.Coordinator, Lead: h.Coordinator, Due: set.due(now),
 				State: FollowupOpen, CreatedAt: now,
 				Steps: []FollowupStep{{Step: FollowupStepOpen, State: FollowupOpen, At: now, By: brokerActor}}}
+			if !forCoordinator {
+				f.For, f.Lead = it.Partner, Actor{Partner: it.Partner}
+			}
 		}
 		changed := f.Revision == 0
 		for _, d := range it.disclosed {
@@ -74,18 +93,42 @@ func (s *Service) openFollowups(tx Tx, e *AuditEntry, items []InboxItem) error {
 				return err
 			}
 		}
-		it.Followup = f.signal("opened")
-		it.Followup.To = f.Coordinator
+		if forCoordinator {
+			it.Followup = f.signal("opened")
+			it.Followup.To = f.Coordinator
+		}
 	}
 	return nil
 }
 
+// partnerFollowupOpens reports whether match signal it, to a partner other
+// than household h's coordinator, opens (or joins) a follow-up: the policy
+// data names the partner's sector at this level, and items hold the
+// coordinator's signal about the same involvement with the other partner
+// shown.
+func (s *Service) partnerFollowupOpens(set *followupSettings, items []InboxItem, h *Household, it *InboxItem) bool {
+	if len(set.partnerSectors) == 0 {
+		return false
+	}
+	p, err := s.LookupPartner(it.Partner)
+	if err != nil || p.Status != PartnerActive || !set.opensFor(p, s.municipalityFacts(h.Municipality).Level) {
+		return false
+	}
+	return slices.ContainsFunc(items, func(o InboxItem) bool {
+		return o.Kind == InboxMatch && o.Partner == h.Coordinator.Partner && o.inHousehold == it.inHousehold &&
+			o.About != nil && o.About.Partner == it.About.Partner && slices.ContainsFunc(o.disclosed, func(d Disclosure) bool {
+			return slices.ContainsFunc(it.disclosed, func(x Disclosure) bool { return x.Involvement == d.Involvement })
+		})
+	})
+}
+
 // liveFollowup returns the live follow-up of household h about partner,
-// or the zero Followup when there is none.
-func liveFollowup(tx ReadTx, h *Household, partner string) (Followup, error) {
+// opened for recipient's match signals, or the zero Followup when there is
+// none.
+func liveFollowup(tx ReadTx, h *Household, partner, recipient string) (Followup, error) {
 	var found Followup
 	err := tx.HouseholdFollowups(h.Municipality, h.ID, func(f Followup) error {
-		if f.Live() && f.Partner == partner {
+		if f.Live() && f.Partner == partner && f.recipient() == recipient {
 			found = f
 			return io.EOF
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ketenbrug/ketenbrug/broker"
+	"github.com/ketenbrug/ketenbrug/broker/brokertest"
 )
 
 // followupEnv is the family of the overview tests on a clock the test
@@ -25,10 +26,26 @@ type followupEnv struct {
 
 func newFollowupEnv(t *testing.T) *followupEnv {
 	t.Helper()
+	return newFollowupEnvWith(t, nil)
+}
+
+// newFollowupEnvWith is newFollowupEnv under policy data that patch
+// changed (nil: the embedded bundle's).
+func newFollowupEnvWith(t *testing.T, patch func(config map[string]any)) *followupEnv {
+	t.Helper()
 	fe := &followupEnv{}
 	start := time.Date(2026, 12, 17, 9, 0, 0, 0, time.UTC)
 	fe.clock.Store(&start)
-	fe.invEnv = newInvEnvWith(t, func(c *broker.Config) { c.Now = func() time.Time { return *fe.clock.Load() } })
+	var eng broker.PolicyEngine
+	if patch != nil {
+		eng = brokertest.EngineWithConfig(t, patch)
+	}
+	fe.invEnv = newInvEnvWith(t, func(c *broker.Config) {
+		c.Now = func() time.Time { return *fe.clock.Load() }
+		if eng != nil {
+			c.Policy = eng
+		}
+	})
 	in := broker.HouseholdInput{Municipality: "gem-a", Area: "centrum"}
 	fe.f = family{id: "hh-1", bsns: map[string]string{}}
 	for _, m := range familyMembers {
@@ -76,7 +93,7 @@ func (fe *followupEnv) followups(c *broker.Caller, state string) []broker.Follow
 func (fe *followupEnv) about(c *broker.Caller, partner string) broker.FollowupView {
 	fe.t.Helper()
 	for _, f := range fe.followups(c, "") {
-		if f.Partner == partner {
+		if f.Partner == partner && f.For == "" {
 			return f
 		}
 	}
@@ -399,6 +416,110 @@ func TestFollowupEndsWithItsInvolvements(t *testing.T) {
 	// The other follow-up goes on.
 	if v := fe.about(coord, "uwv"); v.State != broker.FollowupOpen {
 		t.Errorf("the UWV's follow-up: %+v", v)
+	}
+}
+
+// partnerFollowups are the policy data of a region that has the debt
+// counsellors' match signals followed up too, from level minLevel.
+func partnerFollowups(minLevel int) func(map[string]any) {
+	return func(config map[string]any) {
+		f := config["followups"].(map[string]any)
+		f["partner_sectors"], f["partner_min_level"] = []string{"debt"}, minLevel
+	}
+}
+
+// TestPartnerFollowupOpensUnassigned: where the policy data names the debt
+// counsellors (followups.partner_sectors), the UWV's match signal to the
+// kredietbank opens a follow-up for the kredietbank too, without a
+// person: the coordinator sees it and names one; until then nobody of the
+// kredietbank sees it, and it escalates to the coordinator. The CJG, in a
+// sector not named, gets none.
+func TestPartnerFollowupOpensUnassigned(t *testing.T) {
+	fe := newFollowupEnvWith(t, partnerFollowups(2))
+	coord := fe.coordinator("gem-a", invPurpose)
+	kb := fe.professional("kredietbank", invPurpose)
+	var f broker.FollowupView
+	for _, v := range fe.followups(coord, "") {
+		switch {
+		case v.For == "kredietbank" && v.Partner == "uwv":
+			f = v
+		case v.For != "":
+			t.Errorf("a follow-up for %s about %s", v.For, v.Partner)
+		}
+	}
+	if n := len(fe.followups(coord, "")); n != 3 {
+		t.Fatalf("the coordinator sees %d follow-ups, want 3 (her two and the kredietbank's)", n)
+	}
+	if f.ID == "" || f.Lead != (broker.Actor{Partner: "kredietbank"}) || f.Coordinator != actorOf(coord) ||
+		f.Due != "2027-01-04" || f.State != broker.FollowupOpen || f.Involvements != 1 {
+		t.Fatalf("the kredietbank's follow-up: %+v", f)
+	}
+	// Until a person is named nobody of the kredietbank sees it, exactly as
+	// an id never used; its inbox's match signal does not name it.
+	_, err := fe.svc.Followup(fe.ctx, kb, f.ID)
+	_, never := fe.svc.Followup(fe.ctx, kb, "f-never")
+	if !errors.Is(err, broker.ErrNotFound) || !errors.Is(never, broker.ErrNotFound) || len(fe.followups(kb, "")) != 0 {
+		t.Fatalf("the kredietbank's professional: %v (never used: %v)", err, never)
+	}
+	for _, it := range fe.inbox("kredietbank", broker.RoleConnector) {
+		if it.Followup != nil || it.Household != "" {
+			t.Errorf("the kredietbank's inbox names a follow-up or the household: %+v", it)
+		}
+	}
+	// A second match with the UWV joins it.
+	fe.put("uwv", "hh-1-ww2", fe.f.bsns["moeder"], "ww")
+	if v, err := fe.svc.Followup(fe.ctx, coord, f.ID); err != nil || v.Involvements != 2 {
+		t.Fatalf("after a second match: %+v, %v", v, err)
+	}
+	// Overdue and unassigned, it escalates to the coordinator, not to the
+	// kredietbank's inbox.
+	fe.advance(19 * 24 * time.Hour)
+	if _, err := fe.svc.SweepFollowups(fe.ctx); err != nil {
+		t.Fatal(err)
+	}
+	esc := fe.followupItems("gem-a", broker.RoleCoordinator, f.ID, "overdue")
+	if len(esc) != 1 || esc[0].Followup.To != actorOf(coord) {
+		t.Errorf("the coordinator's escalation: %+v", esc)
+	}
+	if n := len(fe.followupItems("kredietbank", broker.RoleConnector, f.ID, "overdue")); n != 0 {
+		t.Errorf("the kredietbank got %d escalations of a follow-up nobody there leads", n)
+	}
+	// The coordinator names the kredietbank's professional: now she sees
+	// it and closes it.
+	v, err := fe.svc.StepFollowup(fe.ctx, coord, f.ID, broker.FollowupStepReassign,
+		broker.FollowupStepInput{Lead: &broker.Actor{Partner: "kredietbank", Sub: kb.Sub}})
+	if err != nil || v.Lead != actorOf(kb) || v.For != "kredietbank" {
+		t.Fatalf("naming the lead: %+v, %v", v, err)
+	}
+	if len(fe.followupItems("kredietbank", broker.RoleConnector, f.ID, "reassigned")) != 1 {
+		t.Error("the kredietbank was not told its person leads it")
+	}
+	if _, err := fe.svc.StepFollowup(fe.ctx, kb, f.ID, broker.FollowupStepClose,
+		broker.FollowupStepInput{Outcome: "afgestemd"}); err != nil {
+		t.Errorf("the named lead closes it: %v", err)
+	}
+}
+
+// actorOf is the person c acts as.
+func actorOf(c *broker.Caller) broker.Actor { return broker.Actor{Partner: c.Partner.ID, Sub: c.Sub} }
+
+// TestPartnerFollowupNeedsTheLevel: a partner's match signal opens no
+// follow-up below followups.partner_min_level (the partners are at level
+// 2), and none by default (no partner_sectors): the coordinator's own two
+// are all there is.
+func TestPartnerFollowupNeedsTheLevel(t *testing.T) {
+	for name, patch := range map[string]func(map[string]any){
+		"level 3 asked":             partnerFollowups(3),
+		"the default policy's data": nil,
+	} {
+		t.Run(name, func(t *testing.T) {
+			fe := newFollowupEnvWith(t, patch)
+			for _, v := range fe.followups(fe.coordinator("gem-a", invPurpose), "") {
+				if v.For != "" {
+					t.Errorf("a follow-up for %s: %+v", v.For, v)
+				}
+			}
+		})
 	}
 }
 

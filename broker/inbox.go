@@ -54,7 +54,14 @@ type InboxItem struct {
 	// disclosed, when set, is how the item is recorded in the audit
 	// entry of the change that raised it (commitAll).
 	disclosed []Disclosure
+	// inHousehold is the household a match signal is about, for every
+	// recipient (Household tells only the coordinator): the follow-up a
+	// partner's signal opens is kept with it. Never stored or shown.
+	inHousehold householdKey
 }
+
+// householdKey names a household: its municipality and id.
+type householdKey struct{ municipality, id string }
 
 // InboxView is the wire type (connectors/wire), so that the SDK carries it without
 // importing the domain.

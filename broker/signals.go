@@ -356,7 +356,8 @@ func (s *Service) askSignalBatch(ctx context.Context, c *Caller, purpose string,
 func (s *Service) signalItem(v *Involvement, h *Household, partner, ref string, fields []string) InboxItem {
 	shown := s.shown(v, fields)
 	it := InboxItem{Partner: partner, Kind: InboxMatch, Created: s.now(), Ref: ref, About: &shown, Subject: v.Subject,
-		disclosed: []Disclosure{{Subject: v.Subject, Involvement: v.ID, Partner: v.Partner, Fields: shownFields(&shown), To: partner}}}
+		disclosed:   []Disclosure{{Subject: v.Subject, Involvement: v.ID, Partner: v.Partner, Fields: shownFields(&shown), To: partner}},
+		inHousehold: householdKey{h.Municipality, h.ID}}
 	if partner == h.Coordinator.Partner {
 		it.Household = h.ID
 	}

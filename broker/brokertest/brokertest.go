@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"math/big"
 	"os"
@@ -27,6 +28,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/ketenbrug/ketenbrug/broker"
@@ -71,6 +73,40 @@ func Engine(t testing.TB) *policy.Engine {
 	eng, err := engine()
 	if err != nil {
 		t.Fatalf("policy engine: %v", err)
+	}
+	return eng
+}
+
+// EngineWithConfig returns an engine of its own with the embedded bundle
+// whose policy data (ketenbrug_config) patch changed: for a test of a
+// judgement the region makes in its policy data, such as which partners'
+// match signals open a follow-up. The bundle's Rego tests run against the
+// changed data as they do before any version is activated.
+func EngineWithConfig(t testing.TB, patch func(config map[string]any)) *policy.Engine {
+	t.Helper()
+	fsys := fstest.MapFS{}
+	err := fs.WalkDir(rego.Bundle, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		raw, err := fs.ReadFile(rego.Bundle, path)
+		fsys[path] = &fstest.MapFile{Data: raw}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var data map[string]map[string]any
+	if err := json.Unmarshal(fsys["data.json"].Data, &data); err != nil {
+		t.Fatal(err)
+	}
+	patch(data["ketenbrug_config"])
+	if fsys["data.json"].Data, err = json.Marshal(data); err != nil {
+		t.Fatal(err)
+	}
+	eng, err := policy.New(policy.Config{Default: fsys, Timeout: 5 * time.Second, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatalf("policy engine with changed data: %v", err)
 	}
 	return eng
 }

@@ -235,7 +235,11 @@ func (h *Handler) followup(w http.ResponseWriter, r *http.Request, c *broker.Cal
 		"Outcomes":        h.outcomes(),
 		"Today":           h.cfg.Now().In(amsterdam).Format(time.DateOnly),
 		"Created":         f.CreatedAt.In(amsterdam).Format(time.DateOnly),
-		"OutcomeName":     h.outcomeName(f.Outcome)}
+		"OutcomeName":     h.outcomeName(f.Outcome),
+		// A follow-up opened for another partner's match signal has no
+		// person as lead until the coordinator names one.
+		"Unassigned": live && f.Lead.Sub == "",
+		"ForName":    cmpOr(names[f.For], f.For)}
 	if f.Contact != nil {
 		d["ContactWith"] = cmpOr(names[f.Contact.With], f.Contact.With)
 	}

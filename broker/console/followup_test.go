@@ -347,3 +347,37 @@ func TestFollowupOutcomes(t *testing.T) {
 		t.Fatalf("a shipped outcome the policy no longer has: %q", n)
 	}
 }
+
+// TestUnassignedFollowupPage: a follow-up opened for another partner's
+// match signal (followups.partner_sectors) has no person as lead until
+// the coordinator names one; the inbox asks her to name one and the page
+// says whom the match was signalled to and where to name the lead.
+func TestUnassignedFollowupPage(t *testing.T) {
+	e := newEnvWith(t, regionClients())
+	amersfoort(t, e)
+	uwv := seedFollowups(t, e, testBSN(1), testBSN(2), true)["uwv"]
+	// The follow-up as the broker opens it for the Kredietbank's signal.
+	if err := e.store.Update(func(tx broker.Tx) error {
+		f, err := tx.Followup(uwv)
+		if err != nil {
+			return err
+		}
+		f.For, f.Lead, f.Revision = "kredietbank", broker.Actor{Partner: "kredietbank"}, f.Revision+1
+		return tx.PutFollowup(f)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	sanne := e.browser(t)
+	home := sanne.login("gem-amersfoort", "sanne")
+	i := strings.Index(home.body, `href="/console/opvolging/`+uwv+`"`)
+	if i < 0 || !strings.Contains(home.body[max(0, i-400):i], "<strong>trekker benoemen</strong>") {
+		t.Fatalf("the inbox does not ask to name a lead: %s", home.body)
+	}
+	p := sanne.get("/console/opvolging/" + uwv)
+	for _, want := range []string{"Nog geen trekker:", "Match gemeld aan", "(nog niemand benoemd)", `href="#kop-trekker"`,
+		"tot dan ziet alleen u deze opvolging"} {
+		if !strings.Contains(p.body, want) {
+			t.Fatalf("the page lacks %q: %s", want, p.body)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ketenbrug/ketenbrug/broker"
+	"github.com/ketenbrug/ketenbrug/broker/brokertest"
 	"github.com/ketenbrug/ketenbrug/connectors"
 )
 
@@ -41,6 +42,13 @@ func (e *ivEnv) fuAs(partner string, keyRole broker.Role, sub string, role broke
 // the match signal to gem-a's coordinator opens it. It returns its id.
 func (e *ivEnv) fuFollowup() string {
 	e.t.Helper()
+	id, _ := e.fuOpen()
+	return id
+}
+
+// fuOpen is fuFollowup that also returns the family's BSNs by label.
+func (e *ivEnv) fuOpen() (string, map[string]string) {
+	e.t.Helper()
 	bsns := e.family()
 	prof := e.client("cjg", broker.RoleProfessional)
 	sectors := []string{"debt", "youth", "education", "work-income", "municipality"}
@@ -62,7 +70,7 @@ func (e *ivEnv) fuFollowup() string {
 	if f.State != broker.FollowupOpen || f.Household != "hh-1" || f.Lead != (broker.Actor{Partner: "gem-a", Sub: "gem-a-coordinator"}) {
 		e.t.Fatalf("follow-up %+v", f)
 	}
-	return f.ID
+	return f.ID, bsns
 }
 
 // fuAnswer is a response with what belongs to the request taken out: the
@@ -186,6 +194,51 @@ func TestFollowupIsHiddenOverHTTP(t *testing.T) {
 	e.json(e.client("gem-a", broker.RoleCoordinator), http.MethodGet, "/v1/followups/"+id, ivPurpose, nil, &v)
 	if v.State != broker.FollowupOpen || v.Revision != 1 || len(v.Steps) != 1 {
 		t.Fatalf("after the refusals: %+v", v)
+	}
+}
+
+// TestPartnerFollowupIsHiddenUntilNamedOverHTTP: where the policy data
+// has the youth partners' match signals followed up too, a second youth
+// partner's registration opens a follow-up for the CJG without a person.
+// Until the coordinator names one, the CJG's professional gets exactly
+// what an id never used gets; once named, she sees it.
+func TestPartnerFollowupIsHiddenUntilNamedOverHTTP(t *testing.T) {
+	e := ivNewEnvWith(t, brokertest.EngineWithConfig(t, func(config map[string]any) {
+		config["followups"].(map[string]any)["partner_sectors"] = []string{"youth"}
+	}))
+	_, bsns := e.fuOpen()
+	coord := e.client("gem-a", broker.RoleCoordinator)
+	// The CJG's own match opened nothing for another partner (none of
+	// the others is in a named sector); the second youth partner's does.
+	e.json(e.client("cjg-a2", broker.RoleConnector), http.MethodPut, "/v1/involvements/a2-1", "",
+		ivInvolvement(bsns["moeder"], "gezinscoaching"), nil)
+	var list broker.FollowupList
+	e.json(coord, http.MethodGet, "/v1/followups?state=live", ivPurpose, nil, &list)
+	i := slices.IndexFunc(list.Followups, func(f broker.FollowupView) bool { return f.For != "" })
+	if i < 0 {
+		t.Fatalf("no follow-up for another partner: %+v", list)
+	}
+	f := list.Followups[i]
+	if f.Lead.Sub != "" || f.For != "cjg" || f.Lead.Partner != "cjg" || f.Partner != "cjg-a2" {
+		t.Fatalf("follow-up %+v", f)
+	}
+	pro := e.client(f.For, broker.RoleProfessional)
+	got := e.fuAsk(pro, http.MethodGet, "/v1/followups/"+f.ID, ivPurpose, nil)
+	never := e.fuAsk(pro, http.MethodGet, "/v1/followups/f-never", ivPurpose, nil)
+	if got != never || got.status != http.StatusNotFound {
+		t.Fatalf("before a person is named: %+v\nfor an id never used: %+v", got, never)
+	}
+	if got := e.fuAsk(pro, http.MethodGet, "/v1/followups", ivPurpose, nil); got.body != "{\"followups\":[]}\n" {
+		t.Errorf("the list shows it: %s", got.body)
+	}
+	var v broker.FollowupView
+	e.json(coord, http.MethodPost, "/v1/followups/"+f.ID+"/reassign", ivPurpose,
+		map[string]any{"lead": map[string]string{"partner": f.For, "sub": f.For + "-professional"}}, &v)
+	if v.Lead != (broker.Actor{Partner: "cjg", Sub: "cjg-professional"}) {
+		t.Fatalf("after naming the lead: %+v", v)
+	}
+	if got := e.fuAsk(pro, http.MethodGet, "/v1/followups/"+f.ID, ivPurpose, nil); got.status != http.StatusOK {
+		t.Errorf("once named: %+v", got)
 	}
 }
 

@@ -87,7 +87,14 @@ type ivEnv struct {
 
 func ivNewEnv(t testing.TB) *ivEnv {
 	t.Helper()
-	sys := brokertest.New(t, brokertest.Options{ID: ivBrokerID, CheckJWKS: CheckJWKS})
+	return ivNewEnvWith(t, nil)
+}
+
+// ivNewEnvWith is ivNewEnv with policy engine pol (nil: the shared one
+// with the embedded bundle).
+func ivNewEnvWith(t testing.TB, pol broker.PolicyEngine) *ivEnv {
+	t.Helper()
+	sys := brokertest.New(t, brokertest.Options{ID: ivBrokerID, CheckJWKS: CheckJWKS, Policy: pol})
 	ctx, svc, log := sys.Ctx, sys.Service, sys.Logger
 	brokerKey, err := protocol.GenerateKey(protocol.AlgEdDSA)
 	if err != nil {

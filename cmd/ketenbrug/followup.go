@@ -75,7 +75,7 @@ func newFollowupCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "follow-up %s is %s, lead %s/%s, due %s\n", v.ID, v.State, v.Lead.Partner, v.Lead.Sub, v.Due)
+				fmt.Fprintf(cmd.OutOrStdout(), "follow-up %s is %s, lead %s, due %s\n", v.ID, v.State, leadName(v.Lead), v.Due)
 				return nil
 			})
 	}
@@ -140,13 +140,22 @@ func printFollowups(w io.Writer, fs []wire.FollowupView) error {
 			state, overdue = "OVERDUE ("+f.State+")", overdue+1
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", f.ID, state, f.Due, f.Household, f.Partner,
-			f.Lead.Partner+"/"+f.Lead.Sub, orDash(f.Outcome))
+			leadName(f.Lead), orDash(f.Outcome))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "%d follow-up(s), %d overdue\n", len(fs), overdue)
 	return nil
+}
+
+// leadName is partner/sub, or, for a follow-up whose lead the coordinator
+// has yet to name, the partner and what to do.
+func leadName(a wire.Actor) string {
+	if a.Sub == "" {
+		return a.Partner + "/(to name: followup reassign)"
+	}
+	return a.Partner + "/" + a.Sub
 }
 
 func printFollowup(w io.Writer, f *wire.FollowupView) {
@@ -157,8 +166,11 @@ func printFollowup(w io.Writer, f *wire.FollowupView) {
 	fmt.Fprintf(w, "Follow-up %s — %s\n", f.ID, state)
 	fmt.Fprintf(w, "  household    %s (purpose %s)\n", f.Household, f.Purpose)
 	fmt.Fprintf(w, "  get in touch %s (%d registration(s))\n", f.Partner, f.Involvements)
-	fmt.Fprintf(w, "  coordinator  %s/%s\n  lead         %s/%s\n  due          %s\n", f.Coordinator.Partner, f.Coordinator.Sub,
-		f.Lead.Partner, f.Lead.Sub, f.Due)
+	if f.For != "" {
+		fmt.Fprintf(w, "  signalled to %s\n", f.For)
+	}
+	fmt.Fprintf(w, "  coordinator  %s/%s\n  lead         %s\n  due          %s\n", f.Coordinator.Partner, f.Coordinator.Sub,
+		leadName(f.Lead), f.Due)
 	if f.Escalations > 0 {
 		fmt.Fprintf(w, "  escalated    %d time(s)\n", f.Escalations)
 	}

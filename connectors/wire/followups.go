@@ -11,12 +11,18 @@ type FollowupView struct {
 	// Partner is the other partner the match was about: the professional
 	// to get in touch with.
 	Partner string `json:"partner"`
+	// For is the partner whose match signal opened the follow-up, when it
+	// is not the coordinator's organisation (a partner the policy names,
+	// followups.partner_sectors); empty for the coordinator's own.
+	For string `json:"for,omitempty"`
 	// Involvements counts the registrations of Partner with the
 	// household's members the follow-up is about.
-	Involvements int    `json:"involvements"`
-	Coordinator  Actor  `json:"coordinator"`
-	Lead         Actor  `json:"lead"`
-	Due          string `json:"due"` // YYYY-MM-DD
+	Involvements int   `json:"involvements"`
+	Coordinator  Actor `json:"coordinator"`
+	// Lead is who gets in touch; a lead without sub is a partner whose
+	// person the coordinator has yet to name.
+	Lead Actor  `json:"lead"`
+	Due  string `json:"due"` // YYYY-MM-DD
 	// State is open, contacted, closed or cancelled.
 	State string `json:"state"`
 	// Overdue is true for an open or contacted follow-up past its due

@@ -161,3 +161,20 @@ test_rights_notice_settings if {
 	ketenbrug.config.rectification_notice_days >= 0
 	ketenbrug.config.inform.responsible in {"coordinator", "municipality"}
 }
+
+# The follow-ups' settings are well formed; a partner sector whose match
+# signals open a follow-up must be one whose professionals may lead it,
+# or the coordinator could never name its person.
+test_followup_settings_are_well_formed if {
+	f := ketenbrug.config.followups
+	every s in array.concat(f.lead_sectors, f.partner_sectors) {
+		s in broker_sectors
+	}
+	every s in f.partner_sectors {
+		s in f.lead_sectors
+	}
+	f.partner_min_level in {2, 3, 4}
+	every d in f.closed_days {
+		time.parse_ns("2006-01-02", d)
+	}
+}

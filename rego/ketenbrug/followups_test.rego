@@ -69,6 +69,34 @@ test_a_lead_without_a_person_is_nobody if {
 	denied_for(d, "not_followup_party")
 }
 
+# A follow-up opened for a partner's match signal names that partner as
+# lead but no person until the coordinator names one: nobody of that
+# partner sees it meanwhile, the coordinator does.
+unassigned := object.union(followup_facts, {"lead_partner": "kredietbank", "lead_sub": ""})
+
+test_nobody_of_an_unassigned_partner_reads_it if {
+	x := object.union(followup_step("followup.read"), {"caller": professional, "followup": unassigned})
+	d := ketenbrug.decision with input as x
+	denied_for(d, "not_followup_party")
+}
+
+test_the_coordinator_reads_an_unassigned_followup if {
+	d := ketenbrug.decision with input as object.union(followup_step("followup.read"), {"followup": unassigned})
+	allowed(d)
+}
+
+test_the_coordinator_names_a_person_of_the_unassigned_partner if {
+	x := object.union(reassign, {"followup": object.union(unassigned, {"new_lead_sub": "j.bakker", "new_lead_serves": true})})
+	d := ketenbrug.decision with input as x
+	allowed(d)
+}
+
+test_the_list_hides_an_unassigned_followup_from_its_partner if {
+	x := object.union(followup_step("followup.list"), {"caller": professional, "followups": [unassigned]})
+	d := ketenbrug.decision with input as x
+	d.show == {}
+}
+
 test_missing_followup_facts_deny if {
 	d := ketenbrug.decision with input as json.remove(followup_step("followup.read"), ["followup"])
 	denied_for(d, "not_followup_party")
