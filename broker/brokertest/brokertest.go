@@ -77,12 +77,9 @@ func Engine(t testing.TB) *policy.Engine {
 	return eng
 }
 
-// EngineWithConfig returns an engine of its own with the embedded bundle
-// whose policy data (ketenbrug_config) patch changed: for a test of a
-// judgement the region makes in its policy data, such as which partners'
-// match signals open a follow-up. The bundle's Rego tests run against the
-// changed data as they do before any version is activated.
-func EngineWithConfig(t testing.TB, patch func(config map[string]any)) *policy.Engine {
+// BundleFS is a copy of the embedded policy bundle that a test may
+// change: a new version of a policy, or other policy data.
+func BundleFS(t testing.TB) fstest.MapFS {
 	t.Helper()
 	fsys := fstest.MapFS{}
 	err := fs.WalkDir(rego.Bundle, ".", func(path string, d fs.DirEntry, err error) error {
@@ -90,17 +87,29 @@ func EngineWithConfig(t testing.TB, patch func(config map[string]any)) *policy.E
 			return err
 		}
 		raw, err := fs.ReadFile(rego.Bundle, path)
-		fsys[path] = &fstest.MapFile{Data: raw}
+		fsys[path] = &fstest.MapFile{Data: raw, Mode: 0o644}
 		return err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return fsys
+}
+
+// EngineWithConfig returns an engine of its own with the embedded bundle
+// whose policy data (ketenbrug_config) patch changed: for a test of a
+// judgement the region makes in its policy data, such as which partners'
+// match signals open a follow-up. The bundle's Rego tests run against the
+// changed data as they do before any version is activated.
+func EngineWithConfig(t testing.TB, patch func(config map[string]any)) *policy.Engine {
+	t.Helper()
+	fsys := BundleFS(t)
 	var data map[string]map[string]any
 	if err := json.Unmarshal(fsys["data.json"].Data, &data); err != nil {
 		t.Fatal(err)
 	}
 	patch(data["ketenbrug_config"])
+	var err error
 	if fsys["data.json"].Data, err = json.Marshal(data); err != nil {
 		t.Fatal(err)
 	}

@@ -4,17 +4,15 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io/fs"
 	"strings"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/ketenbrug/ketenbrug/broker"
+	"github.com/ketenbrug/ketenbrug/broker/brokertest"
 	"github.com/ketenbrug/ketenbrug/policy"
-	"github.com/ketenbrug/ketenbrug/rego"
 )
 
 // officerSetup adds the region's privacy office (fg-regio, where Anna and
@@ -44,18 +42,7 @@ func officerSetup(t *testing.T, r *region) {
 // version whose diff shows one changed line and whose tests pass.
 func changedBundle(t *testing.T, note string, strict bool) []byte {
 	t.Helper()
-	m := fstest.MapFS{}
-	err := fs.WalkDir(rego.Bundle, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(rego.Bundle, p)
-		m[p] = &fstest.MapFile{Data: b, Mode: 0o644}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := brokertest.BundleFS(t)
 	f := m["ketenbrug/decision.rego"]
 	old := []byte("# A request is allowed when no rule denies it.")
 	if !bytes.Contains(f.Data, old) {
