@@ -67,6 +67,9 @@ type result struct {
 	// (sync.go): persons who live alone, household members with match
 	// signals. nil when not measured.
 	SyncSingle, SyncSignal *syncFigures
+	// SyncError says why a sync broke off: the run goes on to the
+	// comparisons and reports what it measured before.
+	SyncError string
 }
 
 // openLoopPoint is one open-loop run: the arrival rate asked, the rate
@@ -127,7 +130,7 @@ func (r *result) summary() map[string]any {
 		"clients": r.Clients, "duration_s": round(r.Elapsed.Seconds(), 2), "mode": r.Mode, "ops": ops,
 		"machine": r.Machine, "open_loop": r.openLoopSummary(),
 		"sync_single_lines_per_s": round(r.SyncSingle.rate(), 0), "sync_signal_lines_per_s": round(r.SyncSignal.rate(), 0),
-		"sync_signals": r.SyncSignal.signalCount(),
+		"sync_signals": r.SyncSignal.signalCount(), "sync_error": r.SyncError,
 	}
 }
 
@@ -193,6 +196,9 @@ func (r *result) printTable(w io.Writer) {
 			fmt.Fprintf(w, "full-caseload sync over HTTP, %s: %d lines, %d added, %d match signals in %.2fs = %.0f lines added/s\n",
 				f.kind, f.lines, f.added, f.signals, f.elapsed.Seconds(), f.rate())
 		}
+	}
+	if r.SyncError != "" {
+		fmt.Fprintf(w, "full-caseload sync broke off: %s\n", r.SyncError)
 	}
 	if r.EngineRPS > 0 {
 		fmt.Fprintf(w, "embedded engine, same inputs in process: %.0f decisions/s, p50 %.3f ms, p99 %.3f ms, %.0f µs CPU per decision\n",

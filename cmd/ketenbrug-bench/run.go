@@ -85,8 +85,15 @@ func runBench(ctx context.Context, progress io.Writer, c config) (*result, error
 	if local != nil {
 		// Only the broker started here: a sync writes --sync-lines
 		// synthetic involvements for each of two municipalities.
+		// A sync that breaks off is reported, not fatal: what the run
+		// measured before it (the loops, at national scale an hour of
+		// seeding) is kept, and the comparisons still run.
 		if err := measureSyncs(ctx, t, ds, c.syncLines, res, say); err != nil {
-			return nil, err
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			res.SyncError = err.Error()
+			say("%v", err)
 		}
 	}
 	var inputs []*broker.DecisionInput
