@@ -129,8 +129,16 @@ func (s *Service) Sync(ctx context.Context, c *Caller, items iter.Seq[SyncItem],
 		}
 		res.Problems = append(res.Problems, p)
 	}
+	// progress tells opts.Progress that n more lines or ends are done.
+	done := 0
+	progress := func(n int) {
+		done += n
+		if opts.Progress != nil {
+			opts.Progress(done)
+		}
+	}
 	seen := map[uint64]struct{}{}
-	pipe := &syncPipeline{s: s, ctx: ctx, c: c, d: d, dryRun: dryRun}
+	pipe := &syncPipeline{s: s, ctx: ctx, c: c, d: d, dryRun: dryRun, progress: progress}
 	defer pipe.drain() // on an early return, the chunk in flight still ends before Sync does
 	chunk := make([]Involvement, 0, syncChunk)
 	lines := make([]int, 0, syncChunk) // the line number of each of chunk
@@ -183,7 +191,7 @@ func (s *Service) Sync(ctx context.Context, c *Caller, items iter.Seq[SyncItem],
 		// this reading could end more than the guard allowed.
 		return res, fmt.Errorf("%w: the caseload changed while it was read (%d references, then %d); nothing was ended", ErrConflict, planned, len(seen))
 	}
-	if err := s.endUnseen(ctx, c, d, seen, &res); err != nil {
+	if err := s.endUnseen(ctx, c, d, seen, &res, progress); err != nil {
 		return res, err
 	}
 	res.EndLimit = SyncEndLimit(res.Live, s.cfg.SyncMaxEndFraction)
@@ -281,8 +289,11 @@ type syncPipeline struct {
 	c      *Caller
 	d      *verdict
 	dryRun bool
+	// progress is told of every chunk done, with its length.
+	progress func(n int)
 
 	inflight   chan error
+	size       int        // the length of the chunk in flight
 	delta      SyncResult // what the chunk in flight did, once it is done
 	spare      []Involvement
 	spareLines []int
@@ -300,6 +311,7 @@ func (p *syncPipeline) submit(chunk []Involvement, lines []int, res *SyncResult)
 	}
 	p.inflight = make(chan error, 1)
 	p.delta = SyncResult{DryRun: p.dryRun}
+	p.size = len(chunk)
 	go func() { p.inflight <- p.s.syncChunk(p.ctx, p.c, p.d, chunk, lines, &p.delta) }()
 	next, nextLines := p.spare, p.spareLines
 	if next == nil {
@@ -333,6 +345,9 @@ func (p *syncPipeline) wait(res *SyncResult) error {
 		if len(res.Problems) < maxSyncProblems {
 			res.Problems = append(res.Problems, pr)
 		}
+	}
+	if err == nil {
+		p.progress(p.size)
 	}
 	return err
 }
@@ -577,8 +592,9 @@ func (s *Service) refuseObjected(ctx context.Context, c *Caller, chunk []Involve
 }
 
 // endUnseen ends every live involvement of the caller that the caseload
-// did not hold, a page at a time.
-func (s *Service) endUnseen(ctx context.Context, c *Caller, d *verdict, seen map[uint64]struct{}, res *SyncResult) error {
+// did not hold, a page at a time, telling progress how many each page
+// ended.
+func (s *Service) endUnseen(ctx context.Context, c *Caller, d *verdict, seen map[uint64]struct{}, res *SyncResult, progress func(n int)) error {
 	after := ""
 	today := s.now().Format(dateLayout)
 	set := s.notices()
@@ -644,6 +660,7 @@ func (s *Service) endUnseen(ctx context.Context, c *Caller, d *verdict, seen map
 			}
 		}
 		res.Ended += len(refs)
+		progress(len(refs))
 		if done {
 			return nil
 		}

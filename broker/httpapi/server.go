@@ -67,6 +67,12 @@ type Config struct {
 	// owner may enter (mode 0700), inside the data directory — never the
 	// system's temporary directory.
 	SpoolDir string
+	// WriteTimeout is the serving http.Server's WriteTimeout. Once a
+	// sync's body is in, the sync moves its write deadline this far ahead
+	// after every chunk it commits: a sync that keeps making progress is
+	// answered however long it takes, one that stalls for this long is
+	// still cut off. Zero: the server's deadlines are left alone.
+	WriteTimeout time.Duration
 }
 
 // Validate checks the configuration and fills in defaults.

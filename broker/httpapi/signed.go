@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/ketenbrug/ketenbrug/connectors/protocol"
 )
@@ -32,6 +33,17 @@ func (w *signedWriter) Write(p []byte) (int, error) {
 		w.status = http.StatusOK
 	}
 	return w.buf.Write(p)
+}
+
+// SetReadDeadline and SetWriteDeadline pass an http.ResponseController's
+// deadlines on to the connection (a long sync moves them); nothing else of
+// the writer beneath is reachable, so nothing can bypass the buffer.
+func (w *signedWriter) SetReadDeadline(t time.Time) error {
+	return http.NewResponseController(w.ResponseWriter).SetReadDeadline(t)
+}
+
+func (w *signedWriter) SetWriteDeadline(t time.Time) error {
+	return http.NewResponseController(w.ResponseWriter).SetWriteDeadline(t)
 }
 
 // reset drops what a handler wrote before it panicked.

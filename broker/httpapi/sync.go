@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ketenbrug/ketenbrug/broker"
 	"github.com/ketenbrug/ketenbrug/connectors/protocol"
@@ -62,6 +63,11 @@ func (a *api) syncInvolvements(w http.ResponseWriter, r *http.Request, c *broker
 			return malformed("", "reading the body: %v", err)
 		}
 	}
+	// The body is in and its hash checked. The server's read and write
+	// timeouts bound a slow client, not a large caseload: from here the
+	// sync keeps its write deadline ahead of it as long as it makes
+	// progress. A client that goes away still cancels it (r.Context()).
+	opts.Progress = a.keepWriting(w)
 	// The domain may read the caseload twice (the mass-end guard counts
 	// its references before anything is applied): each reading starts at
 	// the top of the spool file.
@@ -78,6 +84,24 @@ func (a *api) syncInvolvements(w http.ResponseWriter, r *http.Request, c *broker
 		err = readErr
 	}
 	return a.reply(w, r, http.StatusOK, res, err)
+}
+
+// keepWriting clears the request's read deadline (the request is read;
+// Go's server clears it too once the body is read to its end) and, when
+// the server has a write timeout, moves the write deadline that far ahead
+// now and each time the returned function is called. A writer without
+// deadlines (http.ErrNotSupported: a test's recorder), or a connection
+// already gone, leaves the deadlines as they are: the answer's write then
+// fails as it would have.
+func (a *api) keepWriting(w http.ResponseWriter) func(done int) {
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Time{})
+	if a.cfg.WriteTimeout <= 0 {
+		return nil
+	}
+	extend := func(int) { _ = rc.SetWriteDeadline(time.Now().Add(a.cfg.WriteTimeout)) }
+	extend(0) // the upload may have used up most of the write timeout
+	return extend
 }
 
 // ndjsonTypes are the accepted media types of a caseload.

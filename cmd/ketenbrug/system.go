@@ -233,6 +233,7 @@ func CreateSystem(ctx context.Context, cfg SystemConfig) (sys *System, err error
 	if sys.Handler, err = httpapi.New(httpapi.Config{
 		Broker: sys.Service, Signer: signer, PublicJWKS: pubJSON, Registry: sys.Registry, Logger: cfg.Logger,
 		Limits: cfg.Limits, SpoolDir: spool, Build: buildInfo(), Replay: sharedReplay(sys.Store),
+		WriteTimeout: cfg.Timeouts.Write, // the server's (newHTTPServer): a sync that progresses moves its deadline
 	}); err != nil {
 		return nil, err
 	}

@@ -33,6 +33,14 @@ type SyncOptions struct {
 	// policy requires one (involvement.write). The broker itself takes the
 	// purpose from the verified token, never from here.
 	Purpose string
+	// Progress, when set, is called by the broker (the SDK does not use
+	// it) each time the sync has committed a chunk — its lines written, or
+	// in a dry run checked — and each time it has ended a page of the
+	// involvements the caseload no longer holds, with how many of both
+	// are done so far. It runs on the goroutine of the sync. The HTTP API
+	// uses it to keep a sync that makes progress from being cut off by
+	// the server's write timeout.
+	Progress func(done int)
 }
 
 // SyncRejection is one rejected line.
