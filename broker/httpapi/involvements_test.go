@@ -90,25 +90,36 @@ func ivNewEnv(t testing.TB) *ivEnv {
 	return ivNewEnvWith(t, nil)
 }
 
+// brokerSigner is a new signing key of the broker's answers, and its
+// public JWKS.
+func brokerSigner(t testing.TB) (*protocol.Signer, json.RawMessage) {
+	t.Helper()
+	key, err := protocol.GenerateKey(protocol.AlgEdDSA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := protocol.NewSigner(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := protocol.PublicSet(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubJSON, err := json.Marshal(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signer, pubJSON
+}
+
 // ivNewEnvWith is ivNewEnv with policy engine pol (nil: the shared one
 // with the embedded bundle).
 func ivNewEnvWith(t testing.TB, pol broker.PolicyEngine) *ivEnv {
 	t.Helper()
 	sys := brokertest.New(t, brokertest.Options{ID: ivBrokerID, CheckJWKS: CheckJWKS, Policy: pol})
 	ctx, svc, log := sys.Ctx, sys.Service, sys.Logger
-	brokerKey, err := protocol.GenerateKey(protocol.AlgEdDSA)
-	if err != nil {
-		t.Fatal(err)
-	}
-	respSigner, err := protocol.NewSigner(brokerKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := protocol.PublicSet(brokerKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pubJSON, _ := json.Marshal(pub)
+	respSigner, pubJSON := brokerSigner(t)
 	spool := ivSpoolDir(t)
 	h, err := New(Config{Broker: svc, Signer: respSigner, PublicJWKS: pubJSON, Registry: prometheus.NewRegistry(), Logger: log,
 		SpoolDir: spool})

@@ -30,14 +30,7 @@ func (stubBroker) ID() string { return "kb-test" }
 // testAPI builds the API with a minimal configuration.
 func testAPI(t *testing.T) *api {
 	t.Helper()
-	key, err := protocol.GenerateKey(protocol.AlgEdDSA)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := protocol.NewSigner(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	signer, _ := brokerSigner(t)
 	h, err := New(Config{Broker: stubBroker{}, Signer: signer, PublicJWKS: json.RawMessage(`{"keys":[]}`), SpoolDir: ivSpoolDir(t)})
 	if err != nil {
 		t.Fatal(err)

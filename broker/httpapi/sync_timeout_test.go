@@ -3,7 +3,6 @@ package httpapi
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/ketenbrug/ketenbrug/broker"
 	"github.com/ketenbrug/ketenbrug/connectors"
-	"github.com/ketenbrug/ketenbrug/connectors/protocol"
 )
 
 // stTimeout is the read and write timeout of the servers of this file:
@@ -59,19 +57,7 @@ func (w *stSyncWatch) Sync(ctx context.Context, c *broker.Caller, items iter.Seq
 // its own, and returns a client of uwv's connector that does not retry.
 func stServer(t *testing.T, e *ivEnv) (*connectors.Client, *stSyncWatch) {
 	t.Helper()
-	key, err := protocol.GenerateKey(protocol.AlgEdDSA)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := protocol.NewSigner(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := protocol.PublicSet(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pubJSON, _ := json.Marshal(pub)
+	signer, pubJSON := brokerSigner(t)
 	w := &stSyncWatch{Broker: e.svc, progressed: make(chan int), ended: make(chan error, 1)}
 	h, err := New(Config{Broker: w, Signer: signer, PublicJWKS: pubJSON, Registry: prometheus.NewRegistry(),
 		Logger: e.sys.Logger, SpoolDir: ivSpoolDir(t), WriteTimeout: stTimeout})
