@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -25,8 +26,31 @@ type Config struct {
 	Server string
 	// Identity signs every request. Required.
 	Identity *Identity
-	// HTTPClient sends the requests. Default: a client with a 60 s timeout.
+	// HTTPClient sends the requests. Default: a client with no overall
+	// timeout (http.Client.Timeout would cut off a caseload sync that
+	// takes minutes, however well it progresses), only a connection's own:
+	// 30 s to connect, 10 s for the TLS handshake. A request is bounded by
+	// Timeout or SyncTimeout instead, through its context. A client passed
+	// here that has its own Timeout bounds every request, the sync
+	// included, by that as well: that is the caller's choice (set it to
+	// zero, or above SyncTimeout, for large caseloads).
 	HTTPClient *http.Client
+	// Timeout bounds one attempt of a request: from sending it until its
+	// answer is read (a retry gets as long again), and each fetch of the
+	// broker's configuration and keys. An attempt that runs out of it
+	// fails with an error that matches context.DeadlineExceeded and is not
+	// retried: the broker may still be working on it. An inbox long-poll
+	// gets its Wait on top. Default 60 s; negative means no bound but
+	// ctx's.
+	Timeout time.Duration
+	// SyncTimeout bounds one attempt of a full-caseload sync (Sync,
+	// SyncWith, the dry run included) in place of Timeout. The broker
+	// answers a sync only once it has applied all of it, and a national
+	// partner's caseload (UWV, a school board: 100,000 to 500,000 lines)
+	// goes at a few hundred lines a second, so half an hour or more is
+	// normal. It bounds a Backup's download (a store of gigabytes) too.
+	// Default 2 hours; negative means no bound but ctx's.
+	SyncTimeout time.Duration
 	// MaxRetries is how often an idempotent request is retried on a network
 	// error, a 5xx or a 429. Default 3; negative means none.
 	MaxRetries int
@@ -37,6 +61,31 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock used for token times. Default time.Now.
 	Now func() time.Time
+}
+
+// The defaults of Config.Timeout and Config.SyncTimeout.
+const (
+	DefaultTimeout     = 60 * time.Second
+	DefaultSyncTimeout = 2 * time.Hour
+)
+
+// newTransport is the default clients' transport, set as Go's default
+// one: a connection is dialled within 30 s and its TLS handshake done
+// within 10 s; TCP keep-alives every 30 s keep a connection that waits
+// for a long sync's answer open through NATs and firewalls; idle
+// connections close after 90 s. There is deliberately no
+// ResponseHeaderTimeout: a sync's headers come only once all of it is
+// applied.
+func newTransport() *http.Transport {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          100,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
 }
 
 // Validate checks the configuration and fills in defaults.
@@ -50,7 +99,13 @@ func (c *Config) Validate() error {
 		return errors.New("connectors: an identity is required")
 	}
 	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{Timeout: 60 * time.Second}
+		c.HTTPClient = &http.Client{Transport: newTransport()}
+	}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.SyncTimeout == 0 {
+		c.SyncTimeout = DefaultSyncTimeout
 	}
 	if c.MaxRetries == 0 {
 		c.MaxRetries = 3
@@ -108,6 +163,9 @@ type Request struct {
 	Idempotent bool
 	// Header holds extra headers (If-Match, Accept).
 	Header http.Header
+	// Timeout bounds each attempt in place of Config.Timeout (a sync, a
+	// long-poll); 0 means Config.Timeout, negative no bound but ctx's.
+	Timeout time.Duration
 }
 
 // Response is a verified answer of the broker.
@@ -179,13 +237,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 			case <-time.After(delay):
 			}
 		}
-		// Discovery is part of the attempt, so that a broker that is
-		// briefly unreachable at the first call is retried like any other.
-		err := c.discover(ctx, false)
-		var resp *Response
-		if err == nil {
-			resp, err = c.once(ctx, req)
-		}
+		resp, err := c.attempt(ctx, req)
 		if err == nil {
 			return resp, nil
 		}
@@ -195,6 +247,42 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		}
 	}
 	return nil, lastErr
+}
+
+// attempt sends req once, within its timeout (Request.Timeout, or else
+// Config.Timeout) and ctx's deadline, whichever ends first.
+func (c *Client) attempt(ctx context.Context, req Request) (*Response, error) {
+	// Discovery is part of the attempt, so that a broker that is
+	// briefly unreachable at the first call is retried like any other.
+	// It has its own bound (getPublic).
+	if err := c.discover(ctx, false); err != nil {
+		return nil, err
+	}
+	d := req.Timeout
+	if d == 0 {
+		d = c.cfg.Timeout
+	}
+	if d <= 0 {
+		return c.once(ctx, req)
+	}
+	actx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	resp, err := c.once(actx, req)
+	if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
+		// The attempt's own bound ran out, not the caller's ctx: say so.
+		// The error still matches context.DeadlineExceeded (and a
+		// *url.Error when the request was under way).
+		err = fmt.Errorf("connectors: %s %s: no answer within %s: %w", req.Method, req.Path, d, err)
+	}
+	return resp, err
+}
+
+// withTimeout bounds ctx by Config.Timeout, when it is positive.
+func (c *Client) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if c.cfg.Timeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, c.cfg.Timeout)
 }
 
 // transient reports whether err is worth a retry: network errors, 5xx
@@ -391,6 +479,8 @@ func (c *Client) getPublic(ctx context.Context, ref string, out any) error {
 	if strings.HasPrefix(ref, "/") {
 		u = c.cfg.Server + ref
 	}
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
 	hr, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return err

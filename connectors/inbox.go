@@ -21,7 +21,8 @@ type InboxQuery struct {
 	// Limit bounds the page; 0 is the broker's default.
 	Limit int
 	// Wait, when set, long-polls: the broker answers as soon as an item
-	// arrives, or after Wait with an empty page (at most a minute).
+	// arrives, or after Wait with an empty page (at most a minute). The
+	// request is then bounded by Wait plus Config.Timeout.
 	Wait time.Duration
 }
 
@@ -42,8 +43,15 @@ func (q InboxQuery) values() url.Values {
 // Inbox returns a page of the caller's inbox.
 func (c *Client) Inbox(ctx context.Context, q InboxQuery) (wire.InboxPage, error) {
 	var page wire.InboxPage
-	err := c.JSON(ctx, http.MethodGet, withQuery("/v1/inbox", q.values()), "", nil, &page)
-	return page, err
+	req := Request{Method: http.MethodGet, Path: withQuery("/v1/inbox", q.values())}
+	if q.Wait > 0 && c.cfg.Timeout > 0 {
+		req.Timeout = c.cfg.Timeout + q.Wait // the broker holds a long-poll for Wait
+	}
+	resp, err := c.Do(ctx, req)
+	if err != nil {
+		return page, err
+	}
+	return page, decodeInto(resp, &page)
 }
 
 // AckInbox acknowledges inbox item id: the caller has handled it.

@@ -63,7 +63,9 @@ func (c *Client) Sync(ctx context.Context, ndjson io.ReadSeeker, dryRun bool) (w
 // that ends more of the caseload than the broker allows at once (without
 // it such a sync is refused with 409 mass_end_refused and nothing
 // applied). ndjson is read from its start for every attempt, twice (to
-// hash it, then to send it).
+// hash it, then to send it). Each attempt is bounded by
+// Config.SyncTimeout, not Config.Timeout: the broker answers only once it
+// has applied the whole caseload.
 func (c *Client) SyncWith(ctx context.Context, ndjson io.ReadSeeker, opts wire.SyncOptions) (wire.SyncResult, error) {
 	path := "/v1/involvements/sync"
 	var q []string
@@ -77,7 +79,7 @@ func (c *Client) SyncWith(ctx context.Context, ndjson io.ReadSeeker, opts wire.S
 		path += "?" + strings.Join(q, "&")
 	}
 	resp, err := c.Do(ctx, Request{Method: http.MethodPost, Path: path, Purpose: opts.Purpose, BodyStream: ndjson,
-		ContentType: "application/x-ndjson", Idempotent: true})
+		ContentType: "application/x-ndjson", Idempotent: true, Timeout: c.cfg.SyncTimeout})
 	if err != nil {
 		return wire.SyncResult{}, err
 	}

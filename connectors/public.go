@@ -15,6 +15,8 @@ import (
 // getUnsigned fetches a public document and returns its body when the
 // status is one of ok.
 func (c *Client) getUnsigned(ctx context.Context, path string, ok ...int) ([]byte, error) {
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
 	hr, err := http.NewRequestWithContext(ctx, http.MethodGet, c.cfg.Server+path, nil)
 	if err != nil {
 		return nil, err
@@ -45,6 +47,8 @@ func (c *Client) BrokerKeys(ctx context.Context) (json.RawMessage, error) {
 // Configuration returns the broker's discovery document (see the function
 // Configuration, which needs no identity).
 func (c *Client) Configuration(ctx context.Context) (BrokerConfiguration, error) {
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
 	return Configuration(ctx, c.cfg.Server, c.cfg.HTTPClient)
 }
 

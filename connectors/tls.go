@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"time"
 )
 
 // TLSFiles names the files of a connection to a broker served over HTTPS:
@@ -54,13 +53,15 @@ func (f TLSFiles) Config() (*tls.Config, error) {
 }
 
 // HTTPClient returns an http.Client for Config.HTTPClient that speaks TLS as
-// f says, with the same 60 s timeout as the default client.
+// f says, with the default client's connection timeouts (30 s to connect,
+// 10 s for the handshake) and, like it, no overall timeout: the Client
+// bounds each request by Config.Timeout, a sync by Config.SyncTimeout.
 func (f TLSFiles) HTTPClient() (*http.Client, error) {
 	c, err := f.Config()
 	if err != nil {
 		return nil, err
 	}
-	t := http.DefaultTransport.(*http.Transport).Clone()
+	t := newTransport()
 	t.TLSClientConfig = c
-	return &http.Client{Timeout: 60 * time.Second, Transport: t}, nil
+	return &http.Client{Transport: t}, nil
 }

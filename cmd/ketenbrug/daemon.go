@@ -145,7 +145,9 @@ func runDaemon(ctx context.Context, cfg *daemonConfig, logOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	hc.Timeout = cfg.wait + 30*time.Second // a long-poll holds the request
+	// No hc.Timeout: it would cut off a large caseload's sync. The SDK
+	// bounds each request itself (Config.Timeout; a long-poll gets its
+	// wait on top, a sync Config.SyncTimeout).
 	c, err := connectors.New(connectors.Config{Server: cfg.Server, Identity: id, Logger: log, HTTPClient: hc})
 	if err != nil {
 		return err
