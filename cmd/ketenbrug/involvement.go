@@ -465,8 +465,9 @@ func period(start, end string) string {
 	return start + " – " + end
 }
 
-// maxCLIWait keeps a long-poll inside the client's 60 s request timeout.
-const maxCLIWait = 50 * time.Second
+// maxCLIWait is the broker's bound on a long-poll; the SDK gives the
+// request its wait on top of its own timeout.
+const maxCLIWait = broker.MaxInboxWait
 
 // newInboxCommand is `ketenbrug inbox`: read (and acknowledge) the
 // partner's inbox: match signals, assignments, plan changes.
