@@ -2,6 +2,7 @@ package broker_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -58,6 +59,37 @@ func TestPurgeEndedInvolvementsOnAControlledClock(t *testing.T) {
 	}
 	if n, _ := e.svc.PurgeEndedInvolvements(context.Background(), 0); n != 0 {
 		t.Fatal("retention 0 removed something")
+	}
+}
+
+// TestPurgeEndedInvolvementsAPageAtATime: the sweep reads a partner's
+// involvements a page at a time, each page in a read transaction of its
+// own (one over a national store held bbolt's file growth, and with it
+// every audited request, for minutes). With pages of one involvement it
+// still removes exactly what is due, of every partner, resuming after
+// what it removed.
+func TestPurgeEndedInvolvementsAPageAtATime(t *testing.T) {
+	defer broker.SetRetentionPage(1)()
+	clock := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	e := newInvEnvWith(t, func(c *broker.Config) { c.Now = func() time.Time { return clock } })
+	for _, r := range []struct{ partner, ref, end string }{
+		{"kredietbank", "a-old", "2026-01-10"}, {"kredietbank", "b-live", ""}, {"kredietbank", "c-old", "2026-01-20"},
+		{"kredietbank", "d-recent", "2026-02-25"}, {"cjg", "e-old", "2026-01-05"}, {"cjg", "f-live", ""},
+	} {
+		e.put(r.partner, r.ref, e.bsn(), "dienst")
+		if r.end != "" {
+			if _, err := e.svc.EndInvolvement(e.ctx, e.connector(r.partner), r.ref, r.end); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	clock = time.Date(2028, 2, 10, 9, 0, 0, 0, time.UTC)
+	if n, err := e.svc.PurgeEndedInvolvements(e.ctx, 730); err != nil || n != 3 {
+		t.Fatalf("purge: %d, %v; want 3", n, err)
+	}
+	if got := fmt.Sprint(e.refsByStatus("kredietbank"), e.refsByStatus("cjg")); got !=
+		"map[b-live:active d-recent:ended] map[f-live:active]" {
+		t.Fatalf("left: %s", got)
 	}
 }
 
