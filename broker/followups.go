@@ -36,6 +36,7 @@ var brokerActor = Actor{Partner: "ketenbrug", Sub: "broker"}
 // would tell the partner the household's id.
 func (s *Service) openFollowups(tx Tx, e *AuditEntry, items []InboxItem) error {
 	var set *followupSettings
+	var coordinatorSaw map[coordinatorMatch]bool // built once, for the first partner's signal
 	for i := range items {
 		it := &items[i]
 		if it.Kind != InboxMatch || it.inHousehold.id == "" || it.About == nil || it.About.Partner == "" ||
@@ -57,8 +58,16 @@ func (s *Service) openFollowups(tx Tx, e *AuditEntry, items []InboxItem) error {
 		}
 		h := &hs[i]
 		forCoordinator := it.Partner == h.Coordinator.Partner
-		if !forCoordinator && !s.partnerFollowupOpens(set, items, h, it) {
-			continue
+		if !forCoordinator {
+			if len(set.partnerSectors) == 0 {
+				continue // the default: only the coordinator's signals open one
+			}
+			if coordinatorSaw == nil {
+				coordinatorSaw = coordinatorMatches(items)
+			}
+			if !s.partnerFollowupOpens(set, coordinatorSaw, h, it) {
+				continue
+			}
 		}
 		f, err := liveFollowup(tx, h, it.About.Partner, it.Partner)
 		if err != nil {
@@ -101,24 +110,43 @@ func (s *Service) openFollowups(tx Tx, e *AuditEntry, items []InboxItem) error {
 	return nil
 }
 
+// coordinatorMatch is one involvement a household's coordinator was
+// signalled about, with the other partner shown.
+type coordinatorMatch struct {
+	household   householdKey
+	involvement string
+	partner     string
+}
+
+// coordinatorMatches are the matches items tell coordinators of, with the
+// other partner shown: only a coordinator's match signal names its
+// household (InboxItem.Household).
+func coordinatorMatches(items []InboxItem) map[coordinatorMatch]bool {
+	saw := map[coordinatorMatch]bool{}
+	for i := range items {
+		o := &items[i]
+		if o.Kind != InboxMatch || o.Household == "" || o.About == nil || o.About.Partner == "" {
+			continue
+		}
+		for _, d := range o.disclosed {
+			saw[coordinatorMatch{o.inHousehold, d.Involvement, o.About.Partner}] = true
+		}
+	}
+	return saw
+}
+
 // partnerFollowupOpens reports whether match signal it, to a partner other
 // than household h's coordinator, opens (or joins) a follow-up: the policy
-// data names the partner's sector at this level, and items hold the
-// coordinator's signal about the same involvement with the other partner
-// shown.
-func (s *Service) partnerFollowupOpens(set *followupSettings, items []InboxItem, h *Household, it *InboxItem) bool {
-	if len(set.partnerSectors) == 0 {
-		return false
-	}
+// data names the partner's sector at this level, and the coordinator was
+// signalled the same involvement with the other partner shown
+// (coordinatorSaw).
+func (s *Service) partnerFollowupOpens(set *followupSettings, coordinatorSaw map[coordinatorMatch]bool, h *Household, it *InboxItem) bool {
 	p, err := s.LookupPartner(it.Partner)
 	if err != nil || p.Status != PartnerActive || !set.opensFor(p, s.municipalityFacts(h.Municipality).Level) {
 		return false
 	}
-	return slices.ContainsFunc(items, func(o InboxItem) bool {
-		return o.Kind == InboxMatch && o.Partner == h.Coordinator.Partner && o.inHousehold == it.inHousehold &&
-			o.About != nil && o.About.Partner == it.About.Partner && slices.ContainsFunc(o.disclosed, func(d Disclosure) bool {
-			return slices.ContainsFunc(it.disclosed, func(x Disclosure) bool { return x.Involvement == d.Involvement })
-		})
+	return slices.ContainsFunc(it.disclosed, func(d Disclosure) bool {
+		return coordinatorSaw[coordinatorMatch{it.inHousehold, d.Involvement, it.About.Partner}]
 	})
 }
 
