@@ -262,13 +262,10 @@ func (c *Client) attempt(ctx context.Context, req Request) (*Response, error) {
 	if d == 0 {
 		d = c.cfg.Timeout
 	}
-	if d <= 0 {
-		return c.once(ctx, req)
-	}
-	actx, cancel := context.WithTimeout(ctx, d)
+	actx, cancel := bounded(ctx, d)
 	defer cancel()
 	resp, err := c.once(actx, req)
-	if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
+	if d > 0 && err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
 		// The attempt's own bound ran out, not the caller's ctx: say so.
 		// The error still matches context.DeadlineExceeded (and a
 		// *url.Error when the request was under way).
@@ -279,10 +276,15 @@ func (c *Client) attempt(ctx context.Context, req Request) (*Response, error) {
 
 // withTimeout bounds ctx by Config.Timeout, when it is positive.
 func (c *Client) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
-	if c.cfg.Timeout <= 0 {
+	return bounded(ctx, c.cfg.Timeout)
+}
+
+// bounded bounds ctx by d, when it is positive.
+func bounded(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d <= 0 {
 		return ctx, func() {}
 	}
-	return context.WithTimeout(ctx, c.cfg.Timeout)
+	return context.WithTimeout(ctx, d)
 }
 
 // transient reports whether err is worth a retry: network errors, 5xx
