@@ -25,63 +25,50 @@ func (s *Service) PurgeEndedInvolvements(ctx context.Context, days int) (int, er
 		return 0, nil
 	}
 	cutoff := s.now().AddDate(0, 0, -days).Format(dateLayout)
-	var partners []Partner
-	if err := s.cfg.Store.View(func(tx ReadTx) error {
-		var err error
-		partners, err = tx.Partners()
-		return err
-	}); err != nil {
-		return 0, fmt.Errorf("involvement retention: %w", err)
-	}
 	n := 0
-	for _, p := range partners {
-		// A page at a time, each in a read transaction of its own: one
-		// transaction over a national store (tens of millions of
-		// involvements, a file larger than memory) stayed open for minutes,
-		// and bbolt cannot grow its file while a reader holds the old
-		// mapping — every audited request waited for it.
-		for after := ""; ; {
-			due, last, err := s.endedPage(p.ID, after, cutoff)
+	// A page at a time, each in a read transaction of its own, from the
+	// stores' index of ended involvements by their end day: a national
+	// store holds tens of millions of involvements in a file larger than
+	// memory; reading them all each hour, or holding one read
+	// transaction over them (bbolt cannot grow its file while a reader
+	// holds the old mapping, so every audited request waited), is what
+	// this avoids.
+	for after := (EndedCursor{}); ; {
+		due, err := s.endedPage(cutoff, after)
+		if err != nil {
+			return n, fmt.Errorf("involvement retention: %w", err)
+		}
+		for i := range due {
+			if err := ctx.Err(); err != nil {
+				return n, err
+			}
+			removed, err := s.purgeInvolvement(ctx, &due[i], cutoff, days)
 			if err != nil {
 				return n, fmt.Errorf("involvement retention: %w", err)
 			}
-			for i := range due {
-				if err := ctx.Err(); err != nil {
-					return n, err
-				}
-				removed, err := s.purgeInvolvement(ctx, &due[i], cutoff, days)
-				if err != nil {
-					return n, fmt.Errorf("involvement retention: %w", err)
-				}
-				if removed {
-					n++
-				}
+			if removed {
+				n++
 			}
-			if last == "" {
-				break
-			}
-			after = last
 		}
+		if len(due) < retentionPage {
+			return n, nil
+		}
+		last := &due[len(due)-1]
+		after = EndedCursor{Day: last.EndedOn(), Partner: last.Partner, Ref: last.Ref}
 	}
-	return n, nil
 }
 
-// retentionPage is how many of a partner's involvements one read
-// transaction of the retention sweep looks at.
+// retentionPage is how many due involvements one read transaction of the
+// retention sweep reads.
 var retentionPage = 1000
 
-// endedPage reads up to retentionPage involvements of partner after
-// reference after and returns those that ended before cutoff, and the last
-// reference read ("" when the partner has no more).
-func (s *Service) endedPage(partner, after, cutoff string) (due []Involvement, last string, err error) {
+// endedPage reads up to retentionPage involvements that ended before
+// cutoff, after position after.
+func (s *Service) endedPage(cutoff string, after EndedCursor) (due []Involvement, err error) {
 	err = s.cfg.Store.View(func(tx ReadTx) error {
-		seen := 0
-		err := tx.PartnerInvolvements(partner, after, func(v Involvement) error {
-			if endedBefore(&v, cutoff) {
-				due = append(due, v)
-			}
-			if seen++; seen == retentionPage {
-				last = v.Ref
+		err := tx.EndedInvolvements(cutoff, after, func(v Involvement) error {
+			due = append(due, v)
+			if len(due) == retentionPage {
 				return io.EOF // the page is full: the store's walks stop at io.EOF
 			}
 			return nil
@@ -91,7 +78,7 @@ func (s *Service) endedPage(partner, after, cutoff string) (due []Involvement, l
 		}
 		return err
 	})
-	return due, last, err
+	return due, err
 }
 
 // purgeInvolvement removes v, ended before cutoff, in its own audited
@@ -102,7 +89,7 @@ func (s *Service) purgeInvolvement(ctx context.Context, v *Involvement, cutoff s
 	// own purge); the detail names whose involvement it was.
 	e := s.auditEntry(nil, EventChange, ActionInvolvementPurge)
 	e.Object, e.Subjects = "involvement:"+v.ID, []Pseudonym{v.Subject}
-	e.Detail = map[string]string{"partner": v.Partner, "ended": endDay(v), "retention_days": fmt.Sprint(days)}
+	e.Detail = map[string]string{"partner": v.Partner, "ended": v.EndedOn(), "retention_days": fmt.Sprint(days)}
 	err = s.commit(ctx, e, nil, noItems(func(tx Tx) error {
 		cur, err := tx.Involvement(v.Partner, v.Ref)
 		if err != nil {
@@ -126,12 +113,19 @@ func (s *Service) purgeInvolvement(ctx context.Context, v *Involvement, cutoff s
 // endedBefore reports whether v is ended, on a day before cutoff
 // (YYYY-MM-DD).
 func endedBefore(v *Involvement, cutoff string) bool {
-	return v.Status == InvolvementEnded && endDay(v) < cutoff
+	day := v.EndedOn()
+	return day != "" && day < cutoff
 }
 
-// endDay is the day v ended: its end date, or the day it was last changed.
-func endDay(v *Involvement) string {
-	if v.End != "" {
+// EndedOn is the day v ended — its end date, or without one the day it
+// was last changed (UTC) — and "" while it is not ended. The stores index
+// ended involvements by it (EndedInvolvements), so it must depend on the
+// stored involvement alone.
+func (v *Involvement) EndedOn() string {
+	switch {
+	case v.Status != InvolvementEnded:
+		return ""
+	case v.End != "":
 		return v.End
 	}
 	return v.UpdatedAt.UTC().Format(time.DateOnly)

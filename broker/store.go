@@ -161,6 +161,18 @@ type InvolvementReader interface {
 	// order, starting after ref after ("" for the first), so that a long
 	// walk can resume in a later transaction.
 	PartnerInvolvements(partner, after string, fn func(Involvement) error) error
+	// EndedInvolvements calls fn for the ended involvements whose
+	// EndedOn is before day before (YYYY-MM-DD), ordered by EndedOn,
+	// partner and ref, starting after position after (the zero
+	// EndedCursor for the first), so that the retention sweep reads only
+	// what is due and can resume in a later transaction.
+	EndedInvolvements(before string, after EndedCursor, fn func(Involvement) error) error
+}
+
+// EndedCursor is a position in the ended involvements' order: the last
+// one read.
+type EndedCursor struct {
+	Day, Partner, Ref string
 }
 
 // InvolvementWriter registers and removes involvements.

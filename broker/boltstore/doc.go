@@ -58,6 +58,12 @@
 //	restrictions             id → broker.Restriction
 //	restrictions_by_subject  pseudonym ‖ 0x00 ‖ restriction id → ∅
 //
+// Schema 8 added match follow-ups (followups.go). Schema 9 added, for the
+// involvement retention sweep, which reads only the ended involvements
+// that are due (its migration fills it from the stored involvements, once):
+//
+//	involvements_ended  ended day (YYYY-MM-DD, broker.Involvement.EndedOn) ‖ 0x00 ‖ partner ‖ 0x00 ‖ ref → ∅
+//
 // # Adding an entity
 //
 // Declare a table (and any index) in tables.go, add a migration that

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"go.etcd.io/bbolt"
+
 	"github.com/ketenbrug/ketenbrug/broker"
 )
 
@@ -15,11 +17,13 @@ var (
 	bucketHouseholds            = []byte("households")              // municipality ‖ 0 ‖ id → broker.Household
 	bucketHouseholdsByMember    = []byte("households_by_member")    // pseudonym ‖ 0 ‖ household key → ∅
 	bucketInbox                 = []byte("inbox")                   // partner ‖ 0 ‖ seq → broker.InboxItem
+	bucketInvolvementsEnded     = []byte("involvements_ended")      // ended day ‖ 0 ‖ partner ‖ 0 ‖ ref → ∅ (schema 9)
 )
 
 var (
 	involvements          = table[broker.Involvement]{bucket: bucketInvolvements, what: "involvement", bin: involvementCodec{}}
 	involvementsBySubject = index{bucket: bucketInvolvementsBySubject}
+	involvementsEnded     = index{bucket: bucketInvolvementsEnded}
 	households            = table[broker.Household]{bucket: bucketHouseholds, what: "household"}
 	householdsByMember    = index{bucket: bucketHouseholdsByMember}
 	inbox                 = table[broker.InboxItem]{bucket: bucketInbox, what: "inbox item"}
@@ -75,6 +79,64 @@ func (r *readTx) PartnerInvolvements(partner, after string, fn func(broker.Invol
 	return nil
 }
 
+// EndedInvolvements calls fn for the ended involvements whose end day is
+// before before, in the index's order (day, partner, ref), after position
+// after; fn stops the walk with io.EOF, which is returned.
+func (r *readTx) EndedInvolvements(before string, after broker.EndedCursor, fn func(broker.Involvement) error) error {
+	c := r.tx.Bucket(bucketInvolvementsEnded).Cursor()
+	var k []byte
+	if after == (broker.EndedCursor{}) {
+		k, _ = c.First()
+	} else {
+		from := endedKey(after.Day, after.Partner, after.Ref)
+		if k, _ = c.Seek(from); k != nil && bytes.Equal(k, from) {
+			k, _ = c.Next()
+		}
+	}
+	for ; k != nil; k, _ = c.Next() {
+		day, target, ok := bytes.Cut(k, []byte{0})
+		if !ok {
+			return fmt.Errorf("boltstore: corrupt ended-involvement index key %q", k)
+		}
+		if string(day) >= before {
+			return nil
+		}
+		v, err := involvements.get(r.tx, target)
+		if err != nil {
+			return fmt.Errorf("boltstore: ended-involvement index names a missing involvement: %v", err)
+		}
+		if err := fn(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func endedKey(day, partner, ref string) []byte {
+	k := make([]byte, 0, len(day)+1+len(partner)+1+len(ref))
+	k = append(k, day...)
+	k = append(k, 0)
+	return append(k, involvementKey(partner, ref)...)
+}
+
+// indexEnded brings the ended-involvement index from old's end day to
+// v's ("" where either is not ended).
+func indexEnded(tx *bbolt.Tx, key []byte, old, v *broker.Involvement) error {
+	was, now := old.EndedOn(), v.EndedOn()
+	if was == now {
+		return nil
+	}
+	if was != "" {
+		if err := involvementsEnded.remove(tx, was, key); err != nil {
+			return err
+		}
+	}
+	if now != "" {
+		return involvementsEnded.add(tx, now, key)
+	}
+	return nil
+}
+
 // PutInvolvement stores v and keeps the subject index in step.
 func (w *writeTx) PutInvolvement(v broker.Involvement) error {
 	if v.Partner == "" || v.Ref == "" || v.Subject == "" || v.ID == "" {
@@ -95,6 +157,9 @@ func (w *writeTx) PutInvolvement(v broker.Involvement) error {
 	case err != nil:
 		return err
 	}
+	if err := indexEnded(w.tx, key, &old, &v); err != nil {
+		return err
+	}
 	return involvements.put(w.tx, key, &v)
 }
 
@@ -107,6 +172,9 @@ func (w *writeTx) DeleteInvolvement(partner, ref string) error {
 		return err
 	}
 	if err := involvementsBySubject.remove(w.tx, string(old.Subject), key); err != nil {
+		return err
+	}
+	if err := indexEnded(w.tx, key, &old, &broker.Involvement{}); err != nil {
 		return err
 	}
 	return w.tx.Bucket(bucketInvolvements).Delete(key)

@@ -44,6 +44,10 @@ func migrations() []migration {
 		createRestrictionBuckets,
 		// 7 → 8: match follow-ups (followups.go).
 		createFollowupBuckets,
+		// 8 → 9: ended involvements indexed by their end day
+		// (involvements.go), so that the retention sweep reads only those
+		// due rather than every involvement each hour.
+		indexEndedInvolvements,
 	}
 }
 
@@ -128,4 +132,26 @@ func migrate(db *bbolt.DB, steps []migration, log *slog.Logger) error {
 func createCollaborationBuckets(tx *bbolt.Tx) error {
 	return createBuckets(tx, bucketAssignments, bucketAssignmentsByPartner, bucketPlans, bucketPlanVersions,
 		bucketDeliveries, bucketDeadLetters)
+}
+
+// indexEndedInvolvements creates the ended-involvement index and fills it
+// from the involvements stored. It reads every involvement once, in the
+// migration's one transaction: minutes for a national store, once.
+func indexEndedInvolvements(tx *bbolt.Tx) error {
+	if err := createBuckets(tx, bucketInvolvementsEnded); err != nil {
+		return err
+	}
+	c := tx.Bucket(bucketInvolvements).Cursor()
+	for k, raw := c.First(); k != nil; k, raw = c.Next() {
+		v, err := involvements.decode(k, raw)
+		if err != nil {
+			return err
+		}
+		if day := v.EndedOn(); day != "" {
+			if err := involvementsEnded.add(tx, day, k); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -128,7 +128,7 @@ func (im *Importer) AuditRecord(seq uint64, raw []byte, subjects []broker.Pseudo
 }
 
 func (im *Importer) Involvement(v broker.Involvement) error {
-	return im.row("involvements", "partner, ref, subject", &v, v.Partner, v.Ref, string(v.Subject))
+	return im.row("involvements", "partner, ref, subject, ended_on", &v, v.Partner, v.Ref, string(v.Subject), endedOn(&v))
 }
 
 // Household keeps h and its member rows.

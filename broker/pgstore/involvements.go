@@ -36,6 +36,32 @@ func (r *readTx) PartnerInvolvements(partner, after string, fn func(broker.Invol
 	})
 }
 
+// EndedInvolvements calls fn for the ended involvements whose end day is
+// before before, by end day, partner and ref, after position after.
+func (r *readTx) EndedInvolvements(before string, after broker.EndedCursor, fn func(broker.Involvement) error) error {
+	if !key(before, after.Day, after.Partner, after.Ref) {
+		return nil
+	}
+	return walk(fn, func(last *broker.Involvement) ([]broker.Involvement, error) {
+		from := after
+		if last != nil {
+			from = broker.EndedCursor{Day: last.EndedOn(), Partner: last.Partner, Ref: last.Ref}
+		}
+		return values[broker.Involvement](r, "involvements",
+			`SELECT value FROM involvements WHERE ended_on IS NOT NULL AND ended_on < $1
+			AND (ended_on, partner, ref) > ($2, $3, $4) ORDER BY ended_on, partner, ref LIMIT $5`,
+			before, from.Day, from.Partner, from.Ref, pageSize)
+	})
+}
+
+// endedOn is v's ended_on column: NULL while it is not ended.
+func endedOn(v *broker.Involvement) any {
+	if day := v.EndedOn(); day != "" {
+		return day
+	}
+	return nil
+}
+
 // PutInvolvement creates or replaces v; its subject column moves with it.
 func (w *writeTx) PutInvolvement(v broker.Involvement) error {
 	if v.Partner == "" || v.Ref == "" || v.Subject == "" || v.ID == "" || !key(v.Partner, v.Ref, string(v.Subject)) {
@@ -45,9 +71,9 @@ func (w *writeTx) PutInvolvement(v broker.Involvement) error {
 	if err != nil {
 		return err
 	}
-	_, err = w.exec("put involvement", `INSERT INTO involvements (partner, ref, subject, value) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (partner, ref) DO UPDATE SET subject = EXCLUDED.subject, value = EXCLUDED.value`,
-		v.Partner, v.Ref, string(v.Subject), raw)
+	_, err = w.exec("put involvement", `INSERT INTO involvements (partner, ref, subject, ended_on, value) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (partner, ref) DO UPDATE SET subject = EXCLUDED.subject, ended_on = EXCLUDED.ended_on, value = EXCLUDED.value`,
+		v.Partner, v.Ref, string(v.Subject), endedOn(&v), raw)
 	return err
 }
 

@@ -505,3 +505,67 @@ func TestSessionSettings(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrateEndedInvolvements: schema 4 fills the ended_on column of the
+// involvements stored before it, by the same rule as the stores' writes
+// (broker.Involvement.EndedOn), so the retention sweep finds them.
+func TestMigrateEndedInvolvements(t *testing.T) {
+	pc := freshDatabase(t)
+	ctx := context.Background()
+	conn, err := pgx.ConnectConfig(ctx, pc.ConnConfig.Copy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	steps, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range steps[:3] {
+		if _, err := conn.Exec(ctx, m.sql); err != nil {
+			t.Fatalf("%s: %v", m.name, err)
+		}
+		if _, err := conn.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version, m.name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t0 := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+	inv := func(ref, status, end string, updated time.Time) broker.Involvement {
+		return broker.Involvement{ID: "i-" + ref, Partner: "p1", Ref: ref, Subject: broker.Pseudonym("s-" + ref),
+			Status: status, End: end, CreatedAt: t0, UpdatedAt: updated, Revision: 1}
+	}
+	for _, v := range []broker.Involvement{
+		inv("active", broker.InvolvementActive, "", t0),
+		inv("with-end", broker.InvolvementEnded, "2026-01-31", t0),
+		inv("without-end", broker.InvolvementEnded, "", t0),
+		// 00:30 on 2 March in UTC+2 is 1 March in UTC.
+		inv("zone", broker.InvolvementEnded, "", time.Date(2026, 3, 2, 0, 30, 0, 0, time.FixedZone("", 2*3600))),
+	} {
+		raw, err := encode("involvement", &v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Exec(ctx, "INSERT INTO involvements (partner, ref, subject, value) VALUES ($1, $2, $3, $4)",
+			v.Partner, v.Ref, string(v.Subject), raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	s := openTest(t, pc, Config{})
+	var got []string
+	if err := s.View(func(tx broker.ReadTx) error {
+		return tx.EndedInvolvements("2026-12-31", broker.EndedCursor{}, func(v broker.Involvement) error {
+			got = append(got, v.EndedOn()+" "+v.Ref)
+			return nil
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"2026-01-31 with-end", "2026-03-01 zone", "2026-03-02 without-end"}
+	if !slices.Equal(got, want) {
+		t.Errorf("ended involvements after the migration: %q, want %q", got, want)
+	}
+}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"testing"
+	"time"
 
 	"github.com/ketenbrug/ketenbrug/broker"
 )
@@ -101,6 +102,74 @@ func testInvolvements(t *testing.T, s broker.Store) {
 		same(t, "InvolvementsOf the new subject", ids(vs, involvementKey), []string{"p1/a", "p1/b"})
 		return nil
 	})
+}
+
+// ended is involvement ended: on day end, or without one (end "") on the
+// day it was last changed, at updated.
+func ended(partner, ref, end string, updated time.Time) broker.Involvement {
+	v := involvement(partner, ref, "s-"+broker.Pseudonym(ref))
+	v.Status, v.End, v.UpdatedAt = broker.InvolvementEnded, end, updated
+	return v
+}
+
+// testEndedInvolvements: the retention sweep's index, by end day, partner
+// and ref, follows every put and delete.
+func testEndedInvolvements(t *testing.T, s broker.Store) {
+	// 23:30 on 1 March in Amsterdam is 22:30 UTC: ended on 1 March, not
+	// the 2nd, whatever zone the time was written in.
+	late := time.Date(2026, 3, 1, 23, 30, 0, 0, time.FixedZone("CET", 3600))
+	update(t, s, func(tx broker.Tx) error {
+		for _, v := range []broker.Involvement{
+			ended("p1", "z", "2026-02-01", t0), ended("p10", "a", "2026-02-01", t0),
+			ended("p1", "a", "2026-02-01", t0), ended("p2", "b", "", t0),
+			ended("p0", "c", "", late), ended("p3", "d", "2025-12-31", t0),
+			involvement("p1", "b", "s1"), // active: not in the index
+		} {
+			ok(t, "PutInvolvement", tx.PutInvolvement(v))
+		}
+		return nil
+	})
+	key := func(v broker.Involvement) string { return v.EndedOn() + " " + v.Partner + "/" + v.Ref }
+	walkEnded := func(before string, after broker.EndedCursor) []string {
+		var got []string
+		view(t, s, func(tx broker.ReadTx) error {
+			got = ids(walk(t, "EndedInvolvements", func(fn func(broker.Involvement) error) error {
+				return tx.EndedInvolvements(before, after, fn)
+			}), key)
+			return nil
+		})
+		return got
+	}
+	all := []string{"2025-12-31 p3/d", "2026-02-01 p1/a", "2026-02-01 p1/z", "2026-02-01 p10/a",
+		"2026-03-01 p0/c", "2026-03-02 p2/b"}
+	same(t, "EndedInvolvements, by day, partner and ref", walkEnded("2026-03-03", broker.EndedCursor{}), all)
+	same(t, "EndedInvolvements before a day: that day excluded", walkEnded("2026-02-01", broker.EndedCursor{}), all[:1])
+	same(t, "EndedInvolvements before the first", walkEnded("2025-12-31", broker.EndedCursor{}), []string{})
+	same(t, "EndedInvolvements after a position",
+		walkEnded("2026-03-03", broker.EndedCursor{Day: "2026-02-01", Partner: "p1", Ref: "z"}), all[3:])
+	same(t, "EndedInvolvements after a position not stored",
+		walkEnded("2026-03-03", broker.EndedCursor{Day: "2026-02-01", Partner: "p1", Ref: "b"}), all[2:])
+	view(t, s, func(tx broker.ReadTx) error {
+		stopsAtEOF(t, "EndedInvolvements", func(fn func(broker.Involvement) error) error {
+			return tx.EndedInvolvements("2026-03-03", broker.EndedCursor{}, fn)
+		})
+		return nil
+	})
+
+	// Registered again, moved to another end day, removed: the index
+	// follows.
+	again := ended("p1", "z", "", t0)
+	again.Status = broker.InvolvementActive
+	update(t, s, func(tx broker.Tx) error {
+		ok(t, "PutInvolvement active again", tx.PutInvolvement(again))
+		ok(t, "PutInvolvement another end day", tx.PutInvolvement(ended("p10", "a", "2026-01-15", t0)))
+		ok(t, "PutInvolvement ended on the same day", tx.PutInvolvement(ended("p1", "a", "2026-02-01", at(5))))
+		ok(t, "DeleteInvolvement", tx.DeleteInvolvement("p3", "d"))
+		ok(t, "PutInvolvement ending one", tx.PutInvolvement(ended("p1", "b", "2026-02-02", t0)))
+		return nil
+	})
+	same(t, "EndedInvolvements after changes", walkEnded("2026-03-03", broker.EndedCursor{}),
+		[]string{"2026-01-15 p10/a", "2026-02-01 p1/a", "2026-02-02 p1/b", "2026-03-01 p0/c", "2026-03-02 p2/b"})
 }
 
 // testHouseholds: household ids are a namespace per municipality.

@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) broker.Store) {
 		{"Audit", testAudit},
 		{"AuditPurge", testAuditPurge},
 		{"Involvements", testInvolvements},
+		{"EndedInvolvements", testEndedInvolvements},
 		{"Households", testHouseholds},
 		{"Inbox", testInbox},
 		{"Assignments", testAssignments},
