@@ -24,7 +24,7 @@ var (
 	involvements          = table[broker.Involvement]{bucket: bucketInvolvements, what: "involvement", bin: involvementCodec{}}
 	involvementsBySubject = index{bucket: bucketInvolvementsBySubject}
 	involvementsEnded     = index{bucket: bucketInvolvementsEnded}
-	households            = table[broker.Household]{bucket: bucketHouseholds, what: "household"}
+	households            = table[broker.Household]{bucket: bucketHouseholds, what: "household", bin: householdCodec{}}
 	householdsByMember    = index{bucket: bucketHouseholdsByMember}
 	inbox                 = table[broker.InboxItem]{bucket: bucketInbox, what: "inbox item"}
 )

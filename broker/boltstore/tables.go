@@ -31,7 +31,7 @@ var (
 // The entity tables. Read-only descriptors.
 var (
 	partners          = table[broker.Partner]{bucket: bucketPartners, what: "partner"}
-	consents          = table[broker.Consent]{bucket: bucketConsents, what: "consent"}
+	consents          = table[broker.Consent]{bucket: bucketConsents, what: "consent", bin: consentCodec{}}
 	policyVersions    = table[broker.PolicyVersion]{bucket: bucketPolicyVersions, what: "policy version"}
 	decisions         = table[broker.DecisionRecord]{bucket: bucketDecisions, what: "decision record"}
 	consentsBySubject = index{bucket: bucketConsentsBySubject}
