@@ -1,9 +1,11 @@
 package boltstore
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"go.etcd.io/bbolt"
 )
@@ -136,11 +138,15 @@ func createCollaborationBuckets(tx *bbolt.Tx) error {
 
 // indexEndedInvolvements creates the ended-involvement index and fills it
 // from the involvements stored. It reads every involvement once, in the
-// migration's one transaction: minutes for a national store, once.
+// migration's one transaction, and puts the index keys in key order: bbolt
+// splits a transaction's nodes only at commit, so keys put in random order
+// into a new bucket each shift a growing node (quadratic: 7 minutes for
+// 600,000 keys), while keys in order append to it.
 func indexEndedInvolvements(tx *bbolt.Tx) error {
 	if err := createBuckets(tx, bucketInvolvementsEnded); err != nil {
 		return err
 	}
+	var keys [][]byte
 	c := tx.Bucket(bucketInvolvements).Cursor()
 	for k, raw := c.First(); k != nil; k, raw = c.Next() {
 		v, err := involvements.decode(k, raw)
@@ -148,9 +154,19 @@ func indexEndedInvolvements(tx *bbolt.Tx) error {
 			return err
 		}
 		if day := v.EndedOn(); day != "" {
-			if err := involvementsEnded.add(tx, day, k); err != nil {
+			ik, err := indexKey(day, k)
+			if err != nil {
 				return err
 			}
+			keys = append(keys, ik)
+		}
+	}
+	slices.SortFunc(keys, bytes.Compare)
+	b := tx.Bucket(bucketInvolvementsEnded)
+	b.FillPercent = appendFill
+	for _, k := range keys {
+		if err := b.Put(k, nil); err != nil {
+			return err
 		}
 	}
 	return nil
