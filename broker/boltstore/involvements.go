@@ -22,10 +22,10 @@ var (
 
 var (
 	involvements          = table[broker.Involvement]{bucket: bucketInvolvements, what: "involvement", bin: involvementCodec{}}
-	involvementsBySubject = index{bucket: bucketInvolvementsBySubject}
+	involvementsBySubject = index{bucket: bucketInvolvementsBySubject, byPseudonym: true}
 	involvementsEnded     = index{bucket: bucketInvolvementsEnded}
 	households            = table[broker.Household]{bucket: bucketHouseholds, what: "household", bin: householdCodec{}}
-	householdsByMember    = index{bucket: bucketHouseholdsByMember}
+	householdsByMember    = index{bucket: bucketHouseholdsByMember, byPseudonym: true}
 	inbox                 = table[broker.InboxItem]{bucket: bucketInbox, what: "inbox item"}
 )
 

@@ -18,7 +18,7 @@ var (
 	bucketRestrictionsBySubject = []byte("restrictions_by_subject")
 
 	restrictions          = table[broker.Restriction]{bucket: bucketRestrictions, what: "restriction"}
-	restrictionsBySubject = index{bucket: bucketRestrictionsBySubject}
+	restrictionsBySubject = index{bucket: bucketRestrictionsBySubject, byPseudonym: true}
 )
 
 // createRestrictionBuckets is a migration: restrictions and objections.
