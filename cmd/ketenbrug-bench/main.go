@@ -122,7 +122,7 @@ bounded in time.`,
 	fl.IntVar(&c.clients, "clients", 64, "concurrent clients (partner identities), each in a closed loop")
 	fl.DurationVar(&c.duration, "duration", 10*time.Second, "how long the load runs (at most 10m)")
 	fl.IntVar(&c.requests, "requests", 0, "stop after this many requests (0: only --duration bounds the run)")
-	fl.IntSliceVar(&c.openLoop, "open-loop", []int{25, 50, 75}, "after the closed loop, run an open loop (fixed arrival rate, latency from the intended send time) at these percentages of its maximum rate, each for --duration; --open-loop= for none")
+	fl.IntSliceVar(&c.openLoop, "open-loop", []int{25, 50, 75}, "after the closed loop, run an open loop (fixed arrival rate, latency from the intended send time) at these percentages of its maximum rate, each for --duration; --open-loop 0 for none")
 	fl.StringVar(&c.mix, "mix", "overview=80,upsert=15,consent=5", "operation mix in percent: household overview, involvement upsert, consent record")
 	fl.StringVar(&c.server, "server", "", "load a running broker at this URL (loopback only) instead of starting one")
 	fl.StringVar(&c.as, "as", "", "with --server: the operator's identity file, to register the data set's partners")

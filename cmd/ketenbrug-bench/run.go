@@ -36,6 +36,9 @@ func (c config) check() (load.Mix, error) {
 		return mix, errors.New("--sync-lines must be 1-500000 (the broker's bound on one caseload)")
 	}
 	for _, p := range c.openLoop {
+		if p == 0 && len(c.openLoop) == 1 {
+			break // --open-loop 0: none (pflag reads an empty list as an error)
+		}
 		if p < 1 || p > 100 {
 			return mix, errors.New("--open-loop takes percentages of the closed loop's maximum rate, 1-100 (for example 25,50,75)")
 		}
@@ -148,6 +151,9 @@ func openLoops(ctx context.Context, l *load.Loop, c config, res *result, say fun
 		maxRate += o.RPS
 	}
 	for _, pct := range c.openLoop {
+		if pct == 0 {
+			continue // --open-loop 0
+		}
 		if maxRate == 0 || ctx.Err() != nil {
 			break
 		}
