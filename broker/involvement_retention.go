@@ -53,8 +53,7 @@ func (s *Service) PurgeEndedInvolvements(ctx context.Context, days int) (int, er
 		if len(due) < retentionPage {
 			return n, nil
 		}
-		last := &due[len(due)-1]
-		after = EndedCursor{Day: last.EndedOn(), Partner: last.Partner, Ref: last.Ref}
+		after = due[len(due)-1].EndedCursor()
 	}
 }
 
@@ -129,4 +128,10 @@ func (v *Involvement) EndedOn() string {
 		return v.End
 	}
 	return v.UpdatedAt.UTC().Format(time.DateOnly)
+}
+
+// EndedCursor is v's position in the ended involvements' order, to resume
+// a walk of EndedInvolvements after it.
+func (v *Involvement) EndedCursor() EndedCursor {
+	return EndedCursor{Day: v.EndedOn(), Partner: v.Partner, Ref: v.Ref}
 }

@@ -45,7 +45,7 @@ func (r *readTx) EndedInvolvements(before string, after broker.EndedCursor, fn f
 	return walk(fn, func(last *broker.Involvement) ([]broker.Involvement, error) {
 		from := after
 		if last != nil {
-			from = broker.EndedCursor{Day: last.EndedOn(), Partner: last.Partner, Ref: last.Ref}
+			from = last.EndedCursor()
 		}
 		return values[broker.Involvement](r, "involvements",
 			`SELECT value FROM involvements WHERE ended_on IS NOT NULL AND ended_on < $1
